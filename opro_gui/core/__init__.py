@@ -1,0 +1,1 @@
+"""The OPRO loop and its value types; imports nothing else of ours and no Qt."""

@@ -1,0 +1,40 @@
+"""Progress of a run, as plain values the engine yields (the GUI re-emits them as signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .models import StepRecord, Totals
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    first_step: int
+    max_steps: int
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    step: int
+    meta_prompt: str
+
+
+@dataclass(frozen=True)
+class StepCompleted:
+    record: StepRecord
+    totals: dict[str, Any]
+    improved: bool
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    status: str  # a RunStatus value
+    reason: str
+    last_step: int
+    totals: dict[str, Any]
+
+
+Event = RunStarted | StepStarted | StepCompleted | RunFinished
+
+__all__ = ["Event", "RunFinished", "RunStarted", "StepCompleted", "StepStarted", "Totals"]

@@ -1,0 +1,202 @@
+"""Frozen value types shared by every layer: settings, candidates, steps, LLM calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+#: A solution is any JSON-able value: ``list[int]`` (TSP tour), ``[w, b]`` (linear
+#: regression) or ``str`` (an instruction for prompt optimization).
+Solution = Any
+
+
+class CandidateStatus(StrEnum):
+    SCORED = "scored"  # valid, new, scored completely: enters the history
+    INVALID = "invalid"  # could not be parsed / failed validation
+    DUPLICATE = "duplicate"  # seen before in this run (or earlier in this step)
+    FILTERED = "filtered"  # parsed but rejected by a filter (length, digits, "INS", ...)
+    INCOMPLETE = "incomplete"  # scoring requests failed: score covers only part of the data
+
+
+class RunStatus(StrEnum):
+    CREATED = "created"
+    RUNNING = "running"
+    COMPLETED = "completed"  # step budget used up
+    TARGET_REACHED = "target_reached"  # optimum / target score reached
+    NO_IMPROVEMENT = "no_improvement"  # patience exhausted
+    PAUSED = "paused"  # stopped at a step boundary (pause, budget, scorer failure); resumable
+    CANCELLED = "cancelled"  # stopped now; completed steps kept; resumable
+    FAILED = "failed"  # an error ended the run; completed steps kept; resumable
+
+
+#: Statuses after which ``opro run`` may continue the run.
+RESUMABLE = frozenset(
+    {RunStatus.CREATED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.CANCELLED, RunStatus.FAILED}
+)
+
+
+@dataclass(frozen=True)
+class ParsedCandidate:
+    """One solution read from an optimizer completion, or why none could be read."""
+
+    solution: Solution | None
+    reason: str = ""  # non-empty when ``solution`` is None
+    text: str = ""  # the snippet of the completion the solution came from
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    """One scorer answer on one example (prompt optimization)."""
+
+    example_id: int
+    prompt: str
+    raw_answer: str
+    parsed_answer: str
+    correct: bool | None  # None: the request failed, no answer
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The objective value of one solution."""
+
+    score: float | None  # None when nothing could be scored
+    complete: bool = True  # False when some scorer requests failed
+    records: tuple[ExampleRecord, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A history entry: a scored solution and the step that proposed it (0 = initial)."""
+
+    solution: Solution
+    score: float
+    step: int
+    records: tuple[ExampleRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Everything known about one proposed solution."""
+
+    step: int
+    index: int  # position within the step
+    completion_index: int  # which raw completion it came from; -1 for initial solutions
+    solution: Solution | None
+    text: str  # display text (the formatted solution, or the offending snippet)
+    status: CandidateStatus
+    reason: str = ""
+    score: float | None = None
+    key: str = ""  # dedup key (empty for invalid candidates)
+    records: tuple[ExampleRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One request to a model, as the LLM layer saw it."""
+
+    role: str  # "optimizer" | "scorer" | "replay" | "extract"
+    model_requested: str
+    model_reported: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    retries: int = 0
+    cached: bool = False
+    error: str = ""
+    n: int = 1
+    cost_usd: float = 0.0
+    base_url: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A completed step, written to the project in one transaction."""
+
+    step: int  # 0 = scoring of the initial solutions
+    meta_prompt: str
+    completions: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    calls: tuple[CallRecord, ...]
+    best_score: float | None
+    best_solution: Solution | None
+    started_at: float
+    finished_at: float
+    optimal: bool = False  # the step proposed a provably optimal solution
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How one run proceeds. Defaults follow the paper (OPRO_SPEC.md §1.3)."""
+
+    max_steps: int = 200
+    samples_per_step: int = 8
+    temperature: float = 1.0
+    max_tokens: int = 1024
+    seed: int = 0
+    history_size: int | None = None  # None: the problem's own default (20 prompts/pairs, 10 tours)
+    target_score: float | None = None
+    patience: int | None = None  # stop after this many steps without improvement
+    stop_at_optimum: bool = True
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSettings:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Totals:
+    """Running usage totals of a run, per role."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    failed_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    by_role: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, call: CallRecord) -> None:
+        self.calls += 1
+        self.cached_calls += int(call.cached)
+        self.failed_calls += int(bool(call.error))
+        self.prompt_tokens += call.prompt_tokens
+        self.completion_tokens += call.completion_tokens
+        self.cost_usd += call.cost_usd
+        role = self.by_role.setdefault(
+            call.role, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+        )
+        role["calls"] += 1
+        role["prompt_tokens"] += call.prompt_tokens
+        role["completion_tokens"] += call.completion_tokens
+        role["cost_usd"] += call.cost_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "cached_calls": self.cached_calls,
+            "failed_calls": self.failed_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "by_role": self.by_role,
+        }

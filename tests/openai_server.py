@@ -1,0 +1,255 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+It speaks ``/v1/chat/completions``, ``/v1/completions`` and ``/v1/models`` well enough for the
+official ``openai`` SDK. Answers come from a *responder* ``(prompt, body) -> str`` so each test
+scripts its own model. Faults can be injected (429/500 with Retry-After, hangs, dropped
+connections, garbage), and every request is counted so tests can compare what the server
+answered with what the app stored.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Responder = Callable[[str, dict[str, Any]], str]
+
+
+def echo_responder(prompt: str, body: dict[str, Any]) -> str:
+    return "ok"
+
+
+@dataclass
+class Faults:
+    """Probabilities per request (drawn from a seeded RNG, so runs are repeatable)."""
+
+    error_rate: float = 0.0  # answer 429 or 500 (half each)
+    hang_rate: float = 0.0  # sleep ``hang_seconds`` before answering
+    drop_rate: float = 0.0  # close the connection without an answer
+    garbage_rate: float = 0.0  # answer 200 with a body that is not JSON
+    hang_seconds: float = 5.0
+    retry_after: float | None = 0.0  # Retry-After header on 429, seconds
+    seed: int = 0
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    successes: int = 0  # 200 answers with a valid body
+    completions_served: int = 0  # choices returned in successful answers
+    statuses: Counter[int] = field(default_factory=Counter)
+    prompts: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeOpenAIServer:
+    """Start with ``with FakeOpenAIServer(responder) as srv: srv.base_url``."""
+
+    def __init__(
+        self,
+        responder: Responder = echo_responder,
+        *,
+        latency: float = 0.0,
+        honor_n: bool = True,
+        faults: Faults | None = None,
+        models: tuple[str, ...] = ("fake-optimizer", "fake-scorer"),
+        report_model: str | None = None,
+        require_key: str | None = None,
+        record_bodies: bool = False,
+    ) -> None:
+        self.responder = responder
+        self.latency = latency
+        self.honor_n = honor_n
+        self.faults = faults or Faults()
+        self.models = models
+        self.report_model = report_model
+        self.require_key = require_key
+        self.record_bodies = record_bodies
+        self.stats = Stats()
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.faults.seed)
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._httpd.daemon_threads = True
+        self._httpd.request_queue_size = 512
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- fault drawing -------------------------------------------------------------------
+    def _draw(self) -> str:
+        f = self.faults
+        with self._lock:
+            r = self._rng.random()
+            coin = self._rng.random()
+        edges = [
+            ("error", f.error_rate),
+            ("hang", f.hang_rate),
+            ("drop", f.drop_rate),
+            ("garbage", f.garbage_rate),
+        ]
+        acc = 0.0
+        for name, p in edges:
+            acc += p
+            if r < acc:
+                if name == "error":
+                    return "429" if coin < 0.5 else "500"
+                return name
+        return "ok"
+
+    def _make_handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # silence
+                return
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _auth_ok(self) -> bool:
+                if server.require_key is None:
+                    return True
+                return self.headers.get("Authorization", "") == f"Bearer {server.require_key}"
+
+            def do_GET(self) -> None:
+                if not self._auth_ok():
+                    self._send(401, {"error": {"message": "bad key", "type": "auth"}})
+                    return
+                if self.path.rstrip("/").endswith("/models"):
+                    data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
+                    self._send(200, {"object": "list", "data": data})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                chat = self.path.rstrip("/").endswith("/chat/completions")
+                if chat:
+                    prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+                else:
+                    p = body.get("prompt", "")
+                    prompt = p if isinstance(p, str) else "\n".join(p)
+                with server._lock:
+                    server.stats.requests += 1
+                    server.stats.prompts.append(prompt)
+                    server.stats.models.append(str(body.get("model", "")))
+                    if server.record_bodies:
+                        server.stats.bodies.append(body)
+                if not self._auth_ok():
+                    self._count(401)
+                    self._send(401, {"error": {"message": "Incorrect API key", "type": "auth"}})
+                    return
+                fault = server._draw()
+                if server.latency:
+                    time.sleep(server.latency)
+                if fault in ("429", "500"):
+                    status = int(fault)
+                    self._count(status)
+                    headers = {}
+                    if status == 429 and server.faults.retry_after is not None:
+                        headers["Retry-After"] = str(server.faults.retry_after)
+                    self._send(status, {"error": {"message": f"injected {status}"}}, headers)
+                    return
+                if fault == "hang":
+                    server._stopping.wait(server.faults.hang_seconds)
+                    self._count(0)
+                    self.close_connection = True
+                    return
+                if fault == "drop":
+                    self._count(0)
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(2)
+                    except OSError:
+                        pass
+                    return
+                if fault == "garbage":
+                    self._count(200)
+                    self._send(200, b"<html>not json")
+                    return
+                n = int(body.get("n") or 1) if server.honor_n else 1
+                texts = [server.responder(prompt, body) for _ in range(n)]
+                model = server.report_model or str(body.get("model", ""))
+                ptoks = max(1, len(prompt.split()))
+                ctoks = sum(max(1, len(t.split())) for t in texts)
+                if chat:
+                    choices: list[dict[str, Any]] = [
+                        {
+                            "index": i,
+                            "message": {"role": "assistant", "content": t},
+                            "finish_reason": "stop",
+                        }
+                        for i, t in enumerate(texts)
+                    ]
+                    obj = "chat.completion"
+                else:
+                    choices = [
+                        {"index": i, "text": t, "finish_reason": "stop", "logprobs": None}
+                        for i, t in enumerate(texts)
+                    ]
+                    obj = "text_completion"
+                payload = {
+                    "id": f"cmpl-{server.stats.requests}",
+                    "object": obj,
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": choices,
+                    "usage": {
+                        "prompt_tokens": ptoks,
+                        "completion_tokens": ctoks,
+                        "total_tokens": ptoks + ctoks,
+                    },
+                }
+                with server._lock:
+                    server.stats.successes += 1
+                    server.stats.completions_served += len(texts)
+                    server.stats.statuses[200] += 1
+                self._send(200, payload)
+
+            def _count(self, status: int) -> None:
+                with server._lock:
+                    server.stats.statuses[status] += 1
+
+        return Handler
