@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .cancel import CancelToken
-from .models import CallRecord, ParsedCandidate, Scored, ScoreResult, Solution, StepRecord
+from .models import CallRecord, ParsedCandidate, Scored, ScoreResult, Solution, StepRecord, Totals
 
 
 @dataclass(frozen=True)
@@ -118,5 +118,5 @@ class RunState:
     seen_keys: set[str] = field(default_factory=set)
     last_step: int = -1  # -1: nothing done; 0: initial solutions scored
     steps_without_improvement: int = 0
-    calls: list[CallRecord] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)
     found_optimum: bool = False

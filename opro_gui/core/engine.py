@@ -1,0 +1,365 @@
+"""The OPRO loop, once for every problem kind: meta-prompt → sample → parse/dedupe/filter →
+score → record → event. Synchronous; iterate ``Engine.events()`` (the GUI does so in a worker)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from .cancel import Cancelled, CancelToken
+from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .models import (
+    Candidate,
+    CandidateStatus,
+    CallRecord,
+    ParsedCandidate,
+    RunSettings,
+    RunStatus,
+    Scored,
+    Solution,
+    StepRecord,
+)
+from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
+
+
+class _Recorder:
+    """Wraps a client and keeps every CallRecord it produced during one step."""
+
+    def __init__(self, inner: LLMClient, calls: list[CallRecord]) -> None:
+        self._inner = inner
+        self._calls = calls
+
+    @property
+    def model(self) -> str:
+        return self._inner.model
+
+    def complete(
+        self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
+    ) -> list[LLMResult]:
+        results = self._inner.complete(requests, cancel)
+        for r in results:
+            self._calls.extend(r.calls or (r.call,))
+        return results
+
+
+class StepPaused(Exception):
+    """A step could not be completed for a reason that resuming may fix (endpoint down...)."""
+
+
+class Engine:
+    def __init__(
+        self,
+        problem: Problem,
+        optimizer: LLMClient,
+        scorer: LLMClient | None,
+        settings: RunSettings,
+        sink: RunSink,
+        state: RunState | None = None,
+        cancel: CancelToken | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.problem = problem
+        self.optimizer = optimizer
+        self.scorer = scorer
+        self.settings = settings
+        self.sink = sink
+        self.state = state or RunState()
+        self.cancel = cancel or CancelToken()
+        self._clock = clock
+
+    # -- public ----------------------------------------------------------------------------
+    def run(self, on_event: Callable[[Event], None] | None = None) -> RunFinished:
+        """Drive the loop to its end; returns the final event."""
+        last: Event | None = None
+        for event in self.events():
+            last = event
+            if on_event:
+                on_event(event)
+        assert isinstance(last, RunFinished)
+        return last
+
+    def events(self) -> Iterator[Event]:
+        st = self.state
+        yield RunStarted(first_step=st.last_step + 1, max_steps=self.settings.max_steps)
+        self.sink.status_changed(RunStatus.RUNNING)
+        status, reason = RunStatus.FAILED, ""
+        try:
+            while True:
+                stop = self._stop_reason()
+                if stop:
+                    status, reason = stop
+                    break
+                step = st.last_step + 1
+                if step == 0:
+                    record = self._initial_step()
+                else:
+                    meta_prompt = self.problem.render_meta_prompt(
+                        st.history, step, self._history_size()
+                    )
+                    yield StepStarted(step=step, meta_prompt=meta_prompt)
+                    record = self._optimization_step(step, meta_prompt)
+                improved = self._apply(record)
+                self.sink.step_completed(record)
+                yield StepCompleted(record=record, totals=st.totals.to_dict(), improved=improved)
+                if record.step > 0 and self._all_incomplete(record):
+                    status, reason = RunStatus.PAUSED, self._incomplete_reason(record)
+                    break
+        except Cancelled:
+            status, reason = RunStatus.CANCELLED, "cancelled by the user"
+        except StepPaused as exc:
+            status, reason = RunStatus.PAUSED, str(exc)
+        except Exception as exc:  # a bug or an unexpected failure: keep what is done
+            status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        self.sink.status_changed(status, reason)
+        yield RunFinished(
+            status=status, reason=reason, last_step=st.last_step, totals=st.totals.to_dict()
+        )
+
+    # -- stop rules ------------------------------------------------------------------------
+    def _stop_reason(self) -> tuple[RunStatus, str] | None:
+        s, st = self.settings, self.state
+        self.cancel.raise_if_cancelled()
+        if st.last_step >= 0:
+            if st.found_optimum and s.stop_at_optimum:
+                return RunStatus.TARGET_REACHED, "the optimum was found"
+            best = self.best()
+            if s.target_score is not None and best is not None and self._reached(best.score):
+                return RunStatus.TARGET_REACHED, f"target score {s.target_score:g} reached"
+            if st.last_step >= s.max_steps:
+                return RunStatus.COMPLETED, f"step budget of {s.max_steps} used"
+            if s.patience is not None and st.steps_without_improvement >= s.patience:
+                return RunStatus.NO_IMPROVEMENT, f"no improvement for {s.patience} steps"
+            if s.budget_tokens is not None and st.totals.tokens >= s.budget_tokens:
+                return (
+                    RunStatus.PAUSED,
+                    f"token budget reached: {st.totals.tokens} of {s.budget_tokens} tokens used",
+                )
+            if s.budget_usd is not None and st.totals.cost_usd >= s.budget_usd:
+                return (
+                    RunStatus.PAUSED,
+                    f"cost budget reached: ${st.totals.cost_usd:.4f} of ${s.budget_usd:.4f}",
+                )
+            if self.cancel.pause_requested:
+                return RunStatus.PAUSED, "paused by the user"
+        return None
+
+    def _reached(self, score: float) -> bool:
+        target = self.settings.target_score
+        assert target is not None
+        return score >= target if self.problem.higher_is_better else score <= target
+
+    # -- steps -----------------------------------------------------------------------------
+    def _history_size(self) -> int:
+        return self.settings.history_size or self.problem.default_history_size
+
+    def _initial_step(self) -> StepRecord:
+        started = self._clock()
+        calls: list[CallRecord] = []
+        parsed = [
+            ParsedCandidate(solution=s, text=self.problem.format_solution(s))
+            for s in self.problem.initial_solutions()
+        ]
+        candidates = self._judge(0, parsed, [-1] * len(parsed), calls, cap=None)
+        return self._record(0, "", (), candidates, calls, started)
+
+    def _optimization_step(self, step: int, meta_prompt: str) -> StepRecord:
+        started = self._clock()
+        calls: list[CallRecord] = []
+        optimizer = _Recorder(self.optimizer, calls)
+        request = LLMRequest(
+            prompt=meta_prompt,
+            n=self.settings.samples_per_step,
+            temperature=self.settings.temperature,
+            max_tokens=self.settings.max_tokens,
+            role="optimizer",
+        )
+        (result,) = optimizer.complete([request], self.cancel)
+        if not result.texts:
+            raise StepPaused(f"optimizer request failed: {result.error or 'no completion'}")
+        completions = tuple(result.texts)
+        parsed: list[ParsedCandidate] = []
+        origin: list[int] = []
+        for i, text in enumerate(completions):
+            for p in self.problem.parse(text):
+                parsed.append(p)
+                origin.append(i)
+        candidates = self._judge(step, parsed, origin, calls, cap=self.settings.samples_per_step)
+        return self._record(step, meta_prompt, completions, candidates, calls, started)
+
+    def _judge(
+        self,
+        step: int,
+        parsed: Sequence[ParsedCandidate],
+        origin: Sequence[int],
+        calls: list[CallRecord],
+        cap: int | None,
+    ) -> list[Candidate]:
+        """Dedupe, filter and score parsed candidates; returns them in proposal order."""
+        seen = self.state.seen_keys
+        step_keys: set[str] = set()
+        verdicts: list[Candidate | None] = []
+        to_score: list[tuple[int, Solution, str, str]] = []
+        for i, p in enumerate(parsed):
+            base = {"step": step, "index": i, "completion_index": origin[i]}
+            if p.solution is None:
+                verdicts.append(
+                    Candidate(
+                        **base,
+                        solution=None,
+                        text=p.text,
+                        status=CandidateStatus.INVALID,
+                        reason=p.reason or "could not parse",
+                    )
+                )
+                continue
+            text = p.text or self.problem.format_solution(p.solution)
+            key = self.problem.dedup_key(p.solution)
+            if key in seen or key in step_keys:
+                where = "earlier in this step" if key in step_keys else "in an earlier step"
+                verdicts.append(
+                    Candidate(
+                        **base,
+                        solution=p.solution,
+                        text=text,
+                        status=CandidateStatus.DUPLICATE,
+                        reason=f"already proposed {where}",
+                        key=key,
+                    )
+                )
+                continue
+            # Like the reference, a key is remembered before filtering, so a filtered text
+            # also blocks identical later proposals.
+            step_keys.add(key)
+            why = self.problem.filter_reason(p.solution)
+            if why:
+                verdicts.append(
+                    Candidate(
+                        **base,
+                        solution=p.solution,
+                        text=text,
+                        status=CandidateStatus.FILTERED,
+                        reason=why,
+                        key=key,
+                    )
+                )
+                continue
+            if cap is not None and len(to_score) >= cap:
+                verdicts.append(
+                    Candidate(
+                        **base,
+                        solution=p.solution,
+                        text=text,
+                        status=CandidateStatus.FILTERED,
+                        reason=f"more than {cap} candidates in one step",
+                        key=key,
+                    )
+                )
+                continue
+            verdicts.append(None)
+            to_score.append((i, p.solution, text, key))
+        results = []
+        if to_score:
+            scorer = _Recorder(self.scorer, calls) if self.scorer is not None else None
+            results = self.problem.score([s for _, s, _, _ in to_score], scorer, self.cancel)
+        for (i, solution, text, key), res in zip(to_score, results, strict=True):
+            complete = res.complete and res.score is not None
+            verdicts[i] = Candidate(
+                step=step,
+                index=i,
+                completion_index=origin[i],
+                solution=solution,
+                text=text,
+                status=CandidateStatus.SCORED if complete else CandidateStatus.INCOMPLETE,
+                reason="" if complete else (res.error or "some scorer requests failed"),
+                score=res.score,
+                key=key,
+                records=res.records,
+            )
+        return [v for v in verdicts if v is not None]
+
+    def _record(
+        self,
+        step: int,
+        meta_prompt: str,
+        completions: tuple[str, ...],
+        candidates: list[Candidate],
+        calls: list[CallRecord],
+        started: float,
+    ) -> StepRecord:
+        scored = [c for c in candidates if c.status is CandidateStatus.SCORED]
+        optimal = any(
+            c.score is not None and self.problem.is_optimal(c.solution, c.score) for c in scored
+        )
+        best = self._best_of([*self.state.history, *self._as_history(scored)])
+        return StepRecord(
+            step=step,
+            meta_prompt=meta_prompt,
+            completions=completions,
+            candidates=tuple(candidates),
+            calls=tuple(calls),
+            best_score=best.score if best else None,
+            best_solution=best.solution if best else None,
+            started_at=started,
+            finished_at=self._clock(),
+            optimal=optimal,
+        )
+
+    # -- state -----------------------------------------------------------------------------
+    @staticmethod
+    def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
+        return [
+            Scored(solution=c.solution, score=float(c.score), step=c.step, records=c.records)
+            for c in candidates
+            if c.score is not None
+        ]
+
+    def _best_of(self, history: Sequence[Scored]) -> Scored | None:
+        if not history:
+            return None
+        if self.problem.higher_is_better:
+            return max(history, key=lambda h: h.score)
+        return min(history, key=lambda h: h.score)
+
+    def best(self) -> Scored | None:
+        return self._best_of(self.state.history)
+
+    def _apply(self, record: StepRecord) -> bool:
+        """Fold a completed step into the state; True if the best score improved."""
+        st = self.state
+        before = self.best()
+        for c in record.candidates:
+            if c.status in (CandidateStatus.SCORED, CandidateStatus.FILTERED) and c.key:
+                st.seen_keys.add(c.key)
+        st.history.extend(
+            self._as_history([c for c in record.candidates if c.status is CandidateStatus.SCORED])
+        )
+        for call in record.calls:
+            st.totals.add(call)
+        st.last_step = record.step
+        st.found_optimum = st.found_optimum or record.optimal
+        after = self.best()
+        improved = after is not None and (
+            before is None
+            or (
+                after.score > before.score
+                if self.problem.higher_is_better
+                else after.score < before.score
+            )
+        )
+        if record.step > 0:
+            st.steps_without_improvement = 0 if improved else st.steps_without_improvement + 1
+        return improved
+
+    @staticmethod
+    def _all_incomplete(record: StepRecord) -> bool:
+        judged = [
+            c
+            for c in record.candidates
+            if c.status in (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
+        ]
+        return bool(judged) and all(c.status is CandidateStatus.INCOMPLETE for c in judged)
+
+    @staticmethod
+    def _incomplete_reason(record: StepRecord) -> str:
+        errors = [c.reason for c in record.candidates if c.status is CandidateStatus.INCOMPLETE]
+        return f"scorer requests failed for every candidate of step {record.step}: {errors[0]}"

@@ -1,0 +1,149 @@
+"""Schema of the project file, its version and the upgrade steps from older versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+#: ``PRAGMA user_version`` of files this code writes.
+SCHEMA_VERSION = 1
+#: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
+APPLICATION_ID = 0x4F50524F
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS project (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    app_version TEXT NOT NULL,
+    created_by_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS example (
+    id INTEGER PRIMARY KEY,
+    input TEXT NOT NULL,
+    target TEXT NOT NULL,
+    extra TEXT
+);
+CREATE TABLE IF NOT EXISTS run (
+    id INTEGER PRIMARY KEY,
+    created_at REAL NOT NULL,
+    settings TEXT NOT NULL,
+    optimizer TEXT NOT NULL,
+    scorer TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL DEFAULT '',
+    parent_run_id INTEGER REFERENCES run(id),
+    fork_step INTEGER,
+    spec_override TEXT,
+    app_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS step (
+    run_id INTEGER NOT NULL REFERENCES run(id),
+    step INTEGER NOT NULL,
+    meta_prompt TEXT NOT NULL,
+    completions TEXT NOT NULL,
+    best_score REAL,
+    best_solution TEXT,
+    optimal INTEGER NOT NULL DEFAULT 0,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (run_id, step)
+);
+CREATE TABLE IF NOT EXISTS candidate (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES run(id),
+    step INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    completion_index INTEGER NOT NULL,
+    solution TEXT,
+    text TEXT NOT NULL,
+    key TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    score REAL,
+    UNIQUE (run_id, step, idx)
+);
+CREATE INDEX IF NOT EXISTS candidate_run_step ON candidate(run_id, step);
+CREATE TABLE IF NOT EXISTS evaluation (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES run(id),
+    split TEXT NOT NULL,
+    label TEXT NOT NULL,
+    solution TEXT,
+    text TEXT NOT NULL,
+    score REAL,
+    complete INTEGER NOT NULL,
+    train_score REAL,
+    n_examples INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS example_result (
+    id INTEGER PRIMARY KEY,
+    candidate_id INTEGER REFERENCES candidate(id),
+    evaluation_id INTEGER REFERENCES evaluation(id),
+    example_id INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    raw_answer TEXT NOT NULL,
+    parsed_answer TEXT NOT NULL,
+    correct INTEGER,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS example_result_candidate ON example_result(candidate_id);
+CREATE INDEX IF NOT EXISTS example_result_evaluation ON example_result(evaluation_id);
+CREATE TABLE IF NOT EXISTS replay (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES run(id),
+    step INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    endpoint TEXT NOT NULL,
+    meta_prompt TEXT NOT NULL,
+    completions TEXT NOT NULL,
+    candidates TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS llm_call (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES run(id),
+    step INTEGER,
+    replay_id INTEGER REFERENCES replay(id),
+    evaluation_id INTEGER REFERENCES evaluation(id),
+    role TEXT NOT NULL,
+    model_requested TEXT NOT NULL,
+    model_reported TEXT NOT NULL,
+    base_url TEXT NOT NULL DEFAULT '',
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    latency_s REAL NOT NULL,
+    retries INTEGER NOT NULL,
+    cached INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    cost_usd REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS llm_call_run ON llm_call(run_id, step);
+CREATE TABLE IF NOT EXISTS response_cache (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+#: UPGRADES[v] turns a version-v file into version v+1. Empty while there is only version 1.
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def create(conn: sqlite3.Connection) -> None:
+    conn.executescript(TABLES)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def upgrade(conn: sqlite3.Connection, version: int) -> None:
+    """Apply one upgrade step per old version, in order, each in its own transaction."""
+    while version < SCHEMA_VERSION:
+        with conn:
+            UPGRADES[version](conn)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
