@@ -524,6 +524,35 @@ class ProjectStore:
                 state.steps_without_improvement += 1
         return state
 
+    def copy_steps(self, src_run: int, dst_run: int, upto_step: int) -> None:
+        """Copy steps 0..upto_step (with candidates and scorer answers) into a forked run."""
+        with self._tx():
+            self.conn.execute(
+                "INSERT INTO step (run_id, step, meta_prompt, completions, best_score,"
+                " best_solution, optimal, started_at, finished_at) SELECT ?, step, meta_prompt,"
+                " completions, best_score, best_solution, optimal, started_at, finished_at"
+                " FROM step WHERE run_id = ? AND step <= ?",
+                (dst_run, src_run, upto_step),
+            )
+            old = self.conn.execute(
+                "SELECT id FROM candidate WHERE run_id = ? AND step <= ? ORDER BY id",
+                (src_run, upto_step),
+            ).fetchall()
+            for (cid,) in old:
+                cur = self.conn.execute(
+                    "INSERT INTO candidate (run_id, step, idx, completion_index, solution, text,"
+                    " key, status, reason, score) SELECT ?, step, idx, completion_index, solution,"
+                    " text, key, status, reason, score FROM candidate WHERE id = ?",
+                    (dst_run, cid),
+                )
+                self.conn.execute(
+                    "INSERT INTO example_result (candidate_id, example_id, prompt, raw_answer,"
+                    " parsed_answer, correct, error) SELECT ?, example_id, prompt, raw_answer,"
+                    " parsed_answer, correct, error FROM example_result WHERE candidate_id = ?",
+                    (cur.lastrowid, cid),
+                )
+            self.conn.execute("UPDATE run SET status = 'paused' WHERE id = ?", (dst_run,))
+
     # -- replays and evaluations ---------------------------------------------------------
     def add_replay(
         self,
