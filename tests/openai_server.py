@@ -9,6 +9,7 @@ answered with what the app stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
@@ -48,6 +49,8 @@ class Stats:
     prompts: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0  # POST requests being handled right now
+    max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
 
 
 class FakeOpenAIServer:
@@ -80,7 +83,10 @@ class FakeOpenAIServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
         self._httpd.request_queue_size = 512
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval makes ``stop()`` return at once instead of after up to 0.5 s.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -137,7 +143,9 @@ class FakeOpenAIServer:
             def log_message(self, format: str, *args: Any) -> None:  # silence
                 return
 
-            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, payload: Any, headers: dict[str, str] | None = None
+            ) -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -163,6 +171,18 @@ class FakeOpenAIServer:
                     self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:
+                with server._lock:
+                    server.stats.in_flight += 1
+                    server.stats.max_in_flight = max(
+                        server.stats.max_in_flight, server.stats.in_flight
+                    )
+                try:
+                    self._post()
+                finally:
+                    with server._lock:
+                        server.stats.in_flight -= 1
+
+            def _post(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 chat = self.path.rstrip("/").endswith("/chat/completions")
@@ -200,10 +220,8 @@ class FakeOpenAIServer:
                 if fault == "drop":
                     self._count(0)
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(2)
-                    except OSError:
-                        pass
                     return
                 if fault == "garbage":
                     self._count(200)

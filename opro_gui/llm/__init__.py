@@ -1,0 +1,37 @@
+"""The only code that talks to a model: OpenAI-compatible clients, presets, prices, secrets."""
+
+from __future__ import annotations
+
+from opro_gui.core.ports import LLMClient, ResponseCache
+
+from .cache import MemoryCache, cache_key
+from .config import EndpointConfig, is_local_url, is_loopback_url
+from .openai_compat import OpenAICompatClient
+from .pricing import PRICE_TABLE, RunEstimate, estimate_cost, estimate_run, price_for
+
+__all__ = [
+    "PRICE_TABLE",
+    "EndpointConfig",
+    "MemoryCache",
+    "OpenAICompatClient",
+    "RunEstimate",
+    "cache_key",
+    "estimate_cost",
+    "estimate_run",
+    "is_local_url",
+    "is_loopback_url",
+    "make_client",
+    "price_for",
+]
+
+
+def make_client(
+    config: EndpointConfig,
+    *,
+    cache: ResponseCache | None = None,
+    api_key: str | None = None,
+    role: str = "optimizer",
+) -> LLMClient:
+    """A client for ``config``. The key: ``api_key``, else the env var, else the keyring
+    profile; loopback/private servers work without one. Call ``close()`` on it when done."""
+    return OpenAICompatClient(config, cache=cache, api_key=api_key, role=role)

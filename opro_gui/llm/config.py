@@ -1,0 +1,84 @@
+"""Where and how to reach one OpenAI-compatible endpoint: the EndpointConfig value type."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+MODES = ("chat", "completion")
+N_MODES = ("auto", "native", "parallel")
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """One model on one server. Holds the *name* of the key's env var, never the key."""
+
+    base_url: str  # any OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    keyring_profile: str = ""  # if set and the env var is empty: keyring "opro-studio"/profile
+    mode: str = "chat"  # "chat" | "completion" (plain completions for base models)
+    max_tokens: int | None = None  # default max tokens; a request's own value wins
+    timeout: float = 60.0  # seconds for one HTTP attempt (connect, each read, write)
+    max_retries: int = 5
+    concurrency: int = 16  # requests in flight at once for this client, 1..256
+    n_mode: str = "auto"  # "native" (send n), "parallel" (n requests of n=1), "auto"
+    rpm: int | None = None  # requests per minute
+    tpm: int | None = None  # tokens per minute (prompt estimated as chars/4)
+    price_in_per_mtok: float | None = None  # $ per million prompt tokens; None -> price table
+    price_out_per_mtok: float | None = None
+    # Retry pacing (additive to the issue's fields so tests can run fast).
+    backoff_base: float = 0.5  # first back-off in seconds, doubled per retry, with jitter
+    backoff_max: float = 20.0
+    retry_after_cap: float = 60.0  # never sleep longer than this on a server's Retry-After
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.n_mode not in N_MODES:
+            raise ValueError(f"n_mode must be one of {N_MODES}, not {self.n_mode!r}")
+        if not 1 <= self.concurrency <= 256:
+            raise ValueError(f"concurrency must be within 1..256, not {self.concurrency}")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be > 0")
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_url(self.base_url)
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """JSON-able; holds no secret (the key lives in the environment or the keyring)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EndpointConfig:
+        """Build from a dict, ignoring unknown fields (and any stray ``api_key``)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def is_local_url(url: str) -> bool:
+    """True for loopback, private-network and ``.local`` hosts: self-hosted, free, keyless."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "") or host.endswith(".local") or host.endswith(".localhost"):
+        return host != ""
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private or addr.is_unspecified
+
+
+def is_loopback_url(url: str) -> bool:
+    """True only for this machine (127.0.0.0/8, ::1, localhost)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,450 @@
+"""The LLM client over the official openai SDK: concurrency, retries, n top-up, cache, cost."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import openai
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.core.models import CallRecord
+from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
+
+from .cache import cache_key, decode_value, encode_value
+from .config import EndpointConfig
+from .pricing import config_cost, tokens_from_chars
+from .ratelimit import RateLimiter
+from .retry import BadResponse, backoff_delay, classify
+from .secrets import NO_KEY, resolve_key, scrub
+
+log = logging.getLogger(__name__)
+
+_POLL_S = 0.05  # how often the caller looks at the cancel flag while waiting for answers
+_DEFAULT_REQUEST_ROLE = LLMRequest.__dataclass_fields__["role"].default
+
+
+@dataclass
+class _Outcome:
+    """One HTTP call (with its retries) as a worker saw it."""
+
+    texts: list[str]
+    record: CallRecord
+    started: float
+    ended: float
+
+
+@dataclass
+class _Job:
+    """Everything in flight for one request of a ``complete`` batch."""
+
+    request: LLMRequest
+    role: str
+    max_tokens: int
+    key: str | None = None  # cache key for temperature-0 requests when a cache is set
+    outcomes: dict[int, _Outcome] = field(default_factory=dict)  # by submission order
+    submitted: int = 0
+    topped_up: bool = False
+
+
+class OpenAICompatClient:
+    """An ``LLMClient`` for any OpenAI-compatible endpoint; thread-safe; ``close()`` when done."""
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        *,
+        cache: ResponseCache | None = None,
+        api_key: str | None = None,
+        role: str = "optimizer",
+        seed: int | None = None,
+    ) -> None:
+        self.config = config
+        self.role = role
+        self._cache = cache
+        key = resolve_key(config.api_key_env, config.keyring_profile, api_key)
+        if key is None and config.is_local:
+            key = NO_KEY
+        self._key = key
+        self.limiter = RateLimiter(config.rpm, config.tpm)
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._sdk: openai.OpenAI | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._ignores_n = config.n_mode == "parallel"
+        self._closed = False
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def ignores_n(self) -> bool:
+        """True once the server was seen to answer fewer choices than ``n`` (or in parallel mode)."""
+        return self._ignores_n
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    def close(self) -> None:
+        """Stop the worker threads (without waiting for calls in flight) and the HTTP pool."""
+        with self._lock:
+            self._closed = True
+            pool, sdk = self._pool, self._sdk
+            self._pool = self._sdk = None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if sdk is not None:
+            sdk.close()
+
+    def __enter__(self) -> OpenAICompatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def complete(
+        self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
+    ) -> list[LLMResult]:
+        """Send all requests concurrently; results in request order; raise only ``Cancelled``."""
+        cancel = cancel or CancelToken()
+        cancel.raise_if_cancelled()
+        results: list[LLMResult | None] = [None] * len(requests)
+        jobs: dict[int, _Job] = {}
+        first_by_key: dict[str, int] = {}
+        twins: dict[int, int] = {}  # identical temperature-0 request -> the one actually sent
+        for i, req in enumerate(requests):
+            job = self._make_job(req)
+            if self._key is None:
+                results[i] = self._error_result(job, self._no_key_message())
+                continue
+            if job.key is not None:
+                cached = self._cache_get(job.key)
+                if cached is not None:
+                    results[i] = self._cached_result(job, *cached)
+                    continue
+                if job.key in first_by_key:
+                    twins[i] = first_by_key[job.key]
+                    continue
+                first_by_key[job.key] = i
+            jobs[i] = job
+        if jobs:
+            self._run_jobs(jobs, results, cancel)
+        for i, j in twins.items():
+            results[i] = self._twin_result(self._make_job(requests[i]), results[j])
+        out = [r for r in results if r is not None]
+        assert len(out) == len(requests)
+        return out
+
+    # -- orchestration (caller's thread) ---------------------------------------------------
+    def _run_jobs(
+        self, jobs: dict[int, _Job], results: list[LLMResult | None], cancel: CancelToken
+    ) -> None:
+        done_q: queue.SimpleQueue[tuple[int, int, Future[_Outcome]]] = queue.SimpleQueue()
+        futures: list[Future[_Outcome]] = []
+        pending = 0
+
+        def submit(i: int, n: int) -> None:
+            nonlocal pending
+            job = jobs[i]
+            slot = job.submitted
+            job.submitted += 1
+            fut = self._executor().submit(self._call, job, n, cancel)
+            fut.add_done_callback(_notify(done_q, i, slot))
+            futures.append(fut)
+            pending += 1
+
+        for i, job in jobs.items():
+            n = job.request.n
+            if n > 1 and self._ignores_n:
+                for _ in range(n):
+                    submit(i, 1)
+            else:
+                submit(i, n)
+        try:
+            while pending:
+                try:
+                    i, slot, fut = done_q.get(timeout=_POLL_S)
+                except queue.Empty:
+                    cancel.raise_if_cancelled()
+                    continue
+                pending -= 1
+                cancel.raise_if_cancelled()
+                job = jobs[i]
+                outcome = fut.result()
+                job.outcomes[slot] = outcome
+                missing = outcome.record.n - len(outcome.texts)
+                if (
+                    outcome.record.n > 1
+                    and not outcome.record.error
+                    and missing > 0
+                    and self.config.n_mode == "auto"
+                ):
+                    self._note_ignores_n(len(outcome.texts), job.request.n)
+                    job.topped_up = True
+                    for _ in range(missing):
+                        submit(i, 1)
+                if len(job.outcomes) == job.submitted:
+                    results[i] = self._finish(job)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def _note_ignores_n(self, got: int, wanted: int) -> None:
+        if not self._ignores_n:
+            self._ignores_n = True
+            log.info(
+                "%s returned %d of n=%d completions: sending parallel requests from now on",
+                self.config.base_url,
+                got,
+                wanted,
+            )
+
+    def _finish(self, job: _Job) -> LLMResult:
+        outs = [job.outcomes[k] for k in sorted(job.outcomes)]
+        texts = tuple(t for o in outs for t in o.texts)
+        calls = tuple(o.record for o in outs)
+        error = next((o.record.error for o in outs if o.record.error), "")
+        if not error and len(texts) < job.request.n:
+            error = (
+                f"server returned {len(texts)} of n={job.request.n} completions "
+                "(set the endpoint's n mode to auto or parallel)"
+            )
+        summary = CallRecord(
+            role=job.role,
+            model_requested=self.config.model,
+            model_reported=next((c.model_reported for c in calls if c.model_reported), ""),
+            prompt_tokens=sum(c.prompt_tokens for c in calls),
+            completion_tokens=sum(c.completion_tokens for c in calls),
+            latency_s=max(o.ended for o in outs) - min(o.started for o in outs),
+            retries=sum(c.retries for c in calls),
+            error=error,
+            n=job.request.n,
+            cost_usd=sum(c.cost_usd for c in calls),
+            base_url=self.config.base_url,
+        )
+        result = LLMResult(texts=texts, call=summary, error=error, calls=calls)
+        if job.key is not None and not error and len(texts) == job.request.n:
+            self._cache_put(job.key, encode_value(texts, summary.model_reported))
+        return result
+
+    # -- one HTTP call with retries (worker threads) -----------------------------------------
+    def _call(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
+        cfg = self.config
+        req = job.request
+        started = time.monotonic()
+        retries = 0
+        est_tokens = tokens_from_chars(len(req.prompt))
+        while True:
+            if cancel.cancelled or (
+                self.limiter.active and not self.limiter.acquire(est_tokens, cancel)
+            ):
+                return self._outcome(job, n, started, retries, error="cancelled")
+            try:
+                texts, reported, p_tok, c_tok = self._send(req, n, job.max_tokens)
+            except Exception as exc:  # classified below; nothing escapes a worker
+                fail = classify(
+                    exc,
+                    base_url=cfg.base_url,
+                    timeout=cfg.timeout,
+                    key_env=cfg.api_key_env,
+                    cap=cfg.retry_after_cap,
+                )
+                message = scrub(fail.message, self._key)
+                if not fail.retryable or retries >= cfg.max_retries:
+                    if fail.retryable:
+                        message = f"{message} (gave up after {retries} retries)"
+                    log.warning("request to %s failed: %s", cfg.base_url, message)
+                    return self._outcome(job, n, started, retries, error=message)
+                with self._rng_lock:
+                    delay = backoff_delay(
+                        retries,
+                        base=cfg.backoff_base,
+                        cap=cfg.backoff_max,
+                        retry_after=fail.retry_after,
+                        rng=self._rng,
+                    )
+                retries += 1
+                log.info("retry %d in %.2f s after: %s", retries, delay, message)
+                if cancel.wait(delay):
+                    return self._outcome(job, n, started, retries, error="cancelled")
+                continue
+            self.limiter.debit(c_tok)
+            return self._outcome(
+                job, n, started, retries, texts=texts, reported=reported, tokens=(p_tok, c_tok)
+            )
+
+    def _outcome(
+        self,
+        job: _Job,
+        n: int,
+        started: float,
+        retries: int,
+        *,
+        error: str = "",
+        texts: list[str] | None = None,
+        reported: str = "",
+        tokens: tuple[int, int] = (0, 0),
+    ) -> _Outcome:
+        ended = time.monotonic()
+        record = CallRecord(
+            role=job.role,
+            model_requested=self.config.model,
+            model_reported=reported,
+            prompt_tokens=tokens[0],
+            completion_tokens=tokens[1],
+            latency_s=ended - started,
+            retries=retries,
+            error=error,
+            n=n,
+            cost_usd=config_cost(self.config, reported, tokens[0], tokens[1]),
+            base_url=self.config.base_url,
+        )
+        return _Outcome(texts or [], record, started, ended)
+
+    def _send(self, req: LLMRequest, n: int, max_tokens: int) -> tuple[list[str], str, int, int]:
+        cfg = self.config
+        kwargs: dict[str, Any] = {"model": cfg.model, "temperature": req.temperature}
+        if n > 1:
+            kwargs["n"] = n
+        if req.stop:
+            kwargs["stop"] = list(req.stop)
+        sdk = self._client()
+        if cfg.mode == "chat":
+            kwargs[_max_tokens_param(cfg.model)] = max_tokens
+            kwargs["messages"] = [{"role": "user", "content": req.prompt}]
+            resp: Any = sdk.chat.completions.create(**kwargs)
+        else:
+            kwargs["max_tokens"] = max_tokens
+            kwargs["prompt"] = req.prompt
+            resp = sdk.completions.create(**kwargs)
+        try:
+            choices = sorted(resp.choices, key=lambda c: c.index or 0)
+            if cfg.mode == "chat":
+                texts = [c.message.content or "" for c in choices]
+            else:
+                texts = [c.text or "" for c in choices]
+            if not all(isinstance(t, str) for t in texts):
+                raise TypeError("completion text is not a string")
+            reported = str(getattr(resp, "model", "") or "")
+            usage = getattr(resp, "usage", None)
+        except Exception as exc:
+            raise BadResponse(f"{type(exc).__name__}") from None
+        if usage is not None and usage.prompt_tokens is not None:
+            p_tok, c_tok = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
+        else:  # some local servers send no usage: estimate so budgets still move
+            p_tok = tokens_from_chars(len(req.prompt))
+            c_tok = sum(tokens_from_chars(len(t)) for t in texts)
+        return texts, reported, p_tok, c_tok
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _make_job(self, req: LLMRequest) -> _Job:
+        role = req.role if req.role != _DEFAULT_REQUEST_ROLE else self.role
+        # The endpoint's max_tokens is a default; the request's own value wins when given.
+        max_tokens = req.max_tokens or self.config.max_tokens or 1024
+        key = None
+        if self._cache is not None and req.temperature == 0:
+            key = cache_key(
+                self.config.base_url, self.config.model, self.config.mode, req, max_tokens
+            )
+        return _Job(request=req, role=role, max_tokens=max_tokens, key=key)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("LLM client is closed")
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.config.concurrency, thread_name_prefix="opro-llm"
+                )
+            return self._pool
+
+    def _client(self) -> openai.OpenAI:
+        with self._lock:
+            if self._sdk is None:
+                if self._closed:
+                    raise RuntimeError("LLM client is closed")
+                conc = self.config.concurrency
+                http = httpx2.Client(
+                    timeout=httpx2.Timeout(self.config.timeout),
+                    limits=httpx2.Limits(max_connections=conc + 4, max_keepalive_connections=conc),
+                    follow_redirects=True,
+                )
+                self._sdk = openai.OpenAI(
+                    api_key=self._key or NO_KEY,
+                    base_url=self.config.base_url,
+                    timeout=self.config.timeout,
+                    max_retries=0,  # ours, not the SDK's: we count, log and honour cancel
+                    http_client=http,
+                )
+            return self._sdk
+
+    def _no_key_message(self) -> str:
+        where = f"${self.config.api_key_env}"
+        if self.config.keyring_profile:
+            where += f" or store a key for profile {self.config.keyring_profile!r} in the keyring"
+        return f"no API key: set {where} for {self.config.base_url}"
+
+    def _error_result(self, job: _Job, error: str) -> LLMResult:
+        call = CallRecord(
+            role=job.role,
+            model_requested=self.config.model,
+            error=error,
+            n=job.request.n,
+            base_url=self.config.base_url,
+        )
+        return LLMResult(texts=(), call=call, error=error, calls=(call,))
+
+    def _cached_result(self, job: _Job, texts: tuple[str, ...], reported: str) -> LLMResult:
+        call = CallRecord(
+            role=job.role,
+            model_requested=self.config.model,
+            model_reported=reported,
+            cached=True,
+            n=job.request.n,
+            base_url=self.config.base_url,
+        )
+        return LLMResult(texts=texts, call=call, calls=(call,))
+
+    def _twin_result(self, job: _Job, sent: LLMResult | None) -> LLMResult:
+        if sent is None or not sent.ok:
+            return self._error_result(job, sent.error if sent is not None else "not sent")
+        return self._cached_result(job, sent.texts, sent.call.model_reported)
+
+    def _cache_get(self, key: str) -> tuple[tuple[str, ...], str] | None:
+        assert self._cache is not None
+        raw = self._cache.get(key)
+        return decode_value(raw) if raw is not None else None
+
+    def _cache_put(self, key: str, value: str) -> None:
+        assert self._cache is not None
+        self._cache.put(key, value)
+
+
+def _notify(
+    done_q: queue.SimpleQueue[tuple[int, int, Future[_Outcome]]], i: int, slot: int
+) -> Callable[[Future[_Outcome]], None]:
+    def callback(fut: Future[_Outcome]) -> None:
+        done_q.put((i, slot, fut))
+
+    return callback
+
+
+def _max_tokens_param(model: str) -> str:
+    """OpenAI's reasoning models refuse ``max_tokens`` in chat; everyone else expects it."""
+    name = model.lower().rsplit("/", 1)[-1]
+    if name.startswith(("o1", "o3", "o4", "gpt-5")):
+        return "max_completion_tokens"
+    return "max_tokens"
