@@ -1,4 +1,4 @@
-"""The travelling-salesman problem kind: instances, meta-prompt, tour parsing, scoring, baselines."""
+"""The travelling-salesman problem kind: instances, meta-prompt, tour parsing, scoring."""
 
 from __future__ import annotations
 
