@@ -1,0 +1,379 @@
+"""Prompt optimization (kind "prompt"): find the instruction that maximises a scorer's accuracy."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.core.models import ExampleRecord, ParsedCandidate, Scored, ScoreResult, Solution
+from opro_gui.core.ports import LLMClient, LLMRequest
+
+from . import prompt_meta as meta
+from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
+from .datasets import Dataset, paper_defaults, split_indices
+
+BASELINES = ("", "Let's think step by step.")
+DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
+SECOND_ROUND_MAX_TOKENS = 50
+_SPLITS = ("train", "test", "all")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _auto_include_qa(position: str, include_qa: Any) -> bool:
+    """Fix of reference pitfall 4: before_Q and A_begin need "Q:/A:" in the scorer prompt, so
+    ``include_qa=None`` (the default) turns it on for them and off for Q_begin/Q_end."""
+    if include_qa is None:
+        return position in ("before_Q", "A_begin")
+    _check(isinstance(include_qa, bool), "include_qa must be true, false or null (automatic)")
+    _check(
+        include_qa or position in ("Q_begin", "Q_end"),
+        f"position {position} needs include_qa (the scorer prompt needs 'Q:' and 'A:'); "
+        "set include_qa to true or null",
+    )
+    return bool(include_qa)
+
+
+class PromptProblem:
+    """Instructions are strings; a score is the training accuracy in [0, 1]."""
+
+    kind = "prompt"
+    higher_is_better = True
+    default_history_size = 20
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        examples = spec.get("examples")
+        _check(
+            isinstance(examples, list) and bool(examples), "spec needs a non-empty 'examples' list"
+        )
+        assert isinstance(examples, list)
+        for i, ex in enumerate(examples):
+            _check(
+                isinstance(ex, dict) and isinstance(ex.get("input"), str)
+                and isinstance(ex.get("target"), str),
+                f"example {i} must be an object with string 'input' and 'target'",
+            )  # fmt: skip
+        self.examples: list[dict[str, str]] = [
+            {"input": ex["input"], "target": ex["target"]} for ex in examples
+        ]
+        n = len(self.examples)
+        self.seed = int(spec.get("seed", 0))
+        self.task_name = str(spec.get("task_name", ""))
+        defaults = paper_defaults(self.task_name or "custom")
+        if spec.get("train_ids") is not None:
+            train_ids = [int(i) for i in spec["train_ids"]]
+        else:
+            ratio = float(spec.get("train_ratio", defaults["train_ratio"]))
+            train_ids = split_indices(n, ratio, self.seed)
+        _check(bool(train_ids), "the training split is empty; raise train_ratio")
+        _check(len(set(train_ids)) == len(train_ids), "train_ids contains duplicates")
+        _check(all(0 <= i < n for i in train_ids), f"train_ids must lie within 0..{n - 1}")
+        self.train_ids = sorted(train_ids)
+        self.task_type = str(
+            spec.get("task_type") or defaults["task_type"]
+            or detect_task_type([ex["target"] for ex in self.examples])
+        )  # fmt: skip
+        _check(self.task_type in TASK_TYPES, f"task_type must be one of {', '.join(TASK_TYPES)}")
+        self.position = str(spec.get("position", "Q_begin"))
+        _check(
+            self.position in meta.POSITIONS, f"position must be one of {', '.join(meta.POSITIONS)}"
+        )
+        self.style = str(spec.get("style", "ins"))
+        _check(self.style in meta.STYLES, f"style must be one of {', '.join(meta.STYLES)}")
+        _check(
+            not (self.style == "text" and self.position == "before_Q"),
+            "the base-model <TEXT> style supports Q_begin, Q_end and A_begin, not before_Q",
+        )
+        self.include_qa = _auto_include_qa(self.position, spec.get("include_qa"))
+        self.exemplar_count = int(spec.get("exemplar_count", 3))
+        _check(self.exemplar_count >= 0, "exemplar_count must be 0 or more")
+        self.criterion = str(spec.get("criterion", "random"))
+        _check(
+            self.criterion in meta.CRITERIA, f"criterion must be one of {', '.join(meta.CRITERIA)}"
+        )
+        self.max_length = int(spec.get("max_length", 500))
+        _check(self.max_length > 0, "max_length must be positive")
+        self.forbid_ins = bool(spec.get("forbid_ins", True))
+        digits = spec.get("forbid_digits")
+        self.forbid_digits = bool(defaults["forbid_digits"] if digits is None else digits)
+        self.lenient_substring = bool(spec.get("lenient_substring", True))
+        self.match = str(spec.get("match", "paper"))
+        _check(self.match in MATCH_MODES, f"match must be one of {', '.join(MATCH_MODES)}")
+        if self.match == "regex":
+            for i, ex in enumerate(self.examples):
+                try:
+                    re.compile(ex["target"])
+                except re.error as exc:
+                    raise ValueError(f"example {i}: target is not a valid regex: {exc}") from exc
+        self.extract_again = bool(spec.get("extract_again", False))
+        self.boxed = bool(spec.get("boxed", False))
+        self.score_threshold = float(spec.get("score_threshold", 0.0))
+        _check(0.0 <= self.score_threshold <= 1.0, "score_threshold must lie within [0, 1]")
+        initial = spec.get("initial_instructions", list(DEFAULT_INITIAL))
+        _check(
+            isinstance(initial, list)
+            and bool(initial)
+            and all(isinstance(s, str) for s in initial),
+            "initial_instructions must be a non-empty list of strings",
+        )
+        self.initial_instructions: list[str] = list(initial)
+        overrides = spec.get("templates") or {}
+        _check(
+            isinstance(overrides, dict) and all(isinstance(v, str) for v in overrides.values()),
+            "templates must map section names to strings",
+        )
+        self.template_overrides: dict[str, str] = dict(overrides)
+        self.sections = meta.templates(self.style, self.position, self.template_overrides)
+        needed = ["header", "entry"]
+        if self.style != "text":
+            needed += ["footer", "answer", "exemplar_intro"]
+            needed += [meta.exemplar_section(self.position, self.include_qa)]
+        missing = [s for s in needed if s not in self.sections]
+        _check(not missing, f"{self.style} template lacks section(s) {', '.join(missing)} "
+               f"for position {self.position} (include_qa={self.include_qa})")  # fmt: skip
+        self.task_phrase = str(spec.get("task_phrase") or self._default_task_phrase())
+        self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
+        train = set(self.train_ids)
+        self.test_ids = [i for i in range(n) if i not in train]
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> PromptProblem:
+        return cls(spec)
+
+    def _default_task_phrase(self) -> str:
+        name = self.task_name.lower()
+        if name.startswith("gsm"):
+            return "grade school math"
+        return " ".join(self.task_name.split("_")) or "reasoning"
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "examples": [dict(ex) for ex in self.examples],
+            "train_ids": list(self.train_ids),
+            "task_type": self.task_type,
+            "task_name": self.task_name,
+            "task_phrase": self.task_phrase,
+            "position": self.position,
+            "include_qa": self.include_qa,
+            "style": self.style,
+            "exemplar_count": self.exemplar_count,
+            "criterion": self.criterion,
+            "max_length": self.max_length,
+            "forbid_ins": self.forbid_ins,
+            "forbid_digits": self.forbid_digits,
+            "lenient_substring": self.lenient_substring,
+            "match": self.match,
+            "extract_again": self.extract_again,
+            "boxed": self.boxed,
+            "score_threshold": self.score_threshold,
+            "initial_instructions": list(self.initial_instructions),
+            "templates": dict(self.template_overrides),
+            "scorer_max_tokens": self.scorer_max_tokens,
+            "seed": self.seed,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "task_name": self.task_name,
+            "task_type": self.task_type,
+            "n_examples": len(self.examples),
+            "n_train": len(self.train_ids),
+            "n_test": len(self.test_ids),
+            "position": self.position,
+            "include_qa": self.include_qa,
+            "style": self.style,
+            "criterion": self.criterion,
+            "baselines": list(BASELINES),
+        }
+
+    # -- the loop's hooks ----------------------------------------------------------------
+    def initial_solutions(self) -> list[Solution]:
+        return list(self.initial_instructions)
+
+    def baselines(self) -> list[str]:
+        return list(BASELINES)
+
+    def exemplar_ids(self, history: Sequence[Scored], step: int, history_size: int) -> list[int]:
+        """The example ids shown in the meta-prompt of ``step`` (for display and tests)."""
+        return meta.select_exemplars(
+            self.criterion, self.train_ids, history, step, seed=self.seed,
+            count=self.exemplar_count, history_size=history_size, threshold=self.score_threshold,
+        )  # fmt: skip
+
+    def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
+        # Fix of reference pitfall 10: the <TEXT> style is capped to the best ``history_size``
+        # entries (and the threshold) like the other styles instead of growing without bound.
+        shown = meta.shown_history(history, history_size, self.score_threshold)
+        exemplars: list[tuple[str, str]] = []
+        if self.style != "text":
+            ids = self.exemplar_ids(history, step, history_size)
+            exemplars = [(self.examples[i]["input"], self.examples[i]["target"]) for i in ids]
+        return meta.render_meta_prompt(
+            self.sections, self.style, self.position, self.include_qa, shown, exemplars,
+            self.task_phrase,
+        )  # fmt: skip
+
+    def parse(self, completion: str) -> list[ParsedCandidate]:
+        raw = meta.extract_instruction(completion, self.style, self.position)
+        if raw is None:
+            return [
+                ParsedCandidate(
+                    None, reason="no <TEXT>…</TEXT> in the output", text=completion[:200]
+                )
+            ]
+        instruction = meta.polish(raw)
+        return [ParsedCandidate(instruction, text=instruction)]
+
+    def dedup_key(self, solution: Solution) -> str:
+        # Fix of reference pitfall 1: hash UTF-8 (the reference's ASCII crashed on "’" or "—").
+        return hashlib.md5(meta.polish(str(solution)).encode("utf-8")).hexdigest()
+
+    def filter_reason(self, solution: Solution) -> str | None:
+        text = str(solution)
+        if len(text) > self.max_length:
+            return f"longer than {self.max_length} characters ({len(text)})"
+        if self.forbid_digits and any(c.isdigit() for c in text):
+            return "contains a digit (digits are not allowed for this task)"
+        if self.forbid_ins and "INS" in text:
+            return 'contains "INS"'
+        return None
+
+    def format_solution(self, solution: Solution) -> str:
+        return str(solution)
+
+    def is_optimal(self, solution: Solution, score: float) -> bool:
+        return score >= 1.0
+
+    # -- scoring -------------------------------------------------------------------------
+    def scorer_prompt(self, instruction: str, example_id: int) -> str:
+        question = self.examples[example_id]["input"]
+        return meta.scorer_prompt(question, instruction, self.position, self.include_qa)
+
+    def score(
+        self,
+        solutions: Sequence[Solution],
+        scorer: LLMClient | None,
+        cancel: CancelToken | None = None,
+    ) -> list[ScoreResult]:
+        """Training accuracy of each instruction: every (instruction, example) request goes to
+        the scorer in one batch so the LLM layer can run them concurrently."""
+        return self._score_on([str(s) for s in solutions], self.train_ids, scorer, cancel)
+
+    def evaluate(
+        self,
+        instructions: Sequence[str],
+        scorer: LLMClient | None,
+        split: str = "test",
+        cancel: CancelToken | None = None,
+    ) -> list[ScoreResult]:
+        """Accuracy on ``split`` ("test", "train" or "all"); for reports, never for selection."""
+        _check(split in _SPLITS, f"split must be one of {', '.join(_SPLITS)}")
+        ids = {"train": self.train_ids, "test": self.test_ids}.get(
+            split, list(range(len(self.examples)))
+        )
+        if not ids:
+            return [ScoreResult(None, complete=False, error=f"the {split} split is empty")
+                    for _ in instructions]  # fmt: skip
+        return self._score_on(list(instructions), ids, scorer, cancel)
+
+    def _score_on(
+        self,
+        instructions: list[str],
+        ids: Sequence[int],
+        scorer: LLMClient | None,
+        cancel: CancelToken | None,
+    ) -> list[ScoreResult]:
+        if not instructions:
+            return []
+        if scorer is None:
+            raise ValueError("prompt optimization needs a scorer model")
+        pairs = [(ins, i) for ins in instructions for i in ids]
+        prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
+        requests = [
+            LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
+                       role="scorer")
+            for p in prompts
+        ]  # fmt: skip
+        first = scorer.complete(requests, cancel)
+        answers: list[str | None] = [r.texts[0] if r.texts else None for r in first]
+        errors = [r.error or ("" if r.texts else "no completion") for r in first]
+        to_parse: list[str | None] = list(answers)
+        if self.extract_again:
+            todo = [k for k, a in enumerate(answers) if a is not None]
+            second = scorer.complete(
+                [LLMRequest(prompt=meta.second_round_prompt(prompts[k], answers[k] or ""),
+                            n=1, temperature=0.0, max_tokens=SECOND_ROUND_MAX_TOKENS,
+                            role="extract") for k in todo],
+                cancel,
+            )  # fmt: skip
+            for k, r in zip(todo, second, strict=True):
+                to_parse[k] = r.texts[0] if r.texts else None
+                if not r.texts:
+                    errors[k] = "second round: " + (r.error or "no completion")
+        records = [
+            self._judge(example_id, prompts[k], answers[k], to_parse[k], errors[k])
+            for k, (_, example_id) in enumerate(pairs)
+        ]
+        n = len(ids)
+        return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
+
+    def _judge(
+        self, example_id: int, prompt: str, raw: str | None, text: str | None, error: str
+    ) -> ExampleRecord:
+        if raw is None or text is None:
+            return ExampleRecord(example_id, prompt, raw or "", "", None, error or "request failed")
+        gold = self.examples[example_id]["target"]
+        if self.match == "paper":
+            parsed = normalize(
+                text, self.task_type, num_decimals=decimals_of(gold), boxed=self.boxed,
+                second_round=self.extract_again,
+            )  # fmt: skip
+            prompt_for_choice = prompt if self.task_type == "choice" else ""
+            ok = is_correct(parsed, gold, self.task_type, prompt=prompt_for_choice,
+                            lenient=self.lenient_substring)  # fmt: skip
+        else:
+            parsed = text.strip()
+            ok = is_correct(parsed, gold, mode=self.match)
+        return ExampleRecord(example_id, prompt, raw, parsed, ok)
+
+    @staticmethod
+    def _result(records: list[ExampleRecord]) -> ScoreResult:
+        answered = [r for r in records if r.correct is not None]
+        failed = len(records) - len(answered)
+        error = ""
+        if failed:
+            first_error = next(r.error for r in records if r.correct is None)
+            error = f"{failed} of {len(records)} scorer requests failed: {first_error}"
+        if not answered:
+            return ScoreResult(None, complete=False, records=tuple(records), error=error)
+        accuracy = sum(1 for r in answered if r.correct) / len(answered)
+        return ScoreResult(accuracy, complete=not failed, records=tuple(records), error=error)
+
+
+def spec_from_dataset(
+    dataset: Dataset,
+    *,
+    train_ratio: float | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> dict[str, Any]:
+    """A complete prompt spec from an imported dataset with the paper's defaults for its name
+    (split ratio, task type, digit filter); ``options`` override any spec key."""
+    defaults = paper_defaults(dataset.name)
+    ratio = defaults["train_ratio"] if train_ratio is None else train_ratio
+    spec: dict[str, Any] = {
+        "examples": [dict(ex) for ex in dataset.examples],
+        "train_ids": split_indices(len(dataset.examples), ratio, seed),
+        "task_type": defaults["task_type"] or dataset.task_type_guess,
+        "task_name": defaults["task_name"],
+        "forbid_digits": defaults["forbid_digits"],
+        "seed": seed,
+    }
+    spec.update(options)
+    return PromptProblem.from_spec(spec).to_spec()
