@@ -81,9 +81,12 @@ class Engine:
     def events(self) -> Iterator[Event]:
         st = self.state
         yield RunStarted(first_step=st.last_step + 1, max_steps=self.settings.max_steps)
-        self.sink.status_changed(RunStatus.RUNNING)
         status, reason = RunStatus.FAILED, ""
         try:
+            try:
+                self.sink.status_changed(RunStatus.RUNNING)
+            except Exception as exc:
+                raise StepPaused(f"cannot write to the project: {exc}") from exc
             while True:
                 stop = self._stop_reason()
                 if stop:
@@ -98,8 +101,11 @@ class Engine:
                     )
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt)
+                try:
+                    self.sink.step_completed(record)
+                except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
+                    raise StepPaused(f"could not save step {record.step}: {exc}") from exc
                 improved = self._apply(record)
-                self.sink.step_completed(record)
                 yield StepCompleted(record=record, totals=st.totals.to_dict(), improved=improved)
                 if record.step > 0 and self._all_incomplete(record):
                     status, reason = RunStatus.PAUSED, self._incomplete_reason(record)
@@ -110,7 +116,10 @@ class Engine:
             status, reason = RunStatus.PAUSED, str(exc)
         except Exception as exc:  # a bug or an unexpected failure: keep what is done
             status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-        self.sink.status_changed(status, reason)
+        try:
+            self.sink.status_changed(status, reason)
+        except Exception as exc:  # the file is unwritable; the reason still reaches the caller
+            reason = f"{reason} (and the run status could not be saved: {exc})"
         yield RunFinished(
             status=status, reason=reason, last_step=st.last_step, totals=st.totals.to_dict()
         )
