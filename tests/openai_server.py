@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -38,6 +39,9 @@ class Faults:
     hang_seconds: float = 5.0
     retry_after: float | None = 0.0  # Retry-After header on 429, seconds
     seed: int = 0
+    # Faults for the first requests, in arrival order, before any random draw: each one of
+    # "429", "500", "hang", "drop", "garbage" or "ok".
+    script: tuple[str, ...] = ()
 
 
 @dataclass
@@ -51,6 +55,16 @@ class Stats:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0  # POST requests being handled right now
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that give up (timeouts, cancellation) reset connections: not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class FakeOpenAIServer:
@@ -67,6 +81,7 @@ class FakeOpenAIServer:
         report_model: str | None = None,
         require_key: str | None = None,
         record_bodies: bool = False,
+        echo_key_in_errors: bool = False,
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -76,11 +91,14 @@ class FakeOpenAIServer:
         self.report_model = report_model
         self.require_key = require_key
         self.record_bodies = record_bodies
+        # Like some providers, put the rejected key in the 401 message (tests key scrubbing).
+        self.echo_key_in_errors = echo_key_in_errors
+        self._scripted = 0
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
         self._httpd.request_queue_size = 512
         # A short poll interval makes ``stop()`` return at once instead of after up to 0.5 s.
@@ -117,6 +135,9 @@ class FakeOpenAIServer:
     def _draw(self) -> str:
         f = self.faults
         with self._lock:
+            if self._scripted < len(f.script):
+                self._scripted += 1
+                return f.script[self._scripted - 1]
             r = self._rng.random()
             coin = self._rng.random()
         edges = [
@@ -155,6 +176,12 @@ class FakeOpenAIServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _key_message(self) -> str:
+                if not server.echo_key_in_errors:
+                    return "Incorrect API key"
+                given = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                return f"Incorrect API key provided: {given}"
+
             def _auth_ok(self) -> bool:
                 if server.require_key is None:
                     return True
@@ -162,7 +189,7 @@ class FakeOpenAIServer:
 
             def do_GET(self) -> None:
                 if not self._auth_ok():
-                    self._send(401, {"error": {"message": "bad key", "type": "auth"}})
+                    self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
                 if self.path.rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
@@ -199,7 +226,7 @@ class FakeOpenAIServer:
                         server.stats.bodies.append(body)
                 if not self._auth_ok():
                     self._count(401)
-                    self._send(401, {"error": {"message": "Incorrect API key", "type": "auth"}})
+                    self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
                 fault = server._draw()
                 if server.latency:
