@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -323,7 +324,7 @@ def test_random_search_uses_exactly_the_given_budget() -> None:
     calls: list[list[int]] = []
     p = TSPProblem.generate(9, seed=0)
 
-    def evaluate(tour: list[int]) -> float:
+    def evaluate(tour: Sequence[int]) -> float:
         assert p.validation_error(list(tour)) is None
         calls.append(list(tour))
         return float(p.length(tour))
