@@ -69,6 +69,7 @@ def test_tsp_run_with_a_two_opt_optimizer_stops_at_the_exact_optimum() -> None:
         assert record.meta_prompt.startswith("You are given a list of points")
         for cand in record.candidates:
             if cand.status == CandidateStatus.SCORED:
+                assert cand.solution is not None
                 assert problem.validation_error(cand.solution) is None
                 assert cand.score == problem.length(cand.solution)
     assert sink.steps[-1].optimal
