@@ -54,27 +54,32 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _new_prompt_problem(args: argparse.Namespace) -> Any:
-    from opro_gui.problems.prompt_opt import new_prompt_problem
+    from opro_gui.problems.datasets import load_dataset
+    from opro_gui.problems.prompt_opt import PromptProblem, spec_from_dataset
 
-    return new_prompt_problem(
-        dataset=args.dataset,
-        fmt=args.format,
-        input_col=args.input_col,
-        target_col=args.target_col,
-        task_type=args.task_type,
-        position=args.position,
-        style=args.style,
-        train_ratio=args.train_ratio,
-        seed=args.seed,
-        initial=args.initial,
-    )
+    dataset = load_dataset(args.dataset, args.format, args.input_col, args.target_col)
+    for warning in dataset.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    options: dict[str, Any] = {}
+    if args.task_type in ("exact", "regex"):
+        options["match"] = args.task_type
+    elif args.task_type:
+        options["task_type"] = args.task_type
+    if args.position:
+        options["position"] = args.position
+    if args.style:
+        options["style"] = args.style
+    if args.initial:
+        options["initial_instructions"] = list(args.initial)
+    spec = spec_from_dataset(dataset, train_ratio=args.train_ratio, seed=args.seed, **options)
+    return PromptProblem.from_spec(spec)
 
 
 def _facts_line(kind: str, facts: dict[str, Any]) -> str:
     keys = {
         "tsp": ("n", "nearest_neighbour", "farthest_insertion", "optimal_length", "best_known_length"),
         "linreg": ("w_true", "b_true", "optimum_w", "optimum_b"),
-        "prompt": ("task_name", "task_type", "n_train", "n_test", "position", "style"),
+        "prompt": ("task_name", "task_type", "n_examples", "n_train", "n_test", "position", "style"),
     }[kind]
     return ", ".join(f"{k}={facts[k]}" for k in keys if facts.get(k) is not None)
 
@@ -335,20 +340,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from opro_gui.llm import estimate_run_for_problem
-
     with ProjectSession.open(args.project, readonly=True) as session:
         run_id = session.latest_run_id()
         settings = _settings(args, session.run_settings(run_id) if run_id else None)
         opt_prev, sc_prev = session.endpoints(run_id) if run_id else (None, None)
         optimizer = _endpoint(args, "optimizer", opt_prev)
         scorer = _endpoint(args, "scorer", sc_prev or opt_prev) if session.kind == "prompt" else None
-        est = estimate_run_for_problem(session.problem(), settings, optimizer, scorer)
+        est = session.estimate(args.steps, settings, optimizer, scorer)
     if args.json:
         print(json.dumps(est, indent=2))
     else:
-        for k, v in est.items():
-            print(f"{k}: {v}")
+        print(f"estimate for {args.steps} steps: {est['summary']}")
+        print(f"  optimizer calls {est['optimizer_calls']}, scorer calls {est['scorer_calls']}, "
+              f"prompt tokens ~{est['prompt_tokens']}, completion tokens ~{est['completion_tokens']}")
     return EXIT_OK
 
 

@@ -13,9 +13,17 @@ from typing import Any
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RESUMABLE, CallRecord, CandidateStatus, RunSettings, StepRecord
+from opro_gui.core.models import (
+    RESUMABLE,
+    CallRecord,
+    CandidateStatus,
+    RunSettings,
+    Scored,
+    StepRecord,
+)
 from opro_gui.core.ports import LLMClient, LLMRequest, Problem
 from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems import make_problem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
@@ -157,6 +165,56 @@ class ProjectSession:
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:
         yield from self.engine(run_id, cancel).events()
+
+    def estimate(
+        self,
+        steps: int,
+        settings: RunSettings,
+        optimizer: EndpointConfig,
+        scorer: EndpointConfig | None = None,
+    ) -> dict[str, Any]:
+        """Calls, tokens and dollars that ``steps`` more steps will take, before running them.
+
+        The meta-prompt is rendered from the initial solutions and grown to a full history of
+        ``history_size`` entries; scorer requests are candidates x training examples."""
+        problem = self.problem()
+        initial = problem.initial_solutions()
+        size = settings.history_size or problem.default_history_size
+        fake = [Scored(solution=s, score=0.0, step=0) for s in initial]
+        base = len(problem.render_meta_prompt(fake, 1, size))
+        per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
+        meta_chars = base + max(0, size - len(initial)) * per_entry
+        scorer_per_step = scorer_chars = initial_requests = 0
+        if self.kind == "prompt" and scorer is not None:
+            train_ids = list(problem.train_ids)  # type: ignore[attr-defined]
+            scorer_per_step = settings.samples_per_step * len(train_ids)
+            initial_requests = len(initial) * len(train_ids)
+            sample = train_ids[:50]
+            scorer_chars = sum(
+                len(problem.scorer_prompt(initial[0], i)) for i in sample  # type: ignore[attr-defined]
+            ) // max(1, len(sample))
+        est = estimate_run(
+            steps=steps,
+            optimizer=optimizer,
+            meta_prompt_chars=meta_chars,
+            samples_per_step=settings.samples_per_step,
+            scorer=scorer,
+            scorer_requests_per_step=scorer_per_step,
+            scorer_prompt_chars=scorer_chars,
+            initial_scorer_requests=initial_requests,
+        )
+        return {
+            "steps": est.steps,
+            "calls": est.calls,
+            "optimizer_calls": est.optimizer_calls,
+            "scorer_calls": est.scorer_calls,
+            "prompt_tokens": est.prompt_tokens,
+            "completion_tokens": est.completion_tokens,
+            "total_tokens": est.tokens,
+            "cost_usd": round(est.cost_usd, 4),
+            "priced": est.priced,
+            "summary": est.summary(),
+        }
 
     # -- reading -------------------------------------------------------------------------
     def run_summary(self, run_id: int) -> dict[str, Any]:

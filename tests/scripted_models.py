@@ -61,3 +61,53 @@ def linreg_optimizer(prompt: str, body: dict[str, Any]) -> str:
 
 
 linreg_optimizer.counter = 0  # type: ignore[attr-defined]
+
+
+class ArithmeticWorld:
+    """Plays both roles of a prompt-optimization run on "Compute A + B." questions.
+
+    - optimizer (model name containing "optimizer"): takes the best instruction shown in the
+      meta-prompt and proposes it with one more "step by step" (plus a per-sample variant),
+      inside <INS></INS>;
+    - scorer: answers correctly with a probability that grows with how often the instruction
+      says "step"; the draw is a hash of (instruction, question), so it is repeatable. Every
+      verdict it gave is kept in ``given`` for the test to compare with what the app stored.
+    """
+
+    _QUESTION = re.compile(r"Compute (\d+) \+ (\d+)\.")
+    _ENTRY = re.compile(r"text:\n(.*?)\nscore:\n(\d+)", re.S)
+
+    def __init__(self) -> None:
+        self.given: dict[tuple[str, str], bool] = {}
+        self.optimizer_calls = 0
+
+    @staticmethod
+    def examples(n: int = 40) -> list[dict[str, str]]:
+        out = []
+        for i in range(n):
+            a, b = (i * 37) % 90 + 3, (i * 53) % 70 + 5
+            out.append({"input": f"Compute {a} + {b}.", "target": str(a + b)})
+        return out
+
+    def accuracy_for(self, instruction: str) -> float:
+        return min(1.0, 0.2 + 0.2 * instruction.lower().count("step"))
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if "optimizer" in str(body.get("model", "")):
+            self.optimizer_calls += 1
+            entries = self._ENTRY.findall(prompt)
+            best = entries[-1][0].strip() if entries else ""
+            variant = ["", " Be careful.", " Check the sum.", " Write the number."][
+                self.optimizer_calls % 4
+            ]
+            return f"<INS>{(best + ' Go step by step.').strip()}{variant}</INS>"
+        m = self._QUESTION.search(prompt)
+        if not m:
+            return "I do not know."
+        instruction = prompt[: m.start()].strip()
+        question = m.group(0)
+        h = int(hashlib.sha256(f"{instruction}|{question}".encode()).hexdigest(), 16) % 1000
+        correct = h < 1000 * self.accuracy_for(instruction)
+        self.given[(instruction, question)] = correct
+        a, b = int(m.group(1)), int(m.group(2))
+        return f"The answer is {a + b if correct else a + b + 1}."

@@ -12,6 +12,7 @@ import pytest
 from scripted_models import linreg_optimizer, two_opt_optimizer
 
 from opro_gui.cli import main
+from opro_gui.storage import ProjectStore
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,3 +136,27 @@ def test_console_script_runs_as_a_subprocess(tmp_path) -> None:
                            "--points", "6", "--seed", "4"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert project.exists() and "created" in proc.stdout
+
+
+def test_token_budget_pauses_then_resumes_after_raise(tmp_path, fake_server, capsys) -> None:
+    project = tmp_path / "b.opro"
+    opro("new", "tsp", str(project), "--points", "12", "--seed", "9", capsys=capsys)
+    with fake_server(two_opt_optimizer) as srv:
+        url = ["--base-url", srv.base_url, "--samples", "2"]
+        code, out, err = opro("run", str(project), "--steps", "30", "--budget-tokens", "600", *url,
+                              capsys=capsys)
+        assert code == 1 and "token budget reached" in err
+        (run,) = show_json(project, capsys)["runs"]
+        assert run["status"] == "paused" and run["total_tokens"] >= 600
+        paused_at = run["steps_completed"]
+        # The boundary is the first one past the budget: one step fewer was still under it.
+        with ProjectStore.open(project) as store:
+            per_step = [sum(c["prompt_tokens"] + c["completion_tokens"] for c in store.calls(1, s))
+                        for s in range(paused_at + 1)]
+        assert sum(per_step[:-1]) < 600 <= sum(per_step)
+        code, out, err = opro("run", str(project), "--steps", "30", "--budget-tokens", "100000",
+                              *url, capsys=capsys)
+        assert code == 0, err
+        assert f"continuing after step {paused_at}" in out
+    (run,) = show_json(project, capsys)["runs"]
+    assert run["steps_completed"] > paused_at and run["status"] in ("completed", "target_reached")
