@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,6 @@ def running_qthreads() -> list[object]:
     """Every live QThread object (ours or Qt's wrappers) that is still running."""
     from PySide6.QtCore import QThread
 
-    gc.collect()
     return [o for o in gc.get_objects() if isinstance(o, QThread) and o.isRunning()]
 
 
@@ -27,3 +27,59 @@ def no_thread_left(qtbot: object) -> Iterator[None]:
     assert not left, f"{len(left)} background call(s) still running at teardown"
     assert stopped
     assert not running_qthreads(), "a QThread is still running at teardown"
+
+
+class ScriptedOptimizer:
+    """An LLMClient that answers every optimizer request with seeded random tours of
+    ``n_points`` nodes; every ``bad_every``-th completion is unparseable."""
+
+    def __init__(self, n_points: int, seed: int = 0, bad_every: int = 4) -> None:
+        import random
+
+        self._n = n_points
+        self._rng = random.Random(seed)
+        self._bad_every = bad_every
+        self._count = 0
+
+    @property
+    def model(self) -> str:
+        return "scripted-optimizer"
+
+    def complete(self, requests, cancel=None):  # type: ignore[no-untyped-def]
+        from opro_gui.core.models import CallRecord
+        from opro_gui.core.ports import LLMResult
+
+        results = []
+        for req in requests:
+            texts = []
+            for _ in range(req.n):
+                self._count += 1
+                if self._bad_every and self._count % self._bad_every == 0:
+                    texts.append("I cannot find a better tour.")
+                    continue
+                rest = list(range(1, self._n))
+                self._rng.shuffle(rest)
+                texts.append("<trace> " + ",".join(map(str, [0, *rest])) + " </trace>")
+            call = CallRecord(role=req.role, model_requested=self.model, model_reported=self.model)
+            results.append(LLMResult(texts=tuple(texts), call=call))
+        return results
+
+
+def make_tsp_project(
+    path: Path, *, n_points: int = 7, steps: int = 3, samples: int = 4, base_url: str = ""
+) -> Path:
+    """A real project file with one TSP run of ``steps`` optimization steps."""
+    from opro_gui.core.models import RunSettings
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.problems.tsp import TSPProblem
+    from opro_gui.services import ProjectSession
+
+    spec = TSPProblem.generate(n_points, seed=3).to_spec()
+    endpoint = EndpointConfig(base_url=base_url or "http://127.0.0.1:9/v1", model="fake-optimizer")
+    settings = RunSettings(max_steps=steps, samples_per_step=samples, stop_at_optimum=False)
+    with ProjectSession.create(path, "tsp", spec) as session:
+        run_id = session.prepare_run(settings, endpoint)
+        engine = session.engine(run_id, optimizer=ScriptedOptimizer(n_points))
+        for _ in engine.events():
+            pass
+    return path

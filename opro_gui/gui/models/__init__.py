@@ -1,0 +1,1 @@
+"""Qt item models of the panels: lazy candidate history, step detail tables, task data tables."""

@@ -1,0 +1,318 @@
+"""The history panel: runs of the project, a lazy sortable/filterable table of every candidate,
+and the step detail pane; starts replays and forks of the selected step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opro_gui.gui.models.history_model import (
+    COL_SOLUTION,
+    INDEX_ROLE,
+    STATUSES,
+    STEP_ROLE,
+    CandidateHistoryModel,
+    StatusFilterProxy,
+)
+from opro_gui.gui.widgets.step_detail import StepDetailPane
+from opro_gui.services import ProjectError, ProjectSession
+
+
+def run_label(store: Any, run_id: int) -> str:
+    run = store.run(run_id)
+    last = store.last_step(run_id)
+    text = f"Run {run_id} — {run['status']}, {max(0, last)} step(s)"
+    if run["parent_run_id"] is not None:
+        text += f" (fork of run {run['parent_run_id']} at step {run['fork_step']})"
+    return text
+
+
+class HistoryPanel(QWidget):
+    """Every candidate of a run and the exact step behind it.
+
+    Opens its own read session in the GUI thread; ``refresh()`` after each completed step
+    appends the new rows. Replay and fork dialogs open from here (``set_profiles`` gives them
+    the model profiles); ``run_forked`` tells the window about a new run."""
+
+    candidate_selected = Signal(int, int)  # step, index
+    replay_requested = Signal(int, int)  # run, step
+    fork_requested = Signal(int, int)  # run, step
+    run_forked = Signal(int)  # new run id
+    run_selected = Signal(int)  # the runs combo switched to this run
+
+    def __init__(self, parent: QWidget | None = None, chunk_size: int = 200) -> None:
+        super().__init__(parent)
+        self._session: ProjectSession | None = None
+        self._profiles: dict[str, dict[str, Any]] = {}
+        self._detail_key: tuple[int, int] | None = None
+        self.open_dialogs = True  # False: only emit the *_requested signals
+        self._dialogs: list[QWidget] = []
+
+        self.runs_combo = QComboBox()
+        self.runs_combo.setObjectName("runs_combo")
+        self.runs_combo.currentIndexChanged.connect(self._on_runs_combo_changed)
+        self.status_boxes: dict[str, QCheckBox] = {}
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Run:"))
+        filters.addWidget(self.runs_combo, 1)
+        filters.addSpacing(12)
+        filters.addWidget(QLabel("Show:"))
+        for status in STATUSES:
+            box = QCheckBox(status)
+            box.setChecked(True)
+            box.toggled.connect(self._on_status_box_toggled)
+            self.status_boxes[status] = box
+            filters.addWidget(box)
+
+        self.model = CandidateHistoryModel(chunk_size=chunk_size, parent=self)
+        self.proxy = StatusFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setObjectName("history_table")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep (step, index) order
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_SOLUTION, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
+
+        self.detail_pane = StepDetailPane()
+        self.detail_pane.verdict_selected.connect(self.select_candidate)
+
+        self.replay_button = QPushButton("Replay step…")
+        self.replay_button.setToolTip("Send this step's meta-prompt again, to any model")
+        self.replay_button.clicked.connect(self._on_replay_button_clicked)
+        self.fork_button = QPushButton("Fork from step…")
+        self.fork_button.setToolTip(
+            "Start a new run from this step with another template or settings"
+        )
+        self.fork_button.clicked.connect(self._on_fork_button_clicked)
+        self.count_label = QLabel()
+        actions = QHBoxLayout()
+        actions.addWidget(self.count_label, 1)
+        actions.addWidget(self.replay_button)
+        actions.addWidget(self.fork_button)
+
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addLayout(filters)
+        top_lay.addWidget(self.table)
+        top_lay.addLayout(actions)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.detail_pane)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter)
+
+        self.replay_requested.connect(self._on_self_replay_requested)
+        self.fork_requested.connect(self._on_self_fork_requested)
+        self._update_actions()
+
+    # -- public API ----------------------------------------------------------------------
+    @property
+    def session(self) -> ProjectSession | None:
+        return self._session
+
+    @property
+    def project_path(self) -> Path | None:
+        return self._session.path if self._session else None
+
+    def current_run_id(self) -> int | None:
+        return self.model.run_id
+
+    def set_profiles(self, profiles: dict[str, dict[str, Any]]) -> None:
+        """Model profiles (gui.settings.load_profiles()) offered by the replay dialog."""
+        self._profiles = dict(profiles)
+
+    def set_project(self, path: Path | None, run_id: int | None = None) -> None:
+        """Show ``run_id`` (default: the latest run) of the project at ``path``; None clears."""
+        self._close_session()
+        if path is not None:
+            try:
+                self._session = ProjectSession.open(path, readonly=True)
+            except ProjectError as exc:
+                self._session = None
+                self.count_label.setText(str(exc))
+        self._fill_runs(run_id)
+
+    def refresh(self) -> None:
+        """New steps of the shown run (and new runs) appear; shown rows are kept."""
+        if self._session is None:
+            return
+        ids = self._session.run_ids()
+        if ids != self._combo_run_ids():
+            self._fill_runs(self.model.run_id, reload=False)
+        elif self.model.run_id is not None:
+            idx = self.runs_combo.currentIndex()
+            self.runs_combo.setItemText(idx, run_label(self._session.store, self.model.run_id))
+        self.model.refresh()
+        self._update_actions()
+
+    def show_run(self, run_id: int) -> None:
+        idx = self.runs_combo.findData(run_id)
+        if idx >= 0:
+            self.runs_combo.setCurrentIndex(idx)
+
+    def select_candidate(self, step: int, index: int) -> None:
+        """Select candidate (step, index) in the table, fetching and unfiltering as needed."""
+        row = self.model.row_of(step, index)
+        if row is None:
+            return
+        src = self.model.index(row, 0)
+        status = self.model.row_data(row)["status"]
+        if status not in self.proxy.statuses():
+            self.status_boxes[status].setChecked(True)
+        proxy_index = self.proxy.mapFromSource(src)
+        if proxy_index.isValid():
+            self.table.selectionModel().setCurrentIndex(
+                proxy_index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            self.table.scrollTo(proxy_index)
+
+    def selected_candidate(self) -> tuple[int, int] | None:
+        current = self.table.selectionModel().currentIndex()
+        if not current.isValid():
+            return None
+        return int(current.data(STEP_ROLE)), int(current.data(INDEX_ROLE))
+
+    def close_project(self) -> None:
+        self.set_project(None)
+
+    # -- internals -----------------------------------------------------------------------
+    def _combo_run_ids(self) -> list[int]:
+        return [self.runs_combo.itemData(i) for i in range(self.runs_combo.count())]
+
+    def _fill_runs(self, run_id: int | None, reload: bool = True) -> None:
+        ids = self._session.run_ids() if self._session else []
+        if run_id not in ids:
+            run_id = ids[-1] if ids else None
+        self.runs_combo.blockSignals(True)
+        self.runs_combo.clear()
+        for rid in ids:
+            self.runs_combo.addItem(run_label(self._session.store, rid), rid)
+        if run_id is not None:
+            self.runs_combo.setCurrentIndex(self.runs_combo.findData(run_id))
+        self.runs_combo.blockSignals(False)
+        if reload or run_id != self.model.run_id:
+            self._load_run(run_id)
+
+    def _load_run(self, run_id: int | None) -> None:
+        self._detail_key = None
+        self.detail_pane.show_detail(None)
+        self.model.set_source(self._session, run_id)
+        if self.model.canFetchMore():
+            self.model.fetchMore()
+        self._update_actions()
+
+    def _close_session(self) -> None:
+        self.model.set_source(None, None)
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _update_actions(self) -> None:
+        selected = self.selected_candidate()
+        can_step = selected is not None and selected[0] > 0
+        self.replay_button.setEnabled(can_step)
+        self.fork_button.setEnabled(selected is not None)
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        more = "+" if self.model.canFetchMore() else ""
+        if self._session is None:
+            self.count_label.setText("No project open.")
+        elif self.model.run_id is None:
+            self.count_label.setText("No runs yet.")
+        else:
+            self.count_label.setText(f"{shown} of {total}{more} candidates shown")
+
+    def _on_runs_combo_changed(self, idx: int) -> None:
+        run_id = self.runs_combo.itemData(idx)
+        if run_id is not None and run_id != self.model.run_id:
+            self._load_run(run_id)
+            self.run_selected.emit(run_id)
+
+    def _on_status_box_toggled(self, _checked: bool) -> None:
+        self.proxy.set_statuses(s for s, box in self.status_boxes.items() if box.isChecked())
+        self._update_actions()
+
+    def _on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_actions()
+        if not current.isValid() or self._session is None or self.model.run_id is None:
+            return
+        step, index = int(current.data(STEP_ROLE)), int(current.data(INDEX_ROLE))
+        key = (self.model.run_id, step)
+        if key != self._detail_key:
+            self._detail_key = key
+            self.detail_pane.show_detail(self._session.step_detail(*key), index)
+        else:
+            self.detail_pane.show_candidate(index)
+        self.candidate_selected.emit(step, index)
+
+    def _on_replay_button_clicked(self) -> None:
+        selected = self.selected_candidate()
+        if selected and self.model.run_id is not None:
+            self.replay_requested.emit(self.model.run_id, selected[0])
+
+    def _on_fork_button_clicked(self) -> None:
+        selected = self.selected_candidate()
+        if selected and self.model.run_id is not None:
+            self.fork_requested.emit(self.model.run_id, selected[0])
+
+    def _on_self_replay_requested(self, run_id: int, step: int) -> None:
+        if not self.open_dialogs or self.project_path is None:
+            return
+        from opro_gui.gui.widgets.replay import ReplayDialog
+
+        dialog = ReplayDialog(self.project_path, run_id, step, self._profiles, self)
+        self._show_dialog(dialog)
+
+    def _on_self_fork_requested(self, run_id: int, step: int) -> None:
+        if not self.open_dialogs or self.project_path is None:
+            return
+        from opro_gui.gui.widgets.fork import ForkDialog
+
+        dialog = ForkDialog(self.project_path, run_id, step, self)
+        dialog.run_forked.connect(self._on_fork_dialog_run_forked)
+        self._show_dialog(dialog)
+
+    def _show_dialog(self, dialog: QWidget) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(
+            lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None
+        )
+        dialog.show()
+
+    def _on_fork_dialog_run_forked(self, new_run_id: int) -> None:
+        self.refresh()
+        self.show_run(new_run_id)
+        self.run_forked.emit(new_run_id)
+
+    def closeEvent(self, event: Any) -> None:  # Qt override
+        self._close_session()
+        super().closeEvent(event)
