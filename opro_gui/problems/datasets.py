@@ -104,6 +104,10 @@ def parse_dataset(
     """Like :func:`load_dataset` on bytes already read; ``filename`` gives name and extension."""
     if len(data) > max_bytes:
         raise DatasetError(f"{filename} is above the import limit of {max_bytes / 1e6:.0f} MB")
+    stem, ext = os.path.splitext(filename)
+    ext = ext.lower()
+    if fmt == "gsm8k":  # alias: the TSV of the OPRO repo or the original JSONL
+        fmt = "gsm8k_jsonl" if ext in (".jsonl", ".json") else "gsm8k_tsv"
     if fmt is not None and fmt not in FORMATS:
         raise DatasetError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if duplicates not in (None, "keep", "drop", "error"):
@@ -111,8 +115,6 @@ def parse_dataset(
     text = _decode(data, filename)
     if not text.strip():
         raise DatasetError(f"{filename} is empty")
-    stem, ext = os.path.splitext(filename)
-    ext = ext.lower()
     fmt, parsed = _detect_and_parse(text, filename, ext, fmt, input_col is not None)
     if fmt in ("csv", "tsv", "jsonl"):
         examples = _map_records(parsed, filename, input_col, target_col)
