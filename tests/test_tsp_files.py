@@ -105,3 +105,11 @@ def test_from_points_rejects_bad_points() -> None:
         TSPProblem.from_points([(0, 0, 0), (1, 1, 1), (2, 2, 2)])
     with pytest.raises(ValueError, match="not a finite number"):
         TSPProblem.from_points([(0, 0), (1, float("nan")), (2, 2)])
+
+
+def test_shipped_samples_load_and_agree() -> None:
+    tasks = Path(__file__).resolve().parents[1] / "tasks"
+    tsplib = load_tsp_file(tasks / "tsp_sample_12.tsp")
+    csv = load_tsp_file(tasks / "tsp_sample_12.csv")
+    assert tsplib.name == "opro-sample-12"
+    assert tsplib.points == csv.points == TSPProblem.generate(12, 2026).points
