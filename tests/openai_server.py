@@ -161,6 +161,9 @@ class FakeOpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the second waits for the
+            # client's delayed ACK (~40 ms per request on Linux). Real servers set TCP_NODELAY.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # silence
                 return
