@@ -159,6 +159,11 @@ def test_shared_gsm8k_reference_split(shared_data: Path) -> None:
     test = load_dataset(shared_data / "gsm_data" / "gsm_test.tsv")
     assert len(test.examples) == 1319
     assert test.examples[0]["target"] == "18"
+    # The paper's setting: 261 training questions from the train file, the test file held out.
+    problem = PromptProblem.from_spec(spec_from_dataset(d, test=test))
+    assert (len(problem.train_ids), len(problem.test_ids)) == (261, 1319)
+    assert problem.test_ids[0] == 7473 and max(problem.train_ids) < 7473
+    assert PromptProblem.from_spec(problem.to_spec()).test_ids == problem.test_ids
 
 
 def test_shared_bbh_split_sizes(shared_data: Path) -> None:

@@ -220,6 +220,14 @@ def test_spec_from_dataset_uses_paper_defaults() -> None:
     assert spec["style"] == "bracket" and spec["task_phrase"] == "sports understanding"
 
 
+def test_explicit_test_ids() -> None:
+    problem = make(train_ids=[0, 1], test_ids=[5, 6])
+    assert [r.example_id for r in problem.evaluate(["Good"], ScriptedScorer())[0].records] == [5, 6]
+    assert problem.to_spec()["test_ids"] == [5, 6]
+    with pytest.raises(ValueError, match="overlap"):
+        make(train_ids=[0, 1], test_ids=[1, 2])
+
+
 def test_seeded_split_without_train_ids() -> None:
     spec = {"examples": EXAMPLES, "train_ratio": 0.5, "seed": 0}
     a = PromptProblem.from_spec(spec)

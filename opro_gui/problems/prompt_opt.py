@@ -140,7 +140,16 @@ class PromptProblem:
         self.task_phrase = str(spec.get("task_phrase") or self._default_task_phrase())
         self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
         train = set(self.train_ids)
-        self.test_ids = [i for i in range(n) if i not in train]
+        if spec.get("test_ids") is not None:
+            # An explicit held-out set, e.g. the GSM8K test file appended after the train file.
+            test_ids = sorted(int(i) for i in spec["test_ids"])
+            _check(all(0 <= i < n for i in test_ids), f"test_ids must lie within 0..{n - 1}")
+            _check(not train & set(test_ids), "test_ids overlap train_ids")
+            self.test_ids = test_ids
+            self._explicit_test = True
+        else:
+            self.test_ids = [i for i in range(n) if i not in train]
+            self._explicit_test = False
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> PromptProblem:
@@ -176,6 +185,7 @@ class PromptProblem:
             "templates": dict(self.template_overrides),
             "scorer_max_tokens": self.scorer_max_tokens,
             "seed": self.seed,
+            **({"test_ids": list(self.test_ids)} if self._explicit_test else {}),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -361,19 +371,28 @@ def spec_from_dataset(
     *,
     train_ratio: float | None = None,
     seed: int = 0,
+    test: Dataset | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """A complete prompt spec from an imported dataset with the paper's defaults for its name
-    (split ratio, task type, digit filter); ``options`` override any spec key."""
+    (split ratio, task type, digit filter); ``options`` override any spec key.
+
+    ``test``: a separate held-out file (GSM8K's test file, as in the paper): its examples are
+    appended and become the test split; the training subset is drawn from ``dataset`` only.
+    """
     defaults = paper_defaults(dataset.name)
     ratio = defaults["train_ratio"] if train_ratio is None else train_ratio
+    n = len(dataset.examples)
+    extra = list(test.examples) if test is not None else []
     spec: dict[str, Any] = {
-        "examples": [dict(ex) for ex in dataset.examples],
-        "train_ids": split_indices(len(dataset.examples), ratio, seed),
+        "examples": [dict(ex) for ex in [*dataset.examples, *extra]],
+        "train_ids": split_indices(n, ratio, seed),
         "task_type": defaults["task_type"] or dataset.task_type_guess,
         "task_name": defaults["task_name"],
         "forbid_digits": defaults["forbid_digits"],
         "seed": seed,
     }
+    if test is not None:
+        spec["test_ids"] = list(range(n, n + len(extra)))
     spec.update(options)
     return PromptProblem.from_spec(spec).to_spec()
