@@ -1,0 +1,63 @@
+"""The desktop entry point ``opro-gui``: builds the QApplication and the main window, opens an
+optional project given on the command line; ``--quit-after MS`` for smoke tests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="opro-gui", description="OPRO Studio desktop app")
+    parser.add_argument("project", nargs="?", help="a .opro project file to open")
+    parser.add_argument(
+        "--quit-after",
+        type=int,
+        metavar="MS",
+        default=None,
+        help="quit after MS milliseconds (smoke tests)",
+    )
+    parser.add_argument("--example", default=None, help="open an example project by name")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from opro_gui import __version__
+    from opro_gui.gui import settings
+    from opro_gui.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "opro-gui"])
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.opro_studio.OproStudio")
+    try:
+        from opro_gui.paths import app_icon_paths
+
+        icon = QIcon()
+        for p in app_icon_paths():
+            if p.is_file():
+                icon.addFile(str(p))
+        app.setWindowIcon(icon)
+    except (FileNotFoundError, ImportError):
+        pass
+    window = MainWindow()
+    window.show()
+    if args.project:
+        window.open_project(args.project)
+    elif args.example:
+        window.open_example(args.example)
+    if args.quit_after is not None:
+        QTimer.singleShot(max(0, args.quit_after), window.close)
+        QTimer.singleShot(max(0, args.quit_after) + 50, app.quit)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

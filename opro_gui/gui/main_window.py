@@ -1,0 +1,557 @@
+"""The main window: menus, docks and status bar; opens projects and starts, pauses and stops
+runs through the RunController. Widgets render; nothing here scores or builds prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QWidget,
+)
+
+from opro_gui.core.events import RunFinished, RunStarted, StepCompleted
+from opro_gui.core.models import RunSettings
+from opro_gui.llm import EndpointConfig
+from opro_gui.llm.secrets import resolve_key
+from opro_gui.services import ProjectError, ProjectSession
+
+from . import settings, themes
+from .run_controller import RunController
+from .widgets.model_settings import ModelSettingsPanel
+from .widgets.run_view import RunView
+from .widgets.shell_first_run import FirstRunDialog
+from .widgets.shell_projects import EXAMPLES, KIND_LABELS, default_spec, ensure_example
+
+APP_TITLE = "OPRO Studio"
+FILE_FILTER = "OPRO projects (*.opro);;All files (*)"
+USER_STOPS = ("paused by the user", "cancelled by the user")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowTitle(APP_TITLE)
+        self.resize(1280, 820)
+        self.session: ProjectSession | None = None
+        self.last_message = ""
+        self._step_times: list[float] = []
+        self._first_step = 0
+        self._max_steps = 0
+        self.controller = RunController(self)
+        self.run_view = RunView()
+        self.setCentralWidget(self.run_view)
+        self.model_panel = ModelSettingsPanel()
+        self.task_editor = _optional_widget("task_editor", "TaskEditor")
+        self.history = _optional_widget("history", "HistoryPanel")
+        self._docks: dict[str, QDockWidget] = {}
+        self._add_dock("task", "Task", self.task_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock(
+            "models", "Model settings", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self._add_dock("history", "History", self.history, Qt.DockWidgetArea.BottomDockWidgetArea)
+        if "task" in self._docks:
+            self.tabifyDockWidget(self._docks["task"], self._docks["models"])
+            self._docks["task"].raise_()
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self.theme_choice = settings.theme()
+        self.apply_theme()
+        geometry, state = settings.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self._update_actions()
+
+    # -- construction ----------------------------------------------------------------------
+    def _add_dock(
+        self, key: str, title: str, widget: QWidget | None, area: Qt.DockWidgetArea
+    ) -> None:
+        if widget is None:
+            return
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self._docks[key] = dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_label = QLabel("Ready")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("run_progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.eta_label = QLabel()
+        self.usage_label = QLabel("tokens 0 · $0.0000")
+        self.usage_label.setObjectName("usage_label")
+        bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.eta_label)
+        bar.addPermanentWidget(self.usage_label)
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        self.new_action = self._action(
+            "&New…", self._on_new_action_triggered, QKeySequence.StandardKey.New
+        )
+        self.open_action = self._action(
+            "&Open…", self._on_open_action_triggered, QKeySequence.StandardKey.Open
+        )
+        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action(
+            "Save &As…", self._on_save_as_action_triggered, QKeySequence.StandardKey.SaveAs
+        )
+        self.export_plot_action = self._action(
+            "Export &Plot…", self._on_export_plot_action_triggered
+        )
+        m.addActions([self.new_action, self.open_action])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = m.addMenu("&Examples")
+        for stem, (label, _kind) in EXAMPLES.items():
+            self.examples_menu.addAction(label, lambda s=stem: self.open_example(s))
+        m.addSeparator()
+        m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
+        m.addSeparator()
+        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        e = mb.addMenu("&Edit")
+        stack = getattr(self.task_editor, "undo_stack", None)
+        if stack is not None:
+            undo, redo = (
+                stack.createUndoAction(self, "&Undo"),
+                stack.createRedoAction(self, "&Redo"),
+            )
+            undo.setShortcut(QKeySequence.StandardKey.Undo)
+            redo.setShortcut(QKeySequence.StandardKey.Redo)
+            e.addActions([undo, redo])
+        r = mb.addMenu("&Run")
+        self.run_action = self._action("&Run", lambda: self.start_run(), "Ctrl+R")
+        self.new_run_action = self._action(
+            "Run as &New Run", lambda: self.start_run(new_run=True), "Ctrl+Shift+R"
+        )
+        self.pause_action = self._action("&Pause", self.pause_run, "Ctrl+P")
+        self.stop_action = self._action("&Stop", self.stop_run, "Ctrl+.")
+        r.addActions([self.run_action, self.new_run_action, self.pause_action, self.stop_action])
+        v = mb.addMenu("&View")
+        for dock in self._docks.values():
+            v.addAction(dock.toggleViewAction())
+        t = v.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            act = self._action(label, lambda _=False, k=key: self.set_theme(k))
+            act.setCheckable(True)
+            group.addAction(act)
+            t.addAction(act)
+            self.theme_actions[key] = act
+        h = mb.addMenu("&Help")
+        h.addAction(self._action("&About OPRO Studio", self._on_about_action_triggered))
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.run_started.connect(self._on_controller_run_started)
+        c.step_completed.connect(self._on_controller_step_completed)
+        c.run_finished.connect(self._on_controller_run_finished)
+        c.run_failed.connect(self._on_controller_run_failed)
+        c.running_changed.connect(lambda _running: self._update_actions())
+        self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
+        self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
+        if self.history is not None:
+            self.history.set_profiles(settings.load_profiles())
+            self.history.candidate_selected.connect(self._on_history_candidate_selected)
+            self.history.run_selected.connect(self._on_history_run_selected)
+            self.history.run_forked.connect(self._on_history_run_forked)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    # -- projects --------------------------------------------------------------------------
+    def open_project(self, path: str | Path) -> bool:
+        if self.controller.is_running:
+            self.show_error(
+                "A run is in progress", "Stop or pause the run before opening another project."
+            )
+            return False
+        path = Path(path)
+        try:
+            session = ProjectSession.open(path)
+        except ProjectError as exc:
+            settings.remove_recent_file(path) if not path.exists() else None
+            self.show_error("Cannot open the project", f"{exc}\n\nNothing was changed.")
+            return False
+        self._close_session()
+        self.session = session
+        settings.add_recent_file(path)
+        settings.set_last_dir(path.parent)
+        run_id = session.latest_run_id()
+        self.run_view.set_project(session, run_id)
+        if self.history is not None:
+            self.history.set_project(path, run_id)
+        if self.task_editor is not None:
+            run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
+            self.task_editor.load(session.kind, session.store.spec(), run_settings)
+        self._set_usage(session.run_summary(run_id) if run_id is not None else None)
+        self._update_title()
+        self._update_actions()
+        self.status_label.setText(f"Opened {path.name}")
+        return True
+
+    def new_project(self, kind: str, path: str | Path) -> bool:
+        try:
+            ProjectSession.create(path, kind, default_spec(kind)).close()
+        except (ProjectError, ValueError) as exc:
+            self.show_error("Cannot create the project", str(exc))
+            return False
+        return self.open_project(path)
+
+    def open_example(self, stem: str) -> bool:
+        try:
+            path = ensure_example(stem)
+        except (ProjectError, ValueError, OSError) as exc:
+            self.show_error("Cannot create the example", str(exc))
+            return False
+        return self.open_project(path)
+
+    def save(self) -> bool:
+        """Steps are saved as they complete; Save writes the edited task definition."""
+        if self.session is None or self.task_editor is None:
+            return self.session is not None
+        if self.controller.is_running:
+            self.show_error(
+                "A run is in progress", "The task can be changed once the run has stopped."
+            )
+            return False
+        errors = self.task_editor.validation_errors()
+        if errors:
+            self.show_error("The task has errors", "\n".join(errors))
+            return False
+        try:
+            self.session.update_spec(self.task_editor.current_spec())
+        except (ProjectError, ValueError) as exc:
+            self.show_error("Cannot save the task", str(exc))
+            return False
+        self.task_editor.undo_stack.setClean()
+        self.status_label.setText("Saved")
+        self._update_title()
+        return True
+
+    def save_as(self, target: str | Path) -> bool:
+        if self.session is None:
+            return False
+        if self.controller.is_running:
+            self.show_error("A run is in progress", "Pause or stop the run, then save a copy.")
+            return False
+        if not self.save():
+            return False
+        try:
+            self.session.save_as(target)
+        except ProjectError as exc:
+            self.show_error("Cannot save a copy", str(exc))
+            return False
+        return self.open_project(target)
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    # -- runs ------------------------------------------------------------------------------
+    def endpoint(self, role: str) -> EndpointConfig | None:
+        return self.model_panel.endpoint_for(role)
+
+    def start_run(self, run_settings: RunSettings | None = None, *, new_run: bool = False) -> bool:
+        """Check everything a run needs, say plainly what is missing, then start the worker."""
+        if self.controller.is_running:
+            return False
+        if self.session is None:
+            self.show_error("No project", "Open a project or create one (File ▸ New) first.")
+            return False
+        optimizer = self.endpoint("optimizer")
+        if optimizer is None and (
+            not self.offer_first_run() or (optimizer := self.endpoint("optimizer")) is None
+        ):
+            self.status_label.setText("Not started: no model endpoint is configured.")
+            return False
+        scorer = self.endpoint("scorer") if self.session.kind == "prompt" else None
+        for cfg in (optimizer, scorer):
+            if (
+                cfg is not None
+                and not cfg.is_local
+                and not resolve_key(cfg.api_key_env, cfg.keyring_profile)
+            ):
+                self.show_error(
+                    "No API key",
+                    f"The profile for {cfg.model} at {cfg.base_url} has no key. Set the "
+                    f"environment variable {cfg.api_key_env or '(none)'} or store a key in "
+                    "Model settings.",
+                )
+                return False
+        if run_settings is None and self.task_editor is not None:
+            errors = self.task_editor.validation_errors()
+            if errors:
+                self.show_error("The task has errors", "\n".join(errors))
+                return False
+            if self.task_editor.current_spec() != self.session.store.spec():
+                if not self.save():
+                    return False
+                new_run = new_run or bool(self.session.run_ids())
+            run_settings = self.task_editor.run_settings()
+        if run_settings is None:
+            run_id = self.session.latest_run_id()
+            run_settings = (
+                self.session.run_settings(run_id) if run_id is not None else RunSettings()
+            )
+        self._step_times = []
+        self.controller.start(self.session.path, run_settings, optimizer, scorer, new_run=new_run)
+        self.status_label.setText(f"Starting: optimizer {optimizer.model} at {optimizer.base_url}")
+        return True
+
+    def pause_run(self) -> None:
+        if self.controller.is_running:
+            self.controller.pause()
+            self.status_label.setText("Pausing after the current step…")
+
+    def stop_run(self) -> None:
+        if self.controller.is_running:
+            self.controller.cancel()
+            self.status_label.setText("Stopping…")
+
+    def offer_first_run(self) -> bool:
+        """No endpoint configured: show the first-run choices. True when one was chosen."""
+        dialog = FirstRunDialog(self)
+        if dialog.exec() != FirstRunDialog.DialogCode.Accepted or not dialog.profile:
+            return False
+        profiles = settings.load_profiles()
+        profiles[dialog.profile_name] = dialog.profile
+        settings.save_profiles(profiles)
+        settings.set_role_profile("optimizer", dialog.profile_name)
+        settings.set_role_profile("scorer", dialog.profile_name)
+        settings.set_first_run_done()
+        self.model_panel.reload()
+        self._on_model_panel_profiles_changed()
+        return True
+
+    def _on_controller_run_started(self, run_id: int, event: RunStarted) -> None:
+        if self.run_view.run_id != run_id:
+            self.run_view.set_run(run_id)
+        if self.history is not None:
+            self.history.refresh()
+            self.history.show_run(run_id)
+        self._first_step, self._max_steps = event.first_step, event.max_steps
+        self.progress.setRange(0, max(1, event.max_steps))
+        self.progress.setValue(max(0, event.first_step - 1))
+        self.progress.setVisible(True)
+        self.eta_label.setText("")
+        self.status_label.setText(f"Run {run_id}: running")
+
+    def _on_controller_step_completed(self, event: StepCompleted) -> None:
+        r = event.record
+        self.run_view.add_step_event(event)
+        if self.history is not None:
+            self.history.refresh()
+        self.progress.setValue(max(0, r.step))
+        if r.step > 0:
+            self._step_times.append(max(0.0, r.finished_at - r.started_at))
+        self.eta_label.setText(_eta_text(self._step_times, self._max_steps - r.step))
+        best = f", best {r.best_score:g}" if r.best_score is not None else ""
+        self.status_label.setText(f"Step {r.step} of {self._max_steps} done{best}")
+        self._set_usage(event.totals)
+
+    def _on_controller_run_finished(self, event: RunFinished) -> None:
+        self.progress.setVisible(False)
+        self.eta_label.setText("")
+        self.run_view.finish_run()
+        if self.history is not None:
+            self.history.refresh()
+        text = f"Run {event.status.replace('_', ' ')}"
+        self.status_label.setText(f"{text}: {event.reason}" if event.reason else text)
+        if event.status in ("paused", "failed") and event.reason not in USER_STOPS:
+            self.show_error(
+                "The run stopped",
+                f"{event.reason}\n\nEvery completed step is saved (last step {event.last_step}). "
+                "Check Model settings ▸ Test connection (server address, key, model), then press "
+                "Run to continue where it stopped.",
+            )
+
+    def _on_controller_run_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.status_label.setText("Run failed")
+        self.show_error("The run could not start", f"{message}\n\nNothing was lost.")
+
+    # -- view ------------------------------------------------------------------------------
+    def set_theme(self, choice: str) -> None:
+        self.theme_choice = choice
+        settings.set_theme(choice)
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        app = QApplication.instance()
+        dark = themes.is_dark(self.theme_choice)
+        colors = themes.apply_theme(app, dark) if app is not None else themes.plot_colors(dark)
+        self.run_view.apply_colors(colors)
+        if self.theme_choice in self.theme_actions:
+            self.theme_actions[self.theme_choice].setChecked(True)
+
+    def _on_color_scheme_changed(self, *_: object) -> None:
+        if self.theme_choice == "system":
+            self.apply_theme()
+
+    def show_error(self, title: str, text: str) -> None:
+        """One message box saying what happened and what to do."""
+        self.last_message = f"{title}: {text}"
+        QMessageBox.warning(self, title, text)
+
+    def _set_usage(self, totals: dict[str, Any] | None) -> None:
+        totals = totals or {}
+        tokens, cost = int(totals.get("total_tokens") or 0), float(totals.get("cost_usd") or 0.0)
+        self.usage_label.setText(f"tokens {tokens:,} · ${cost:.4f}")
+
+    def _update_title(self) -> None:
+        if self.session is None:
+            self.setWindowTitle(APP_TITLE)
+            return
+        dirty = self.task_editor is not None and not self.task_editor.undo_stack.isClean()
+        self.setWindowTitle(f"{self.session.path.name}{' *' if dirty else ''} — {APP_TITLE}")
+
+    def _update_actions(self) -> None:
+        running, has = self.controller.is_running, self.session is not None
+        for act in (self.run_action, self.new_run_action):
+            act.setEnabled(has and not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        for act in (self.new_action, self.open_action, self.save_action, self.save_as_action):
+            act.setEnabled(not running)
+        self.recent_menu.setEnabled(not running)
+        self.examples_menu.setEnabled(not running)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = settings.recent_files()
+        for p in files:
+            self.recent_menu.addAction(str(p), lambda p=p: self.open_project(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- menu handlers ---------------------------------------------------------------------
+    def _on_new_action_triggered(self) -> None:
+        labels = list(KIND_LABELS.values())
+        label, ok = QInputDialog.getItem(self, "New project", "Problem kind:", labels, 0, False)
+        if not ok:
+            return
+        kind = next(k for k, v in KIND_LABELS.items() if v == label)
+        path, _ = QFileDialog.getSaveFileName(self, "New project", settings.last_dir(), FILE_FILTER)
+        if path:
+            self.new_project(kind, _with_suffix(path))
+
+    def _on_open_action_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", settings.last_dir(), FILE_FILTER
+        )
+        if path:
+            self.open_project(path)
+
+    def _on_save_as_action_triggered(self) -> None:
+        if self.session is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save a copy as", settings.last_dir(), FILE_FILTER
+        )
+        if path:
+            self.save_as(_with_suffix(path))
+
+    def _on_export_plot_action_triggered(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export plot", settings.last_dir(), "PNG image (*.png);;SVG drawing (*.svg)"
+        )
+        if path:
+            out = self.run_view.export_current(path)
+            self.status_label.setText(f"Plot written to {out}")
+
+    def _on_about_action_triggered(self) -> None:
+        try:
+            from opro_gui.about import about_text
+
+            text = about_text()
+        except ImportError:
+            text = APP_TITLE
+        QMessageBox.about(self, f"About {APP_TITLE}", text)
+
+    def _on_model_panel_profiles_changed(self) -> None:
+        if self.history is not None:
+            self.history.set_profiles(settings.load_profiles())
+
+    def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
+        if self.history is not None:
+            self.history.select_candidate(step, index)
+
+    def _on_history_candidate_selected(self, step: int, index: int) -> None:
+        self.run_view.select_candidate(step, index)
+
+    def _on_history_run_selected(self, run_id: int) -> None:
+        if run_id != self.run_view.run_id and not self.controller.is_running:
+            self.run_view.set_run(run_id)
+
+    def _on_history_run_forked(self, run_id: int) -> None:
+        if self.history is not None:
+            self.history.refresh()
+            self.history.show_run(run_id)
+        self.run_view.set_run(run_id)
+
+    # -- closing ---------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        """Cancel a run in flight (completed steps are on disk), then close everything."""
+        self.controller.shutdown()
+        self.model_panel.shutdown()
+        settings.save_window_layout(self.saveGeometry(), self.saveState())
+        if self.history is not None:
+            self.history.close_project()
+        self._close_session()
+        super().closeEvent(event)
+
+
+def _optional_widget(module: str, name: str) -> Any:
+    """The panels' widgets, when they have landed (the shell runs without them)."""
+    import importlib
+
+    try:
+        cls = getattr(importlib.import_module(f"opro_gui.gui.widgets.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls()
+
+
+def _eta_text(durations: list[float], remaining: int) -> str:
+    if not durations or remaining <= 0:
+        return ""
+    recent = durations[-10:]
+    seconds = sum(recent) / len(recent) * remaining
+    if seconds < 60:
+        return f"ETA {seconds:.0f} s"
+    if seconds < 3600:
+        return f"ETA {seconds / 60:.0f} min"
+    return f"ETA {seconds / 3600:.1f} h"
+
+
+def _with_suffix(path: str) -> Path:
+    p = Path(path)
+    return p if p.suffix else p.with_suffix(".opro")

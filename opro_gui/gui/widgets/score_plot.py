@@ -1,0 +1,216 @@
+"""Live score plot: every scored candidate as a point, best-so-far line, baselines, random
+search curve and held-out markers. Items are created once and updated with setData."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph import exporters
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ..themes import LIGHT, PlotColors
+
+_ID_STRIDE = 100_000  # point id = step * stride + index
+
+
+class _GrowingXY:
+    """Append-only float arrays with amortised doubling (no per-step reallocation)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.ids = np.empty(capacity, dtype=np.int64)
+        self.size = 0
+
+    def extend(self, xs: np.ndarray, ys: np.ndarray, ids: np.ndarray) -> None:
+        need = self.size + len(xs)
+        if need > len(self.x):
+            cap = max(need, 2 * len(self.x))
+            for name in ("x", "y", "ids"):
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[: self.size] = old[: self.size]
+                setattr(self, name, new)
+        self.x[self.size : need] = xs
+        self.y[self.size : need] = ys
+        self.ids[self.size : need] = ids
+        self.size = need
+
+    def clear(self) -> None:
+        self.size = 0
+
+
+class ScorePlot(QWidget):
+    """Score per step. ``candidate_clicked(step, index)`` when the user clicks a point."""
+
+    candidate_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colors = LIGHT
+        self.plot_widget = pg.PlotWidget(background=self._colors.background)
+        self.plot_widget.setObjectName("score_plot")
+        item = self.plot_widget.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=self._colors.grid_alpha)
+        item.setLabel("bottom", "step")
+        item.setLabel("left", "score")
+        self._legend = item.addLegend(offset=(-10, 10))
+        self._points = _GrowingXY()
+        self.scatter = pg.ScatterPlotItem(size=6, pxMode=True, name="candidates")
+        self.best_curve = pg.PlotDataItem(name="best so far")
+        self.random_curve = pg.PlotDataItem(name="random search (same budget)")
+        self.test_markers = pg.ScatterPlotItem(size=11, symbol="t", pxMode=True, name="held-out")
+        self.highlight = pg.ScatterPlotItem(size=14, symbol="o", pxMode=True)
+        for it in (
+            self.random_curve,
+            self.scatter,
+            self.best_curve,
+            self.test_markers,
+            self.highlight,
+        ):
+            item.addItem(it)
+        self._baselines: list[pg.InfiniteLine] = []
+        self.scatter.sigClicked.connect(self._on_scatter_clicked)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot_widget)
+        self.apply_colors(self._colors)
+
+    # -- data ----------------------------------------------------------------------------
+    @property
+    def point_count(self) -> int:
+        return self._points.size
+
+    def set_score_label(self, text: str) -> None:
+        self.plot_widget.getPlotItem().setLabel("left", text)
+
+    def clear_data(self) -> None:
+        self._points.clear()
+        self.scatter.setData(x=[], y=[])
+        self.best_curve.setData(x=[], y=[])
+        self.random_curve.setData(x=[], y=[])
+        self.test_markers.setData(x=[], y=[])
+        self.highlight.setData(x=[], y=[])
+        self.set_baselines([])
+
+    def add_candidates(self, steps: list[int], indices: list[int], scores: list[float]) -> None:
+        """Append scored candidates; call ``refresh()`` to redraw (the caller coalesces)."""
+        if not steps:
+            return
+        s = np.asarray(steps, dtype=np.int64)
+        self._points.extend(
+            s.astype(float), np.asarray(scores, dtype=float), s * _ID_STRIDE + np.asarray(indices)
+        )
+
+    def refresh(self) -> None:
+        n = self._points.size
+        self.scatter.setData(x=self._points.x[:n], y=self._points.y[:n], data=self._points.ids[:n])
+
+    def set_best_curve(self, steps: list[int], best: list[float]) -> None:
+        self.best_curve.setData(x=np.asarray(steps, dtype=float), y=np.asarray(best, dtype=float))
+
+    def set_random_curve(self, steps: list[int], values: list[float]) -> None:
+        self.random_curve.setData(
+            x=np.asarray(steps, dtype=float), y=np.asarray(values, dtype=float)
+        )
+
+    def set_test_markers(self, steps: list[int], scores: list[float]) -> None:
+        self.test_markers.setData(
+            x=np.asarray(steps, dtype=float), y=np.asarray(scores, dtype=float)
+        )
+
+    def set_baselines(self, baselines: list[tuple[str, float]]) -> None:
+        """Horizontal labelled lines; the few line items are reused between calls."""
+        item = self.plot_widget.getPlotItem()
+        while len(self._baselines) < len(baselines):
+            line = pg.InfiniteLine(angle=0, movable=False)
+            line.label = pg.InfLineLabel(line, "", position=0.02, anchors=[(0, 1), (0, 1)])
+            item.addItem(line)
+            self._baselines.append(line)
+        for i, line in enumerate(self._baselines):
+            if i < len(baselines):
+                label, value = baselines[i]
+                line.setValue(value)
+                line.label.setFormat(f"{label}: {value:g}")
+                line.setVisible(True)
+            else:
+                line.setVisible(False)
+        self._color_baselines()
+
+    def baseline_labels(self) -> list[str]:
+        return [ln.label.format for ln in self._baselines if ln.isVisible()]
+
+    def select(self, step: int, index: int) -> bool:
+        """Ring the point of (step, index); False when it is not plotted."""
+        n = self._points.size
+        hits = np.nonzero(self._points.ids[:n] == step * _ID_STRIDE + index)[0]
+        if not len(hits):
+            self.highlight.setData(x=[], y=[])
+            return False
+        i = int(hits[0])
+        self.highlight.setData(x=[self._points.x[i]], y=[self._points.y[i]])
+        return True
+
+    # -- look ----------------------------------------------------------------------------
+    def apply_colors(self, colors: PlotColors) -> None:
+        self._colors = colors
+        pw = self.plot_widget
+        pw.setBackground(colors.background)
+        item = pw.getPlotItem()
+        for axis in ("left", "bottom"):
+            ax = item.getAxis(axis)
+            ax.setPen(colors.foreground)
+            ax.setTextPen(colors.foreground)
+        item.showGrid(x=True, y=True, alpha=colors.grid_alpha)
+        cand = pg.mkColor(colors.candidate)
+        cand.setAlpha(150)
+        self.scatter.setPen(None)
+        self.scatter.setBrush(pg.mkBrush(cand))
+        self.best_curve.setPen(pg.mkPen(colors.best, width=2.5))
+        self.random_curve.setPen(
+            pg.mkPen(colors.random_search, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+        )
+        self.test_markers.setBrush(pg.mkBrush(colors.test_marker))
+        self.test_markers.setPen(pg.mkPen(colors.foreground))
+        self.highlight.setBrush(None)
+        self.highlight.setPen(pg.mkPen(colors.highlight, width=2))
+        if self._legend is not None:
+            self._legend.setLabelTextColor(colors.foreground)
+        self._color_baselines()
+
+    def _color_baselines(self) -> None:
+        for i, line in enumerate(self._baselines):
+            color = self._colors.baseline[i % len(self._colors.baseline)]
+            line.setPen(pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine))
+            line.label.setColor(color)
+
+    # -- export --------------------------------------------------------------------------
+    def export(self, path: str | Path) -> Path:
+        """Write the plot as PNG or SVG (by extension)."""
+        return export_plot(self.plot_widget, path)
+
+    def _on_scatter_clicked(self, _item: object, points: object, *_: object) -> None:
+        pts = list(points) if points is not None else []
+        if not pts:
+            return
+        ident = int(pts[0].data())
+        step, index = divmod(ident, _ID_STRIDE)
+        self.select(step, index)
+        self.candidate_clicked.emit(step, index)
+
+
+def export_plot(widget: pg.PlotWidget | pg.GraphicsLayoutWidget, path: str | Path) -> Path:
+    """Export a pyqtgraph widget's scene to PNG or SVG."""
+    path = Path(path)
+    scene_item = widget.getPlotItem() if isinstance(widget, pg.PlotWidget) else widget.scene()
+    if path.suffix.lower() == ".svg":
+        exporter: exporters.Exporter = exporters.SVGExporter(scene_item)
+    else:
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(".png")
+        exporter = exporters.ImageExporter(scene_item)
+    exporter.export(str(path))
+    return path
