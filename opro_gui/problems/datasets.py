@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .answers import detect_task_type
+from .dataset_formats import BENCHMARK_READERS, DatasetError, text_value
 
 MAX_BYTES = 200 * 1024 * 1024
 FORMATS = (
@@ -45,10 +46,6 @@ BBH_TASK_TYPES: dict[str, str] = {
     "dyck_languages": "text",
     "word_sorting": "text",
 }  # fmt: skip
-
-
-class DatasetError(ValueError):
-    """A dataset file that cannot be imported; the message says why and where."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ def parse_dataset(
     if fmt in ("csv", "tsv", "jsonl"):
         examples = _map_records(parsed, filename, input_col, target_col)
     else:
-        examples = _BENCHMARK_READERS[fmt](parsed, filename)
+        examples = BENCHMARK_READERS[fmt](parsed, filename)
     if not examples:
         raise DatasetError(f"{filename} contains no examples")
     policy = duplicates or ("keep" if fmt in BENCHMARK_FORMATS else "drop")
@@ -282,129 +279,8 @@ def _map_records(
     for i, r in enumerate(records, start=1):
         if src_in not in r or src_out not in r:
             raise DatasetError(f"{filename}: record {i} lacks {src_in!r} or {src_out!r}")
-        out.append({"input": _text(r[src_in]), "target": _text(r[src_out])})
+        out.append({"input": text_value(r[src_in]), "target": text_value(r[src_out])})
     return out
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
-
-
-def _read_gsm8k_tsv(rows: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for lineno, row in enumerate(rows, start=1):
-        if len(row) < 2:
-            raise DatasetError(
-                f"{filename}: line {lineno} has {len(row)} column(s); GSM8K TSV needs question, "
-                "answer (and optionally the worked solution)"
-            )
-        out.append({"input": row[0], "target": row[1].strip()})
-    return out
-
-
-def _read_gsm8k_jsonl(records: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for i, r in enumerate(_objects(records, filename), start=1):
-        if "question" not in r or "answer" not in r:
-            raise DatasetError(f"{filename}: record {i} lacks 'question' or 'answer'")
-        answer = _text(r["answer"])
-        if "####" not in answer:
-            raise DatasetError(f"{filename}: record {i} answer has no '#### N' final answer")
-        final = answer.rsplit("####", 1)[1].strip().replace(",", "")
-        out.append({"input": _text(r["question"]), "target": final})
-    return out
-
-
-def _objects(records: Any, filename: str) -> list[Mapping[str, Any]]:
-    if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
-        raise DatasetError(f"{filename}: expected a list of JSON objects")
-    return records
-
-
-def _examples_list(whole: Any, filename: str) -> list[Mapping[str, Any]]:
-    if not isinstance(whole, Mapping) or not isinstance(whole.get("examples"), list):
-        raise DatasetError(f"{filename}: expected a JSON object with an 'examples' list")
-    return _objects(whole["examples"], filename)
-
-
-def _read_bbh(whole: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for i, e in enumerate(_examples_list(whole, filename), start=1):
-        if "input" not in e or "target" not in e:
-            raise DatasetError(f"{filename}: example {i} lacks 'input' or 'target'")
-        out.append({"input": _text(e["input"]), "target": _text(e["target"])})
-    return out
-
-
-def _read_bigbench(whole: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for i, e in enumerate(_examples_list(whole, filename), start=1):
-        question = _text(e.get("input", ""))
-        scores = e.get("target_scores")
-        if isinstance(scores, Mapping) and scores:
-            options = list(scores.items())
-            if len(options) > 26:
-                raise DatasetError(f"{filename}: example {i} has more than 26 options")
-            try:
-                best = max(range(len(options)), key=lambda k: float(options[k][1]))
-            except (TypeError, ValueError) as exc:
-                raise DatasetError(f"{filename}: example {i} has a non-numeric score") from exc
-            lines = [f"({chr(65 + k)}) {text}" for k, (text, _) in enumerate(options)]
-            question = question + "\nOptions:\n" + "\n".join(lines)
-            target = f"({chr(65 + best)})"
-        elif "target" in e:
-            target_value = e["target"]
-            if isinstance(target_value, list):
-                target_value = target_value[0] if target_value else ""
-            target = _text(target_value)
-        else:
-            raise DatasetError(f"{filename}: example {i} has neither 'target' nor 'target_scores'")
-        out.append({"input": question, "target": target})
-    return out
-
-
-def _read_multiarith(records: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for i, r in enumerate(_objects(records, filename), start=1):
-        solutions = r.get("lSolutions")
-        if "sQuestion" not in r or not isinstance(solutions, list) or not solutions:
-            raise DatasetError(f"{filename}: problem {i} lacks 'sQuestion' or 'lSolutions'")
-        try:
-            value = float(solutions[0])
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f"{filename}: problem {i} has a non-numeric solution") from exc
-        target = str(int(value)) if value.is_integer() else str(value)
-        out.append({"input": _text(r["sQuestion"]).strip(), "target": target})
-    return out
-
-
-def _read_aqua(records: Any, filename: str) -> list[dict[str, str]]:
-    out = []
-    for i, r in enumerate(_objects(records, filename), start=1):
-        options = r.get("options")
-        if "question" not in r or "correct" not in r or not isinstance(options, list):
-            raise DatasetError(f"{filename}: line {i} lacks 'question', 'options' or 'correct'")
-        # As the reference: "A)5" becomes "(A)5", then the closing question (§2.6).
-        question = _text(r["question"]) + "".join(f"\n({_text(o)}" for o in options)
-        question += "\nWhat's the answer in (A) (B) (C) (D) (E)?"
-        out.append({"input": question, "target": _text(r["correct"]).strip()})
-    return out
-
-
-_BENCHMARK_READERS = {
-    "gsm8k_tsv": _read_gsm8k_tsv,
-    "gsm8k_jsonl": _read_gsm8k_jsonl,
-    "bbh": _read_bbh,
-    "bigbench": _read_bigbench,
-    "multiarith": _read_multiarith,
-    "aqua": _read_aqua,
-}
 
 
 def _handle_duplicates(

@@ -1,5 +1,4 @@
-"""Prompt-optimization text: meta-prompt templates, history and exemplar selection, scorer prompts,
-parsing of optimizer outputs (OPRO_SPEC.md §1.2, §1.4, §2.3–§2.6, §3)."""
+"""Prompt-optimization texts: templates, history/exemplar choice, scorer prompts, output parsing."""
 
 from __future__ import annotations
 
