@@ -1,0 +1,237 @@
+"""SIGKILL `opro run` at random moments, then check the file and resume: no loss, gap or repeat.
+
+Usage: ``python bench/crash_trials.py --trials 20 [--seed 0] [--keep DIR]``. Exit code 0 when
+every trial passed. Each trial:
+
+1. creates a TSP project and starts ``opro run`` (a subprocess) against the suite's
+   OpenAI-compatible server on 127.0.0.1, whose optimizer proposes random tours (so the run
+   never ends early at the optimum);
+2. kills it with SIGKILL after a random delay (the delay spans start-up, requests in flight and
+   step commits; the server's latency is varied too);
+3. opens the project: ``PRAGMA integrity_check`` is ``ok``; steps are 0..last with no gap; every
+   step the process announced on stdout (printed only after its commit) is on disk; each stored
+   step is whole (its completions, candidates and call records agree);
+4. runs ``opro run`` again to the end: it says "continuing after step <last>", the rows of the
+   steps that were on disk are byte-for-byte unchanged, and the finished run has steps 0..N
+   exactly once each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from openai_server import FakeOpenAIServer  # noqa: E402
+
+from opro_gui.storage import ProjectStore  # noqa: E402
+
+_POINT = re.compile(r"\((\d+)\): \(")
+STEPS = 60
+SAMPLES = 4
+
+
+def random_tour_optimizer(prompt: str, body: dict[str, Any]) -> str:
+    """A valid random tour of the instance in the prompt (seeded by a counter: repeatable)."""
+    n = len(_POINT.findall(prompt))
+    rng = random.Random(random_tour_optimizer.counter)  # type: ignore[attr-defined]
+    random_tour_optimizer.counter += 1  # type: ignore[attr-defined]
+    rest = list(range(1, n))
+    rng.shuffle(rest)
+    return f"<trace>{','.join(map(str, [0, *rest]))}</trace>"
+
+
+random_tour_optimizer.counter = 0  # type: ignore[attr-defined]
+
+
+@dataclass
+class Trial:
+    index: int
+    delay_s: float
+    latency_s: float
+    killed: bool = False  # False: the run ended before the kill
+    announced: int = -1  # the last "step k/N" line the process printed before it died
+    on_disk: int = -1  # the last step found in the file after the kill
+    final_step: int = -1
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        state = "killed" if self.killed else "ended before the kill"
+        verdict = "ok" if self.ok else "FAIL: " + "; ".join(self.problems)
+        return (
+            f"trial {self.index:2d}: kill after {self.delay_s:.2f}s (latency {self.latency_s:.3f}s)"
+            f" {state}; announced step {self.announced}, on disk {self.on_disk}, "
+            f"after resume {self.final_step}: {verdict}"
+        )
+
+
+def _opro(*args: str) -> list[str]:
+    return [sys.executable, "-m", "opro_gui", *args]
+
+
+def _snapshot(store: ProjectStore, upto: int) -> dict[str, Any]:
+    """Every stored row of steps 0..upto of run 1 (ids and all), for an exact comparison."""
+    conn = store.conn
+    return {
+        "steps": conn.execute(
+            "SELECT * FROM step WHERE run_id = 1 AND step <= ? ORDER BY step", (upto,)
+        ).fetchall(),
+        "candidates": conn.execute(
+            "SELECT * FROM candidate WHERE run_id = 1 AND step <= ? ORDER BY id", (upto,)
+        ).fetchall(),
+        "calls": conn.execute(
+            "SELECT * FROM llm_call WHERE run_id = 1 AND step <= ? ORDER BY id", (upto,)
+        ).fetchall(),
+    }
+
+
+def check_file(project: Path, problems: list[str]) -> int:
+    """Integrity, contiguity and wholeness of every stored step; returns the last step."""
+    with ProjectStore.open(project) as store:
+        if not store.integrity_ok():
+            problems.append("integrity_check failed")
+        steps = [s["step"] for s in store.steps(1)] if 1 in store.run_ids() else []
+        if steps != list(range(len(steps))):
+            problems.append(f"steps not contiguous from 0: {steps}")
+        for s in steps:
+            detail = store.step_detail(1, s)
+            assert detail is not None
+            comps, cands = detail["completions"], detail["candidates"]
+            if s == 0:
+                if not cands or comps:
+                    problems.append("step 0 is not whole")
+                continue
+            if len(comps) != SAMPLES:
+                problems.append(f"step {s}: {len(comps)} completions stored, {SAMPLES} expected")
+            if sorted(c["index"] for c in cands) != list(range(len(cands))) or not cands:
+                problems.append(f"step {s}: candidate indexes broken")
+            if any(not 0 <= c["completion_index"] < len(comps) for c in cands):
+                problems.append(f"step {s}: candidate from a completion not stored")
+            ok_calls = [c for c in detail["calls"] if not c["error"]]
+            if sum(c["n"] for c in ok_calls) != len(comps):
+                problems.append(f"step {s}: call records do not match the completions")
+        return steps[-1] if steps else -1
+
+
+def run_trial(index: int, rng: random.Random, workdir: Path) -> Trial:
+    trial = Trial(index, delay_s=rng.uniform(0.3, 4.0), latency_s=rng.choice([0, 0.005, 0.02]))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-bench-not-a-key"}
+    project = workdir / f"trial{index}.opro"
+    subprocess.run(
+        _opro("new", "tsp", str(project), "--points", "14", "--seed", str(index)),
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    with FakeOpenAIServer(random_tour_optimizer, latency=trial.latency_s) as srv:
+        cmd = _opro(
+            "run",
+            str(project),
+            "--steps",
+            str(STEPS),
+            "--samples",
+            str(SAMPLES),
+            "--base-url",
+            srv.base_url,
+        )
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            proc.wait(timeout=trial.delay_s)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            trial.killed = proc.returncode == -signal.SIGKILL
+        out = proc.stdout.read() if proc.stdout else ""
+        if proc.stderr:
+            proc.stderr.read()
+        announced = [int(m) for m in re.findall(r"^step (\d+)/", out, re.M)]
+        trial.announced = max(announced, default=-1)
+        trial.on_disk = check_file(project, trial.problems)
+        if trial.on_disk < trial.announced:
+            trial.problems.append(f"step {trial.announced} was announced but is not on disk")
+        with ProjectStore.open(project) as store:
+            before = _snapshot(store, trial.on_disk)
+        again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+        if again.returncode != 0:
+            trial.problems.append(f"resume exited {again.returncode}: {again.stderr.strip()}")
+        if (
+            0 <= trial.on_disk < STEPS
+            and f"continuing after step {trial.on_disk}," not in again.stdout
+        ):
+            trial.problems.append("resume did not continue after the last step on disk")
+    trial.final_step = check_file(project, trial.problems)
+    if trial.final_step != STEPS:
+        trial.problems.append(f"resumed run ended at step {trial.final_step}, not {STEPS}")
+    with ProjectStore.open(project) as store:
+        if _snapshot(store, trial.on_disk) != before:
+            trial.problems.append("rows of steps stored before the kill changed on resume")
+        status = store.run(1)["status"]
+        if status != "completed":
+            trial.problems.append(f"final status {status}")
+    return trial
+
+
+def run_trials(trials: int, seed: int, workdir: Path, echo: bool = True) -> list[Trial]:
+    rng = random.Random(seed)
+    results = []
+    for i in range(trials):
+        t = run_trial(i, rng, workdir)
+        results.append(t)
+        if echo:
+            print(t.line(), flush=True)
+    return results
+
+
+def summary(results: list[Trial]) -> dict[str, Any]:
+    killed = [t for t in results if t.killed]
+    return {
+        "trials": len(results),
+        "killed_mid_run": len(killed),
+        "ended_before_kill": len(results) - len(killed),
+        "killed_before_step_0_committed": sum(1 for t in killed if t.on_disk < 0),
+        "passed": sum(1 for t in results if t.ok),
+        "failed": sum(1 for t in results if not t.ok),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", help="keep the project files in this folder")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        results = run_trials(args.trials, args.seed, Path(args.keep))
+    else:
+        with tempfile.TemporaryDirectory(prefix="opro-crash-") as tmp:
+            results = run_trials(args.trials, args.seed, Path(tmp))
+    info = summary(results)
+    info["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(info))
+    return 0 if info["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
