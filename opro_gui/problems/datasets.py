@@ -16,6 +16,18 @@ import numpy as np
 from .answers import detect_task_type
 from .dataset_formats import BENCHMARK_READERS, DatasetError, text_value
 
+__all__ = [
+    "BBH_TASK_TYPES",
+    "FORMATS",
+    "MAX_BYTES",
+    "Dataset",
+    "DatasetError",
+    "load_dataset",
+    "paper_defaults",
+    "parse_dataset",
+    "split_indices",
+]
+
 MAX_BYTES = 200 * 1024 * 1024
 FORMATS = (
     "gsm8k_tsv", "gsm8k_jsonl", "bbh", "bigbench", "multiarith", "aqua", "csv", "tsv", "jsonl",
