@@ -6,6 +6,7 @@ never rename them."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -77,9 +78,23 @@ def _new_prompt_problem(args: argparse.Namespace) -> Any:
 
 def _facts_line(kind: str, facts: dict[str, Any]) -> str:
     keys = {
-        "tsp": ("n", "nearest_neighbour", "farthest_insertion", "optimal_length", "best_known_length"),
+        "tsp": (
+            "n",
+            "nearest_neighbour",
+            "farthest_insertion",
+            "optimal_length",
+            "best_known_length",
+        ),
         "linreg": ("w_true", "b_true", "optimum_w", "optimum_b"),
-        "prompt": ("task_name", "task_type", "n_examples", "n_train", "n_test", "position", "style"),
+        "prompt": (
+            "task_name",
+            "task_type",
+            "n_examples",
+            "n_train",
+            "n_test",
+            "position",
+            "style",
+        ),
     }[kind]
     return ", ".join(f"{k}={facts[k]}" for k in keys if facts.get(k) is not None)
 
@@ -102,7 +117,9 @@ def _endpoint(
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
     base["base_url"] = base_url
-    base["model"] = pick("model") or base.get("model") or os.environ.get("OPRO_MODEL", DEFAULT_MODEL)
+    base["model"] = (
+        pick("model") or base.get("model") or os.environ.get("OPRO_MODEL", DEFAULT_MODEL)
+    )
     for opt, field in (
         ("api_key_env", "api_key_env"),
         ("mode", "mode"),
@@ -233,10 +250,8 @@ def _install_signal_handlers(cancel: CancelToken) -> None:
         cancel.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread (main() called from a thread)
             signal.signal(sig, handler)
-        except ValueError:  # not the main thread (tests calling main() from a thread)
-            pass
 
 
 # -- show, history -------------------------------------------------------------------------
@@ -266,8 +281,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         if run["status_reason"]:
             print(f"    {run['status_reason']}")
         if run["model_mismatch"]:
-            print(f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
-                  f" although {run['optimizer_model']} was asked for")
+            print(
+                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
+                f" although {run['optimizer_model']} was asked for"
+            )
     return EXIT_OK
 
 
@@ -327,7 +344,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         run_id = _run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = _endpoint(args, "optimizer", opt)
-        result = session.replay(run_id, args.step, endpoint, samples=args.samples, score=not args.no_score)
+        result = session.replay(
+            run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
+        )
     print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
     if result["error"]:
         print(f"  (some requests failed: {result['error']})")
@@ -345,14 +364,18 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         settings = _settings(args, session.run_settings(run_id) if run_id else None)
         opt_prev, sc_prev = session.endpoints(run_id) if run_id else (None, None)
         optimizer = _endpoint(args, "optimizer", opt_prev)
-        scorer = _endpoint(args, "scorer", sc_prev or opt_prev) if session.kind == "prompt" else None
+        scorer = (
+            _endpoint(args, "scorer", sc_prev or opt_prev) if session.kind == "prompt" else None
+        )
         est = session.estimate(args.steps, settings, optimizer, scorer)
     if args.json:
         print(json.dumps(est, indent=2))
     else:
         print(f"estimate for {args.steps} steps: {est['summary']}")
-        print(f"  optimizer calls {est['optimizer_calls']}, scorer calls {est['scorer_calls']}, "
-              f"prompt tokens ~{est['prompt_tokens']}, completion tokens ~{est['completion_tokens']}")
+        print(
+            f"  optimizer calls {est['optimizer_calls']}, scorer calls {est['scorer_calls']}, "
+            f"prompt tokens ~{est['prompt_tokens']}, completion tokens ~{est['completion_tokens']}"
+        )
     return EXIT_OK
 
 
@@ -360,14 +383,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
         run_id = _run_id(session, args.run)
         _, sc = session.endpoints(run_id)
-        scorer = _endpoint(args, "scorer", sc) if (args.scorer_base_url or args.scorer_model or args.base_url or args.model) else None
+        scorer = (
+            _endpoint(args, "scorer", sc)
+            if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
+            else None
+        )
         rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
     for r in rows:
         train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
         acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
         flag = "" if r["complete"] else "  (incomplete: some requests failed)"
-        print(f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
-              f"{_short(r['instruction'] or '(empty)', 80)}{flag}")
+        print(
+            f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
+            f"{_short(r['instruction'] or '(empty)', 80)}{flag}"
+        )
     return EXIT_OK
 
 
@@ -382,11 +411,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
     p.add_argument("--base-url", help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL)")
     p.add_argument("--model", help="model name for both roles")
-    p.add_argument("--api-key-env", help="environment variable holding the key (default OPENAI_API_KEY)")
+    p.add_argument(
+        "--api-key-env", help="environment variable holding the key (default OPENAI_API_KEY)"
+    )
     p.add_argument("--mode", choices=["chat", "completion"], help="chat or plain completions")
     p.add_argument("--concurrency", type=int, help="requests in flight per endpoint (default 16)")
     p.add_argument("--max-retries", type=int, help="retries per request (default 5)")
-    p.add_argument("--timeout", type=float, help="seconds before a request is abandoned (default 60)")
+    p.add_argument(
+        "--timeout", type=float, help="seconds before a request is abandoned (default 60)"
+    )
     p.add_argument("--rpm", type=int, help="requests-per-minute limit")
     p.add_argument("--tpm", type=int, help="tokens-per-minute limit")
     if with_roles:
@@ -411,7 +444,9 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-score", type=float, help="stop once the best score reaches this")
     p.add_argument("--patience", type=int, help="stop after N steps without improvement")
     p.add_argument("--budget-tokens", type=int, help="pause the run once this many tokens are used")
-    p.add_argument("--budget-usd", type=float, help="pause the run once this many dollars are spent")
+    p.add_argument(
+        "--budget-usd", type=float, help="pause the run once this many dollars are spent"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -434,10 +469,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr = kinds.add_parser("prompt", help="prompt optimization")
     pr.add_argument("out")
     pr.add_argument("--dataset", required=True)
-    pr.add_argument("--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"])
+    pr.add_argument(
+        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
+    )
     pr.add_argument("--input-col")
     pr.add_argument("--target-col")
-    pr.add_argument("--task-type", choices=["numeric", "choice", "boolean", "text", "exact", "regex"])
+    pr.add_argument(
+        "--task-type", choices=["numeric", "choice", "boolean", "text", "exact", "regex"]
+    )
     pr.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
     pr.add_argument("--style", choices=["ins", "bracket", "text"])
     pr.add_argument("--train-ratio", type=float)

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
@@ -25,6 +25,7 @@ from opro_gui.core.ports import LLMClient, LLMRequest, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems import make_problem
+from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
 __all__ = ["ProjectError", "ProjectSession", "StoreSink"]
@@ -186,13 +187,13 @@ class ProjectSession:
         meta_chars = base + max(0, size - len(initial)) * per_entry
         scorer_per_step = scorer_chars = initial_requests = 0
         if self.kind == "prompt" and scorer is not None:
-            train_ids = list(problem.train_ids)  # type: ignore[attr-defined]
+            prompt_problem = cast(PromptProblem, problem)
+            train_ids = list(prompt_problem.train_ids)
             scorer_per_step = settings.samples_per_step * len(train_ids)
             initial_requests = len(initial) * len(train_ids)
             sample = train_ids[:50]
-            scorer_chars = sum(
-                len(problem.scorer_prompt(initial[0], i)) for i in sample  # type: ignore[attr-defined]
-            ) // max(1, len(sample))
+            chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
+            scorer_chars = sum(chars) // max(1, len(chars))
         est = estimate_run(
             steps=steps,
             optimizer=optimizer,
@@ -247,18 +248,22 @@ class ProjectSession:
         found = next((s["step"] for s in steps if s["optimal"]), None)
         cands = self.store.candidates(run_id)
         summary["candidates"] = len(cands)
-        summary["evaluations"] = sum(1 for c in cands if c["status"] in ("scored", "incomplete"))
+        summary["evaluations"] = sum(c["status"] in ("scored", "incomplete") for c in cands)
         counts: dict[str, int] = {}
         for c in cands:
             if c["step"] > 0:
                 counts[c["status"]] = counts.get(c["status"], 0) + 1
         summary["status_counts"] = counts
         proposed = sum(counts.values())
-        summary["invalid_rate"] = round(counts.get("invalid", 0) / proposed, 4) if proposed else None
+        summary["invalid_rate"] = (
+            round(counts.get("invalid", 0) / proposed, 4) if proposed else None
+        )
         mismatched = {
             c["model_reported"]
             for c in self.store.calls(run_id)
-            if c["model_reported"] and not c["error"] and not c["cached"]
+            if c["model_reported"]
+            and not c["error"]
+            and not c["cached"]
             and _model_mismatch(c["model_requested"], c["model_reported"])
         }
         summary["model_mismatch"] = sorted(mismatched)
@@ -281,8 +286,14 @@ class ProjectSession:
                 out["best_test_accuracy"] = e["score"]
                 break
         out["test_evaluations"] = [
-            {"label": e["label"], "instruction": e["solution"], "train_accuracy": e["train_score"],
-             "test_accuracy": e["score"], "n_examples": e["n_examples"], "complete": bool(e["complete"])}
+            {
+                "label": e["label"],
+                "instruction": e["solution"],
+                "train_accuracy": e["train_score"],
+                "test_accuracy": e["score"],
+                "n_examples": e["n_examples"],
+                "complete": bool(e["complete"]),
+            }
             for e in evals
         ]
         return out
@@ -339,9 +350,14 @@ class ProjectSession:
         to_score = []
         for i, text in enumerate(result.texts):
             for p in problem.parse(text):
-                entry: dict[str, Any] = {"completion_index": i, "text": p.text,
-                                         "solution": p.solution, "status": "invalid",
-                                         "reason": p.reason, "score": None}
+                entry: dict[str, Any] = {
+                    "completion_index": i,
+                    "text": p.text,
+                    "solution": p.solution,
+                    "status": "invalid",
+                    "reason": p.reason,
+                    "score": None,
+                }
                 if p.solution is not None:
                     entry["text"] = p.text or problem.format_solution(p.solution)
                     why = problem.filter_reason(p.solution)
@@ -353,7 +369,11 @@ class ProjectSession:
             scorer = None
             if self.kind == "prompt":
                 scorer = self.client(sc_cfg or opt_cfg, "scorer")
-            results = problem.score([e["solution"] for e in to_score], _Collect(scorer, calls) if scorer else None, cancel)
+            results = problem.score(
+                [e["solution"] for e in to_score],
+                _Collect(scorer, calls) if scorer else None,
+                cancel,
+            )
             for e, r in zip(to_score, results, strict=True):
                 e["score"] = r.score
                 e["status"] = "scored" if r.complete and r.score is not None else "incomplete"
@@ -389,8 +409,12 @@ class ProjectSession:
         if override:
             make_problem(self.kind, {**self.store.spec(), **override})  # validate first
         new_id = self.store.create_run(
-            new_settings, run["optimizer"], run["scorer"], parent_run_id=run_id,
-            fork_step=step, spec_override=override,
+            new_settings,
+            run["optimizer"],
+            run["scorer"],
+            parent_run_id=run_id,
+            fork_step=step,
+            spec_override=override,
         )
         self.store.copy_steps(run_id, new_id, step)
         return new_id
@@ -417,19 +441,30 @@ class ProjectSession:
                 seen.add(c["solution"])
                 chosen.append((f"top-{len(chosen) + 1}", c["solution"], c["score"]))
         train_of = {c["solution"]: c["score"] for c in cands}
-        for b in problem.baselines():  # type: ignore[attr-defined]
+        prompt_problem = cast(PromptProblem, problem)
+        for b in prompt_problem.baselines():
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
         scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
-        results = problem.evaluate([c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel)  # type: ignore[attr-defined]
+        results = prompt_problem.evaluate(
+            [c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel
+        )
         out = []
         for (label, instr, train), res in zip(chosen, results, strict=True):
             self.store.add_evaluation(run_id, split, label, instr, instr, res, train, calls)
             calls = []
-            out.append({"label": label, "instruction": instr, "train_accuracy": train,
-                        "accuracy": res.score, "split": split, "n_examples": len(res.records),
-                        "complete": res.complete})
+            out.append(
+                {
+                    "label": label,
+                    "instruction": instr,
+                    "train_accuracy": train,
+                    "accuracy": res.score,
+                    "split": split,
+                    "n_examples": len(res.records),
+                    "complete": res.complete,
+                }
+            )
         return out
 
     # -- export --------------------------------------------------------------------------
@@ -470,13 +505,34 @@ class ProjectSession:
             elif fmt == "csv":
                 with target.open("w", newline="", encoding="utf-8") as fh:
                     w = csv.writer(fh)
-                    w.writerow(["run_id", "step", "index", "completion_index", "status", "reason",
-                                "score", "solution", "text"])
+                    w.writerow(
+                        [
+                            "run_id",
+                            "step",
+                            "index",
+                            "completion_index",
+                            "status",
+                            "reason",
+                            "score",
+                            "solution",
+                            "text",
+                        ]
+                    )
                     for run_id in self.run_ids():
                         for c in self.store.candidates(run_id):
-                            w.writerow([run_id, c["step"], c["index"], c["completion_index"],
-                                        c["status"], c["reason"], c["score"],
-                                        json.dumps(c["solution"], ensure_ascii=False), c["text"]])
+                            w.writerow(
+                                [
+                                    run_id,
+                                    c["step"],
+                                    c["index"],
+                                    c["completion_index"],
+                                    c["status"],
+                                    c["reason"],
+                                    c["score"],
+                                    json.dumps(c["solution"], ensure_ascii=False),
+                                    c["text"],
+                                ]
+                            )
             else:
                 raise ProjectError(f"unknown export format {fmt!r}; use json or csv")
         except OSError as exc:
@@ -504,12 +560,9 @@ class _Collect:
 
 
 def _model_mismatch(requested: str, reported: str) -> bool:
-    try:
-        from opro_gui.llm import model_mismatch
+    from opro_gui.llm.presets import model_mismatch
 
-        return bool(model_mismatch(requested, reported))
-    except ImportError:
-        return requested != reported and not reported.startswith(requested)
+    return model_mismatch(requested, reported)
 
 
 def _kind_summary(
@@ -536,4 +589,3 @@ def _kind_summary(
             "found_at_step": found_at,
         }
     return {}
-

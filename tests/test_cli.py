@@ -33,8 +33,17 @@ def test_tsp_reaches_gap_zero_with_a_two_opt_optimizer(tmp_path, fake_server, ca
     project = tmp_path / "t.opro"
     assert opro("new", "tsp", str(project), "--points", "10", "--seed", "1", capsys=capsys)[0] == 0
     with fake_server(two_opt_optimizer) as srv:
-        code, out, err = opro("run", str(project), "--steps", "20", "--base-url", srv.base_url,
-                              "--model", "fake-optimizer", capsys=capsys)
+        code, out, err = opro(
+            "run",
+            str(project),
+            "--steps",
+            "20",
+            "--base-url",
+            srv.base_url,
+            "--model",
+            "fake-optimizer",
+            capsys=capsys,
+        )
     assert code == 0, err
     assert "step 1/20" in out
     data = show_json(project, capsys)
@@ -50,11 +59,16 @@ def test_tsp_reaches_gap_zero_with_a_two_opt_optimizer(tmp_path, fake_server, ca
 
 def test_linreg_run_show_fields(tmp_path, fake_server, capsys) -> None:
     project = tmp_path / "lr.opro"
-    assert opro("new", "linreg", str(project), "--w", "15", "--b", "14", "--seed", "0",
-                capsys=capsys)[0] == 0
+    assert (
+        opro("new", "linreg", str(project), "--w", "15", "--b", "14", "--seed", "0", capsys=capsys)[
+            0
+        ]
+        == 0
+    )
     with fake_server(linreg_optimizer) as srv:
-        code, out, err = opro("run", str(project), "--steps", "3", "--base-url", srv.base_url,
-                              capsys=capsys)
+        code, out, err = opro(
+            "run", str(project), "--steps", "3", "--base-url", srv.base_url, capsys=capsys
+        )
     assert code == 0, err
     (run,) = show_json(project, capsys)["runs"]
     assert (run["w_true"], run["b_true"]) == (15, 14)
@@ -89,19 +103,33 @@ def test_history_replay_export(tmp_path, fake_server, capsys) -> None:
         assert "You are given a list of points with coordinates below:" in out
         assert out.count("=== completion") == 3 and "verdict: " in out
         before = srv.stats.requests
-        code, out, _ = opro("replay", str(project), "--step", "1", "--samples", "2", *url,
-                            "--model", "other-model", capsys=capsys)
+        code, out, _ = opro(
+            "replay",
+            str(project),
+            "--step",
+            "1",
+            "--samples",
+            "2",
+            *url,
+            "--model",
+            "other-model",
+            capsys=capsys,
+        )
         assert code == 0 and "replay 1 of run 1 step 1 with other-model" in out
         assert srv.stats.requests > before and srv.stats.models[-1] == "other-model"
     out_json = tmp_path / "e.json"
-    assert opro("export", str(project), "--format", "json", "-o", str(out_json), capsys=capsys)[0] == 0
+    assert (
+        opro("export", str(project), "--format", "json", "-o", str(out_json), capsys=capsys)[0] == 0
+    )
     data = json.loads(out_json.read_text())
     run = data["runs"][0]
     assert [s["step"] for s in run["steps"]] == [0, 1, 2]
     assert run["steps"][1]["candidates"][0]["status"] in {"scored", "duplicate", "invalid"}
     assert len(run["replays"]) == 1 and run["replays"][0]["endpoint"]["model"] == "other-model"
     out_csv = tmp_path / "e.csv"
-    assert opro("export", str(project), "--format", "csv", "-o", str(out_csv), capsys=capsys)[0] == 0
+    assert (
+        opro("export", str(project), "--format", "csv", "-o", str(out_csv), capsys=capsys)[0] == 0
+    )
     lines = out_csv.read_text().splitlines()
     assert lines[0].startswith("run_id,step,index") and len(lines) > 5
 
@@ -122,8 +150,19 @@ def test_one_line_errors(tmp_path, capsys) -> None:
 def test_unreachable_endpoint_pauses_with_reason(tmp_path, capsys) -> None:
     project = tmp_path / "t.opro"
     opro("new", "tsp", str(project), "--points", "11", "--seed", "5", capsys=capsys)
-    code, out, err = opro("run", str(project), "--steps", "2", "--base-url", "http://127.0.0.1:9/v1",
-                          "--max-retries", "0", "--timeout", "2", capsys=capsys)
+    code, out, err = opro(
+        "run",
+        str(project),
+        "--steps",
+        "2",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--max-retries",
+        "0",
+        "--timeout",
+        "2",
+        capsys=capsys,
+    )
     assert code == 1 and "optimizer request failed" in err
     (run,) = show_json(project, capsys)["runs"]
     assert run["status"] == "paused" and run["steps_completed"] == 0
@@ -132,8 +171,23 @@ def test_unreachable_endpoint_pauses_with_reason(tmp_path, capsys) -> None:
 def test_console_script_runs_as_a_subprocess(tmp_path) -> None:
     project = tmp_path / "s.opro"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "opro_gui", "new", "tsp", str(project),
-                           "--points", "6", "--seed", "4"], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opro_gui",
+            "new",
+            "tsp",
+            str(project),
+            "--points",
+            "6",
+            "--seed",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert project.exists() and "created" in proc.stdout
 
@@ -143,19 +197,23 @@ def test_token_budget_pauses_then_resumes_after_raise(tmp_path, fake_server, cap
     opro("new", "tsp", str(project), "--points", "12", "--seed", "9", capsys=capsys)
     with fake_server(two_opt_optimizer) as srv:
         url = ["--base-url", srv.base_url, "--samples", "2"]
-        code, out, err = opro("run", str(project), "--steps", "30", "--budget-tokens", "600", *url,
-                              capsys=capsys)
+        code, out, err = opro(
+            "run", str(project), "--steps", "30", "--budget-tokens", "600", *url, capsys=capsys
+        )
         assert code == 1 and "token budget reached" in err
         (run,) = show_json(project, capsys)["runs"]
         assert run["status"] == "paused" and run["total_tokens"] >= 600
         paused_at = run["steps_completed"]
         # The boundary is the first one past the budget: one step fewer was still under it.
         with ProjectStore.open(project) as store:
-            per_step = [sum(c["prompt_tokens"] + c["completion_tokens"] for c in store.calls(1, s))
-                        for s in range(paused_at + 1)]
+            per_step = [
+                sum(c["prompt_tokens"] + c["completion_tokens"] for c in store.calls(1, s))
+                for s in range(paused_at + 1)
+            ]
         assert sum(per_step[:-1]) < 600 <= sum(per_step)
-        code, out, err = opro("run", str(project), "--steps", "30", "--budget-tokens", "100000",
-                              *url, capsys=capsys)
+        code, out, err = opro(
+            "run", str(project), "--steps", "30", "--budget-tokens", "100000", *url, capsys=capsys
+        )
         assert code == 0, err
         assert f"continuing after step {paused_at}" in out
     (run,) = show_json(project, capsys)["runs"]

@@ -22,15 +22,23 @@ def _opro(*args: str) -> list[str]:
 def test_sigkill_mid_step_then_resume_has_no_gap_or_duplicate(tmp_path, fake_server) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     project = tmp_path / "k.opro"
-    subprocess.run(_opro("new", "tsp", str(project), "--points", "12", "--seed", "7"),
-                   check=True, env=env, capture_output=True)
+    subprocess.run(
+        _opro("new", "tsp", str(project), "--points", "12", "--seed", "7"),
+        check=True,
+        env=env,
+        capture_output=True,
+    )
 
     def slow_random(prompt: str, body: dict) -> str:
         return two_opt_optimizer(prompt, body)
 
     with fake_server(slow_random, latency=0.05) as srv:
-        run = _opro("run", str(project), "--steps", "8", "--samples", "2", "--base-url", srv.base_url)
-        proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        run = _opro(
+            "run", str(project), "--steps", "8", "--samples", "2", "--base-url", srv.base_url
+        )
+        proc = subprocess.Popen(
+            run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("step 2/"):

@@ -58,7 +58,9 @@ def test_meta_prompt_shows_history_best_last() -> None:
 
 
 def test_max_steps_and_event_order() -> None:
-    engine, sink = make(RunSettings(max_steps=3, samples_per_step=1), answer=lambda p, i: "<x>7</x>")
+    engine, sink = make(
+        RunSettings(max_steps=3, samples_per_step=1), answer=lambda p, i: "<x>7</x>"
+    )
     events = list(engine.events())
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
@@ -126,8 +128,11 @@ def test_token_budget_pauses_at_step_boundary() -> None:
 
 def test_cancel_and_pause() -> None:
     cancel = CancelToken()
-    engine, sink = make(RunSettings(max_steps=50, samples_per_step=1, stop_at_optimum=False),
-                        answer=lambda p, i: f"<x>{len(p)}</x>", cancel=cancel)
+    engine, sink = make(
+        RunSettings(max_steps=50, samples_per_step=1, stop_at_optimum=False),
+        answer=lambda p, i: f"<x>{len(p)}</x>",
+        cancel=cancel,
+    )
     for event in engine.events():
         if isinstance(event, StepCompleted) and event.record.step == 2:
             cancel.pause()
@@ -135,8 +140,11 @@ def test_cancel_and_pause() -> None:
     assert isinstance(last, RunFinished) and last.status == "paused" and last.last_step == 2
 
     cancel2 = CancelToken()
-    engine2, sink2 = make(RunSettings(max_steps=50, samples_per_step=1, stop_at_optimum=False),
-                          answer=lambda p, i: f"<x>{len(p)}</x>", cancel=cancel2)
+    engine2, sink2 = make(
+        RunSettings(max_steps=50, samples_per_step=1, stop_at_optimum=False),
+        answer=lambda p, i: f"<x>{len(p)}</x>",
+        cancel=cancel2,
+    )
     for event in engine2.events():
         if isinstance(event, StepStarted) and event.step == 3:
             cancel2.cancel()
@@ -188,9 +196,13 @@ def test_unexpected_error_fails_run_but_keeps_steps() -> None:
 @pytest.mark.parametrize("k", [1, 8])
 def test_optimizer_request_shape(k: int) -> None:
     client = ScriptedClient(halving)
-    engine = Engine(ToyProblem(), client, None,
-                    RunSettings(max_steps=1, samples_per_step=k, temperature=0.7, max_tokens=99),
-                    MemorySink())
+    engine = Engine(
+        ToyProblem(),
+        client,
+        None,
+        RunSettings(max_steps=1, samples_per_step=k, temperature=0.7, max_tokens=99),
+        MemorySink(),
+    )
     engine.run()
     (req,) = client.requests
     assert (req.n, req.temperature, req.max_tokens, req.role) == (k, 0.7, 99, "optimizer")

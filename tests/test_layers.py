@@ -14,8 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "module",
-    ["opro_gui.core.engine", "opro_gui.problems", "opro_gui.llm", "opro_gui.storage",
-     "opro_gui.services", "opro_gui.cli"],
+    [
+        "opro_gui.core.engine",
+        "opro_gui.problems",
+        "opro_gui.llm",
+        "opro_gui.storage",
+        "opro_gui.services",
+        "opro_gui.cli",
+    ],
 )
 def test_headless_layers_import_no_qt(module: str) -> None:
     code = (

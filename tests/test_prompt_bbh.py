@@ -19,8 +19,22 @@ def test_bbh_navigate_runs_end_to_end(tmp_path, shared_data, fake_server, capsys
     data = shared_data / "BIG-Bench-Hard-data" / "navigate.json"
     assert main(["new", "prompt", str(project), "--dataset", str(data)]) == 0
     with fake_server(always_yes) as srv:
-        code = main(["run", str(project), "--steps", "1", "--samples", "2", "--base-url",
-                     srv.base_url, "--optimizer-model", "fake-optimizer", "--scorer-model", "s"])
+        code = main(
+            [
+                "run",
+                str(project),
+                "--steps",
+                "1",
+                "--samples",
+                "2",
+                "--base-url",
+                srv.base_url,
+                "--optimizer-model",
+                "fake-optimizer",
+                "--scorer-model",
+                "s",
+            ]
+        )
         assert code == 0, capsys.readouterr().err
         assert main(["evaluate", str(project), "--top", "1"]) == 0
     capsys.readouterr()

@@ -23,22 +23,42 @@ def make_project(tmp_path: Path, capsys, n: int = 40, ratio: str = "0.5") -> Pat
     data = tmp_path / "sums.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in ArithmeticWorld.examples(n)) + "\n")
     project = tmp_path / "p.opro"
-    code, out, err = opro(capsys, "new", "prompt", str(project), "--dataset", str(data),
-                          "--train-ratio", ratio, "--initial", "Solve it.", "--seed", "1")
+    code, out, err = opro(
+        capsys,
+        "new",
+        "prompt",
+        str(project),
+        "--dataset",
+        str(data),
+        "--train-ratio",
+        ratio,
+        "--initial",
+        "Solve it.",
+        "--seed",
+        "1",
+    )
     assert code == 0, err
     return project
 
 
 def roles(url: str) -> list[str]:
-    return ["--base-url", url, "--optimizer-model", "fake-optimizer", "--scorer-model", "fake-scorer"]
+    return [
+        "--base-url",
+        url,
+        "--optimizer-model",
+        "fake-optimizer",
+        "--scorer-model",
+        "fake-scorer",
+    ]
 
 
 def test_run_climbs_and_stored_accuracy_matches_the_server(tmp_path, fake_server, capsys) -> None:
     project = make_project(tmp_path, capsys)
     world = ArithmeticWorld()
     with fake_server(world) as srv:
-        code, out, err = opro(capsys, "run", str(project), "--steps", "3", "--samples", "4",
-                              *roles(srv.base_url))
+        code, out, err = opro(
+            capsys, "run", str(project), "--steps", "3", "--samples", "4", *roles(srv.base_url)
+        )
     assert code == 0, err
     with ProjectStore.open(project) as store:
         cands = store.candidates(1)
@@ -50,8 +70,10 @@ def test_run_climbs_and_stored_accuracy_matches_the_server(tmp_path, fake_server
         for c in scored:
             records = store.records(candidate_id=c["id"])
             assert len(records) == n_train
-            verdicts = [world.given[(c["solution"], r.prompt[len(c["solution"]):].strip())]
-                        for r in records]
+            verdicts = [
+                world.given[(c["solution"], r.prompt[len(c["solution"]) :].strip())]
+                for r in records
+            ]
             assert c["score"] == pytest.approx(sum(verdicts) / len(verdicts))
             assert [r.correct for r in records] == verdicts
     summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
@@ -77,26 +99,44 @@ def test_evaluate_on_test_then_show_and_export(tmp_path, fake_server, capsys) ->
     export = tmp_path / "x.json"
     opro(capsys, "export", str(project), "--format", "json", "-o", str(export))
     data = json.loads(export.read_text())
-    cand = next(c for s in data["runs"][0]["steps"] for c in s["candidates"] if c["status"] == "scored")
+    cand = next(
+        c for s in data["runs"][0]["steps"] for c in s["candidates"] if c["status"] == "scored"
+    )
     rec = cand["records"][0]
     assert set(rec) >= {"example_id", "prompt", "raw_answer", "parsed_answer", "correct"}
 
 
-def test_faults_cannot_stop_a_run_and_nothing_is_counted_twice(tmp_path, fake_server, capsys) -> None:
+def test_faults_cannot_stop_a_run_and_nothing_is_counted_twice(
+    tmp_path, fake_server, capsys
+) -> None:
     project = make_project(tmp_path, capsys, n=30, ratio="0.5")
     world = ArithmeticWorld()
     faults = Faults(error_rate=0.2, hang_rate=0.02, hang_seconds=3.0, retry_after=0.0, seed=3)
     with fake_server(world, faults=faults) as srv:
-        code, out, err = opro(capsys, "run", str(project), "--steps", "2", "--samples", "3",
-                              "--timeout", "0.5", "--max-retries", "8", *roles(srv.base_url))
+        code, out, err = opro(
+            capsys,
+            "run",
+            str(project),
+            "--steps",
+            "2",
+            "--samples",
+            "3",
+            "--timeout",
+            "0.5",
+            "--max-retries",
+            "8",
+            *roles(srv.base_url),
+        )
         served_scorer = srv.stats.successes_by_model["fake-scorer"]
     assert code == 0, err
     with ProjectStore.open(project) as store:
         answers = store.conn.execute(
-            "SELECT COUNT(*) FROM example_result WHERE error = ''").fetchone()[0]
+            "SELECT COUNT(*) FROM example_result WHERE error = ''"
+        ).fetchone()[0]
         per_example = store.conn.execute(
             "SELECT candidate_id, example_id, COUNT(*) FROM example_result"
-            " GROUP BY candidate_id, example_id HAVING COUNT(*) > 1").fetchall()
+            " GROUP BY candidate_id, example_id HAVING COUNT(*) > 1"
+        ).fetchall()
         ok_scorer_calls = store.conn.execute(
             "SELECT COUNT(*) FROM llm_call WHERE role = 'scorer' AND error = '' AND cached = 0"
         ).fetchone()[0]

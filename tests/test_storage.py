@@ -24,7 +24,9 @@ def run_toy(store: ProjectStore, run_id: int, max_steps: int) -> Engine:
     problem = ToyProblem()
     state = store.load_state(run_id, problem.higher_is_better, with_records=False)
     settings = RunSettings(max_steps=max_steps, samples_per_step=2, stop_at_optimum=False)
-    engine = Engine(problem, ScriptedClient(halving), None, settings, StoreSink(store, run_id), state)
+    engine = Engine(
+        problem, ScriptedClient(halving), None, settings, StoreSink(store, run_id), state
+    )
     engine.run()
     return engine
 
@@ -40,7 +42,10 @@ def test_create_reopen_and_version_stamps(tmp_path: Path) -> None:
 
 
 def test_examples_round_trip_in_their_own_table(tmp_path: Path) -> None:
-    spec = {"x": 1, "examples": [{"input": "q1", "target": "a1"}, {"input": "ü", "target": "2", "id": "k"}]}
+    spec = {
+        "x": 1,
+        "examples": [{"input": "q1", "target": "a1"}, {"input": "ü", "target": "2", "id": "k"}],
+    }
     with ProjectStore.create(tmp_path / "d.opro", "prompt", spec) as s:
         assert s.spec() == spec
         assert s.conn.execute("SELECT COUNT(*) FROM example").fetchone()[0] == 2
@@ -87,8 +92,15 @@ def test_example_records_and_evaluations(tmp_path: Path) -> None:
         ExampleRecord(0, "p0", "raw0", "1", True),
         ExampleRecord(1, "p1", "", "", None, error="HTTP 500"),
     )
-    eval_id = store.add_evaluation(run_id, "test", "top-1", "Be brief.", "Be brief.",
-                                   ScoreResult(1.0, complete=False, records=recs), 0.5)
+    eval_id = store.add_evaluation(
+        run_id,
+        "test",
+        "top-1",
+        "Be brief.",
+        "Be brief.",
+        ScoreResult(1.0, complete=False, records=recs),
+        0.5,
+    )
     assert store.records(evaluation_id=eval_id) == list(recs)
     (ev,) = store.evaluations(run_id)
     assert ev["score"] == 1.0 and ev["complete"] == 0 and ev["n_examples"] == 2
@@ -120,7 +132,9 @@ def test_fork_copies_steps_up_to_the_fork_point(tmp_path: Path) -> None:
     new_id = store.create_run({}, {"model": "m"}, None, parent_run_id=run_id, fork_step=1)
     store.copy_steps(run_id, new_id, 1)
     assert [s["step"] for s in store.steps(new_id)] == [0, 1]
-    assert len(store.candidates(new_id)) == len([c for c in store.candidates(run_id) if c["step"] <= 1])
+    assert len(store.candidates(new_id)) == len(
+        [c for c in store.candidates(run_id) if c["step"] <= 1]
+    )
     assert [s["step"] for s in store.steps(run_id)] == [0, 1, 2, 3]
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from .models import (
+    CallRecord,
     Candidate,
     CandidateStatus,
-    CallRecord,
     ParsedCandidate,
     RunSettings,
     RunStatus,
@@ -209,59 +209,40 @@ class Engine:
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
         for i, p in enumerate(parsed):
-            base = {"step": step, "index": i, "completion_index": origin[i]}
-            if p.solution is None:
+
+            def reject(status: CandidateStatus, reason: str, text: str, key: str = "") -> None:
                 verdicts.append(
                     Candidate(
-                        **base,
-                        solution=None,
-                        text=p.text,
-                        status=CandidateStatus.INVALID,
-                        reason=p.reason or "could not parse",
+                        step=step,
+                        index=i,  # noqa: B023 - called at once, inside this iteration
+                        completion_index=origin[i],  # noqa: B023
+                        solution=p.solution,  # noqa: B023
+                        text=text,
+                        status=status,
+                        reason=reason,
+                        key=key,
                     )
                 )
+
+            if p.solution is None:
+                reject(CandidateStatus.INVALID, p.reason or "could not parse", p.text)
                 continue
             text = p.text or self.problem.format_solution(p.solution)
             key = self.problem.dedup_key(p.solution)
             if key in seen or key in step_keys:
                 where = "earlier in this step" if key in step_keys else "in an earlier step"
-                verdicts.append(
-                    Candidate(
-                        **base,
-                        solution=p.solution,
-                        text=text,
-                        status=CandidateStatus.DUPLICATE,
-                        reason=f"already proposed {where}",
-                        key=key,
-                    )
-                )
+                reject(CandidateStatus.DUPLICATE, f"already proposed {where}", text, key)
                 continue
             # Like the reference, a key is remembered before filtering, so a filtered text
             # also blocks identical later proposals.
             step_keys.add(key)
             why = self.problem.filter_reason(p.solution)
             if why:
-                verdicts.append(
-                    Candidate(
-                        **base,
-                        solution=p.solution,
-                        text=text,
-                        status=CandidateStatus.FILTERED,
-                        reason=why,
-                        key=key,
-                    )
-                )
+                reject(CandidateStatus.FILTERED, why, text, key)
                 continue
             if cap is not None and len(to_score) >= cap:
-                verdicts.append(
-                    Candidate(
-                        **base,
-                        solution=p.solution,
-                        text=text,
-                        status=CandidateStatus.FILTERED,
-                        reason=f"more than {cap} candidates in one step",
-                        key=key,
-                    )
+                reject(
+                    CandidateStatus.FILTERED, f"more than {cap} candidates in one step", text, key
                 )
                 continue
             verdicts.append(None)

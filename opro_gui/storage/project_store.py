@@ -28,7 +28,6 @@ from opro_gui.core.ports import RunState
 from . import schema
 
 
-
 class ProjectError(Exception):
     """A project file cannot be used; the message is one line a user can act on."""
 
@@ -92,7 +91,7 @@ class ProjectStore:
         try:
             with conn:
                 schema.create(conn)
-                store.db["project"].insert(
+                store.db.table("project").insert(
                     {
                         "id": 1,
                         "name": name or path.stem,
@@ -206,7 +205,9 @@ class ProjectStore:
         row = self.conn.execute("SELECT spec FROM project WHERE id = 1").fetchone()
         spec = _loads(row[0], "the task definition")
         if not isinstance(spec, dict):
-            raise ProjectError(f"corrupt project file {self.path}: the task definition is not a dict")
+            raise ProjectError(
+                f"corrupt project file {self.path}: the task definition is not a dict"
+            )
         examples = self.examples()
         if examples:
             spec["examples"] = examples
@@ -240,7 +241,9 @@ class ProjectStore:
         for i, ex in enumerate(examples):
             extra = {k: v for k, v in ex.items() if k not in ("input", "target")}
             rows.append((i, str(ex["input"]), str(ex["target"]), _dumps(extra) if extra else None))
-        self.conn.executemany("INSERT INTO example (id, input, target, extra) VALUES (?,?,?,?)", rows)
+        self.conn.executemany(
+            "INSERT INTO example (id, input, target, extra) VALUES (?,?,?,?)", rows
+        )
 
     # -- runs ----------------------------------------------------------------------------
     def create_run(
@@ -271,7 +274,11 @@ class ProjectStore:
         return int(cur.lastrowid or 0)
 
     def update_run_config(
-        self, run_id: int, settings: dict[str, Any], optimizer: dict[str, Any], scorer: dict[str, Any] | None
+        self,
+        run_id: int,
+        settings: dict[str, Any],
+        optimizer: dict[str, Any],
+        scorer: dict[str, Any] | None,
     ) -> None:
         with self._tx():
             self.conn.execute(
@@ -409,9 +416,13 @@ class ProjectStore:
     def records(
         self, candidate_id: int | None = None, evaluation_id: int | None = None
     ) -> list[ExampleRecord]:
-        col, val = ("candidate_id", candidate_id) if candidate_id is not None else (
-            "evaluation_id",
-            evaluation_id,
+        col, val = (
+            ("candidate_id", candidate_id)
+            if candidate_id is not None
+            else (
+                "evaluation_id",
+                evaluation_id,
+            )
         )
         return [
             ExampleRecord(
@@ -431,8 +442,14 @@ class ProjectStore:
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
         return [
-            {"step": r[0], "best_score": r[1], "best_solution": _loads(r[2], "a step"),
-             "optimal": bool(r[3]), "started_at": r[4], "finished_at": r[5]}
+            {
+                "step": r[0],
+                "best_score": r[1],
+                "best_solution": _loads(r[2], "a step"),
+                "optimal": bool(r[3]),
+                "started_at": r[4],
+                "finished_at": r[5],
+            }
             for r in self.conn.execute(
                 "SELECT step, best_score, best_solution, optimal, started_at, finished_at"
                 " FROM step WHERE run_id = ? ORDER BY step",
@@ -449,8 +466,18 @@ class ProjectStore:
         if step is not None:
             sql += " AND step = ?"
             args += (step,)
-        keys = ["id", "step", "index", "completion_index", "solution", "text", "key", "status",
-                "reason", "score"]
+        keys = [
+            "id",
+            "step",
+            "index",
+            "completion_index",
+            "solution",
+            "text",
+            "key",
+            "status",
+            "reason",
+            "score",
+        ]
         out = []
         for row in self.conn.execute(sql + " ORDER BY step, idx", args):
             d = dict(zip(keys, row, strict=True))
@@ -508,7 +535,9 @@ class ProjectStore:
             if status == CandidateStatus.SCORED and c["score"] is not None:
                 records = tuple(self.records(candidate_id=c["id"])) if with_records else ()
                 state.history.append(
-                    Scored(solution=c["solution"], score=c["score"], step=c["step"], records=records)
+                    Scored(
+                        solution=c["solution"], score=c["score"], step=c["step"], records=records
+                    )
                 )
         best: float | None = None
         for s in self.steps(run_id):
@@ -568,8 +597,15 @@ class ProjectStore:
             cur = self.conn.execute(
                 "INSERT INTO replay (run_id, step, created_at, endpoint, meta_prompt, completions,"
                 " candidates) VALUES (?,?,?,?,?,?,?)",
-                (run_id, step, time.time(), _dumps(endpoint), meta_prompt,
-                 _dumps(list(completions)), _dumps(list(candidates))),
+                (
+                    run_id,
+                    step,
+                    time.time(),
+                    _dumps(endpoint),
+                    meta_prompt,
+                    _dumps(list(completions)),
+                    _dumps(list(candidates)),
+                ),
             )
             replay_id = int(cur.lastrowid or 0)
             self._write_calls(calls, replay_id=replay_id)
@@ -587,9 +623,16 @@ class ProjectStore:
         if cond:
             sql += " WHERE " + " AND ".join(cond)
         return [
-            {"id": r[0], "run_id": r[1], "step": r[2], "created_at": r[3],
-             "endpoint": _loads(r[4], "a replay"), "meta_prompt": r[5],
-             "completions": _loads(r[6], "a replay"), "candidates": _loads(r[7], "a replay")}
+            {
+                "id": r[0],
+                "run_id": r[1],
+                "step": r[2],
+                "created_at": r[3],
+                "endpoint": _loads(r[4], "a replay"),
+                "meta_prompt": r[5],
+                "completions": _loads(r[6], "a replay"),
+                "candidates": _loads(r[7], "a replay"),
+            }
             for r in self.conn.execute(sql + " ORDER BY id", args)
         ]
 
@@ -608,8 +651,18 @@ class ProjectStore:
             cur = self.conn.execute(
                 "INSERT INTO evaluation (run_id, split, label, solution, text, score, complete,"
                 " train_score, n_examples, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (run_id, split, label, _dumps(solution), text, _num(result.score),
-                 int(result.complete), _num(train_score), len(result.records), time.time()),
+                (
+                    run_id,
+                    split,
+                    label,
+                    _dumps(solution),
+                    text,
+                    _num(result.score),
+                    int(result.complete),
+                    _num(train_score),
+                    len(result.records),
+                    time.time(),
+                ),
             )
             eval_id = int(cur.lastrowid or 0)
             self._write_records(result.records, evaluation_id=eval_id)
