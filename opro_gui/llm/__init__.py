@@ -7,15 +7,29 @@ from opro_gui.core.ports import LLMClient, ResponseCache
 from .cache import MemoryCache, cache_key
 from .config import EndpointConfig, is_local_url, is_loopback_url
 from .openai_compat import OpenAICompatClient
+from .presets import (
+    PRESETS,
+    Preset,
+    detect_local_servers,
+    list_models,
+    model_mismatch,
+    test_connection,
+)
 from .pricing import PRICE_TABLE, RunEstimate, estimate_cost, estimate_run, price_for
 
 __all__ = [
+    "PRESETS",
     "PRICE_TABLE",
     "EndpointConfig",
     "MemoryCache",
     "OpenAICompatClient",
+    "Preset",
     "RunEstimate",
     "cache_key",
+    "detect_local_servers",
+    "list_models",
+    "model_mismatch",
+    "test_connection",
     "estimate_cost",
     "estimate_run",
     "is_local_url",

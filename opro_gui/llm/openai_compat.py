@@ -10,9 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-import httpx2
 import openai
 
 from opro_gui.core.cancel import CancelToken
@@ -23,8 +21,9 @@ from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import RateLimiter
-from .retry import BadResponse, backoff_delay, classify
+from .retry import backoff_delay, classify
 from .secrets import NO_KEY, resolve_key, scrub
+from .wire import make_sdk, send
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +252,7 @@ class OpenAICompatClient:
             ):
                 return self._outcome(job, n, started, retries, error="cancelled")
             try:
-                texts, reported, p_tok, c_tok = self._send(req, n, job.max_tokens)
+                texts, reported, p_tok, c_tok = send(self._client(), cfg, req, n, job.max_tokens)
             except Exception as exc:  # classified below; nothing escapes a worker
                 fail = classify(
                     exc,
@@ -314,41 +313,6 @@ class OpenAICompatClient:
         )
         return _Outcome(texts or [], record, started, ended)
 
-    def _send(self, req: LLMRequest, n: int, max_tokens: int) -> tuple[list[str], str, int, int]:
-        cfg = self.config
-        kwargs: dict[str, Any] = {"model": cfg.model, "temperature": req.temperature}
-        if n > 1:
-            kwargs["n"] = n
-        if req.stop:
-            kwargs["stop"] = list(req.stop)
-        sdk = self._client()
-        if cfg.mode == "chat":
-            kwargs[_max_tokens_param(cfg.model)] = max_tokens
-            kwargs["messages"] = [{"role": "user", "content": req.prompt}]
-            resp: Any = sdk.chat.completions.create(**kwargs)
-        else:
-            kwargs["max_tokens"] = max_tokens
-            kwargs["prompt"] = req.prompt
-            resp = sdk.completions.create(**kwargs)
-        try:
-            choices = sorted(resp.choices, key=lambda c: c.index or 0)
-            if cfg.mode == "chat":
-                texts = [c.message.content or "" for c in choices]
-            else:
-                texts = [c.text or "" for c in choices]
-            if not all(isinstance(t, str) for t in texts):
-                raise TypeError("completion text is not a string")
-            reported = str(getattr(resp, "model", "") or "")
-            usage = getattr(resp, "usage", None)
-        except Exception as exc:
-            raise BadResponse(f"{type(exc).__name__}") from None
-        if usage is not None and usage.prompt_tokens is not None:
-            p_tok, c_tok = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
-        else:  # some local servers send no usage: estimate so budgets still move
-            p_tok = tokens_from_chars(len(req.prompt))
-            c_tok = sum(tokens_from_chars(len(t)) for t in texts)
-        return texts, reported, p_tok, c_tok
-
     # -- helpers -----------------------------------------------------------------------------
     def _make_job(self, req: LLMRequest) -> _Job:
         role = req.role if req.role != _DEFAULT_REQUEST_ROLE else self.role
@@ -376,19 +340,7 @@ class OpenAICompatClient:
             if self._sdk is None:
                 if self._closed:
                     raise RuntimeError("LLM client is closed")
-                conc = self.config.concurrency
-                http = httpx2.Client(
-                    timeout=httpx2.Timeout(self.config.timeout),
-                    limits=httpx2.Limits(max_connections=conc + 4, max_keepalive_connections=conc),
-                    follow_redirects=True,
-                )
-                self._sdk = openai.OpenAI(
-                    api_key=self._key or NO_KEY,
-                    base_url=self.config.base_url,
-                    timeout=self.config.timeout,
-                    max_retries=0,  # ours, not the SDK's: we count, log and honour cancel
-                    http_client=http,
-                )
+                self._sdk = make_sdk(self.config, self._key or NO_KEY)
             return self._sdk
 
     def _no_key_message(self) -> str:
@@ -440,11 +392,3 @@ def _notify(
         done_q.put((i, slot, fut))
 
     return callback
-
-
-def _max_tokens_param(model: str) -> str:
-    """OpenAI's reasoning models refuse ``max_tokens`` in chat; everyone else expects it."""
-    name = model.lower().rsplit("/", 1)[-1]
-    if name.startswith(("o1", "o3", "o4", "gpt-5")):
-        return "max_completion_tokens"
-    return "max_tokens"

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-import httpx2
 import openai
 
 from .config import EndpointConfig, is_local_url, is_loopback_url
 from .retry import classify
 from .secrets import NO_KEY, resolve_key, scrub
+from .wire import make_sdk
 
 
 @dataclass(frozen=True)
@@ -77,28 +77,16 @@ def preset(name: str) -> Preset:
     raise KeyError(f"no preset named {name!r}; known: {', '.join(p.name for p in PRESETS)}")
 
 
-def _sdk(
-    config: EndpointConfig, api_key: str | None, timeout: float
-) -> tuple[openai.OpenAI, str | None]:
+def _sdk(config: EndpointConfig, api_key: str | None, timeout: float) -> openai.OpenAI:
     key = resolve_key(config.api_key_env, config.keyring_profile, api_key)
-    if key is None and is_local_url(config.base_url):
-        key = NO_KEY
-    http = httpx2.Client(timeout=httpx2.Timeout(timeout), follow_redirects=True)
-    sdk = openai.OpenAI(
-        api_key=key or NO_KEY,
-        base_url=config.base_url,
-        timeout=timeout,
-        max_retries=0,
-        http_client=http,
-    )
-    return sdk, key
+    return make_sdk(config, key or NO_KEY, timeout=timeout)
 
 
 def list_models(
     config: EndpointConfig, api_key: str | None = None, timeout: float = 10.0
 ) -> list[str]:
     """Model ids the server offers (GET /models), sorted. Raises ``openai.OpenAIError``."""
-    sdk, _ = _sdk(config, api_key, timeout)
+    sdk = _sdk(config, api_key, timeout)
     with sdk:
         return sorted(m.id for m in sdk.models.list())
 
