@@ -188,6 +188,8 @@ def test_include_qa_chosen_automatically_and_impossible_combinations_rejected() 
         make(train_ids=[0, 99])
     with pytest.raises(ValueError, match="examples"):
         PromptProblem.from_spec({"examples": []})
+    with pytest.raises(ValueError, match=r"\(A\)"):
+        make(task_type="choice")
 
 
 def test_regex_match_mode_validates_targets() -> None:

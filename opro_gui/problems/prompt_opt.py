@@ -80,6 +80,11 @@ class PromptProblem:
             or detect_task_type([ex["target"] for ex in self.examples])
         )  # fmt: skip
         _check(self.task_type in TASK_TYPES, f"task_type must be one of {', '.join(TASK_TYPES)}")
+        _check(
+            self.task_type != "choice" or any("(A)" in ex["input"] for ex in self.examples),
+            "multiple-choice scoring reads the options from the question: write them as "
+            "'(A) ...', '(B) ...' in the inputs, or use task_type text",
+        )
         self.position = str(spec.get("position", "Q_begin"))
         _check(
             self.position in meta.POSITIONS, f"position must be one of {', '.join(meta.POSITIONS)}"
