@@ -268,9 +268,32 @@ class ProjectSession:
         }
         summary["model_mismatch"] = sorted(mismatched)
         summary.update(_kind_summary(self.kind, problem, summary, found))
+        if self.kind in ("tsp", "linreg"):
+            curve = self.random_search_curve(run_id)
+            rs_best = curve[-1] if curve else None
+            summary["random_search_best"] = rs_best
+            summary["beats_random_search"] = (
+                None if rs_best is None or summary["best_score"] is None
+                else summary["best_score"] < rs_best
+            )
         if self.kind == "prompt":
             summary.update(self._prompt_summary(run_id))
         return summary
+
+    def random_search_curve(self, run_id: int) -> list[float]:
+        """Best score after each step of a random search given exactly as many evaluations per
+        step as the run made (TSP, linear regression): small models often do no better."""
+        problem = self.problem(run_id)
+        curve_fn = getattr(problem, "random_search_curve", None)
+        if curve_fn is None:
+            return []
+        per_step: dict[int, int] = {}
+        for c in self.store.candidates(run_id):
+            if c["step"] > 0 and c["status"] == CandidateStatus.SCORED:
+                per_step[c["step"]] = per_step.get(c["step"], 0) + 1
+        last = self.store.last_step(run_id)
+        budget = [per_step.get(step, 0) for step in range(1, last + 1)]
+        return [float(x) for x in curve_fn(budget, self.run_settings(run_id).seed)]
 
     def _prompt_summary(self, run_id: int) -> dict[str, Any]:
         steps = self.store.steps(run_id)

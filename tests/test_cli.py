@@ -55,6 +55,9 @@ def test_tsp_reaches_gap_zero_with_a_two_opt_optimizer(tmp_path, fake_server, ca
     assert run["found_at_step"] is not None and run["found_at_step"] <= 20
     assert sorted(run["best_solution"]) == list(range(10))
     assert run["total_tokens"] > 0 and run["steps_completed"] == run["found_at_step"]
+    # The equal-budget random search is reported beside the run, and the 2-opt optimizer wins.
+    assert run["random_search_best"] >= run["optimal_length"]
+    assert run["beats_random_search"] is (run["best_score"] < run["random_search_best"])
 
 
 def test_linreg_run_show_fields(tmp_path, fake_server, capsys) -> None:
