@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +219,35 @@ def test_key_not_in_logs_of_retried_failures(
     assert not res.ok
     assert "retry" in caplog.text  # retries are logged...
     assert PLANTED not in caplog.text  # ...without the key
+
+
+EXIT_SCRIPT = """
+import sys, threading
+sys.path[:0] = [{tests!r}, {repo!r}]
+from openai_server import FakeOpenAIServer
+from opro_gui.core.cancel import Cancelled, CancelToken
+from opro_gui.core.ports import LLMRequest
+from opro_gui.llm import EndpointConfig, make_client
+
+entered = threading.Event()
+def stuck(prompt, body):
+    entered.set()
+    threading.Event().wait()  # never answers
+srv = FakeOpenAIServer(stuck).start()
+client = make_client(EndpointConfig(base_url=srv.base_url, model="m", timeout=3600))
+token = CancelToken()
+threading.Thread(target=lambda: (entered.wait(), token.cancel()), daemon=True).start()
+try:
+    client.complete([LLMRequest(prompt="p")], token)
+except Cancelled:
+    print("cancelled")
+"""
+
+
+def test_cancelled_hanging_call_does_not_hold_interpreter_exit() -> None:
+    tests = Path(__file__).parent
+    code = EXIT_SCRIPT.format(tests=str(tests), repo=str(tests.parent))
+    # The HTTP call would hang for an hour; exit must not wait for it (a stdlib thread pool would).
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "cancelled"

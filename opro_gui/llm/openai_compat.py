@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import openai
@@ -19,6 +19,7 @@ from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
 
 from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig
+from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import RateLimiter
 from .retry import backoff_delay, classify
@@ -78,7 +79,7 @@ class OpenAICompatClient:
         self._rng_lock = threading.Lock()
         self._lock = threading.Lock()
         self._sdk: openai.OpenAI | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: DaemonPool | None = None
         self._ignores_n = config.n_mode == "parallel"
         self._closed = False
 
@@ -103,7 +104,7 @@ class OpenAICompatClient:
             pool, sdk = self._pool, self._sdk
             self._pool = self._sdk = None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
         if sdk is not None:
             sdk.close()
 
@@ -325,14 +326,12 @@ class OpenAICompatClient:
             )
         return _Job(request=req, role=role, max_tokens=max_tokens, key=key)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> DaemonPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("LLM client is closed")
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.config.concurrency, thread_name_prefix="opro-llm"
-                )
+                self._pool = DaemonPool(self.config.concurrency)
             return self._pool
 
     def _client(self) -> openai.OpenAI:
