@@ -72,7 +72,12 @@ def _new_prompt_problem(args: argparse.Namespace) -> Any:
         options["style"] = args.style
     if args.initial:
         options["initial_instructions"] = list(args.initial)
-    spec = spec_from_dataset(dataset, train_ratio=args.train_ratio, seed=args.seed, **options)
+    test = None
+    if args.test_dataset:
+        test = load_dataset(args.test_dataset, args.format, args.input_col, args.target_col)
+    spec = spec_from_dataset(
+        dataset, train_ratio=args.train_ratio, seed=args.seed, test=test, **options
+    )
     return PromptProblem.from_spec(spec)
 
 
@@ -469,6 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr = kinds.add_parser("prompt", help="prompt optimization")
     pr.add_argument("out")
     pr.add_argument("--dataset", required=True)
+    pr.add_argument(
+        "--test-dataset",
+        help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
+    )
     pr.add_argument(
         "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
     )

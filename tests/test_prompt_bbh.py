@@ -50,3 +50,16 @@ def test_bbh_navigate_runs_end_to_end(tmp_path, shared_data, fake_server, capsys
         yes_test = sum(examples[i]["target"] == "Yes" for i in test_ids) / len(test_ids)
         assert {e["n_examples"] for e in tests} == {200}
         assert all(abs(e["score"] - yes_test) < 1e-9 for e in tests)
+
+
+def test_gsm8k_paper_split_with_the_test_file(tmp_path, shared_data, capsys) -> None:
+    project = tmp_path / "gsm.opro"
+    gsm = shared_data / "gsm_data"
+    assert main(["new", "prompt", str(project), "--dataset", str(gsm / "gsm_train.tsv"),
+                 "--test-dataset", str(gsm / "gsm_test.tsv"), "--position", "A_begin"]) == 0
+    assert "n_train=261, n_test=1319" in capsys.readouterr().out
+    with ProjectStore.open(project) as store:
+        spec = store.spec()
+    assert spec["forbid_digits"] is True and spec["task_type"] == "numeric"
+    assert len(spec["examples"]) == 7473 + 1319
+    assert max(spec["train_ids"]) < 7473 and min(spec["test_ids"]) == 7473
