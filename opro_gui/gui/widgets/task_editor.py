@@ -1,0 +1,159 @@
+"""The task editor: problem kind and its settings (TSP / linear regression / prompt), the
+meta-prompt template and the OPRO run settings, with inline validation and undo/redo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opro_gui.core.models import RunSettings
+from opro_gui.gui.widgets.panel_linreg import LinRegPanel
+from opro_gui.gui.widgets.panel_prompt import PromptPanel
+from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
+from opro_gui.gui.widgets.panel_tsp import TSPPanel, error_label, show_error
+from opro_gui.gui.widgets.panel_undo import UndoBinder
+from opro_gui.gui.widgets.template_editor import TemplateEditor
+from opro_gui.problems import make_problem
+
+KIND_LABELS = {
+    "tsp": "Travelling salesman (TSP)",
+    "linreg": "Linear regression",
+    "prompt": "Prompt optimization",
+}
+CHECK_DELAY_MS = 250  # the full task check (the problem's own constructor) after edits settle
+
+
+def _scroll(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
+class TaskEditor(QWidget):
+    """Edits (kind, spec, RunSettings). Each field edit is one undo command on ``undo_stack``
+    (the window puts Undo/Redo in its Edit menu); ``spec_edited`` after every change."""
+
+    spec_edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.binder = UndoBinder(self.undo_stack, self)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("kind_combo")
+        for kind, label in KIND_LABELS.items():
+            self.kind_combo.addItem(label, kind)
+        self.binder.bind_widget("problem kind", self.kind_combo)
+        self.panels: dict[str, Any] = {
+            "tsp": TSPPanel(self.binder),
+            "linreg": LinRegPanel(self.binder),
+            "prompt": PromptPanel(self.binder),
+        }
+        self.stack = QStackedWidget()
+        for kind in KIND_LABELS:
+            self.stack.addWidget(_scroll(self.panels[kind]))
+        self.template_editor = TemplateEditor(self.binder)
+        self.run_form = RunSettingsForm(self.binder)
+        self.task_error = error_label()
+        self.task_error.setObjectName("task_validation_message")
+
+        task_page = QWidget()
+        task_lay = QVBoxLayout(task_page)
+        kind_form = QFormLayout()
+        kind_form.addRow("Problem:", self.kind_combo)
+        task_lay.addLayout(kind_form)
+        task_lay.addWidget(self.stack, 1)
+        task_lay.addWidget(self.task_error)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(task_page, "Task")
+        self.tabs.addTab(self.template_editor, "Meta-prompt template")
+        self.tabs.addTab(_scroll(self.run_form), "OPRO settings")
+        self.status_label = QLabel()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs, 1)
+
+        self._check_timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self._check_task)
+        self.binder.field_edited.connect(self._on_binder_field_edited)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
+        self.load("tsp", {}, RunSettings())
+
+    # -- API -----------------------------------------------------------------------------
+    def load(self, kind: str, spec: dict[str, Any], settings: RunSettings) -> None:
+        """Show a task; clears the undo history."""
+        with self.binder.loading():
+            self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+            self.stack.setCurrentIndex(self.kind_combo.currentIndex())
+            self.panels[kind].load(spec)
+            self.run_form.load(settings)
+            self.template_editor.set_task(kind, self.panels[kind].spec())
+        self.undo_stack.clear()
+        self._check_task()
+
+    def current_kind(self) -> str:
+        return str(self.kind_combo.currentData())
+
+    def current_spec(self) -> dict[str, Any]:
+        kind = self.current_kind()
+        spec = {
+            k: v for k, v in self.panels[kind].spec().items() if k not in ("template", "templates")
+        }
+        spec.update(self.template_editor.spec_override())
+        return spec
+
+    def run_settings(self) -> RunSettings:
+        return self.run_form.settings()
+
+    def validation_errors(self) -> list[str]:
+        """Every problem with the current values (also shown under the fields); [] = valid."""
+        errors = list(self.panels[self.current_kind()].validation_errors())
+        errors += self.run_form.validation_errors()
+        if not errors:
+            errors += self._check_task()
+        return errors
+
+    def set_run_history(self, session: Any, run_id: int | None) -> None:
+        """Preview the template with this run's history (ProjectSession opened in the GUI thread)."""
+        self.template_editor.set_run(session, run_id)
+
+    # -- internals -----------------------------------------------------------------------
+    def _check_task(self) -> list[str]:
+        """The problem's own validation of the spec (messages from the problems layer)."""
+        self._check_timer.stop()
+        kind = self.current_kind()
+        if self.panels[kind].validation_errors():
+            show_error(self.task_error, "")
+            return []
+        try:
+            make_problem(kind, self.current_spec())
+        except Exception as exc:  # noqa: BLE001 - any rejection is a message for the user
+            text = f"The task is not valid: {exc}"
+            show_error(self.task_error, text)
+            return [text]
+        show_error(self.task_error, "")
+        return []
+
+    def _on_kind_combo_changed(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+
+    def _on_binder_field_edited(self, name: str) -> None:
+        kind = self.current_kind()
+        if name != "template":
+            self.panels[kind].validation_errors()
+            self.template_editor.update_task(kind, self.panels[kind].spec())
+        self._check_timer.start()
+        self.spec_edited.emit()
