@@ -45,6 +45,22 @@ def _loads(text: str | None, what: str) -> Any:
         raise ProjectError(f"corrupt project file: {what} is not valid JSON ({exc})") from None
 
 
+def _structure_problem(conn: sqlite3.Connection) -> str:
+    """Why the file's pages or tables are unusable, or "" (checked once on open, so later
+    reads meet only well-formed tables; quick_check reads every page but skips slow checks)."""
+    expected = sqlite3.connect(":memory:")
+    schema.create(expected)
+    for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        want = {r[1] for r in expected.execute(f"PRAGMA table_info({table})")}
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if not want <= have:
+            expected.close()
+            return f"table {table} is missing or lacks columns {sorted(want - have)}"
+    expected.close()
+    verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
+
+
 def _num(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
@@ -70,6 +86,8 @@ class ProjectStore:
         except sqlite3.Error as exc:
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
+        # A damaged or hostile file may hold bytes that are not UTF-8: show them, never crash.
+        conn.text_factory = lambda b: b.decode("utf-8", "replace")
         return conn
 
     @classmethod
@@ -147,12 +165,13 @@ class ProjectStore:
             if version < schema.SCHEMA_VERSION and not readonly:
                 schema.upgrade(conn, version)
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
+            problem = _structure_problem(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
-        if row is None:
+        if row is None or problem:
             conn.close()
-            raise ProjectError(f"{path} has no project record; it is damaged")
+            raise ProjectError(f"{path} is damaged: {problem or 'it has no project record'}")
         _loads(row[1], "the task definition")
         return store
 
