@@ -4,11 +4,13 @@ fork, evaluate, export. Everything here is plain Python; the GUI calls it from a
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
@@ -29,6 +31,30 @@ from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
 __all__ = ["ProjectError", "ProjectSession", "StoreSink"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+# What reading a damaged or hand-edited file can raise below us (a malformed page, a text where
+# a number belongs...): turned into one ProjectError line instead of a traceback.
+_DAMAGE = (sqlite3.DatabaseError, TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
+def _reads_file(
+    fn: Callable[Concatenate[ProjectSession, _P], _R],
+) -> Callable[Concatenate[ProjectSession, _P], _R]:
+    @functools.wraps(fn)
+    def guarded(self: ProjectSession, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(self, *args, **kwargs)
+        except ProjectError:
+            raise
+        except _DAMAGE as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ProjectError(
+                f"{self.path.name} is damaged or was edited by hand ({detail})"
+            ) from exc
+
+    return guarded
 
 
 class StoreSink:
@@ -130,9 +156,11 @@ class ProjectSession:
                 return run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 
+    @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
         return RunSettings.from_dict(self.store.run(run_id)["settings"])
 
+    @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
         scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
@@ -141,6 +169,7 @@ class ProjectSession:
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         return make_client(config, cache=ProjectCache(self.store), role=role)
 
+    @_reads_file
     def engine(
         self,
         run_id: int,
@@ -218,6 +247,7 @@ class ProjectSession:
         }
 
     # -- reading -------------------------------------------------------------------------
+    @_reads_file
     def run_summary(self, run_id: int) -> dict[str, Any]:
         run = self.store.run(run_id)
         problem = self.problem(run_id)
@@ -321,6 +351,7 @@ class ProjectSession:
         ]
         return out
 
+    @_reads_file
     def summary(self) -> dict[str, Any]:
         project = self.store.project()
         problem = self.problem()
@@ -333,6 +364,7 @@ class ProjectSession:
             "runs": [self.run_summary(r) for r in self.run_ids()],
         }
 
+    @_reads_file
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
         return self.store.step_detail(run_id, step)
 
@@ -491,6 +523,7 @@ class ProjectSession:
         return out
 
     # -- export --------------------------------------------------------------------------
+    @_reads_file
     def export_dict(self) -> dict[str, Any]:
         """Everything in the project, nested run → step → candidate (no secrets: there are none)."""
         project = self.store.project()
