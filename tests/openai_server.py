@@ -83,6 +83,7 @@ class FakeOpenAIServer:
         require_key: str | None = None,
         record_bodies: bool = False,
         echo_key_in_errors: bool = False,
+        reject_n: bool = False,
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -95,6 +96,8 @@ class FakeOpenAIServer:
         # Like some providers, put the rejected key in the 401 message (tests key scrubbing).
         self.echo_key_in_errors = echo_key_in_errors
         self._scripted = 0
+        # Like Groq: answer 400 to any request with n > 1.
+        self.reject_n = reject_n
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
@@ -231,6 +234,14 @@ class FakeOpenAIServer:
                 if not self._auth_ok():
                     self._count(401)
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
+                    return
+                if server.reject_n and int(body.get("n") or 1) > 1:
+                    self._count(400)
+                    msg = {
+                        "message": "'n' : number must be at most 1",
+                        "type": "invalid_request_error",
+                    }
+                    self._send(400, {"error": msg})
                     return
                 fault = server._draw()
                 if server.latency:

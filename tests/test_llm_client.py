@@ -161,3 +161,22 @@ def test_empty_batch(fake_server: type[FakeOpenAIServer]) -> None:
     with client(srv) as c:
         assert c.complete([]) == []
     assert srv.stats.requests == 0
+
+
+def test_server_refusing_n_gets_parallel_requests(fake_server: type[FakeOpenAIServer]) -> None:
+    srv = fake_server(echo, reject_n=True).start()
+    with client(srv) as c:
+        (res,) = c.complete([LLMRequest(prompt="p", n=3, temperature=1.0)])
+        assert res.ok and len(res.texts) == 3
+        assert srv.stats.requests == 4 and srv.stats.statuses[400] == 1
+        assert len(res.calls) == 4 and "HTTP 400" in res.calls[0].error  # kept for the record
+        assert c.ignores_n
+        (res,) = c.complete([LLMRequest(prompt="p", n=2, temperature=1.0)])
+    assert res.ok and srv.stats.requests == 6 and srv.stats.statuses[400] == 1
+
+
+def test_other_bad_requests_are_not_mistaken_for_n(fake_server: type[FakeOpenAIServer]) -> None:
+    srv = fake_server(echo, reject_n=True).start()
+    with client(srv, n_mode="native") as c:
+        (res,) = c.complete([LLMRequest(prompt="p", n=3, temperature=1.0)])
+    assert not res.ok and "HTTP 400" in res.error and srv.stats.requests == 1

@@ -22,7 +22,7 @@ from .config import EndpointConfig
 from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import RateLimiter
-from .retry import backoff_delay, classify
+from .retry import backoff_delay, classify, refused_n
 from .secrets import NO_KEY, resolve_key, scrub
 from .wire import make_sdk, send
 
@@ -40,6 +40,8 @@ class _Outcome:
     record: CallRecord
     started: float
     ended: float
+    status: int = 0  # HTTP status of a final failure
+    superseded: bool = False  # an n>1 call the server refused, redone as n single calls
 
 
 @dataclass
@@ -52,7 +54,6 @@ class _Job:
     key: str | None = None  # cache key for temperature-0 requests when a cache is set
     outcomes: dict[int, _Outcome] = field(default_factory=dict)  # by submission order
     submitted: int = 0
-    topped_up: bool = False
 
 
 class OpenAICompatClient:
@@ -184,17 +185,19 @@ class OpenAICompatClient:
                 job = jobs[i]
                 outcome = fut.result()
                 job.outcomes[slot] = outcome
-                missing = outcome.record.n - len(outcome.texts)
-                if (
-                    outcome.record.n > 1
-                    and not outcome.record.error
-                    and missing > 0
-                    and self.config.n_mode == "auto"
-                ):
-                    self._note_ignores_n(len(outcome.texts), job.request.n)
-                    job.topped_up = True
-                    for _ in range(missing):
-                        submit(i, 1)
+                asked = outcome.record.n
+                if asked > 1 and self.config.n_mode == "auto":
+                    if refused_n(
+                        outcome.status, outcome.record.error
+                    ):  # e.g. "'n' : number must be at most 1"
+                        outcome.superseded = True
+                        self._note_ignores_n(0, asked)
+                        for _ in range(asked):
+                            submit(i, 1)
+                    elif not outcome.record.error and len(outcome.texts) < asked:
+                        self._note_ignores_n(len(outcome.texts), asked)
+                        for _ in range(asked - len(outcome.texts)):
+                            submit(i, 1)
                 if len(job.outcomes) == job.submitted:
                     results[i] = self._finish(job)
         except BaseException:
@@ -213,9 +216,10 @@ class OpenAICompatClient:
             )
 
     def _finish(self, job: _Job) -> LLMResult:
-        outs = [job.outcomes[k] for k in sorted(job.outcomes)]
+        everything = [job.outcomes[k] for k in sorted(job.outcomes)]
+        outs = [o for o in everything if not o.superseded]
         texts = tuple(t for o in outs for t in o.texts)
-        calls = tuple(o.record for o in outs)
+        calls = tuple(o.record for o in everything)
         error = next((o.record.error for o in outs if o.record.error), "")
         if not error and len(texts) < job.request.n:
             error = (
@@ -228,7 +232,7 @@ class OpenAICompatClient:
             model_reported=next((c.model_reported for c in calls if c.model_reported), ""),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             completion_tokens=sum(c.completion_tokens for c in calls),
-            latency_s=max(o.ended for o in outs) - min(o.started for o in outs),
+            latency_s=max(o.ended for o in everything) - min(o.started for o in everything),
             retries=sum(c.retries for c in calls),
             error=error,
             n=job.request.n,
@@ -267,7 +271,9 @@ class OpenAICompatClient:
                     if fail.retryable:
                         message = f"{message} (gave up after {retries} retries)"
                     log.warning("request to %s failed: %s", cfg.base_url, message)
-                    return self._outcome(job, n, started, retries, error=message)
+                    return self._outcome(
+                        job, n, started, retries, error=message, status=fail.status
+                    )
                 with self._rng_lock:
                     delay = backoff_delay(
                         retries,
@@ -294,6 +300,7 @@ class OpenAICompatClient:
         retries: int,
         *,
         error: str = "",
+        status: int = 0,
         texts: list[str] | None = None,
         reported: str = "",
         tokens: tuple[int, int] = (0, 0),
@@ -312,7 +319,7 @@ class OpenAICompatClient:
             cost_usd=config_cost(self.config, reported, tokens[0], tokens[1]),
             base_url=self.config.base_url,
         )
-        return _Outcome(texts or [], record, started, ended)
+        return _Outcome(texts or [], record, started, ended, status)
 
     # -- helpers -----------------------------------------------------------------------------
     def _make_job(self, req: LLMRequest) -> _Job:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import time
 from dataclasses import dataclass
 
@@ -110,3 +111,11 @@ def backoff_delay(
     if retry_after is not None:
         delay = max(delay, retry_after) if retry_after > 0 else delay
     return delay
+
+
+_N_REFUSAL = re.compile(r"['\"`]n['\"`]|\bn\s*(must|should|can|>|<|=)|\bchoices\b|parameter n\b")
+
+
+def refused_n(status: int, error: str) -> bool:
+    """A 400/422 that blames the ``n`` parameter (Groq, some vLLM/TGI builds)."""
+    return status in (400, 422) and bool(_N_REFUSAL.search(error.lower()))
