@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.session: ProjectSession | None = None
         self.last_message = ""
+        self._closed = False
         self._step_times: list[float] = []
         self._first_step = 0
         self._max_steps = 0
@@ -520,7 +521,13 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         """Cancel a run in flight (completed steps are on disk), then close everything."""
-        self.controller.shutdown()
+        c = self.controller
+        if not self._closed:
+            self._closed = True
+            # Events still queued from the worker arrive after the session is closed: drop them.
+            for sig in (c.run_started, c.step_completed, c.run_finished, c.run_failed):
+                sig.disconnect()
+        c.shutdown()
         self.model_panel.shutdown()
         settings.save_window_layout(self.saveGeometry(), self.saveState())
         if self.history is not None:

@@ -38,6 +38,7 @@ class RunView(QWidget):
         self._session: ProjectSession | None = None
         self.kind = ""
         self.run_id: int | None = None
+        self.last_step = -1
         self._higher_is_better = False
         self._facts: dict[str, Any] = {}
         self._best_steps: list[int] = []
@@ -122,6 +123,7 @@ class RunView(QWidget):
         self.score_plot.clear_data()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
         self._evals, self._step_solutions, self.random_curve = {}, {}, []
+        self.last_step = -1
         self.banner.setVisible(False)
         self.tsp_view.set_best_tour([], None)
         self.lr_view.set_trajectory([], None)
@@ -161,6 +163,8 @@ class RunView(QWidget):
     # -- live events -----------------------------------------------------------------------
     def add_step_event(self, event: StepCompleted) -> None:
         r = event.record
+        if r.step <= self.last_step:
+            return  # already loaded from disk (the view switched to this run mid-flight)
         cands = [
             {
                 "step": c.step,
@@ -195,6 +199,7 @@ class RunView(QWidget):
         if self.kind == "prompt":
             for c in scored:
                 self._step_solutions.setdefault(str(c["solution"]), step)
+        self.last_step = max(self.last_step, step)
         if best is not None:
             self._best_steps.append(step)
             self._best_scores.append(float(best))

@@ -9,6 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..themes import LIGHT, PlotColors
@@ -203,14 +205,24 @@ class ScorePlot(QWidget):
 
 
 def export_plot(widget: pg.PlotWidget | pg.GraphicsLayoutWidget, path: str | Path) -> Path:
-    """Export a pyqtgraph widget's scene to PNG or SVG."""
+    """Export a pyqtgraph widget to PNG (pyqtgraph's exporter, 2x resolution) or SVG."""
     path = Path(path)
-    scene_item = widget.getPlotItem() if isinstance(widget, pg.PlotWidget) else widget.scene()
     if path.suffix.lower() == ".svg":
-        exporter: exporters.Exporter = exporters.SVGExporter(scene_item)
-    else:
-        if path.suffix.lower() != ".png":
-            path = path.with_suffix(".png")
-        exporter = exporters.ImageExporter(scene_item)
+        # pyqtgraph 0.14's SVG exporter cannot parse the paths Qt 6.11 writes ("Z" segments);
+        # Qt's own SVG generator renders the same scene as vectors.
+        gen = QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(widget.size())
+        gen.setViewBox(widget.rect())
+        gen.setTitle("OPRO Studio plot")
+        painter = QPainter(gen)
+        widget.render(painter)
+        painter.end()
+        return path
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    item = widget.getPlotItem() if isinstance(widget, pg.PlotWidget) else widget.scene()
+    exporter = exporters.ImageExporter(item)
+    exporter.parameters()["width"] = max(2 * widget.width(), 800)
     exporter.export(str(path))
     return path
