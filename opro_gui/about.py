@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import platform
 import sqlite3
@@ -63,19 +64,34 @@ def versions() -> dict[str, str]:
     }
 
 
-def about_text() -> str:
-    """Plain-text About box body: name, purpose, licence, then one line per version."""
-    info = versions()
-    width = max(len(k) for k in info)
-    lines = [
+def _header() -> list[str]:
+    return [
         f"{APP_NAME} {opro_gui.__version__}",
         "Watch a language model optimize: OPRO, Optimization by PROmpting",
         "(Yang et al., “Large Language Models as Optimizers”, ICLR 2024).",
         f"Licence: {LICENSE}. {HOMEPAGE}",
-        "",
     ]
-    lines += [f"{k.ljust(width)}  {v}" for k, v in info.items()]
-    return "\n".join(lines)
+
+
+def about_text() -> str:
+    """Plain-text About body: name, purpose, licence, then "Component: version" lines.
+
+    No column padding: the About box uses a proportional font, where padding does not align.
+    """
+    details = [f"{k}: {v}" for k, v in versions().items() if k != APP_NAME]
+    return "\n".join([*_header(), "", *details])
+
+
+def about_html() -> str:
+    """The same content as rich text, versions in a two-column table (for QMessageBox.about)."""
+    head = [html.escape(line) for line in _header()]
+    head[0] = f"<b>{head[0]}</b>"
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
+        for k, v in versions().items()
+        if k != APP_NAME
+    )
+    return f"<p>{'<br>'.join(head)}</p><table>{rows}</table>"
 
 
 if __name__ == "__main__":  # `python -m opro_gui.about` prints the report for bug reports

@@ -134,7 +134,11 @@ def test_versions_report_the_single_source_version() -> None:
     assert info["SQLite"].count(".") == 2
     text = about.about_text()
     assert text.startswith(f"OPRO Studio {opro_gui.__version__}\n")
-    assert all(v in text for v in info.values())
+    assert all(f"{k}: {v}" in text for k, v in info.items() if k != "OPRO Studio")
+    rich = about.about_html()
+    assert rich.startswith(f"<p><b>OPRO Studio {opro_gui.__version__}</b>")
+    assert rich.count("<tr>") == len(info) - 1
+    assert "“Large Language Models as Optimizers”" in rich
 
 
 def test_about_module_imports_no_qt() -> None:
