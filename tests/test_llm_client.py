@@ -180,3 +180,15 @@ def test_other_bad_requests_are_not_mistaken_for_n(fake_server: type[FakeOpenAIS
     with client(srv, n_mode="native") as c:
         (res,) = c.complete([LLMRequest(prompt="p", n=3, temperature=1.0)])
     assert not res.ok and "HTTP 400" in res.error and srv.stats.requests == 1
+
+
+def test_other_model_answering_is_said_once(
+    fake_server: type[FakeOpenAIServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    srv = fake_server(echo, report_model="llama-3-8b").start()
+    with client(srv) as c:
+        results = c.complete([LLMRequest(prompt="a"), LLMRequest(prompt="b")])
+        c.complete([LLMRequest(prompt="c")])
+    assert all(r.call.model_reported == "llama-3-8b" for r in results)
+    warnings = [r for r in caplog.records if "answered as 'llama-3-8b'" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"

@@ -7,9 +7,10 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 
 import openai
 
@@ -20,6 +21,7 @@ from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
 from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig
 from .pool import DaemonPool
+from .presets import model_mismatch
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import RateLimiter
 from .retry import backoff_delay, classify, refused_n
@@ -42,6 +44,9 @@ class _Outcome:
     ended: float
     status: int = 0  # HTTP status of a final failure
     superseded: bool = False  # an n>1 call the server refused, redone as n single calls
+
+
+_DoneQueue = queue.SimpleQueue[tuple[int, int, Future[_Outcome]]]
 
 
 @dataclass
@@ -83,6 +88,7 @@ class OpenAICompatClient:
         self._pool: DaemonPool | None = None
         self._ignores_n = config.n_mode == "parallel"
         self._closed = False
+        self._warned_mismatch = False
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -152,7 +158,7 @@ class OpenAICompatClient:
     def _run_jobs(
         self, jobs: dict[int, _Job], results: list[LLMResult | None], cancel: CancelToken
     ) -> None:
-        done_q: queue.SimpleQueue[tuple[int, int, Future[_Outcome]]] = queue.SimpleQueue()
+        done_q: _DoneQueue = queue.SimpleQueue()
         futures: list[Future[_Outcome]] = []
         pending = 0
 
@@ -162,7 +168,7 @@ class OpenAICompatClient:
             slot = job.submitted
             job.submitted += 1
             fut = self._executor().submit(self._call, job, n, cancel)
-            fut.add_done_callback(_notify(done_q, i, slot))
+            fut.add_done_callback(partial(_deliver, done_q, i, slot))
             futures.append(fut)
             pending += 1
 
@@ -239,10 +245,17 @@ class OpenAICompatClient:
             cost_usd=sum(c.cost_usd for c in calls),
             base_url=self.config.base_url,
         )
-        result = LLMResult(texts=texts, call=summary, error=error, calls=calls)
-        if job.key is not None and not error and len(texts) == job.request.n:
-            self._cache_put(job.key, encode_value(texts, summary.model_reported))
-        return result
+        if not self._warned_mismatch and model_mismatch(self.config.model, summary.model_reported):
+            self._warned_mismatch = True  # once per client: the record keeps every instance
+            log.warning(
+                "asked %s for model %r but it answered as %r",
+                self.config.base_url,
+                self.config.model,
+                summary.model_reported,
+            )
+        if self._cache is not None and job.key and not error and len(texts) == job.request.n:
+            self._cache.put(job.key, encode_value(texts, summary.model_reported))
+        return LLMResult(texts=texts, call=summary, error=error, calls=calls)
 
     # -- one HTTP call with retries (worker threads) -----------------------------------------
     def _call(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
@@ -382,19 +395,9 @@ class OpenAICompatClient:
         return self._cached_result(job, sent.texts, sent.call.model_reported)
 
     def _cache_get(self, key: str) -> tuple[tuple[str, ...], str] | None:
-        assert self._cache is not None
-        raw = self._cache.get(key)
+        raw = self._cache.get(key) if self._cache is not None else None
         return decode_value(raw) if raw is not None else None
 
-    def _cache_put(self, key: str, value: str) -> None:
-        assert self._cache is not None
-        self._cache.put(key, value)
 
-
-def _notify(
-    done_q: queue.SimpleQueue[tuple[int, int, Future[_Outcome]]], i: int, slot: int
-) -> Callable[[Future[_Outcome]], None]:
-    def callback(fut: Future[_Outcome]) -> None:
-        done_q.put((i, slot, fut))
-
-    return callback
+def _deliver(done_q: _DoneQueue, i: int, slot: int, fut: Future[_Outcome]) -> None:
+    done_q.put((i, slot, fut))
