@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,10 @@ def test_wheel_and_sdist_ship_resources_and_tasks(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("pipx") is None, reason="pipx not installed")
 def test_pipx_install_gives_both_commands(tmp_path: Path) -> None:
     env = dict(os.environ, PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "bin"))
+    # conftest points HOME at a fresh folder; reuse the real pip cache so wheels are not fetched again.
+    real_cache = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
+    if real_cache.is_dir():
+        env["PIP_CACHE_DIR"] = str(real_cache)
     _run(["pipx", "install", str(REPO)], timeout=1200, env=env)
     opro, gui = tmp_path / "bin" / "opro", tmp_path / "bin" / "opro-gui"
     assert gui.is_file()
