@@ -118,7 +118,7 @@ def test_fault_mix_loses_and_duplicates_nothing(
     faults = Faults(error_rate=0.20, hang_rate=0.02, hang_seconds=10, seed=7)
     srv = fake_server(echo, faults=faults).start()
     reqs = [LLMRequest(prompt=f"q{i}") for i in range(300)]
-    with make(srv, timeout=0.3, concurrency=32) as c:
+    with make(srv, timeout=0.3, concurrency=16) as c:
         results = c.complete(reqs)
     assert len(results) == 300
     ok = [r for r in results if r.ok]
