@@ -32,7 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from opro_gui.gui import settings
     from opro_gui.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "opro-gui"])
+    existing = QApplication.instance()
+    app = (
+        existing
+        if isinstance(existing, QApplication)
+        else QApplication(sys.argv[:1] or ["opro-gui"])
+    )
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationVersion(__version__)

@@ -288,3 +288,23 @@ def test_window_layout_is_restored(qtbot: Any, window: MainWindow) -> None:
     assert again._docks["models"].isHidden()
     assert not again._docks["history"].isHidden()
     again.close()
+
+
+def test_run_menu_shortcuts_and_states(window: MainWindow) -> None:
+    m = window.menus
+    keys = [a.shortcut().toString() for a in (m.run_action, m.pause_action, m.stop_action)]
+    assert keys == ["Ctrl+R", "Ctrl+P", "Ctrl+."]
+    assert not m.run_action.isEnabled()  # no project yet
+    window.open_example("tsp-10-seed1")
+    assert m.run_action.isEnabled() and not m.stop_action.isEnabled()
+    assert window.windowTitle().startswith("tsp-10-seed1.opro")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen plugin, on show()
+def test_app_main_opens_a_project_and_quits(tmp_path: Path, qapp: Any) -> None:
+    from opro_gui.app import main
+
+    settings.set_settings_dir(tmp_path / "settings")
+    project = shell_projects.ensure_example("linreg-w15-b14", tmp_path)
+    assert main([str(project), "--quit-after", "50"]) == 0
+    assert settings.recent_files() == [project.resolve()]

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -31,10 +29,10 @@ from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_first_run import FirstRunDialog
-from .widgets.shell_projects import EXAMPLES, KIND_LABELS, default_spec, ensure_example
+from .widgets.shell_menus import ShellMenus
+from .widgets.shell_projects import default_spec, ensure_example
 
 APP_TITLE = "OPRO Studio"
-FILE_FILTER = "OPRO projects (*.opro);;All files (*)"
 USER_STOPS = ("paused by the user", "cancelled by the user")
 
 
@@ -66,7 +64,7 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self._docks["task"], self._docks["models"])
             self._docks["task"].raise_()
         self._build_status_bar()
-        self._build_menus()
+        self.menus = ShellMenus(self)
         self._connect()
         self.theme_choice = settings.theme()
         self.apply_theme()
@@ -103,72 +101,6 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.eta_label)
         bar.addPermanentWidget(self.usage_label)
-
-    def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(slot)
-        return act
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        self.new_action = self._action(
-            "&New…", self._on_new_action_triggered, QKeySequence.StandardKey.New
-        )
-        self.open_action = self._action(
-            "&Open…", self._on_open_action_triggered, QKeySequence.StandardKey.Open
-        )
-        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.save_as_action = self._action(
-            "Save &As…", self._on_save_as_action_triggered, QKeySequence.StandardKey.SaveAs
-        )
-        self.export_plot_action = self._action(
-            "Export &Plot…", self._on_export_plot_action_triggered
-        )
-        m.addActions([self.new_action, self.open_action])
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.examples_menu = m.addMenu("&Examples")
-        for stem, (label, _kind) in EXAMPLES.items():
-            self.examples_menu.addAction(label, lambda s=stem: self.open_example(s))
-        m.addSeparator()
-        m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
-        m.addSeparator()
-        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
-        e = mb.addMenu("&Edit")
-        stack = getattr(self.task_editor, "undo_stack", None)
-        if stack is not None:
-            undo, redo = (
-                stack.createUndoAction(self, "&Undo"),
-                stack.createRedoAction(self, "&Redo"),
-            )
-            undo.setShortcut(QKeySequence.StandardKey.Undo)
-            redo.setShortcut(QKeySequence.StandardKey.Redo)
-            e.addActions([undo, redo])
-        r = mb.addMenu("&Run")
-        self.run_action = self._action("&Run", lambda: self.start_run(), "Ctrl+R")
-        self.new_run_action = self._action(
-            "Run as &New Run", lambda: self.start_run(new_run=True), "Ctrl+Shift+R"
-        )
-        self.pause_action = self._action("&Pause", self.pause_run, "Ctrl+P")
-        self.stop_action = self._action("&Stop", self.stop_run, "Ctrl+.")
-        r.addActions([self.run_action, self.new_run_action, self.pause_action, self.stop_action])
-        v = mb.addMenu("&View")
-        for dock in self._docks.values():
-            v.addAction(dock.toggleViewAction())
-        t = v.addMenu("&Theme")
-        group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for key, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
-            act = self._action(label, lambda _=False, k=key: self.set_theme(k))
-            act.setCheckable(True)
-            group.addAction(act)
-            t.addAction(act)
-            self.theme_actions[key] = act
-        h = mb.addMenu("&Help")
-        h.addAction(self._action("&About OPRO Studio", self._on_about_action_triggered))
 
     def _connect(self) -> None:
         c = self.controller
@@ -410,8 +342,8 @@ class MainWindow(QMainWindow):
         dark = themes.is_dark(self.theme_choice)
         colors = themes.apply_theme(app, dark) if app is not None else themes.plot_colors(dark)
         self.run_view.apply_colors(colors)
-        if self.theme_choice in self.theme_actions:
-            self.theme_actions[self.theme_choice].setChecked(True)
+        if self.theme_choice in self.menus.theme_actions:
+            self.menus.theme_actions[self.theme_choice].setChecked(True)
 
     def _on_color_scheme_changed(self, *_: object) -> None:
         if self.theme_choice == "system":
@@ -436,66 +368,19 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running, has = self.controller.is_running, self.session is not None
-        for act in (self.run_action, self.new_run_action):
+        for act in (self.menus.run_action, self.menus.new_run_action):
             act.setEnabled(has and not running)
-        self.pause_action.setEnabled(running)
-        self.stop_action.setEnabled(running)
-        for act in (self.new_action, self.open_action, self.save_action, self.save_as_action):
+        self.menus.pause_action.setEnabled(running)
+        self.menus.stop_action.setEnabled(running)
+        for act in (
+            self.menus.new_action,
+            self.menus.open_action,
+            self.menus.save_action,
+            self.menus.save_as_action,
+        ):
             act.setEnabled(not running)
-        self.recent_menu.setEnabled(not running)
-        self.examples_menu.setEnabled(not running)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = settings.recent_files()
-        for p in files:
-            self.recent_menu.addAction(str(p), lambda p=p: self.open_project(p))
-        if not files:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    # -- menu handlers ---------------------------------------------------------------------
-    def _on_new_action_triggered(self) -> None:
-        labels = list(KIND_LABELS.values())
-        label, ok = QInputDialog.getItem(self, "New project", "Problem kind:", labels, 0, False)
-        if not ok:
-            return
-        kind = next(k for k, v in KIND_LABELS.items() if v == label)
-        path, _ = QFileDialog.getSaveFileName(self, "New project", settings.last_dir(), FILE_FILTER)
-        if path:
-            self.new_project(kind, _with_suffix(path))
-
-    def _on_open_action_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open project", settings.last_dir(), FILE_FILTER
-        )
-        if path:
-            self.open_project(path)
-
-    def _on_save_as_action_triggered(self) -> None:
-        if self.session is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save a copy as", settings.last_dir(), FILE_FILTER
-        )
-        if path:
-            self.save_as(_with_suffix(path))
-
-    def _on_export_plot_action_triggered(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export plot", settings.last_dir(), "PNG image (*.png);;SVG drawing (*.svg)"
-        )
-        if path:
-            out = self.run_view.export_current(path)
-            self.status_label.setText(f"Plot written to {out}")
-
-    def _on_about_action_triggered(self) -> None:
-        try:
-            from opro_gui.about import about_text
-
-            text = about_text()
-        except ImportError:
-            text = APP_TITLE
-        QMessageBox.about(self, f"About {APP_TITLE}", text)
+        self.menus.recent_menu.setEnabled(not running)
+        self.menus.examples_menu.setEnabled(not running)
 
     def _on_model_panel_profiles_changed(self) -> None:
         if self.history is not None:
@@ -557,8 +442,3 @@ def _eta_text(durations: list[float], remaining: int) -> str:
     if seconds < 3600:
         return f"ETA {seconds / 60:.0f} min"
     return f"ETA {seconds / 3600:.1f} h"
-
-
-def _with_suffix(path: str) -> Path:
-    p = Path(path)
-    return p if p.suffix else p.with_suffix(".opro")

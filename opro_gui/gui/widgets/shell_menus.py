@@ -1,0 +1,157 @@
+"""The main window's menus and their file-dialog handlers (File, Edit, Run, View, Help)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from .. import settings
+from .shell_projects import EXAMPLES, KIND_LABELS
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+APP_TITLE = "OPRO Studio"
+FILE_FILTER = "OPRO projects (*.opro);;All files (*)"
+
+
+class ShellMenus(QObject):
+    """Builds the menu bar of ``window``; its actions are attributes (run_action, ...)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._win = window
+        self._build()
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        win = self._win
+        act = QAction(text, win)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        return act
+
+    def _build(self) -> None:
+        win = self._win
+        mb = win.menuBar()
+        m = mb.addMenu("&File")
+        self.new_action = self._action(
+            "&New…", self._on_new_action_triggered, QKeySequence.StandardKey.New
+        )
+        self.open_action = self._action(
+            "&Open…", self._on_open_action_triggered, QKeySequence.StandardKey.Open
+        )
+        self.save_action = self._action("&Save", win.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action(
+            "Save &As…", self._on_save_as_action_triggered, QKeySequence.StandardKey.SaveAs
+        )
+        self.export_plot_action = self._action(
+            "Export &Plot…", self._on_export_plot_action_triggered
+        )
+        m.addActions([self.new_action, self.open_action])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = m.addMenu("&Examples")
+        for stem, (label, _kind) in EXAMPLES.items():
+            self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
+        m.addSeparator()
+        m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
+        m.addSeparator()
+        m.addAction(self._action("&Quit", win.close, QKeySequence.StandardKey.Quit))
+        e = mb.addMenu("&Edit")
+        stack = getattr(win.task_editor, "undo_stack", None)
+        if stack is not None:
+            undo, redo = (
+                stack.createUndoAction(win, "&Undo"),
+                stack.createRedoAction(win, "&Redo"),
+            )
+            undo.setShortcut(QKeySequence.StandardKey.Undo)
+            redo.setShortcut(QKeySequence.StandardKey.Redo)
+            e.addActions([undo, redo])
+        r = mb.addMenu("&Run")
+        self.run_action = self._action("&Run", lambda: win.start_run(), "Ctrl+R")
+        self.new_run_action = self._action(
+            "Run as &New Run", lambda: win.start_run(new_run=True), "Ctrl+Shift+R"
+        )
+        self.pause_action = self._action("&Pause", win.pause_run, "Ctrl+P")
+        self.stop_action = self._action("&Stop", win.stop_run, "Ctrl+.")
+        r.addActions([self.run_action, self.new_run_action, self.pause_action, self.stop_action])
+        v = mb.addMenu("&View")
+        for dock in win._docks.values():
+            v.addAction(dock.toggleViewAction())
+        t = v.addMenu("&Theme")
+        group = QActionGroup(win)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            act = self._action(label, lambda _=False, k=key: win.set_theme(k))
+            act.setCheckable(True)
+            group.addAction(act)
+            t.addAction(act)
+            self.theme_actions[key] = act
+        h = mb.addMenu("&Help")
+        h.addAction(self._action("&About OPRO Studio", self._on_about_action_triggered))
+
+    def _fill_recent_menu(self) -> None:
+        win = self._win
+        self.recent_menu.clear()
+        files = settings.recent_files()
+        for p in files:
+            self.recent_menu.addAction(str(p), lambda p=p: win.open_project(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- menu handlers ---------------------------------------------------------------------
+    def _on_new_action_triggered(self) -> None:
+        win = self._win
+        labels = list(KIND_LABELS.values())
+        label, ok = QInputDialog.getItem(win, "New project", "Problem kind:", labels, 0, False)
+        if not ok:
+            return
+        kind = next(k for k, v in KIND_LABELS.items() if v == label)
+        path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
+        if path:
+            win.new_project(kind, _with_suffix(path))
+
+    def _on_open_action_triggered(self) -> None:
+        win = self._win
+        path, _ = QFileDialog.getOpenFileName(win, "Open project", settings.last_dir(), FILE_FILTER)
+        if path:
+            win.open_project(path)
+
+    def _on_save_as_action_triggered(self) -> None:
+        win = self._win
+        if win.session is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            win, "Save a copy as", settings.last_dir(), FILE_FILTER
+        )
+        if path:
+            win.save_as(_with_suffix(path))
+
+    def _on_export_plot_action_triggered(self) -> None:
+        win = self._win
+        path, _ = QFileDialog.getSaveFileName(
+            win, "Export plot", settings.last_dir(), "PNG image (*.png);;SVG drawing (*.svg)"
+        )
+        if path:
+            out = win.run_view.export_current(path)
+            win.status_label.setText(f"Plot written to {out}")
+
+    def _on_about_action_triggered(self) -> None:
+        win = self._win
+        try:
+            from opro_gui.about import about_text
+
+            text = about_text()
+        except ImportError:
+            text = APP_TITLE
+        QMessageBox.about(win, f"About {APP_TITLE}", text)
+
+
+def _with_suffix(path: str) -> Path:
+    p = Path(path)
+    return p if p.suffix else p.with_suffix(".opro")
