@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
@@ -192,3 +193,19 @@ def test_other_model_answering_is_said_once(
     assert all(r.call.model_reported == "llama-3-8b" for r in results)
     warnings = [r for r in caplog.records if "answered as 'llama-3-8b'" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+
+
+def test_workers_end_when_an_unclosed_client_is_dropped(
+    fake_server: type[FakeOpenAIServer],
+) -> None:
+    srv = fake_server(echo).start()
+    before = set(threading.enumerate())
+    c = client(srv, concurrency=3)
+    c.complete([LLMRequest(prompt="p")])
+    workers = [t for t in set(threading.enumerate()) - before if t.name.startswith("opro-llm")]
+    assert len(workers) == 3
+    del c
+    gc.collect()
+    for t in workers:
+        t.join(10)
+    assert not any(t.is_alive() for t in workers)

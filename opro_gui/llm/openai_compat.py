@@ -7,6 +7,7 @@ import queue
 import random
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -352,6 +353,8 @@ class OpenAICompatClient:
                 raise RuntimeError("LLM client is closed")
             if self._pool is None:
                 self._pool = DaemonPool(self.config.concurrency)
+                # Callers need not close(): the threads end when the client is collected.
+                weakref.finalize(self, self._pool.shutdown)
             return self._pool
 
     def _client(self) -> openai.OpenAI:
@@ -360,6 +363,7 @@ class OpenAICompatClient:
                 if self._closed:
                     raise RuntimeError("LLM client is closed")
                 self._sdk = make_sdk(self.config, self._key or NO_KEY)
+                weakref.finalize(self, self._sdk.close)
             return self._sdk
 
     def _no_key_message(self) -> str:

@@ -62,8 +62,13 @@ class DaemonPool:
                 return
             fut, fn, args = item
             if not fut.set_running_or_notify_cancel():
+                del item, fut, fn, args
                 continue
             try:
                 fut.set_result(fn(*args))
             except BaseException as exc:  # handed to the caller through the future
                 fut.set_exception(exc)
+                del exc
+            # Drop the references while idle: ``fn`` is a bound method of the client, and an
+            # idle worker must not keep the client (whose collection ends the pool) alive.
+            del item, fut, fn, args
