@@ -300,13 +300,17 @@ class HistoryPanel(QWidget):
         dialog.run_forked.connect(self._on_fork_dialog_run_forked)
         self._show_dialog(dialog)
 
-    def _show_dialog(self, dialog: QWidget) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    def _show_dialog(self, dialog: Any) -> None:
         self._dialogs.append(dialog)
-        dialog.destroyed.connect(
-            lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None
-        )
+        dialog.finished.connect(self._on_dialog_finished)
         dialog.show()
+
+    def _on_dialog_finished(self, _result: int) -> None:
+        # Drop our reference and delete later, outside the dialog's own signal emission.
+        dialog = self.sender()
+        self._dialogs = [d for d in self._dialogs if d is not dialog]
+        if dialog is not None:
+            dialog.deleteLater()
 
     def _on_fork_dialog_run_forked(self, new_run_id: int) -> None:
         self.refresh()

@@ -1,0 +1,249 @@
+"""The replay dialog: send a step's meta-prompt (an editable copy) to any model profile, in a
+background thread, optionally scored; new answers beside the originals; stored replays listed."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.gui.background import BackgroundCall, call_in_background
+from opro_gui.gui.widgets.panel_tsp import error_label, show_error
+from opro_gui.gui.widgets.step_detail import completions_text
+from opro_gui.llm import EndpointConfig
+from opro_gui.services import ProjectSession
+
+
+def run_replay(
+    path: Path,
+    run_id: int,
+    step: int,
+    profile: dict[str, Any] | None,
+    samples: int,
+    meta_prompt: str,
+    temperature: float,
+    score: bool,
+    cancel: CancelToken,
+) -> dict[str, Any]:
+    """Runs in the worker thread: its own session, closed before returning."""
+    endpoint = EndpointConfig.from_dict(profile) if profile else None
+    with ProjectSession.open(path) as session:
+        return session.replay(
+            run_id, step, endpoint=endpoint, samples=samples, meta_prompt=meta_prompt,
+            temperature=temperature, score=score, cancel=cancel,
+        )  # fmt: skip
+
+
+def answers_text(replay: dict[str, Any]) -> str:
+    """Completions followed by the verdict of every candidate parsed from them."""
+    lines = [completions_text(list(replay.get("completions") or []))]
+    cands = replay.get("candidates") or []
+    if cands:
+        lines.append("\n──── verdicts ────")
+        for c in cands:
+            score = "" if c.get("score") is None else f" score {c['score']:g}"
+            why = f" ({c['reason']})" if c.get("reason") else ""
+            lines.append(
+                f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
+            )
+    if replay.get("error"):
+        lines.append(f"\nThe request failed: {replay['error']}")
+    return "\n".join(lines)
+
+
+class ReplayDialog(QDialog):
+    replay_stored = Signal(int)  # replay id
+    replay_failed = Signal(str)
+
+    def __init__(
+        self,
+        project_path: Path,
+        run_id: int,
+        step: int,
+        profiles: dict[str, dict[str, Any]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Replay run {run_id}, step {step}")
+        self.project_path, self.run_id, self.step = Path(project_path), run_id, step
+        self._profiles = dict(profiles)
+        self._call: BackgroundCall | None = None
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        with ProjectSession.open(self.project_path, readonly=True) as session:
+            detail = session.step_detail(run_id, step)
+            settings = session.run_settings(run_id)
+            optimizer, _ = session.endpoints(run_id)
+            replays = session.store.replays(run_id, step)
+        self._original_prompt = detail["meta_prompt"] if detail else ""
+
+        self.profile_combo = QComboBox()
+        self.profile_combo.addItem(f"The run's optimizer ({optimizer.model})", None)
+        for name in sorted(self._profiles):
+            model = self._profiles[name].get("model", "")
+            self.profile_combo.addItem(f"{name} ({model})", name)
+        self.samples_spin = QSpinBox(minimum=1, maximum=128, value=settings.samples_per_step)
+        self.temperature_spin = QDoubleSpinBox(minimum=0.0, maximum=2.0, decimals=2, singleStep=0.1)
+        self.temperature_spin.setValue(settings.temperature)
+        self.score_check = QCheckBox("Score the parsed answers")
+        self.score_check.setChecked(True)
+        self.prompt_edit = QPlainTextEdit(self._original_prompt)
+        self.prompt_edit.setFont(mono)
+        restore = QPushButton("Restore the original meta-prompt")
+        restore.clicked.connect(lambda: self.prompt_edit.setPlainText(self._original_prompt))
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.status_label = QLabel()
+        self.error_label = error_label()
+        self.original_view = QPlainTextEdit(readOnly=True)
+        self.original_view.setFont(mono)
+        self.original_view.setPlainText(completions_text(detail["completions"] if detail else []))
+        self.replay_view = QPlainTextEdit(readOnly=True)
+        self.replay_view.setObjectName("replay_answers")
+        self.replay_view.setFont(mono)
+        self.replays_list = QListWidget()
+        self.replays_list.setObjectName("stored_replays")
+        self.replays_list.currentItemChanged.connect(self._on_replays_list_changed)
+
+        form = QFormLayout()
+        form.addRow("Model:", self.profile_combo)
+        form.addRow("Samples:", self.samples_spin)
+        form.addRow("Temperature:", self.temperature_spin)
+        form.addRow("", self.score_check)
+        buttons = QHBoxLayout()
+        buttons.addWidget(restore)
+        buttons.addStretch(1)
+        buttons.addWidget(self.status_label)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.send_button)
+        answers = QSplitter(Qt.Orientation.Horizontal)
+        answers.addWidget(_titled("Original completions", self.original_view))
+        answers.addWidget(_titled("Replay answers", self.replay_view))
+        answers.addWidget(_titled("Stored replays of this step", self.replays_list))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(
+            _titled("Meta-prompt (edit freely; the run is not changed)", self.prompt_edit)
+        )
+        split.addWidget(answers)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.error_label)
+        lay.addLayout(buttons)
+        self.resize(1000, 700)
+        for replay in replays:
+            self._add_replay_item(replay)
+
+    # -- API -----------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._call is not None and self._call.is_running()
+
+    def send(self) -> None:
+        if self.is_running():
+            return
+        name = self.profile_combo.currentData()
+        profile = self._profiles.get(name) if name else None
+        token = CancelToken()
+        fn = partial(
+            run_replay, self.project_path, self.run_id, self.step, profile,
+            self.samples_spin.value(), self.prompt_edit.toPlainText(),
+            self.temperature_spin.value(), self.score_check.isChecked(), token,
+        )  # fmt: skip
+        show_error(self.error_label, "")
+        self.status_label.setText("Waiting for the model…")
+        self.send_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self._call = call_in_background(
+            fn, on_done=self._on_replay_done, on_error=self._on_replay_error,
+            parent=self, cancel_token=token,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+        self.status_label.setText("Stopped.")
+        self.send_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def stored_replay_ids(self) -> list[int]:
+        return [self.replays_list.item(i).data(Qt.ItemDataRole.UserRole)["id"]
+                for i in range(self.replays_list.count())]  # fmt: skip
+
+    # -- handlers ------------------------------------------------------------------------
+    def _add_replay_item(self, replay: dict[str, Any]) -> QListWidgetItem:
+        model = (replay.get("endpoint") or {}).get("model") or replay.get("model", "")
+        when = time.strftime("%H:%M:%S", time.localtime(replay.get("created_at") or time.time()))
+        n = len(replay.get("completions") or [])
+        edited = " (edited prompt)" if replay.get("meta_prompt") != self._original_prompt else ""
+        item = QListWidgetItem(f"#{replay['id']} {when} — {model}, {n} answer(s){edited}")
+        item.setData(Qt.ItemDataRole.UserRole, replay)
+        self.replays_list.addItem(item)
+        return item
+
+    def _on_replay_done(self, result: dict[str, Any]) -> None:
+        self._call = None
+        self.send_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        item = self._add_replay_item({**result, "created_at": time.time()})
+        self.replays_list.setCurrentItem(item)
+        scored = [c for c in result["candidates"] if c.get("score") is not None]
+        self.status_label.setText(
+            f"Stored replay #{result['id']}: {len(result['completions'])} answer(s), "
+            f"{len(scored)} scored."
+        )
+        if result.get("error"):
+            show_error(self.error_label, f"The model call failed: {result['error']}")
+        self.replay_stored.emit(int(result["id"]))
+
+    def _on_replay_error(self, exc: BaseException) -> None:
+        self._call = None
+        self.send_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.status_label.setText("")
+        show_error(self.error_label, f"Replay failed: {exc}")
+        self.replay_failed.emit(str(exc))
+
+    def _on_replays_list_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
+        if current is not None:
+            self.replay_view.setPlainText(answers_text(current.data(Qt.ItemDataRole.UserRole)))
+
+    def done(self, result: int) -> None:  # Qt override: closing stops a replay in flight
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+        super().done(result)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(QLabel(title))
+    lay.addWidget(widget, 1)
+    return box
