@@ -209,3 +209,39 @@ def test_workers_end_when_an_unclosed_client_is_dropped(
     for t in workers:
         t.join(10)
     assert not any(t.is_alive() for t in workers)
+
+
+def test_one_client_serves_several_callers_at_once(fake_server: type[FakeOpenAIServer]) -> None:
+    srv = fake_server(echo).start()
+    out: dict[int, list[tuple[str, ...]]] = {}
+    with client(srv, concurrency=4) as c:
+
+        def caller(k: int) -> None:
+            out[k] = [
+                r.texts for r in c.complete([LLMRequest(prompt=f"{k}-{i}") for i in range(10)])
+            ]
+
+        threads = [threading.Thread(target=caller, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert out == {k: [(f"answer to {k}-{i}",) for i in range(10)] for k in range(4)}
+    assert srv.stats.max_in_flight <= 4  # the limit holds across callers
+
+
+def test_a_bug_in_a_worker_becomes_an_error_result(
+    fake_server: type[FakeOpenAIServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenLimiter:
+        @property
+        def active(self) -> bool:
+            raise RuntimeError("boom")
+
+    srv = fake_server(echo).start()
+    with client(srv) as c:
+        c.limiter = BrokenLimiter()  # type: ignore[assignment]
+        (res,) = c.complete([LLMRequest(prompt="p")])
+    assert not res.ok and res.error == "internal error: RuntimeError: boom"
+    assert "internal error in the LLM client" in caplog.text
+    assert srv.stats.requests == 0

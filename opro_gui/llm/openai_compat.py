@@ -260,6 +260,14 @@ class OpenAICompatClient:
 
     # -- one HTTP call with retries (worker threads) -----------------------------------------
     def _call(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
+        try:
+            return self._attempts(job, n, cancel)
+        except Exception as exc:  # a bug of ours must still end as a result, not a raise
+            log.exception("internal error in the LLM client")
+            message = scrub(f"internal error: {type(exc).__name__}: {exc}", self._key)
+            return self._outcome(job, n, time.monotonic(), 0, error=message)
+
+    def _attempts(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
         cfg = self.config
         req = job.request
         started = time.monotonic()
