@@ -47,5 +47,7 @@ def make_client(
     role: str = "optimizer",
 ) -> LLMClient:
     """A client for ``config``. The key: ``api_key``, else the env var, else the keyring
-    profile; loopback/private servers work without one. Call ``close()`` on it when done."""
+    profile; loopback/private servers work without one. ``role`` is recorded on each call
+    unless a request sets its own (non-default) role. ``close()`` ends its worker threads
+    at once; otherwise they end when the client is garbage-collected."""
     return OpenAICompatClient(config, cache=cache, api_key=api_key, role=role)

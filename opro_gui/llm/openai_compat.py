@@ -135,12 +135,12 @@ class OpenAICompatClient:
         for i, req in enumerate(requests):
             job = self._make_job(req)
             if self._key is None:
-                results[i] = self._error_result(job, self._no_key_message())
+                results[i] = self._plain_result(job, error=self._no_key_message())
                 continue
             if job.key is not None:
                 cached = self._cache_get(job.key)
                 if cached is not None:
-                    results[i] = self._cached_result(job, *cached)
+                    results[i] = self._plain_result(job, texts=cached[0], reported=cached[1])
                     continue
                 if job.key in first_by_key:
                     twins[i] = first_by_key[job.key]
@@ -380,31 +380,25 @@ class OpenAICompatClient:
             where += f" or store a key for profile {self.config.keyring_profile!r} in the keyring"
         return f"no API key: set {where} for {self.config.base_url}"
 
-    def _error_result(self, job: _Job, error: str) -> LLMResult:
-        call = CallRecord(
-            role=job.role,
-            model_requested=self.config.model,
-            error=error,
-            n=job.request.n,
-            base_url=self.config.base_url,
-        )
-        return LLMResult(texts=(), call=call, error=error, calls=(call,))
-
-    def _cached_result(self, job: _Job, texts: tuple[str, ...], reported: str) -> LLMResult:
+    def _plain_result(
+        self, job: _Job, *, texts: tuple[str, ...] = (), error: str = "", reported: str = ""
+    ) -> LLMResult:
+        """A result that made no HTTP call: a cache hit or twin (when ``texts``), or an error."""
         call = CallRecord(
             role=job.role,
             model_requested=self.config.model,
             model_reported=reported,
-            cached=True,
+            cached=bool(texts),
+            error=error,
             n=job.request.n,
             base_url=self.config.base_url,
         )
-        return LLMResult(texts=texts, call=call, calls=(call,))
+        return LLMResult(texts=texts, call=call, error=error, calls=(call,))
 
     def _twin_result(self, job: _Job, sent: LLMResult | None) -> LLMResult:
         if sent is None or not sent.ok:
-            return self._error_result(job, sent.error if sent is not None else "not sent")
-        return self._cached_result(job, sent.texts, sent.call.model_reported)
+            return self._plain_result(job, error=sent.error if sent is not None else "not sent")
+        return self._plain_result(job, texts=sent.texts, reported=sent.call.model_reported)
 
     def _cache_get(self, key: str) -> tuple[tuple[str, ...], str] | None:
         raw = self._cache.get(key) if self._cache is not None else None
