@@ -13,7 +13,8 @@ def running_qthreads() -> list[object]:
     """Every live QThread object (ours or Qt's wrappers) that is still running."""
     from PySide6.QtCore import QThread
 
-    return [o for o in gc.get_objects() if isinstance(o, QThread) and o.isRunning()]
+    # type(), not isinstance(): proxies (lazy modules) answer __class__ by importing things.
+    return [o for o in gc.get_objects() if issubclass(type(o), QThread) and o.isRunning()]
 
 
 @pytest.fixture

@@ -180,3 +180,50 @@ def test_prompt_kind_with_dataset(editor, qtbot, tmp_path):
     panel.position_combo.setCurrentIndex(panel.position_combo.findData("before_Q"))
     assert any("not before_Q" in e for e in editor.validation_errors())
     assert not panel.style_error.isHidden()
+
+
+def _stored_specs(tmp_path):
+    from opro_gui.problems.datasets import load_dataset
+    from opro_gui.problems.linear_regression import LinearRegressionProblem
+    from opro_gui.problems.prompt_opt import spec_from_dataset
+    from opro_gui.services import ProjectSession
+
+    data = tmp_path / "toy.jsonl"
+    data.write_text(
+        "".join(f'{{"input": "{i} plus {i}?", "target": "{2 * i}"}}\n' for i in range(30))
+    )
+    specs = {
+        "tsp": TSPProblem.generate(6, 2).to_spec(),
+        "linreg": LinearRegressionProblem(3, 4, seed=1).to_spec(),
+        "prompt": spec_from_dataset(load_dataset(data), train_ratio=0.3),
+    }
+    out = {}
+    for kind, spec in specs.items():
+        with ProjectSession.create(tmp_path / f"{kind}.opro", kind, spec) as s:
+            out[kind] = s.store.spec()
+    return out
+
+
+def test_unedited_spec_equals_stored_spec(editor, tmp_path):
+    """The window compares current_spec() with the stored spec to decide whether the task
+    changed (and a new run is needed): an untouched editor must give back the same dict."""
+    for kind, stored in _stored_specs(tmp_path).items():
+        editor.load(kind, stored, RunSettings())
+        assert editor.current_spec() == stored, kind
+        assert editor.validation_errors() == [], kind
+
+
+def test_prompt_edit_changes_only_that_key(editor, tmp_path):
+    stored = _stored_specs(tmp_path)["prompt"]
+    editor.load("prompt", stored, RunSettings())
+    panel = editor.panels["prompt"]
+    panel.exemplar_spin.setValue(1)
+    spec = editor.current_spec()
+    assert spec["exemplar_count"] == 1
+    assert {k: v for k, v in spec.items() if k != "exemplar_count"} == {
+        k: v for k, v in stored.items() if k != "exemplar_count"
+    }
+    panel.ratio_spin.setValue(0.5)
+    spec = editor.current_spec()
+    assert "train_ids" not in spec and spec["train_ratio"] == 0.5
+    assert len(make_problem("prompt", spec).train_ids) == 15

@@ -43,11 +43,13 @@ class LinRegPanel(QWidget):
         self._loaded = self._params()
 
     def spec(self) -> dict[str, Any]:
+        """The loaded spec with the edited fields changed (identical when nothing was edited)."""
+        if self._base and self._params() == getattr(self, "_loaded", None):
+            return dict(self._base)
         w, b, seed = self._params()
         spec = {**self._base, "kind": "linreg", "w_true": w, "b_true": b, "seed": seed}
-        if self._params() != getattr(self, "_loaded", None):
-            for key in _DERIVED:
-                spec.pop(key, None)
+        for key in _DERIVED:
+            spec.pop(key, None)
         return spec
 
     def validation_errors(self) -> list[str]:

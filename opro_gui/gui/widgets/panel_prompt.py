@@ -98,7 +98,8 @@ class PromptPanel(QWidget):
     def __init__(self, binder: UndoBinder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._base: dict[str, Any] = {}
-        self._loaded_split: tuple[Any, ...] | None = None
+        self._loaded_form: dict[str, Any] = {}
+        self._loaded_dataset: Any = None
         self.importer = DatasetImportWidget()
         self.dataset_error = error_label()
         self.task_name_edit = QLineEdit()
@@ -162,9 +163,18 @@ class PromptPanel(QWidget):
         self.instructions.set_instructions(DEFAULT_INITIAL)
 
     # -- spec ----------------------------------------------------------------------------
-    def _split_key(self) -> tuple[Any, ...]:
-        ds = self.importer.dataset()
-        return (id(ds), round(self.ratio_spin.value(), 6), self.split_seed_spin.value())
+    def _form(self) -> dict[str, Any]:
+        return {
+            "task_name": self.task_name_edit.text().strip(),
+            "task_type": self.task_type_combo.currentData() or None,
+            "position": self.position_combo.currentData(),
+            "style": self.style_combo.currentData(),
+            "train_ratio": round(self.ratio_spin.value(), 6),
+            "seed": self.split_seed_spin.value(),
+            "initial_instructions": list(self.instructions.instructions()),
+            "exemplar_count": self.exemplar_spin.value(),
+            "criterion": self.criterion_combo.currentData(),
+        }
 
     def load(self, spec: dict[str, Any]) -> None:
         self._base = dict(spec)
@@ -198,29 +208,27 @@ class PromptPanel(QWidget):
         self.criterion_combo.setCurrentIndex(
             max(0, self.criterion_combo.findData(spec.get("criterion", "random")))
         )
-        self._loaded_split = self._split_key() if train_ids else None
+        self._loaded_form = self._form()
+        self._loaded_dataset = self.importer.dataset()
 
     def spec(self) -> dict[str, Any]:
-        ds = self.importer.dataset()
+        """The loaded spec with the edited fields changed (identical when nothing was edited)."""
         spec = dict(self._base)
-        spec.update(
-            kind="prompt",
-            examples=[dict(e) for e in ds.examples] if ds else [],
-            task_name=self.task_name_edit.text().strip(),
-            task_type=self.task_type_combo.currentData() or None,
-            position=self.position_combo.currentData(),
-            style=self.style_combo.currentData(),
-            train_ratio=self.ratio_spin.value(),
-            seed=self.split_seed_spin.value(),
-            initial_instructions=list(self.instructions.instructions()),
-            exemplar_count=self.exemplar_spin.value(),
-            criterion=self.criterion_combo.currentData(),
-        )
-        if self._split_key() != self._loaded_split:
-            spec.pop("train_ids", None)  # the split follows the (new) ratio and seed
-        if spec["task_type"] is None:
-            spec.pop("task_type")
-        if spec["task_name"] != self._base.get("task_name"):
+        now = self._form()
+        loaded = self._loaded_form if self._base else {}
+        changed = {k for k, v in now.items() if k not in loaded or loaded[k] != v}
+        new_data = self.importer.dataset() is not self._loaded_dataset or not self._base
+        for key in changed:
+            spec[key] = now[key]
+        if new_data:
+            ds = self.importer.dataset()
+            spec["examples"] = [dict(e) for e in ds.examples] if ds else []
+        if new_data or changed & {"train_ratio", "seed"}:
+            spec.pop("train_ids", None)  # the split follows the (new) data, ratio and seed
+            spec["train_ratio"] = now["train_ratio"]
+        if "task_type" in changed and now["task_type"] is None:
+            spec.pop("task_type", None)  # detect from the targets
+        if "task_name" in changed:
             spec.pop("task_phrase", None)  # derived from the task name
         return spec
 

@@ -114,12 +114,14 @@ class TSPPanel(QWidget):
         self._base_points = self.model.points()
 
     def spec(self) -> dict[str, Any]:
-        spec = {**self._base, "kind": "tsp", "seed": self.seed_spin.value()}
-        spec["points"] = [[x, y] for x, y in self.model.points()]
-        if self.model.points() != self._base_points:
-            for key in _DERIVED:
+        """The loaded spec with the edited fields changed (identical when nothing was edited)."""
+        spec = {**self._base, "kind": "tsp"}
+        if self.seed_spin.value() != int(self._base.get("seed", -1)):
+            spec["seed"] = self.seed_spin.value()
+        if self.model.points() != self._base_points or "points" not in spec:
+            spec["points"] = [[x, y] for x, y in self.model.points()]
+            for key in (*_DERIVED, "name"):
                 spec.pop(key, None)
-            spec.pop("name", None)
         return spec
 
     def validation_errors(self) -> list[str]:

@@ -108,11 +108,17 @@ class TaskEditor(QWidget):
         return str(self.kind_combo.currentData())
 
     def current_spec(self) -> dict[str, Any]:
+        """The task definition as edited; equal to the loaded spec when nothing was edited."""
         kind = self.current_kind()
-        spec = {
-            k: v for k, v in self.panels[kind].spec().items() if k not in ("template", "templates")
-        }
-        spec.update(self.template_editor.spec_override())
+        spec = self.panels[kind].spec()
+        override = self.template_editor.spec_override()
+        if kind == "prompt":
+            if override or "templates" in spec:
+                spec["templates"] = override.get("templates", {})
+        elif override:
+            spec["template"] = override["template"]
+        else:
+            spec.pop("template", None)
         return spec
 
     def run_settings(self) -> RunSettings:
