@@ -84,3 +84,66 @@ def make_tsp_project(
         for _ in engine.events():
             pass
     return path
+
+
+class ScriptedPromptModel:
+    """Optimizer and scorer in one: proposes numbered instructions (no digits: spelled out)
+    and answers arithmetic questions "what is A plus B" right when the instruction says
+    "carefully", wrong otherwise."""
+
+    WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+    def __init__(self) -> None:
+        self._proposed = 0
+
+    @property
+    def model(self) -> str:
+        return "scripted-prompt-model"
+
+    def complete(self, requests, cancel=None):  # type: ignore[no-untyped-def]
+        import re
+
+        from opro_gui.core.models import CallRecord
+        from opro_gui.core.ports import LLMResult
+
+        results = []
+        for req in requests:
+            if req.role == "optimizer":
+                texts = []
+                for _ in range(req.n):
+                    word = self.WORDS[self._proposed % len(self.WORDS)]
+                    self._proposed += 1
+                    texts.append(f"<INS>Add the numbers carefully, attempt {word}.</INS>")
+            else:
+                m = re.search(r"what is (\d+) plus (\d+)", req.prompt)
+                total = int(m.group(1)) + int(m.group(2)) if m else 0
+                right = "carefully" in req.prompt
+                texts = [f"The answer is {total if right else total + 1}."]
+            call = CallRecord(role=req.role, model_requested=self.model, model_reported=self.model)
+            results.append(LLMResult(texts=tuple(texts), call=call))
+        return results
+
+
+def make_prompt_project(path: Path, *, steps: int = 2, samples: int = 2) -> Path:
+    """A real prompt-optimization project with per-example scorer records."""
+    from opro_gui.core.models import RunSettings
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.services import ProjectSession
+
+    examples = [
+        {"input": f"what is {i} plus {i + 1}?", "target": str(2 * i + 1)} for i in range(12)
+    ]
+    spec = {
+        "examples": examples,
+        "train_ratio": 0.5,
+        "task_name": "toy_sum",
+        "task_type": "numeric",
+    }
+    endpoint = EndpointConfig(base_url="http://127.0.0.1:9/v1", model="scripted-prompt-model")
+    settings = RunSettings(max_steps=steps, samples_per_step=samples)
+    model = ScriptedPromptModel()
+    with ProjectSession.create(path, "prompt", spec) as session:
+        run_id = session.prepare_run(settings, endpoint)
+        for _ in session.engine(run_id, optimizer=model, scorer=model).events():
+            pass
+    return path

@@ -170,3 +170,25 @@ def test_detail_models_pass_modeltester(qtmodeltester, session):
     model.set_rows(session.step_detail(1, 2)["candidates"])
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 4
+
+
+def test_prompt_detail_shows_scorer_answers(qtbot, tmp_path):
+    from gui_helpers import make_prompt_project
+
+    path = make_prompt_project(tmp_path / "prompt.opro", steps=2, samples=2)
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(path)
+    panel.select_candidate(1, 0)
+    pane = panel.detail_pane
+    assert pane.tabs.isTabVisible(pane.tabs.indexOf(pane.records_view.parentWidget()))
+    records = pane.records_model
+    assert records.rowCount() == 6  # the training split: 6 of 12 examples
+    row = records.row_data(0)
+    assert "what is" in row["prompt"] and row["raw_answer"].startswith("The answer is")
+    correct_col = [c.key for c in records.columns].index("correct")
+    assert records.index(0, correct_col).data() == "yes"  # "carefully" instructions score
+    assert "6/6 correct" in pane.records_label.text()
+    panel.select_candidate(0, 0)  # the initial instruction: every answer off by one
+    assert "0/6 correct" in pane.records_label.text()
+    assert records.index(0, correct_col).data() == "no"
