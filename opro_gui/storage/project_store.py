@@ -57,6 +57,12 @@ def _structure_problem(conn: sqlite3.Connection) -> str:
             expected.close()
             return f"table {table} is missing or lacks columns {sorted(want - have)}"
     expected.close()
+    # We never write triggers or views: in a file from elsewhere they would be code run on
+    # our writes (rewriting scores, deleting steps). Refuse them rather than run them.
+    sql = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view')"
+    code = [r[0] for r in conn.execute(sql)]
+    if code:
+        return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
     verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
     return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
 
@@ -86,6 +92,7 @@ class ProjectStore:
         except sqlite3.Error as exc:
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA trusted_schema = OFF")  # no functions with side effects in schema
         # A damaged or hostile file may hold bytes that are not UTF-8: show them, never crash.
         conn.text_factory = lambda b: b.decode("utf-8", "replace")
         return conn
@@ -136,6 +143,8 @@ class ProjectStore:
             raise ProjectError(f"no such project file: {path}")
         if path.is_dir():
             raise ProjectError(f"{path} is a folder, not a project file")
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise ProjectError(f"{path} is not a regular file")
         with path.open("rb") as fh:
             head = fh.read(16)
         if head != b"SQLite format 3\x00":
