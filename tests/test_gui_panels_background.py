@@ -92,3 +92,17 @@ def test_many_calls_all_delivered(qtbot):
         call_in_background(lambda i=i: i * i, on_done=got.append, parent=owner)
     qtbot.waitUntil(lambda: len(got) == 8)
     assert sorted(got) == [i * i for i in range(8)]
+
+
+def test_finished_call_is_released_while_parent_lives(qtbot):
+    import gc
+    import weakref
+
+    owner = QObject()
+    got: list[int] = []
+    handle = call_in_background(lambda: 7, on_done=got.append, parent=owner)
+    qtbot.waitUntil(lambda: got == [7])
+    ref = weakref.ref(handle)
+    del handle
+    gc.collect()
+    assert ref() is None  # the parent's destroyed connection holds no strong reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -114,13 +115,21 @@ def call_in_background(
     callbacks never run). Keyword arguments for ``fn``: use ``functools.partial``."""
     handle = BackgroundCall(fn, args, on_done, on_error, cancel_token)
     if parent is not None:
-        parent.destroyed.connect(lambda *_: handle.cancel())
+        # A weak reference: a finished call must not live as long as its parent does.
+        ref = weakref.ref(handle)
+        parent.destroyed.connect(lambda *_: _cancel_ref(ref))
     app = QCoreApplication.instance()
     if app is not None and id(app) not in _HOOKED_APPS:
         app.aboutToQuit.connect(lambda: cancel_all(5000))
         _HOOKED_APPS.add(id(app))
     handle.start()
     return handle
+
+
+def _cancel_ref(ref: weakref.ref[BackgroundCall]) -> None:
+    handle = ref()
+    if handle is not None:
+        handle.cancel()
 
 
 def active_calls() -> list[BackgroundCall]:
