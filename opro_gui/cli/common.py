@@ -1,0 +1,126 @@
+"""What the `opro` subcommands share: exit codes, endpoint and settings options, formatting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import replace
+from typing import Any
+
+from opro_gui.core.models import RunSettings, RunStatus
+from opro_gui.llm import EndpointConfig
+from opro_gui.services import ProjectSession
+
+EXIT_OK, EXIT_RUN_STOPPED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT}
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class CliError(Exception):
+    """A one-line reason printed as ``opro: error: ...`` with exit code 2."""
+
+
+def facts_line(kind: str, facts: dict[str, Any]) -> str:
+    keys = {
+        "tsp": (
+            "n",
+            "nearest_neighbour",
+            "farthest_insertion",
+            "optimal_length",
+            "best_known_length",
+        ),
+        "linreg": ("w_true", "b_true", "optimum_w", "optimum_b"),
+        "prompt": (
+            "task_name",
+            "task_type",
+            "n_examples",
+            "n_train",
+            "n_test",
+            "position",
+            "style",
+        ),
+    }[kind]
+    return ", ".join(f"{k}={facts[k]}" for k in keys if facts.get(k) is not None)
+
+
+def endpoint_from_args(
+    args: argparse.Namespace, role: str, previous: EndpointConfig | None
+) -> EndpointConfig:
+    """Role-specific options win over the shared ones, which win over the stored config."""
+
+    def pick(name: str) -> Any:
+        specific = getattr(args, f"{role}_{name}", None)
+        return specific if specific is not None else getattr(args, name, None)
+
+    base: dict[str, Any] = previous.to_public_dict() if previous else {}
+    base_url = pick("base_url") or base.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+    if not base_url:
+        raise CliError(
+            "no endpoint: pass --base-url URL or set OPENAI_BASE_URL "
+            "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
+        )
+    base["base_url"] = base_url
+    base["model"] = (
+        pick("model") or base.get("model") or os.environ.get("OPRO_MODEL", DEFAULT_MODEL)
+    )
+    for opt, field in (
+        ("api_key_env", "api_key_env"),
+        ("mode", "mode"),
+        ("concurrency", "concurrency"),
+        ("max_retries", "max_retries"),
+        ("timeout", "timeout"),
+        ("rpm", "rpm"),
+        ("tpm", "tpm"),
+    ):
+        value = pick(opt)
+        if value is not None:
+            base[field] = value
+    try:
+        return EndpointConfig.from_dict(base)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"bad {role} settings: {exc}") from None
+
+
+def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -> RunSettings:
+    s = previous or RunSettings()
+    changes: dict[str, Any] = {"max_steps": args.steps}
+    for opt, field in (
+        ("temperature", "temperature"),
+        ("samples", "samples_per_step"),
+        ("max_tokens", "max_tokens"),
+        ("seed", "seed"),
+        ("history_size", "history_size"),
+        ("target_score", "target_score"),
+        ("patience", "patience"),
+        ("budget_tokens", "budget_tokens"),
+        ("budget_usd", "budget_usd"),
+    ):
+        value = getattr(args, opt, None)
+        if value is not None:
+            changes[field] = value
+    return replace(s, **changes)
+
+
+def fmt_score(kind: str, score: float | None) -> str:
+    if score is None:
+        return "-"
+    if kind == "prompt":
+        return f"{100 * score:.1f}%"
+    return f"{score:g}"
+
+
+def short(value: Any, width: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
+    if wanted is not None:
+        if wanted not in session.run_ids():
+            raise CliError(f"run {wanted} does not exist (runs: {session.run_ids() or 'none'})")
+        return wanted
+    last = session.latest_run_id()
+    if last is None:
+        raise CliError("the project has no runs yet")
+    return last

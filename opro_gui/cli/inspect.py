@@ -1,0 +1,135 @@
+"""`opro show`, `history`, `replay`, `evaluate` and `export`: reading and re-using a project."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from opro_gui.services import ProjectSession
+
+from .common import (
+    EXIT_OK,
+    EXIT_RUN_STOPPED,
+    CliError,
+    endpoint_from_args,
+    facts_line,
+    fmt_score,
+    pick_run_id,
+    short,
+)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project, readonly=True) as session:
+        data = session.summary()
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return EXIT_OK
+    print(f"{data['name']}  ({data['kind']})  {data['path']}")
+    print("  " + facts_line(data["kind"], data["problem"]))
+    if not data["runs"]:
+        print("  no runs yet: opro run PROJECT --steps N")
+    for run in data["runs"]:
+        line = (
+            f"  run {run['id']}: {run['status']}, {run['steps_completed']} steps, best "
+            f"{fmt_score(data['kind'], run['best_score'])}, tokens {run['total_tokens']}"
+        )
+        if run.get("gap_percent") is not None:
+            line += f", gap {run['gap_percent']:.2f}%"
+        if run.get("found_at_step") is not None:
+            line += f", optimum found at step {run['found_at_step']}"
+        if run.get("best_test_accuracy") is not None:
+            line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
+        print(line)
+        print(f"    best: {short(run['best_solution'])}")
+        if run["status_reason"]:
+            print(f"    {run['status_reason']}")
+        if run["model_mismatch"]:
+            print(
+                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
+                f" although {run['optimizer_model']} was asked for"
+            )
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project, readonly=True) as session:
+        run_id = pick_run_id(session, args.run)
+        detail = session.step_detail(run_id, args.step)
+        if detail is None:
+            raise CliError(
+                f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
+            )
+    out = sys.stdout
+    out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
+    out.write(detail["meta_prompt"] + "\n")
+    by_completion: dict[int, list[dict[str, Any]]] = {}
+    for c in detail["candidates"]:
+        by_completion.setdefault(c["completion_index"], []).append(c)
+    for i, text in enumerate(detail["completions"]):
+        out.write(f"=== completion {i + 1} of {len(detail['completions'])} ===\n{text}\n")
+        for c in by_completion.get(i, []) or [{"status": "invalid", "reason": "nothing parsed"}]:
+            out.write("--- " + _verdict(c) + "\n")
+    for c in by_completion.get(-1, []):
+        out.write("--- initial: " + _verdict(c) + "\n")
+    return EXIT_OK
+
+
+def _verdict(c: dict[str, Any]) -> str:
+    v = f"verdict: {c['status']}"
+    if c.get("score") is not None:
+        v += f"  score: {c['score']:g}"
+    if c.get("reason"):
+        v += f"  reason: {c['reason']}"
+    if c.get("text"):
+        v += f"  solution: {short(c['text'], 200)}"
+    return v
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project) as session:
+        run_id = pick_run_id(session, args.run)
+        opt, _ = session.endpoints(run_id)
+        endpoint = endpoint_from_args(args, "optimizer", opt)
+        result = session.replay(
+            run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
+        )
+    print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
+    if result["error"]:
+        print(f"  (some requests failed: {result['error']})")
+    for i, text in enumerate(result["completions"]):
+        print(f"=== replay completion {i + 1} ===\n{text}")
+        for c in result["candidates"]:
+            if c["completion_index"] == i:
+                print("--- " + _verdict(c))
+    return EXIT_OK if result["completions"] else EXIT_RUN_STOPPED
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project) as session:
+        run_id = pick_run_id(session, args.run)
+        _, sc = session.endpoints(run_id)
+        scorer = (
+            endpoint_from_args(args, "scorer", sc)
+            if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
+            else None
+        )
+        rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+    for r in rows:
+        train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
+        acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
+        flag = "" if r["complete"] else "  (incomplete: some requests failed)"
+        print(
+            f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
+            f"{short(r['instruction'] or '(empty)', 80)}{flag}"
+        )
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project, readonly=True) as session:
+        session.export(args.output, args.format)
+    print(f"exported {args.project} to {args.output} ({args.format})")
+    return EXIT_OK
