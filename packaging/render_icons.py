@@ -56,7 +56,7 @@ def png_bytes(image: QImage) -> bytes:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "PNG"):
+    if not image.save(buf, "PNG"):  # type: ignore[call-overload]  # stub wants bytes, runtime str
         raise SystemExit("PNG encoding failed")
     buf.close()
     return bytes(data.data())

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -87,7 +88,7 @@ def run(
     return proc
 
 
-def check_cli(opro: Path, project: Path, env: dict[str, str], steps: int) -> dict[str, object]:
+def check_cli(opro: Path, project: Path, env: dict[str, str], steps: int) -> dict[str, Any]:
     from opro_gui import __version__
 
     out = run([str(opro), "--version"], env).stdout
@@ -103,11 +104,11 @@ def check_cli(opro: Path, project: Path, env: dict[str, str], steps: int) -> dic
         requests = server.stats.requests
     if requests == 0:
         raise SmokeFailure("opro run never reached the test server")
-    shown = json.loads(run([str(opro), "show", str(project), "--json"], env).stdout)
+    shown: dict[str, Any] = json.loads(run([str(opro), "show", str(project), "--json"], env).stdout)
     runs = shown.get("runs") or []
     if shown.get("kind") != "tsp" or not runs:
         raise SmokeFailure(f"opro show --json has no TSP run: {shown}")
-    last = runs[-1]
+    last: dict[str, Any] = runs[-1]
     if not last.get("steps_completed") or sorted(last.get("best_solution") or []) != list(
         range(10)
     ):
