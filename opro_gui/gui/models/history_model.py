@@ -35,9 +35,12 @@ _DIM = {
 Index = QModelIndex | QPersistentModelIndex
 
 
-def format_score(score: float | None) -> str:
+def format_score(score: float | None, percent: bool = False) -> str:
+    """Scores as the user thinks of them: lengths/losses as numbers, accuracies in percent."""
     if score is None:
         return ""
+    if percent:
+        return f"{score * 100:.1f}%"
     return str(int(score)) if float(score).is_integer() else f"{score:.4g}"
 
 
@@ -66,6 +69,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         self._pending: deque[int] = deque()  # steps on disk not yet read
         self._known_last = -1  # last step number seen on disk
         self._fetching = False
+        self.percent = False  # prompt tasks: accuracies shown in percent
         self.fetch_count = 0  # how many fetchMore calls read rows (tests check chunking)
 
     # -- source --------------------------------------------------------------------------
@@ -73,6 +77,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         """Show ``run_id`` of ``session`` (a ProjectSession), or nothing."""
         self.beginResetModel()
         self._session, self._run_id = session, run_id
+        self.percent = getattr(session, "kind", "") == "prompt"
         self._rows = []
         self._pending.clear()
         self._known_last = -1
@@ -192,8 +197,7 @@ class CandidateHistoryModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _display(row: dict[str, Any], col: int) -> str:
+    def _display(self, row: dict[str, Any], col: int) -> str:
         if col == COL_STEP:
             return str(row["step"])
         if col == COL_INDEX:
@@ -201,7 +205,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         if col == COL_STATUS:
             return str(row["status"])
         if col == COL_SCORE:
-            return format_score(row["score"])
+            return format_score(row["score"], self.percent)
         if col == COL_SOLUTION:
             text = solution_text(row).replace("\n", " ")
             return text if len(text) <= 160 else text[:157] + "..."

@@ -226,6 +226,7 @@ class HistoryPanel(QWidget):
         self._detail_key = None
         self.detail_pane.show_detail(None)
         self.model.set_source(self._session, run_id)
+        self.detail_pane.percent = self.model.percent
         if self.model.canFetchMore():
             self.model.fetchMore()
         self._update_actions()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -62,6 +63,8 @@ class TSPPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setMinimumHeight(150)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.add_button = QPushButton("Add point")
         self.add_button.clicked.connect(lambda: self.model.add_point())
         self.remove_button = QPushButton("Remove selected")
@@ -70,6 +73,8 @@ class TSPPanel(QWidget):
         self.import_error = error_label()
         self.preview = pg.PlotWidget()
         self.preview.setMinimumHeight(160)
+        self.preview.setMaximumHeight(240)
+        self.preview.setBackground(None)  # follow the window palette (light/dark themes)
         self.preview.setAspectLocked(True)
         self.preview.hideButtons()
         self._scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#1e88e5"), pen=None)

@@ -69,6 +69,7 @@ class StepDetailPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._detail: dict[str, Any] | None = None
+        self.percent = False  # prompt tasks: accuracies in percent
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
         self.header_label = QLabel("Select a candidate to see its step.")
@@ -79,7 +80,12 @@ class StepDetailPane(QWidget):
         self.completions_view = QPlainTextEdit(readOnly=True)
         self.completions_view.setObjectName("completions_view")
         self.completions_view.setFont(mono)
-        self.verdict_model = DictTableModel(VERDICT_COLUMNS, self)
+        columns = [
+            Column(c.header, c.key, lambda v: format_score(v, self.percent))
+            if c.key == "score" else c
+            for c in VERDICT_COLUMNS
+        ]  # fmt: skip
+        self.verdict_model = DictTableModel(columns, self)
         self.verdict_view = _table(self.verdict_model)
         self.verdict_view.clicked.connect(self._on_verdict_view_clicked)
         self.records_model = DictTableModel(RECORD_COLUMNS, self)
@@ -157,8 +163,7 @@ class StepDetailPane(QWidget):
             f"Candidate {cand['index']} ({short!r}): {right}/{len(records)} correct{note}"
         )
 
-    @staticmethod
-    def _header(detail: dict[str, Any]) -> str:
+    def _header(self, detail: dict[str, Any]) -> str:
         cands = detail["candidates"]
         counts: dict[str, int] = {}
         for c in cands:
@@ -171,7 +176,7 @@ class StepDetailPane(QWidget):
         tokens = sum(
             (c.get("prompt_tokens") or 0) + (c.get("completion_tokens") or 0) for c in calls
         )
-        best = format_score(detail.get("best_score"))
+        best = format_score(detail.get("best_score"), self.percent)
         text = f"Run {detail['run_id']}, step {detail['step']}: {len(cands)} candidates ({parts}); best so far {best}"
         if detail.get("optimal"):
             text += " (optimal)"

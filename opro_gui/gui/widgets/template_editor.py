@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,7 +27,8 @@ DEBOUNCE_MS = 300
 PLACEHOLDERS = {
     "tsp": "{points}, {history}",
     "linreg": "{history}",
-    "prompt": "header: {history}; exemplars: {question} {answer} {instruction}",
+    "prompt": "entries: {instruction} {score}; exemplars: {question} {answer}; "
+    "<TEXT> style: {task_phrase} {position_phrase}",
 }
 
 
@@ -65,6 +66,7 @@ class TemplateEditor(QWidget):
         self.reset_button = QPushButton("Reset to the paper's wording")
         self.reset_button.clicked.connect(self._on_reset_button_clicked)
         self.placeholder_label = QLabel()
+        self.placeholder_label.setWordWrap(True)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setFont(mono)
         self.text_edit.textChanged.connect(self._on_text_edit_changed)
@@ -91,7 +93,7 @@ class TemplateEditor(QWidget):
         right_lay.setContentsMargins(0, 0, 0, 0)
         right_lay.addWidget(self.preview_label)
         right_lay.addWidget(self.preview, 1)
-        split = QSplitter()
+        split = QSplitter(Qt.Orientation.Vertical)  # fits a narrow dock
         split.addWidget(left)
         split.addWidget(right)
         lay = QVBoxLayout(self)
