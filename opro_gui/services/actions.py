@@ -1,0 +1,187 @@
+"""Re-using a run: replay a step, fork a run from a step, evaluate on held-out data."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.core.models import CallRecord, CandidateStatus, RunSettings
+from opro_gui.core.ports import LLMClient, LLMRequest
+from opro_gui.llm import EndpointConfig
+from opro_gui.problems import make_problem
+from opro_gui.problems.prompt_opt import PromptProblem
+from opro_gui.storage import ProjectError
+
+from .base import SessionBase
+
+
+class ActionsMixin(SessionBase):
+    def replay(
+        self,
+        run_id: int,
+        step: int,
+        endpoint: EndpointConfig | None = None,
+        samples: int | None = None,
+        meta_prompt: str | None = None,
+        temperature: float | None = None,
+        score: bool = True,
+        cancel: CancelToken | None = None,
+        client: LLMClient | None = None,
+    ) -> dict[str, Any]:
+        """Re-send a step's meta-prompt (or an edited copy) and store the answers as a replay.
+        The run itself is unchanged."""
+        detail = self.store.step_detail(run_id, step)
+        if detail is None or step == 0:
+            raise ProjectError(f"run {run_id} has no optimization step {step} to replay")
+        settings = self.run_settings(run_id)
+        opt_cfg, sc_cfg = self.endpoints(run_id)
+        endpoint = endpoint or opt_cfg
+        prompt = detail["meta_prompt"] if meta_prompt is None else meta_prompt
+        client = client or self.client(endpoint, "replay")
+        request = LLMRequest(
+            prompt=prompt,
+            n=samples or settings.samples_per_step,
+            temperature=settings.temperature if temperature is None else temperature,
+            max_tokens=settings.max_tokens,
+            role="replay",
+        )
+        (result,) = client.complete([request], cancel)
+        calls: list[CallRecord] = list(result.calls or (result.call,))
+        problem = self.problem(run_id)
+        candidates: list[dict[str, Any]] = []
+        to_score = []
+        for i, text in enumerate(result.texts):
+            for p in problem.parse(text):
+                entry: dict[str, Any] = {
+                    "completion_index": i,
+                    "text": p.text,
+                    "solution": p.solution,
+                    "status": "invalid",
+                    "reason": p.reason,
+                    "score": None,
+                }
+                if p.solution is not None:
+                    entry["text"] = p.text or problem.format_solution(p.solution)
+                    why = problem.filter_reason(p.solution)
+                    entry["status"], entry["reason"] = ("filtered", why) if why else ("parsed", "")
+                    if not why:
+                        to_score.append(entry)
+                candidates.append(entry)
+        if score and to_score:
+            scorer = None
+            if self.kind == "prompt":
+                scorer = self.client(sc_cfg or opt_cfg, "scorer")
+            results = problem.score(
+                [e["solution"] for e in to_score],
+                _Collect(scorer, calls) if scorer else None,
+                cancel,
+            )
+            for e, r in zip(to_score, results, strict=True):
+                e["score"] = r.score
+                e["status"] = "scored" if r.complete and r.score is not None else "incomplete"
+        replay_id = self.store.add_replay(
+            run_id, step, endpoint.to_public_dict(), prompt, result.texts, candidates, calls
+        )
+        return {
+            "id": replay_id,
+            "run_id": run_id,
+            "step": step,
+            "model": endpoint.model,
+            "meta_prompt": prompt,
+            "completions": list(result.texts),
+            "error": result.error,
+            "candidates": candidates,
+            "original_completions": detail["completions"],
+        }
+
+    def fork(
+        self,
+        run_id: int,
+        step: int,
+        settings: RunSettings | None = None,
+        spec_override: dict[str, Any] | None = None,
+    ) -> int:
+        """A new run that starts from ``run_id``'s state after ``step``, with edited settings or
+        template; the original run is untouched."""
+        if step > self.store.last_step(run_id):
+            raise ProjectError(f"run {run_id} has not completed step {step}")
+        run = self.store.run(run_id)
+        new_settings = (settings or self.run_settings(run_id)).to_dict()
+        override = {**(run["spec_override"] or {}), **(spec_override or {})} or None
+        if override:
+            make_problem(self.kind, {**self.store.spec(), **override})  # validate first
+        new_id = self.store.create_run(
+            new_settings,
+            run["optimizer"],
+            run["scorer"],
+            parent_run_id=run_id,
+            fork_step=step,
+            spec_override=override,
+        )
+        self.store.copy_steps(run_id, new_id, step)
+        return new_id
+
+    def evaluate(
+        self,
+        run_id: int,
+        split: str = "test",
+        top: int = 1,
+        scorer_endpoint: EndpointConfig | None = None,
+        cancel: CancelToken | None = None,
+        client: LLMClient | None = None,
+    ) -> list[dict[str, Any]]:
+        """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
+        if self.kind != "prompt":
+            raise ProjectError("evaluate applies to prompt-optimization projects only")
+        problem = self.problem(run_id)
+        cands = [c for c in self.store.candidates(run_id) if c["status"] == CandidateStatus.SCORED]
+        cands.sort(key=lambda c: (-c["score"], c["step"], c["index"]))
+        chosen: list[tuple[str, str, float | None]] = []
+        seen: set[str] = set()
+        for c in cands:
+            if c["solution"] not in seen and len(chosen) < top:
+                seen.add(c["solution"])
+                chosen.append((f"top-{len(chosen) + 1}", c["solution"], c["score"]))
+        train_of = {c["solution"]: c["score"] for c in cands}
+        prompt_problem = cast(PromptProblem, problem)
+        for b in prompt_problem.baselines():
+            chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
+        opt_cfg, sc_cfg = self.endpoints(run_id)
+        calls: list[CallRecord] = []
+        scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
+        results = prompt_problem.evaluate(
+            [c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel
+        )
+        out = []
+        for (label, instr, train), res in zip(chosen, results, strict=True):
+            self.store.add_evaluation(run_id, split, label, instr, instr, res, train, calls)
+            calls = []
+            out.append(
+                {
+                    "label": label,
+                    "instruction": instr,
+                    "train_accuracy": train,
+                    "accuracy": res.score,
+                    "split": split,
+                    "n_examples": len(res.records),
+                    "complete": res.complete,
+                }
+            )
+        return out
+
+
+class _Collect:
+    """Keeps the CallRecords of calls made outside the engine (replays, evaluations)."""
+
+    def __init__(self, inner: LLMClient, calls: list[CallRecord]) -> None:
+        self._inner, self._calls = inner, calls
+
+    @property
+    def model(self) -> str:
+        return self._inner.model
+
+    def complete(self, requests: Any, cancel: CancelToken | None = None) -> Any:
+        results = self._inner.complete(requests, cancel)
+        for r in results:
+            self._calls.extend(r.calls or (r.call,))
+        return results

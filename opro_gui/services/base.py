@@ -1,0 +1,181 @@
+"""An open project: lifecycle, runs and the engine that continues them (shared by CLI and GUI)."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.core.engine import Engine
+from opro_gui.core.events import Event
+from opro_gui.core.models import RESUMABLE, RunSettings, StepRecord
+from opro_gui.core.ports import LLMClient, Problem
+from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.problems import make_problem
+from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_S = TypeVar("_S", bound="SessionBase")
+# What reading a damaged or hand-edited file can raise below us (a malformed page, a text where
+# a number belongs...): turned into one ProjectError line instead of a traceback.
+_DAMAGE = (sqlite3.DatabaseError, TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
+def _reads_file(
+    fn: Callable[Concatenate[_S, _P], _R],
+) -> Callable[Concatenate[_S, _P], _R]:
+    @functools.wraps(fn)
+    def guarded(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(self, *args, **kwargs)
+        except ProjectError:
+            raise
+        except _DAMAGE as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ProjectError(
+                f"{self.path.name} is damaged or was edited by hand ({detail})"
+            ) from exc
+
+    return guarded
+
+
+class StoreSink:
+    """The engine's RunSink: one transaction per completed step."""
+
+    def __init__(self, store: ProjectStore, run_id: int) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def step_completed(self, record: StepRecord) -> None:
+        self.store.write_step(self.run_id, record)
+
+    def status_changed(self, status: str, reason: str = "") -> None:
+        self.store.set_status(self.run_id, status, reason)
+
+
+class SessionBase:
+    """An open project file. Not thread-safe: open one session per thread."""
+
+    def __init__(self, store: ProjectStore) -> None:
+        self.store = store
+        self.kind = store.kind
+        self._problem: Problem | None = None
+
+    @classmethod
+    def create(
+        cls, path: str | Path, kind: str, spec: dict[str, Any], name: str | None = None
+    ) -> Self:
+        problem = make_problem(kind, spec)  # validates the spec before anything is written
+        return cls(ProjectStore.create(path, kind, problem.to_spec(), name=name))
+
+    @classmethod
+    def open(cls, path: str | Path, readonly: bool = False) -> Self:
+        session = cls(ProjectStore.open(path, readonly=readonly))
+        try:
+            session.problem()
+        except ProjectError:
+            session.close()
+            raise
+        except Exception as exc:  # a spec our problem classes reject
+            session.close()
+            raise ProjectError(f"{path}: the task definition is invalid ({exc})") from None
+        return session
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def problem(self, run_id: int | None = None) -> Problem:
+        """The project's problem; a forked run may carry its own template or settings."""
+        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        if override:
+            spec = {**self.store.spec(), **override}
+            return make_problem(self.kind, spec)
+        if self._problem is None:
+            self._problem = make_problem(self.kind, self.store.spec())
+        return self._problem
+
+    def update_spec(self, spec: dict[str, Any]) -> None:
+        problem = make_problem(self.kind, spec)
+        self.store.update_spec(problem.to_spec())
+        self._problem = problem
+
+    def run_ids(self) -> list[int]:
+        return self.store.run_ids()
+
+    def latest_run_id(self) -> int | None:
+        ids = self.store.run_ids()
+        return ids[-1] if ids else None
+
+    def prepare_run(
+        self,
+        settings: RunSettings,
+        optimizer: EndpointConfig,
+        scorer: EndpointConfig | None = None,
+        *,
+        new_run: bool = False,
+    ) -> int:
+        """Continue the latest resumable run (with these settings), or start a new one."""
+        run_id = self.latest_run_id()
+        opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
+        if run_id is not None and not new_run:
+            run = self.store.run(run_id)
+            finished = run["status"] not in RESUMABLE
+            more_steps = settings.max_steps > self.store.last_step(run_id)
+            if not finished or (run["status"] == "completed" and more_steps):
+                self.store.update_run_config(run_id, settings.to_dict(), opt, sc)
+                return run_id
+        return self.store.create_run(settings.to_dict(), opt, sc)
+
+    @_reads_file
+    def run_settings(self, run_id: int) -> RunSettings:
+        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+
+    @_reads_file
+    def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
+        run = self.store.run(run_id)
+        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
+        return EndpointConfig.from_dict(run["optimizer"]), scorer
+
+    def client(self, config: EndpointConfig, role: str) -> LLMClient:
+        return make_client(config, cache=ProjectCache(self.store), role=role)
+
+    @_reads_file
+    def engine(
+        self,
+        run_id: int,
+        cancel: CancelToken | None = None,
+        optimizer: LLMClient | None = None,
+        scorer: LLMClient | None = None,
+    ) -> Engine:
+        """An engine that continues ``run_id`` from its last completed step."""
+        settings = self.run_settings(run_id)
+        problem = self.problem(run_id)
+        opt_cfg, sc_cfg = self.endpoints(run_id)
+        if optimizer is None:
+            optimizer = self.client(opt_cfg, "optimizer")
+        if scorer is None and self.kind == "prompt":
+            scorer = self.client(sc_cfg or opt_cfg, "scorer")
+        state = self.store.load_state(
+            run_id, problem.higher_is_better, with_records=self.kind == "prompt"
+        )
+        self.store.enable_wal()
+        return Engine(
+            problem, optimizer, scorer, settings, StoreSink(self.store, run_id), state, cancel
+        )
+
+    def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:
+        yield from self.engine(run_id, cancel).events()

@@ -1,0 +1,214 @@
+"""What a project says about its runs: summaries for `opro show`, the GUI and exports."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from opro_gui.core.models import CandidateStatus, RunSettings, Scored
+from opro_gui.core.ports import Problem
+from opro_gui.llm import EndpointConfig
+from opro_gui.llm.presets import model_mismatch
+from opro_gui.llm.pricing import estimate_run
+from opro_gui.problems.prompt_opt import PromptProblem
+
+from .base import SessionBase, _reads_file
+
+
+class ReportsMixin(SessionBase):
+    def estimate(
+        self,
+        steps: int,
+        settings: RunSettings,
+        optimizer: EndpointConfig,
+        scorer: EndpointConfig | None = None,
+    ) -> dict[str, Any]:
+        """Calls, tokens and dollars that ``steps`` more steps will take, before running them.
+
+        The meta-prompt is rendered from the initial solutions and grown to a full history of
+        ``history_size`` entries; scorer requests are candidates x training examples."""
+        problem = self.problem()
+        initial = problem.initial_solutions()
+        size = settings.history_size or problem.default_history_size
+        fake = [Scored(solution=s, score=0.0, step=0) for s in initial]
+        base = len(problem.render_meta_prompt(fake, 1, size))
+        per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
+        meta_chars = base + max(0, size - len(initial)) * per_entry
+        scorer_per_step = scorer_chars = initial_requests = 0
+        if self.kind == "prompt" and scorer is not None:
+            prompt_problem = cast(PromptProblem, problem)
+            train_ids = list(prompt_problem.train_ids)
+            scorer_per_step = settings.samples_per_step * len(train_ids)
+            initial_requests = len(initial) * len(train_ids)
+            sample = train_ids[:50]
+            chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
+            scorer_chars = sum(chars) // max(1, len(chars))
+        est = estimate_run(
+            steps=steps,
+            optimizer=optimizer,
+            meta_prompt_chars=meta_chars,
+            samples_per_step=settings.samples_per_step,
+            scorer=scorer,
+            scorer_requests_per_step=scorer_per_step,
+            scorer_prompt_chars=scorer_chars,
+            initial_scorer_requests=initial_requests,
+        )
+        return {
+            "steps": est.steps,
+            "calls": est.calls,
+            "optimizer_calls": est.optimizer_calls,
+            "scorer_calls": est.scorer_calls,
+            "prompt_tokens": est.prompt_tokens,
+            "completion_tokens": est.completion_tokens,
+            "total_tokens": est.tokens,
+            "cost_usd": round(est.cost_usd, 4),
+            "priced": est.priced,
+            "summary": est.summary(),
+        }
+
+    @_reads_file
+    def run_summary(self, run_id: int) -> dict[str, Any]:
+        run = self.store.run(run_id)
+        problem = self.problem(run_id)
+        steps = self.store.steps(run_id)
+        last = steps[-1] if steps else None
+        totals = self.store.totals(run_id).to_dict()
+        summary: dict[str, Any] = {
+            "id": run_id,
+            "status": run["status"],
+            "status_reason": run["status_reason"],
+            "steps_completed": max(0, last["step"]) if last else 0,
+            "max_steps": run["settings"].get("max_steps"),
+            "best_score": last["best_score"] if last else None,
+            "best_solution": last["best_solution"] if last else None,
+            "prompt_tokens": totals["prompt_tokens"],
+            "completion_tokens": totals["completion_tokens"],
+            "total_tokens": totals["total_tokens"],
+            "cost_usd": totals["cost_usd"],
+            "calls": totals["calls"],
+            "cached_calls": totals["cached_calls"],
+            "failed_calls": totals["failed_calls"],
+            "tokens_by_role": totals["by_role"],
+            "optimizer_model": run["optimizer"].get("model"),
+            "scorer_model": (run["scorer"] or {}).get("model"),
+            "parent_run_id": run["parent_run_id"],
+            "fork_step": run["fork_step"],
+        }
+        found = next((s["step"] for s in steps if s["optimal"]), None)
+        cands = self.store.candidates(run_id)
+        summary["candidates"] = len(cands)
+        summary["evaluations"] = sum(c["status"] in ("scored", "incomplete") for c in cands)
+        counts: dict[str, int] = {}
+        for c in cands:
+            if c["step"] > 0:
+                counts[c["status"]] = counts.get(c["status"], 0) + 1
+        summary["status_counts"] = counts
+        proposed = sum(counts.values())
+        summary["invalid_rate"] = (
+            round(counts.get("invalid", 0) / proposed, 4) if proposed else None
+        )
+        mismatched = {
+            c["model_reported"]
+            for c in self.store.calls(run_id)
+            if c["model_reported"]
+            and not c["error"]
+            and not c["cached"]
+            and model_mismatch(c["model_requested"], c["model_reported"])
+        }
+        summary["model_mismatch"] = sorted(mismatched)
+        summary.update(_kind_summary(self.kind, problem, summary, found))
+        if self.kind in ("tsp", "linreg"):
+            curve = self.random_search_curve(run_id)
+            rs_best = curve[-1] if curve else None
+            summary["random_search_best"] = rs_best
+            summary["beats_random_search"] = (
+                None
+                if rs_best is None or summary["best_score"] is None
+                else summary["best_score"] < rs_best
+            )
+        if self.kind == "prompt":
+            summary.update(self._prompt_summary(run_id))
+        return summary
+
+    def random_search_curve(self, run_id: int) -> list[float]:
+        """Best score after each step of a random search given exactly as many evaluations per
+        step as the run made (TSP, linear regression): small models often do no better."""
+        problem = self.problem(run_id)
+        curve_fn = getattr(problem, "random_search_curve", None)
+        if curve_fn is None:
+            return []
+        per_step: dict[int, int] = {}
+        for c in self.store.candidates(run_id):
+            if c["step"] > 0 and c["status"] == CandidateStatus.SCORED:
+                per_step[c["step"]] = per_step.get(c["step"], 0) + 1
+        last = self.store.last_step(run_id)
+        budget = [per_step.get(step, 0) for step in range(1, last + 1)]
+        return [float(x) for x in curve_fn(budget, self.run_settings(run_id).seed)]
+
+    def _prompt_summary(self, run_id: int) -> dict[str, Any]:
+        steps = self.store.steps(run_id)
+        best = steps[-1]["best_solution"] if steps else None
+        out: dict[str, Any] = {
+            "best_instruction": best,
+            "best_train_accuracy": steps[-1]["best_score"] if steps else None,
+            "best_test_accuracy": None,
+        }
+        evals = [e for e in self.store.evaluations(run_id) if e["split"] == "test"]
+        for e in reversed(evals):
+            if e["solution"] == best:
+                out["best_test_accuracy"] = e["score"]
+                break
+        out["test_evaluations"] = [
+            {
+                "label": e["label"],
+                "instruction": e["solution"],
+                "train_accuracy": e["train_score"],
+                "test_accuracy": e["score"],
+                "n_examples": e["n_examples"],
+                "complete": bool(e["complete"]),
+            }
+            for e in evals
+        ]
+        return out
+
+    @_reads_file
+    def summary(self) -> dict[str, Any]:
+        project = self.store.project()
+        problem = self.problem()
+        return {
+            "path": str(self.path),
+            "name": project["name"],
+            "kind": self.kind,
+            "app_version": project["app_version"],
+            "problem": problem.summary(),
+            "runs": [self.run_summary(r) for r in self.run_ids()],
+        }
+
+    @_reads_file
+    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
+        return self.store.step_detail(run_id, step)
+
+
+def _kind_summary(
+    kind: str, problem: Problem, run: dict[str, Any], found_at: int | None
+) -> dict[str, Any]:
+    facts = problem.summary()
+    best = run["best_score"]
+    if kind == "tsp":
+        opt = facts.get("optimal_length") or facts.get("best_known_length")
+        return {
+            "optimal_length": opt,
+            "optimal_is_exact": facts.get("optimal_is_exact", True),
+            "gap_percent": None if best is None or not opt else round((best - opt) / opt * 100, 4),
+            "found_at_step": found_at,
+            "nearest_neighbour_length": facts.get("nearest_neighbour"),
+            "farthest_insertion_length": facts.get("farthest_insertion"),
+        }
+    if kind == "linreg":
+        return {
+            "w_true": facts.get("w_true"),
+            "b_true": facts.get("b_true"),
+            "optimum_w": facts.get("optimum_w"),
+            "optimum_b": facts.get("optimum_b"),
+            "found_at_step": found_at,
+        }
+    return {}
