@@ -77,6 +77,7 @@ def run_to_end(qtbot: Any, win: MainWindow, run_settings: RunSettings, **kw: Any
     with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as blocker:
         assert win.start_run(run_settings, **kw)
     qtbot.waitUntil(lambda: not win.controller.is_running, timeout=10_000)
+    qtbot.waitUntil(lambda: not win.run_view.analysis_pending, timeout=10_000)
     return blocker.args[0]
 
 

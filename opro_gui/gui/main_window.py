@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,7 @@ from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
 
 APP_TITLE = "OPRO Studio"
+HISTORY_REFRESH_MS = 150
 USER_STOPS = ("paused by the user", "cancelled by the user")
 
 
@@ -49,6 +50,10 @@ class MainWindow(QMainWindow):
         self._first_step = 0
         self._max_steps = 0
         self.controller = RunController(self)
+        self._history_timer = QTimer(self)
+        self._history_timer.setSingleShot(True)
+        self._history_timer.setInterval(HISTORY_REFRESH_MS)
+        self._history_timer.timeout.connect(self._on_history_timer_timeout)
         self.run_view = RunView()
         self.setCentralWidget(self.run_view)
         self.model_panel = ModelSettingsPanel()
@@ -300,8 +305,8 @@ class MainWindow(QMainWindow):
     def _on_controller_step_completed(self, event: StepCompleted) -> None:
         r = event.record
         self.run_view.add_step_event(event)
-        if self.history is not None:
-            self.history.refresh()
+        if self.history is not None and not self._history_timer.isActive():
+            self._history_timer.start()  # coalesced: at most one table refresh per interval
         self.progress.setValue(max(0, r.step))
         if r.step > 0:
             self._step_times.append(max(0.0, r.finished_at - r.started_at))
@@ -314,6 +319,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self.eta_label.setText("")
         self.run_view.finish_run()
+        self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
         text = f"Run {event.status.replace('_', ' ')}"
@@ -397,6 +403,10 @@ class MainWindow(QMainWindow):
         if run_id != self.run_view.run_id and not self.controller.is_running:
             self.run_view.set_run(run_id)
 
+    def _on_history_timer_timeout(self) -> None:
+        if self.history is not None:
+            self.history.refresh()
+
     def _on_history_run_forked(self, run_id: int) -> None:
         if self.history is not None:
             self.history.refresh()
@@ -413,6 +423,8 @@ class MainWindow(QMainWindow):
             for sig in (c.run_started, c.step_completed, c.run_finished, c.run_failed):
                 sig.disconnect()
         c.shutdown()
+        self._history_timer.stop()
+        self.run_view.cancel_background()
         self.model_panel.shutdown()
         settings.save_window_layout(self.saveGeometry(), self.saveState())
         if self.history is not None:

@@ -14,13 +14,13 @@ from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.services import ProjectSession
 
+from ..background import BackgroundCall, call_in_background
 from ..themes import LIGHT, PlotColors
 from .lr_view import LRView
 from .score_plot import ScorePlot
 from .tsp_view import TSPView
 
-REDRAW_MS = 40  # coalesce step events arriving faster than this into one redraw
-RANDOM_SEARCH_EVERY = 10  # steps between random-search curve updates during a run
+REDRAW_MS = 100  # coalesce step events arriving faster than this into one redraw (10 fps)
 INVALID_RATE_WARNING = 0.5
 _SCORE_LABEL = {
     "tsp": "tour length (lower is better)",
@@ -31,6 +31,7 @@ _SCORE_LABEL = {
 
 class RunView(QWidget):
     candidate_clicked = Signal(int, int)  # step, index
+    analysis_done = Signal()  # summary, warnings and random-search curve are up to date
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +48,9 @@ class RunView(QWidget):
         self._evals: dict[int, int] = {}
         self._step_solutions: dict[str, int] = {}  # prompt: instruction -> first step
         self.random_curve: list[float] = []
+        self._analysis_call: BackgroundCall | None = None
+        self.summary: dict[str, Any] | None = None
+        self.banner_messages: list[str] = []
         self.banner = QLabel()
         self.banner.setObjectName("run_banner")
         self.banner.setWordWrap(True)
@@ -116,10 +120,13 @@ class RunView(QWidget):
         for s in store.steps(run_id):
             cands = by_step.get(s["step"], [])
             self._add_step(s["step"], cands, s["best_score"], s["best_solution"])
-        self.refresh_summary()
+        self.summary_label.setText(f"Run {run_id}: reading…")
+        self.update_analysis()
         self._redraw()
 
     def _reset(self) -> None:
+        self.cancel_background()
+        self.summary = None
         self.score_plot.clear_data()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
         self._evals, self._step_solutions, self.random_curve = {}, {}, []
@@ -176,8 +183,6 @@ class RunView(QWidget):
             for c in r.candidates
         ]
         self._add_step(r.step, cands, r.best_score, r.best_solution)
-        if r.step % RANDOM_SEARCH_EVERY == 0:
-            self.update_random_search()
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
@@ -208,9 +213,8 @@ class RunView(QWidget):
     def finish_run(self) -> None:
         """After a run ends: random-search comparison, summary and warnings."""
         self._redraw_timer.stop()
-        self.update_random_search()
         self._redraw()
-        self.refresh_summary()
+        self.update_analysis()
 
     def _on_redraw_timer_timeout(self) -> None:
         self._redraw()
@@ -236,21 +240,45 @@ class RunView(QWidget):
     def redraw_pending(self) -> bool:
         return self._redraw_timer.isActive()
 
-    def update_random_search(self) -> None:
-        """The equal-budget random-search curve (TSP, LR), from the evaluations per step."""
-        if self._session is None or self.kind not in ("tsp", "linreg") or not self._evals:
+    def update_analysis(self) -> None:
+        """Summary, warnings and the equal-budget random-search curve (TSP, LR), computed in a
+        background thread with its own read session: both grow with the run."""
+        self.cancel_background()
+        if self._session is None or self.run_id is None:
             return
         steps = sorted(self._evals)
-        problem = self._session.problem(self.run_id)
-        seed = self._facts.get("seed", 0)
-        self.random_curve = list(problem.random_search_curve([self._evals[s] for s in steps], seed))  # type: ignore[attr-defined]
-        self.score_plot.set_random_curve(steps, self.random_curve)
+        random = self.kind in ("tsp", "linreg") and bool(steps)
+        self._analysis_call = call_in_background(
+            _analyse,
+            self._session.path,
+            self.run_id,
+            [self._evals[s] for s in steps] if random else [],
+            self._facts.get("seed", 0),
+            on_done=lambda result: self._on_analysis_done(steps, result),
+            on_error=self._on_analysis_failed,
+        )
 
-    # -- summary and warnings --------------------------------------------------------------
-    def refresh_summary(self) -> dict[str, Any] | None:
-        if self._session is None or self.run_id is None:
-            return None
-        s = self._session.run_summary(self.run_id)
+    @property
+    def analysis_pending(self) -> bool:
+        return self._analysis_call is not None
+
+    def cancel_background(self) -> None:
+        call, self._analysis_call = self._analysis_call, None
+        if call is not None and call.is_running():
+            call.cancel(5000)
+
+    def _on_analysis_failed(self, exc: BaseException) -> None:
+        self._analysis_call = None
+        self.summary_label.setText(f"Could not read the run summary: {exc}")
+        self.analysis_done.emit()
+
+    def _on_analysis_done(
+        self, steps: list[int], result: tuple[dict[str, Any], list[float]]
+    ) -> None:
+        self._analysis_call = None
+        s, curve = result
+        self.random_curve = [float(v) for v in curve]
+        self.score_plot.set_random_curve(steps if curve else [], self.random_curve)
         parts = [f"Run {s['id']}: {s['status'].replace('_', ' ')}"]
         if s.get("status_reason"):
             parts[0] += f" ({s['status_reason']})"
@@ -264,10 +292,14 @@ class RunView(QWidget):
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)
+        self.summary = s
+        self._show_warnings(s)
+        self.analysis_done.emit()
+
+    def _show_warnings(self, s: dict[str, Any]) -> None:
         self.banner_messages = self._warnings(s)
         self.banner.setText("\n".join(self.banner_messages))
         self.banner.setVisible(bool(self.banner_messages))
-        return s
 
     def _warnings(self, s: dict[str, Any]) -> list[str]:
         out: list[str] = []
@@ -292,8 +324,6 @@ class RunView(QWidget):
                     f"evaluations (best {ours:g} vs random search {rnd:g})."
                 )
         return out
-
-    banner_messages: list[str] = []
 
     def _prompt_markers(self, s: dict[str, Any]) -> None:
         lines: list[tuple[str, float]] = []
@@ -326,3 +356,16 @@ class RunView(QWidget):
         if current in (self.score_plot, self.tsp_view, self.lr_view):
             return current.export(path)
         return self.score_plot.export(path)
+
+
+def _analyse(
+    path: Path, run_id: int, evals: list[int], seed: int
+) -> tuple[dict[str, Any], list[float]]:
+    """Runs in a worker thread: its own read-only session, closed before returning."""
+    with ProjectSession.open(path, readonly=True) as session:
+        summary = session.run_summary(run_id)
+        curve: list[float] = []
+        if evals:
+            problem: Any = session.problem(run_id)
+            curve = list(problem.random_search_curve(evals, seed))
+    return summary, curve
