@@ -192,3 +192,21 @@ def test_prompt_detail_shows_scorer_answers(qtbot, tmp_path):
     panel.select_candidate(0, 0)  # the initial instruction: every answer off by one
     assert "0/6 correct" in pane.records_label.text()
     assert records.index(0, correct_col).data() == "no"
+
+
+def test_unreadable_project_reports_instead_of_raising(qtbot, project):
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(project)
+    panel.session.store.conn.close()  # the connection is gone (like a vanished network drive)
+    with qtbot.waitSignal(panel.error_occurred) as blocker:
+        panel.refresh()
+    assert "Cannot read the history" in blocker.args[0]
+    assert panel.count_label.text() == blocker.args[0]
+    project.unlink()
+    project.write_bytes(b"this is no longer a database")
+    with qtbot.waitSignal(panel.error_occurred) as blocker:
+        panel.set_project(project)  # reopening fails cleanly too
+    assert "not a SQLite database" in blocker.args[0]
+    assert panel.session is None and panel.runs_combo.count() == 0
+    assert panel.count_label.text() == blocker.args[0]

@@ -3,6 +3,7 @@ and the step detail pane; starts replays and forks of the selected step."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class HistoryPanel(QWidget):
     fork_requested = Signal(int, int)  # run, step
     run_forked = Signal(int)  # new run id
     run_selected = Signal(int)  # the runs combo switched to this run
+    error_occurred = Signal(str)  # a read failed; also shown in the panel's status line
 
     def __init__(self, parent: QWidget | None = None, chunk_size: int = 200) -> None:
         super().__init__(parent)
@@ -128,6 +130,7 @@ class HistoryPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
 
+        self.error_occurred.connect(self.count_label.setText)
         self.replay_requested.connect(self._on_self_replay_requested)
         self.fork_requested.connect(self._on_self_fork_requested)
         self._update_actions()
@@ -151,25 +154,33 @@ class HistoryPanel(QWidget):
     def set_project(self, path: Path | None, run_id: int | None = None) -> None:
         """Show ``run_id`` (default: the latest run) of the project at ``path``; None clears."""
         self._close_session()
+        error = ""
         if path is not None:
             try:
                 self._session = ProjectSession.open(path, readonly=True)
-            except ProjectError as exc:
+            except (ProjectError, sqlite3.Error) as exc:
                 self._session = None
-                self.count_label.setText(str(exc))
+                error = str(exc)
         self._fill_runs(run_id)
+        if error:
+            self.error_occurred.emit(error)
 
     def refresh(self) -> None:
         """New steps of the shown run (and new runs) appear; shown rows are kept."""
         if self._session is None:
             return
-        ids = self._session.run_ids()
-        if ids != self._combo_run_ids():
-            self._fill_runs(self.model.run_id, reload=False)
-        elif self.model.run_id is not None:
-            idx = self.runs_combo.currentIndex()
-            self.runs_combo.setItemText(idx, run_label(self._session.store, self.model.run_id))
-        self.model.refresh()
+        try:
+            ids = self._session.run_ids()
+            if ids != self._combo_run_ids():
+                self._fill_runs(self.model.run_id, reload=False)
+            elif self.model.run_id is not None:
+                idx = self.runs_combo.currentIndex()
+                label = run_label(self._session.store, self.model.run_id)
+                self.runs_combo.setItemText(idx, label)
+            self.model.refresh()
+        except (ProjectError, sqlite3.Error) as exc:  # the file went away or is locked
+            self.error_occurred.emit(f"Cannot read the history: {exc}")
+            return
         self._update_actions()
 
     def show_run(self, run_id: int) -> None:
@@ -268,8 +279,13 @@ class HistoryPanel(QWidget):
         step, index = int(current.data(STEP_ROLE)), int(current.data(INDEX_ROLE))
         key = (self.model.run_id, step)
         if key != self._detail_key:
+            try:
+                detail = self._session.step_detail(*key)
+            except (ProjectError, sqlite3.Error) as exc:
+                self.error_occurred.emit(f"Cannot read step {step}: {exc}")
+                return
             self._detail_key = key
-            self.detail_pane.show_detail(self._session.step_detail(*key), index)
+            self.detail_pane.show_detail(detail, index)
         else:
             self.detail_pane.show_candidate(index)
         self.candidate_selected.emit(step, index)
@@ -289,7 +305,11 @@ class HistoryPanel(QWidget):
             return
         from opro_gui.gui.widgets.replay import ReplayDialog
 
-        dialog = ReplayDialog(self.project_path, run_id, step, self._profiles, self)
+        try:
+            dialog = ReplayDialog(self.project_path, run_id, step, self._profiles, self)
+        except (ProjectError, sqlite3.Error) as exc:
+            self.error_occurred.emit(f"Cannot replay step {step}: {exc}")
+            return
         self._show_dialog(dialog)
 
     def _on_self_fork_requested(self, run_id: int, step: int) -> None:
@@ -297,7 +317,11 @@ class HistoryPanel(QWidget):
             return
         from opro_gui.gui.widgets.fork import ForkDialog
 
-        dialog = ForkDialog(self.project_path, run_id, step, self)
+        try:
+            dialog = ForkDialog(self.project_path, run_id, step, self)
+        except (ProjectError, sqlite3.Error) as exc:
+            self.error_occurred.emit(f"Cannot fork run {run_id}: {exc}")
+            return
         dialog.run_forked.connect(self._on_fork_dialog_run_forked)
         self._show_dialog(dialog)
 
