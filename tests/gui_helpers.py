@@ -11,10 +11,19 @@ import pytest
 
 def running_qthreads() -> list[object]:
     """Every live QThread object (ours or Qt's wrappers) that is still running."""
+    import shiboken6
     from PySide6.QtCore import QThread
 
+    main = shiboken6.getCppPointer(QThread.currentThread())
     # type(), not isinstance(): proxies (lazy modules) answer __class__ by importing things.
-    return [o for o in gc.get_objects() if issubclass(type(o), QThread) and o.isRunning()]
+    return [
+        o
+        for o in gc.get_objects()
+        if issubclass(type(o), QThread)
+        and shiboken6.isValid(o)
+        and shiboken6.getCppPointer(o) != main
+        and o.isRunning()
+    ]
 
 
 @pytest.fixture

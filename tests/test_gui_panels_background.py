@@ -104,5 +104,9 @@ def test_finished_call_is_released_while_parent_lives(qtbot):
     qtbot.waitUntil(lambda: got == [7])
     ref = weakref.ref(handle)
     del handle
+    # A delivered call is freed at the next start, never inside its own delivery.
+    nxt = call_in_background(lambda: 8, on_done=got.append, parent=owner)
     gc.collect()
     assert ref() is None  # the parent's destroyed connection holds no strong reference
+    qtbot.waitUntil(lambda: got == [7, 8])
+    assert not nxt.is_running()

@@ -112,3 +112,23 @@ def test_history_panel_fork_flow(qtbot, project):
     panel.model.fetch_all()
     assert panel.model.rowCount() > 0
     qtbot.waitUntil(lambda: not panel._dialogs)  # the finished dialog was released
+
+
+def test_replay_stop_cancels_a_hanging_call(qtbot, tmp_path, fake_server):
+    from openai_server import Faults
+
+    from opro_gui.gui import background
+
+    hanging = fake_server(faults=Faults(hang_rate=1.0, hang_seconds=30)).start()
+    path = make_tsp_project(tmp_path / "h.opro", steps=2, samples=2, base_url=hanging.base_url)
+    dialog = ReplayDialog(path, 1, 1, {})
+    qtbot.addWidget(dialog)
+    dialog.send()
+    qtbot.waitUntil(lambda: hanging.stats.requests >= 1, timeout=10000)
+    assert dialog.is_running()
+    calls = background.active_calls()
+    dialog.stop()
+    assert not dialog.is_running() and dialog.send_button.isEnabled()
+    assert all(c.cancel_token.cancelled for c in calls)
+    assert background.cancel_all(10000)  # the worker returns promptly once cancelled
+    assert _replay_count(path) == 0

@@ -12,9 +12,13 @@ from opro_gui.core.cancel import CancelToken
 
 __all__ = ["BackgroundCall", "active_calls", "call_in_background", "cancel_all"]
 
-# Handles whose thread has not been joined yet. Holding them here keeps the QThread (and
-# the relay that carries its answer) alive until it has stopped, whatever the caller does.
-_ACTIVE: set[BackgroundCall] = set()
+# Handles whose answer has not been delivered yet. Holding them here keeps the QThread and
+# the relay (with its queued answer) alive until the delivery ran, whatever the caller does:
+# a handle collected with a delivery still queued would receive it half torn down.
+_PENDING: set[BackgroundCall] = set()
+# Delivered handles, freed at the next start or delivery: never inside their own relay's slot
+# (freeing the relay there would delete a QObject in the middle of its own event).
+_RETIRED: list[BackgroundCall] = []
 _HOOKED_APPS: set[int] = set()
 
 
@@ -63,7 +67,8 @@ class BackgroundCall:
         self._thread = _Runner(fn, args, self._relay)
 
     def start(self) -> None:
-        _ACTIVE.add(self)
+        _RETIRED.clear()
+        _PENDING.add(self)
         self._thread.start()
 
     @property
@@ -71,7 +76,11 @@ class BackgroundCall:
         return self._cancelled
 
     def is_running(self) -> bool:
-        return self in _ACTIVE
+        """True until the call ended: its thread stopped and its answer was handled."""
+        return self in _PENDING
+
+    def thread_running(self) -> bool:
+        return bool(self._thread.isRunning())
 
     def cancel(self, wait_ms: int = 0) -> bool:
         """Drop the callbacks and set the token; with ``wait_ms``, also join the thread.
@@ -82,24 +91,25 @@ class BackgroundCall:
 
     def wait(self, timeout_ms: int = 5000) -> bool:
         """Join the worker thread (blocking the caller); True when it has stopped."""
-        stopped = self._thread.wait(timeout_ms)
-        if stopped and self._cancelled:
-            _ACTIVE.discard(self)
-        return bool(stopped)
+        return bool(self._thread.wait(timeout_ms))
 
     @Slot(bool, object)
     def _on_relay_delivered(self, ok: bool, value: Any) -> None:
         # The worker emits as its last act; joining here is immediate.
         self._thread.wait()
-        _ACTIVE.discard(self)
-        if self._cancelled or self._delivered:
-            return
-        self._delivered = True
-        callback = self._on_done if ok else self._on_error
-        if callback is not None:
-            callback(value)
-        elif not ok:
-            raise value
+        _RETIRED[:] = [h for h in _RETIRED if h is not self]
+        _PENDING.discard(self)
+        try:
+            if self._cancelled or self._delivered:
+                return
+            self._delivered = True
+            callback = self._on_done if ok else self._on_error
+            if callback is not None:
+                callback(value)
+            elif not ok:
+                raise value
+        finally:
+            _RETIRED.append(self)
 
 
 def call_in_background(
@@ -133,14 +143,14 @@ def _cancel_ref(ref: weakref.ref[BackgroundCall]) -> None:
 
 
 def active_calls() -> list[BackgroundCall]:
-    """Calls whose thread has not been joined yet (a test checks this is empty at teardown)."""
-    return list(_ACTIVE)
+    """Calls whose worker thread is still running (a test checks none is left at teardown)."""
+    return [h for h in _PENDING if h.thread_running()]
 
 
 def cancel_all(wait_ms: int = 5000) -> bool:
     """Cancel every background call and join the threads (application close). True when all
     stopped within ``wait_ms`` each."""
     ok = True
-    for handle in list(_ACTIVE):
+    for handle in list(_PENDING):
         ok = handle.cancel(wait_ms) and ok
     return ok
