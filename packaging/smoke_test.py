@@ -128,6 +128,45 @@ def check_gui(gui: Path, project: Path, env: dict[str, str], quit_after_ms: int)
     return shown
 
 
+class Xvfb:
+    """A private X server, so the GUI can also be checked on the real xcb platform plugin."""
+
+    def __init__(self) -> None:
+        read_fd, write_fd = os.pipe()
+        self.proc = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_fd),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ],
+            pass_fds=(write_fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            self.display = f":{pipe.readline().strip()}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def check_gui_xcb(gui: Path, project: Path, env: dict[str, str], quit_after_ms: int) -> None:
+    server = Xvfb()
+    try:
+        xenv = dict(env, QT_QPA_PLATFORM="xcb", DISPLAY=server.display)
+        run([str(gui), str(project), "--quit-after", str(quit_after_ms)], xenv, timeout=90)
+        print(f"  GUI on xcb (Xvfb {server.display}): exited 0, clean stderr")
+    finally:
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
@@ -135,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quit-after", type=int, default=1000, help="ms before the GUI quits")
     parser.add_argument(
         "--require-shown", action="store_true", help=f"fail unless the GUI prints {SHOWN}"
+    )
+    parser.add_argument(
+        "--xvfb",
+        action="store_true",
+        help="also run the GUI on the xcb plugin under Xvfb (needs xvfb and libxcb-cursor0)",
     )
     args = parser.parse_args(argv)
     exe = ".exe" if sys.platform == "win32" else ""
@@ -152,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             shown = check_gui(gui, project, env, args.quit_after)
             if args.require_shown and not shown:
                 raise SmokeFailure(f"opro-gui did not print {SHOWN}")
+            if args.xvfb:
+                check_gui_xcb(gui, project, env, args.quit_after)
         except (SmokeFailure, subprocess.TimeoutExpired) as exc:
             print(f"SMOKE TEST FAILED: {exc}")
             return 1
