@@ -134,9 +134,10 @@ class TSPPanel(QWidget):
         errors = []
         if len(pts) < 3:
             errors.append(f"A TSP instance needs at least 3 points (now {len(pts)}).")
-        if len(set(pts)) < len(pts):
-            errors.append("Some points are identical; remove the duplicates.")
-        show_error(self.points_error, " ".join(errors))
+        notes = list(errors)
+        if len(set(pts)) < len(pts):  # allowed (distance 0), but rarely intended
+            notes.append("Note: some points are identical.")
+        show_error(self.points_error, " ".join(notes))
         return errors
 
     # -- handlers ------------------------------------------------------------------------
