@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self._needs_default_layout = state is None
         self._update_actions()
 
     # -- construction ----------------------------------------------------------------------
@@ -91,6 +92,13 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self._docks[key] = dock
+
+    def _default_dock_sizes(self) -> None:
+        left = [d for k, d in self._docks.items() if k in ("task", "models")]
+        if left:
+            self.resizeDocks(left[:1], [460], Qt.Orientation.Horizontal)
+        if "history" in self._docks:
+            self.resizeDocks([self._docks["history"]], [360], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -296,6 +304,7 @@ class MainWindow(QMainWindow):
             self.history.refresh()
             self.history.show_run(run_id)
         self._first_step, self._max_steps = event.first_step, event.max_steps
+        self.run_view.begin_run(event.max_steps)
         self.progress.setRange(0, max(1, event.max_steps))
         self.progress.setValue(max(0, event.first_step - 1))
         self.progress.setVisible(True)
@@ -413,6 +422,12 @@ class MainWindow(QMainWindow):
             self.history.show_run(run_id)
         self.run_view.set_run(run_id)
 
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if self._needs_default_layout:  # dock sizes only apply once the window is laid out
+            self._needs_default_layout = False
+            QTimer.singleShot(0, self._default_dock_sizes)
+
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         """Cancel a run in flight (completed steps are on disk), then close everything."""
@@ -449,6 +464,8 @@ def _eta_text(durations: list[float], remaining: int) -> str:
         return ""
     recent = durations[-10:]
     seconds = sum(recent) / len(recent) * remaining
+    if seconds < 1:
+        return "ETA <1 s"
     if seconds < 60:
         return f"ETA {seconds:.0f} s"
     if seconds < 3600:

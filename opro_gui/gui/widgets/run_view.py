@@ -40,6 +40,7 @@ class RunView(QWidget):
         self.kind = ""
         self.run_id: int | None = None
         self.last_step = -1
+        self._max_steps = 0
         self._higher_is_better = False
         self._facts: dict[str, Any] = {}
         self._best_steps: list[int] = []
@@ -183,6 +184,7 @@ class RunView(QWidget):
             for c in r.candidates
         ]
         self._add_step(r.step, cands, r.best_score, r.best_solution)
+        self.summary_label.setText(self._live_summary(r.step, r.best_score))
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
@@ -209,6 +211,22 @@ class RunView(QWidget):
             self._best_steps.append(step)
             self._best_scores.append(float(best))
             self._best_solutions.append(best_solution)
+
+    def begin_run(self, max_steps: int) -> None:
+        """A run (re)starts: the comparison curve and warnings wait for its end."""
+        self._max_steps = max_steps
+        self.banner.setVisible(False)
+        self.random_curve = []
+        self.score_plot.set_random_curve([], [])
+
+    def _live_summary(self, step: int, best: float | None) -> str:
+        parts = [f"Run {self.run_id}: running", f"step {step} of {self._max_steps}"]
+        if best is not None:
+            parts.append(f"best {best:g}")
+            opt = self._facts.get("optimal_length") or self._facts.get("best_known_length")
+            if self.kind == "tsp" and opt:
+                parts.append(f"gap {(best - opt) / opt * 100:.2f}%")
+        return " · ".join(parts)
 
     def finish_run(self) -> None:
         """After a run ends: random-search comparison, summary and warnings."""
@@ -279,9 +297,12 @@ class RunView(QWidget):
         s, curve = result
         self.random_curve = [float(v) for v in curve]
         self.score_plot.set_random_curve(steps if curve else [], self.random_curve)
-        parts = [f"Run {s['id']}: {s['status'].replace('_', ' ')}"]
-        if s.get("status_reason"):
-            parts[0] += f" ({s['status_reason']})"
+        status, reason = s["status"].replace("_", " "), s.get("status_reason") or ""
+        if reason.startswith(status):
+            status = reason  # "cancelled by the user", not "cancelled (cancelled by the user)"
+        elif reason:
+            status += f" ({reason})"
+        parts = [f"Run {s['id']}: {status}"]
         parts.append(f"step {s['steps_completed']} of {s['max_steps']}")
         if s.get("best_score") is not None:
             parts.append(f"best {s['best_score']:g}")

@@ -67,8 +67,13 @@ class ScorePlot(QWidget):
         self._drawn = 0  # points handed to the scatter item so far
         self.scatter = pg.ScatterPlotItem(size=6, pxMode=True, name="candidates")
         self.best_curve = pg.PlotDataItem(name="best so far")
-        self.random_curve = pg.PlotDataItem(name="random search (same budget)")
-        self.test_markers = pg.ScatterPlotItem(size=11, symbol="t", pxMode=True, name="held-out")
+        # Shown in the legend only once they hold data (see _legend_entry).
+        self.random_curve = pg.PlotDataItem()
+        self.test_markers = pg.ScatterPlotItem(size=11, symbol="t", pxMode=True)
+        self._optional_names = {
+            id(self.random_curve): "random search (same budget)",
+            id(self.test_markers): "held-out test accuracy",
+        }
         self.highlight = pg.ScatterPlotItem(size=14, symbol="o", pxMode=True)
         for it in (
             self.random_curve,
@@ -129,18 +134,31 @@ class ScorePlot(QWidget):
         self.random_curve.setData(
             x=np.asarray(steps, dtype=float), y=np.asarray(values, dtype=float)
         )
+        self._legend_entry(self.random_curve, bool(len(values)))
 
     def set_test_markers(self, steps: list[int], scores: list[float]) -> None:
         self.test_markers.setData(
             x=np.asarray(steps, dtype=float), y=np.asarray(scores, dtype=float)
         )
+        self._legend_entry(self.test_markers, bool(len(scores)))
+
+    def _legend_entry(self, item: pg.GraphicsObject, show: bool) -> None:
+        legend, name = self._legend, self._optional_names[id(item)]
+        present = any(sample.item is item for sample, _ in legend.items)
+        if show and not present:
+            legend.addItem(item, name)
+            legend.setLabelTextColor(self._colors.foreground)
+        elif not show and present:
+            legend.removeItem(item)
 
     def set_baselines(self, baselines: list[tuple[str, float]]) -> None:
         """Horizontal labelled lines; the few line items are reused between calls."""
         item = self.plot_widget.getPlotItem()
         while len(self._baselines) < len(baselines):
             line = pg.InfiniteLine(angle=0, movable=False)
-            line.label = pg.InfLineLabel(line, "", position=0.02, anchors=[(0, 1), (0, 1)])
+            # Staggered along the line so labels of close baselines do not overlap.
+            position = 0.02 + 0.24 * (len(self._baselines) % 4)
+            line.label = pg.InfLineLabel(line, "", position=position, anchors=[(0, 1), (0, 1)])
             item.addItem(line)
             self._baselines.append(line)
         for i, line in enumerate(self._baselines):
