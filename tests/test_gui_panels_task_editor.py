@@ -41,6 +41,7 @@ def test_load_and_spec_round_trip_tsp(editor):
     assert editor.validation_errors() == []
     assert make_problem("tsp", out).n == 8
     assert editor.undo_stack.count() == 0
+    assert not editor.kind_combo.isEnabled()  # a project's kind is fixed
 
 
 def test_undo_redo_restores_values(editor, qtbot):

@@ -91,11 +91,14 @@ class TaskEditor(QWidget):
         self._check_timer.timeout.connect(self._check_task)
         self.binder.field_edited.connect(self._on_binder_field_edited)
         self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
-        self.load("tsp", {}, RunSettings())
+        self.load("tsp", {}, RunSettings(), kind_locked=False)
 
     # -- API -----------------------------------------------------------------------------
-    def load(self, kind: str, spec: dict[str, Any], settings: RunSettings) -> None:
-        """Show a task; clears the undo history."""
+    def load(
+        self, kind: str, spec: dict[str, Any], settings: RunSettings, kind_locked: bool = True
+    ) -> None:
+        """Show a task; clears the undo history. A project's kind is fixed, so the kind
+        selector is disabled unless ``kind_locked`` is False (a task not yet saved)."""
         with self.binder.loading():
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
             self.stack.setCurrentIndex(self.kind_combo.currentIndex())
@@ -103,6 +106,12 @@ class TaskEditor(QWidget):
             self.run_form.load(settings)
             self.template_editor.set_task(kind, self.panels[kind].spec())
         self.undo_stack.clear()
+        self.kind_combo.setEnabled(not kind_locked)
+        self.kind_combo.setToolTip(
+            "A project's problem kind is fixed: create a new project for another kind."
+            if kind_locked
+            else ""
+        )
         self._check_task()
 
     def current_kind(self) -> str:
