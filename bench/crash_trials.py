@@ -6,8 +6,8 @@ every trial passed. Each trial:
 1. creates a TSP project and starts ``opro run`` (a subprocess) against the suite's
    OpenAI-compatible server on 127.0.0.1, whose optimizer proposes random tours (so the run
    never ends early at the optimum);
-2. kills it with SIGKILL after a random delay (the delay spans start-up, requests in flight and
-   step commits; the server's latency is varied too);
+2. kills it with SIGKILL at a random moment: during start-up, or 0-60 ms after a random step's
+   line appeared (a request in flight, parsing, a commit); the server's latency varies too;
 3. opens the project: ``PRAGMA integrity_check`` is ``ok``; steps are 0..last with no gap; every
    step the process announced on stdout (printed only after its commit) is on disk; each stored
    step is whole (its completions, candidates and call records agree);
@@ -19,6 +19,7 @@ every trial passed. Each trial:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -61,7 +62,8 @@ random_tour_optimizer.counter = 0  # type: ignore[attr-defined]
 @dataclass
 class Trial:
     index: int
-    delay_s: float
+    after_step: int  # kill after this step's line appeared (-1: during start-up)
+    delay_s: float  # ... plus this many seconds
     latency_s: float
     killed: bool = False  # False: the run ended before the kill
     announced: int = -1  # the last "step k/N" line the process printed before it died
@@ -76,8 +78,9 @@ class Trial:
     def line(self) -> str:
         state = "killed" if self.killed else "ended before the kill"
         verdict = "ok" if self.ok else "FAIL: " + "; ".join(self.problems)
+        when = f"step {self.after_step} + " if self.after_step >= 0 else "start + "
         return (
-            f"trial {self.index:2d}: kill after {self.delay_s:.2f}s (latency {self.latency_s:.3f}s)"
+            f"trial {self.index:2d}: kill at {when}{self.delay_s:.3f}s (latency {self.latency_s:.3f}s)"
             f" {state}; announced step {self.announced}, on disk {self.on_disk}, "
             f"after resume {self.final_step}: {verdict}"
         )
@@ -132,7 +135,9 @@ def check_file(project: Path, problems: list[str]) -> int:
 
 
 def run_trial(index: int, rng: random.Random, workdir: Path) -> Trial:
-    trial = Trial(index, delay_s=rng.uniform(0.3, 4.0), latency_s=rng.choice([0, 0.005, 0.02]))
+    after = rng.randint(-3, STEPS - 5)  # 1 in 20: killed during start-up
+    delay = rng.uniform(0.2, 1.5) if after < 0 else rng.uniform(0.0, 0.06)
+    trial = Trial(index, after, delay, latency_s=rng.choice([0, 0.005, 0.02]))
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-bench-not-a-key"}
     project = workdir / f"trial{index}.opro"
     subprocess.run(
@@ -153,17 +158,24 @@ def run_trial(index: int, rng: random.Random, workdir: Path) -> Trial:
             srv.base_url,
         )
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
         )
-        try:
-            proc.wait(timeout=trial.delay_s)
-        except subprocess.TimeoutExpired:
+        assert proc.stdout is not None
+        seen: list[str] = []
+        if trial.after_step < 0:  # during start-up: imports, opening, the first request
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=trial.delay_s)
+        else:  # a random moment after step k was committed: a request, parsing, a commit
+            for line in proc.stdout:
+                seen.append(line)
+                if line.startswith(f"step {trial.after_step}/"):
+                    time.sleep(trial.delay_s)
+                    break
+        if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            trial.killed = proc.returncode == -signal.SIGKILL
-        out = proc.stdout.read() if proc.stdout else ""
-        if proc.stderr:
-            proc.stderr.read()
+        proc.wait()
+        trial.killed = proc.returncode == -signal.SIGKILL
+        out = "".join(seen) + proc.stdout.read()
         announced = [int(m) for m in re.findall(r"^step (\d+)/", out, re.M)]
         trial.announced = max(announced, default=-1)
         trial.on_disk = check_file(project, trial.problems)
