@@ -44,6 +44,7 @@ def test_replay_stores_and_shows_answers(qtbot, project, server):
         original = s.step_detail(1, 2)["meta_prompt"]
     assert dialog.prompt_edit.toPlainText() == original
     assert "<trace>" in dialog.original_view.toPlainText()
+    assert "verdicts" in dialog.original_view.toPlainText()  # the originals' parse verdicts
     assert _replay_count(project) == 0
 
     dialog.profile_combo.setCurrentIndex(dialog.profile_combo.findData("local"))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.gui.background import BackgroundCall, call_in_background
+from opro_gui.gui.models.history_model import format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
 from opro_gui.llm import EndpointConfig
@@ -56,14 +57,14 @@ def run_replay(
         )  # fmt: skip
 
 
-def answers_text(replay: dict[str, Any]) -> str:
+def answers_text(replay: dict[str, Any], percent: bool = False) -> str:
     """Completions followed by the verdict of every candidate parsed from them."""
     lines = [completions_text(list(replay.get("completions") or []))]
     cands = replay.get("candidates") or []
     if cands:
         lines.append("\n──── verdicts ────")
         for c in cands:
-            score = "" if c.get("score") is None else f" score {c['score']:g}"
+            score = "" if c.get("score") is None else f" score {format_score(c['score'], percent)}"
             why = f" ({c['reason']})" if c.get("reason") else ""
             lines.append(
                 f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
@@ -96,6 +97,7 @@ class ReplayDialog(QDialog):
             settings = session.run_settings(run_id)
             optimizer, _ = session.endpoints(run_id)
             replays = session.store.replays(run_id, step)
+            kind = session.kind
         self._original_prompt = detail["meta_prompt"] if detail else ""
 
         self.profile_combo = QComboBox()
@@ -122,7 +124,8 @@ class ReplayDialog(QDialog):
         self.error_label = error_label()
         self.original_view = QPlainTextEdit(readOnly=True)
         self.original_view.setFont(mono)
-        self.original_view.setPlainText(completions_text(detail["completions"] if detail else []))
+        self._percent = kind == "prompt"
+        self.original_view.setPlainText(answers_text(detail or {}, self._percent))
         self.replay_view = QPlainTextEdit(readOnly=True)
         self.replay_view.setObjectName("replay_answers")
         self.replay_view.setFont(mono)
@@ -231,7 +234,8 @@ class ReplayDialog(QDialog):
 
     def _on_replays_list_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
         if current is not None:
-            self.replay_view.setPlainText(answers_text(current.data(Qt.ItemDataRole.UserRole)))
+            replay = current.data(Qt.ItemDataRole.UserRole)
+            self.replay_view.setPlainText(answers_text(replay, self._percent))
 
     def done(self, result: int) -> None:  # Qt override: closing stops a replay in flight
         if self._call is not None:
