@@ -35,8 +35,13 @@ function Invoke-Step([string[]]$Arguments) {
 
 Invoke-Step @("-m", "pip", "install", "--quiet", "--upgrade", "pip")
 Invoke-Step @("-m", "pip", "install", "--quiet", "-r", (Join-Path $Here "requirements.txt"))
-Invoke-Step @("-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", $Root)
-Invoke-Step @("-m", "pip", "install", "--quiet", $Root)
+# The wheel built from the sdist (a plain `pip install .` can pick up stale modules in build\lib).
+$WheelDir = Join-Path $Here "build\wheel-windows"
+Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $WheelDir
+Invoke-Step @("-m", "build", "--outdir", $WheelDir, $Root)
+$Wheel = (Get-ChildItem (Join-Path $WheelDir "*.whl") | Select-Object -First 1).FullName
+Invoke-Step @("-m", "pip", "install", "--quiet", $Wheel)
+Invoke-Step @("-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", $Wheel)
 Invoke-Step @("-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
     "--distpath", $Dist, "--workpath", (Join-Path $Here "build\work-windows"),
     (Join-Path $Here "opro-studio.spec"))

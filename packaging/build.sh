@@ -28,9 +28,15 @@ py=$venv/bin/python
 echo "== installing build tools and the project"
 "$py" -m pip install --quiet --upgrade pip
 "$py" -m pip install --quiet -r "$here/requirements.txt"
-# Non-editable, so PyInstaller analyses exactly what a user would install.
-"$py" -m pip install --quiet --force-reinstall --no-deps "$root"
-"$py" -m pip install --quiet "$root"
+# Install the wheel a user would get: sdist first, then the wheel built from that sdist. (A plain
+# `pip install .` builds in the checkout's build/lib, which keeps modules deleted since the last
+# build, so a stale module could end up in the bundle.)
+rm -rf "$here/build/wheel"
+"$py" -m build --outdir "$here/build/wheel" "$root" >"$here/build/wheel.log" 2>&1 \
+    || { tail -30 "$here/build/wheel.log"; exit 1; }
+wheel=$(ls "$here"/build/wheel/*.whl)
+"$py" -m pip install --quiet "$wheel"
+"$py" -m pip install --quiet --force-reinstall --no-deps "$wheel"
 
 echo "== running PyInstaller"
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \

@@ -26,8 +26,12 @@ start=$(date +%s)
 py=$venv/bin/python
 "$py" -m pip install --quiet --upgrade pip
 "$py" -m pip install --quiet -r "$here/requirements.txt"
-"$py" -m pip install --quiet --force-reinstall --no-deps "$root"
-"$py" -m pip install --quiet "$root"
+# The wheel built from the sdist (a plain `pip install .` can pick up stale modules in build/lib).
+rm -rf "$here/build/wheel-macos"
+"$py" -m build --outdir "$here/build/wheel-macos" "$root"
+wheel=$(ls "$here"/build/wheel-macos/*.whl)
+"$py" -m pip install --quiet "$wheel"
+"$py" -m pip install --quiet --force-reinstall --no-deps "$wheel"
 
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$dist" --workpath "$here/build/work-macos" "$here/opro-studio.spec"
