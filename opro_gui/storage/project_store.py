@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -43,6 +44,22 @@ def _loads(text: str | None, what: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"corrupt project file: {what} is not valid JSON ({exc})") from None
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
+    # created a stray empty database instead of opening the project.
+    uri = path.absolute().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        conn.execute("PRAGMA schema_version")
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK):
+            raise
+        # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
+        conn.close()
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+    return conn
 
 
 def _structure_problem(conn: sqlite3.Connection) -> str:
@@ -85,10 +102,7 @@ class ProjectStore:
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         try:
-            if readonly:
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-            else:
-                conn = sqlite3.connect(str(path), timeout=30)
+            conn = _connect_readonly(path) if readonly else sqlite3.connect(str(path), timeout=30)
         except sqlite3.Error as exc:
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
