@@ -169,3 +169,26 @@ def test_immutable_file_is_refused_clearly(
     conn = sqlite3.connect(project)
     assert conn.execute("SELECT COUNT(*) FROM run").fetchone()[0] == 0
     conn.close()
+
+
+def test_crashed_wal_mode_project_on_read_only_media_still_opens(
+    small_disk: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run killed mid-way leaves the file in WAL mode; copied without its -wal/-shm onto a
+    read-only share, it must still show and export (it used to say "damaged")."""
+    project = small_disk / "wal.opro"
+    with fake_server(random_tours) as srv:
+        opro(capsys, "new", "tsp", str(project), "--points", "8")
+        assert opro(capsys, "run", str(project), "--steps", "2", "--base-url", srv.base_url)[0] == 0
+    conn = sqlite3.connect(project)
+    assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"  # persists in file
+    conn.close()
+    assert not Path(f"{project}-wal").exists() and not Path(f"{project}-shm").exists()
+    assert _sudo("mount", "-o", "remount,ro", str(small_disk))
+    try:
+        code, out, err = opro(capsys, "show", str(project), "--json")
+        assert code == 0, err
+        assert '"steps_completed": 2' in out
+        assert opro(capsys, "export", str(project), "-o", str(small_disk.parent / "w.json"))[0] == 0
+    finally:
+        assert _sudo("mount", "-o", "remount,rw", str(small_disk))

@@ -228,3 +228,17 @@ def test_no_code_path_can_execute_file_content() -> None:
             ):
                 offenders.append(f"{rel}:{node.lineno}: loads SQLite extensions")
     assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["run #1.opro", "what?.opro", "a%20b.opro", "naïve ü 中.opro"])
+def test_awkward_file_names_open_read_only_without_stray_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    folder = tmp_path / "names"
+    folder.mkdir()
+    path = make_project(folder / name)
+    for cmd in (["show", str(path)], ["history", str(path), "--step", "1"],
+                ["export", str(path), "-o", str(tmp_path / "e.json")]):  # fmt: skip
+        code, _, err = opro(capsys, *cmd)
+        assert code == 0, err
+    assert [p.name for p in folder.iterdir()] == [name]  # no "run " or "what" beside it
