@@ -63,6 +63,7 @@ class SessionBase:
     def __init__(self, store: ProjectStore) -> None:
         self.store = store
         self.kind = store.kind
+        self._clients: list[Any] = []  # closed with the session: their threads and connections
         self._problem: Problem | None = None
 
     @classmethod
@@ -90,6 +91,9 @@ class SessionBase:
         return self.store.path
 
     def close(self) -> None:
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
         self.store.close()
 
     def __enter__(self) -> Self:
@@ -151,7 +155,10 @@ class SessionBase:
         return EndpointConfig.from_dict(run["optimizer"]), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
-        return make_client(config, cache=ProjectCache(self.store), role=role)
+        client = make_client(config, cache=ProjectCache(self.store), role=role)
+        if hasattr(client, "close"):
+            self._clients.append(client)
+        return client
 
     @_reads_file
     def engine(
