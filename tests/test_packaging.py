@@ -221,6 +221,16 @@ def test_metainfo_is_consistent_with_the_app() -> None:
     assert provides.findtext("mediatype") == "application/x-opro-project"
 
 
+def test_metainfo_screenshots_exist_in_the_repo() -> None:
+    root = ET.parse(LINUX / f"{APP_ID}.metainfo.xml").getroot()
+    urls = [i.text or "" for i in root.iterfind("screenshots/screenshot/image")]
+    assert urls
+    prefix = "https://raw.githubusercontent.com/opro-studio/opro-studio/main/"
+    for url in urls:
+        assert url.startswith(prefix), url
+        assert (REPO / url.removeprefix(prefix)).is_file(), url
+
+
 def test_mime_type_matches_glob_and_the_storage_application_id() -> None:
     from opro_gui.storage.schema import APPLICATION_ID
 

@@ -62,7 +62,8 @@ def test_wheel_and_sdist_ship_resources_and_tasks(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "opro_gui/problems/templates/tsp.txt" in names
     for rel in _tracked("resources"):
-        assert f"opro_gui/_resources/{rel}" in names, rel
+        shipped = f"opro_gui/_resources/{rel}" in names
+        assert shipped != rel.startswith("screenshots/"), rel  # screenshots stay out
     for rel in _tracked("tasks"):
         assert f"opro_gui/_tasks/{rel}" in names, rel
     assert not any("__pycache__" in n for n in names)
