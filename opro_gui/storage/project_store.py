@@ -228,6 +228,11 @@ class ProjectStore:
                 yield
         except sqlite3.OperationalError as exc:
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
+        except sqlite3.IntegrityError as exc:  # e.g. the step we meant to add is already there
+            raise ProjectError(
+                f"another OPRO Studio window or `opro run` is writing this run of "
+                f"{self.path.name}; nothing was overwritten ({exc})"
+            ) from None
 
     # -- project -------------------------------------------------------------------------
     def project(self) -> dict[str, Any]:
