@@ -1,0 +1,42 @@
+"""Two `opro run` processes on the same run at once (the GUI and a terminal, say): the file
+stays consistent, no step is stored twice, and the loser stops with a reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_reliability_faults import random_tours
+
+from opro_gui.storage import ProjectStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_two_writers_on_one_run_never_duplicate_a_step(tmp_path: Path, fake_server) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    project = tmp_path / "two.opro"
+    opro = [sys.executable, "-m", "opro_gui"]
+    subprocess.run([*opro, "new", "tsp", str(project), "--points", "12"], check=True, env=env)
+    with fake_server(random_tours, latency=0.01) as srv:
+        run = [*opro, "run", str(project), "--steps", "30", "--samples", "2", "--base-url",
+               srv.base_url]  # fmt: skip
+        subprocess.run([*run[:-4], "--steps", "1", *run[-4:]], check=True, env=env,
+                       capture_output=True)  # fmt: skip
+        procs = [subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=env) for _ in range(2)]  # fmt: skip
+        results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    codes = sorted(code for code, _, _ in results)
+    errors = "".join(err for _, _, err in results)
+    assert "Traceback" not in errors
+    assert codes[0] == 0 or "already" in errors, results
+    if codes[1] != 0:  # the loser says why, in one line
+        assert codes[1] == 1 and "another" in errors, errors
+    with ProjectStore.open(project) as store:
+        assert store.integrity_ok()
+        steps = [s["step"] for s in store.steps(1)]
+        assert steps == list(range(31))
+        keys = [(c["step"], c["index"]) for c in store.candidates(1)]
+        assert len(keys) == len(set(keys))
