@@ -16,6 +16,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient
 
+from .local_scoring import score_each
 from .tsp import fill_template, top_history
 
 _TEMPLATE_FILE = Path(__file__).with_name("templates") / "linear_regression.txt"
@@ -250,16 +251,9 @@ class LinearRegressionProblem:
         scorer: LLMClient | None = None,
         cancel: CancelToken | None = None,
     ) -> list[ScoreResult]:
-        results: list[ScoreResult] = []
-        for pair in solutions:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            reason = self.validation_error(pair)
-            if reason is not None:
-                results.append(ScoreResult(None, error=reason))
-            else:
-                results.append(ScoreResult(self.loss(pair[0], pair[1])))
-        return results
+        return score_each(
+            solutions, self.validation_error, lambda pair: self.loss(pair[0], pair[1]), cancel
+        )
 
     def format_solution(self, solution: Solution) -> str:
         return f"w={int(solution[0])}, b={int(solution[1])}"

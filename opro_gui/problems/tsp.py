@@ -16,6 +16,7 @@ from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient
 
 from . import tsp_solvers as solvers
+from .local_scoring import score_each
 
 _TEMPLATE_FILE = Path(__file__).with_name("templates") / "tsp.txt"
 _INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -296,16 +297,9 @@ class TSPProblem:
         scorer: LLMClient | None = None,
         cancel: CancelToken | None = None,
     ) -> list[ScoreResult]:
-        results: list[ScoreResult] = []
-        for tour in solutions:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            reason = self.validation_error(tour)
-            if reason is not None:
-                results.append(ScoreResult(None, error=reason))
-            else:
-                results.append(ScoreResult(float(self.length(tour))))
-        return results
+        return score_each(
+            solutions, self.validation_error, lambda tour: float(self.length(tour)), cancel
+        )
 
     def format_solution(self, solution: Solution) -> str:
         return self.dedup_key(solution)
