@@ -140,3 +140,27 @@ def test_endpoint_down_mid_run_pauses_with_reason_then_resumes(
     assert [s for s, _ in steps] == list(range(9))
     assert all(len(json.loads(c)) == SAMPLES for s, c in steps if s > 0)
     assert len([c for c in calls if not c["error"]]) == 8  # one per step, none lost or doubled
+
+
+JUNK = ["", "<trace>", "<trace>0,1,1,1</trace>", "</trace><trace>", "\x00\x01\ufffd" * 50,
+        "<trace>" + ",".join(["9" * 40] * 12) + "</trace>", "[w, b] = [nan, inf]", "x" * 200_000,
+        "<trace>0,-1,2,3,4,5,6,7,8,9,10,11</trace>"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["tsp", "linreg"])
+def test_garbage_completions_are_recorded_as_invalid_and_the_run_goes_on(
+    kind: str, tmp_path: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "g.opro"
+    extra = ["--points", "12"] if kind == "tsp" else []
+    assert opro(capsys, "new", kind, str(project), *extra)[0] == 0
+    junk = iter(JUNK * 10)
+    with fake_server(lambda prompt, body: next(junk)) as srv:
+        code, out, err = opro(capsys, "run", str(project), "--steps", "3", "--samples", "3",
+                              "--base-url", srv.base_url)  # fmt: skip
+    assert code == 0, err
+    assert "run 1 completed" in out
+    run = json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"][0]
+    assert run["steps_completed"] == 3 and run["invalid_rate"] == 1.0
+    code, out, _ = opro(capsys, "history", str(project), "--step", "2")
+    assert code == 0 and out.count("verdict: invalid") == 3 and "reason: " in out
