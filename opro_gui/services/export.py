@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import time
@@ -47,11 +48,13 @@ class ExportMixin(ReportsMixin):
 
     def export(self, target: str | Path, fmt: str) -> None:
         target = Path(target)
+        # Written beside the target, then renamed: a full disk never leaves half an export.
+        part = target.with_name(target.name + ".part")
         try:
             if fmt == "json":
-                target.write_text(json.dumps(self.export_dict(), indent=1, ensure_ascii=False))
+                part.write_text(json.dumps(self.export_dict(), indent=1, ensure_ascii=False))
             elif fmt == "csv":
-                with target.open("w", newline="", encoding="utf-8") as fh:
+                with part.open("w", newline="", encoding="utf-8") as fh:
                     w = csv.writer(fh)
                     w.writerow(
                         [
@@ -83,8 +86,12 @@ class ExportMixin(ReportsMixin):
                             )
             else:
                 raise ProjectError(f"unknown export format {fmt!r}; use json or csv")
+            part.replace(target)
         except OSError as exc:
             raise ProjectError(f"cannot write {target}: {exc.strerror or exc}") from None
+        finally:
+            with contextlib.suppress(OSError):  # a read-only folder refuses even this
+                part.unlink(missing_ok=True)
 
     def save_as(self, target: str | Path) -> None:
         self.store.save_as(target)
