@@ -15,6 +15,7 @@ import pytest
 from test_reliability_faults import random_tours
 
 from opro_gui.cli import main
+from opro_gui.services import ProjectError, ProjectSession
 from opro_gui.storage import ProjectStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,3 +193,28 @@ def test_crashed_wal_mode_project_on_read_only_media_still_opens(
         assert opro(capsys, "export", str(project), "-o", str(small_disk.parent / "w.json"))[0] == 0
     finally:
         assert _sudo("mount", "-o", "remount,rw", str(small_disk))
+
+
+def test_full_disk_new_export_and_save_as_leave_no_partial_files(
+    small_disk: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = small_disk / "p.opro"
+    with fake_server(random_tours) as srv:
+        opro(capsys, "new", "tsp", str(project), "--points", "30")
+        assert (
+            opro(capsys, "run", str(project), "--steps", "15", "--base-url", srv.base_url)[0] == 0
+        )
+    filler = fill(small_disk, 16 * 1024)
+    before = {p.name for p in small_disk.iterdir()}
+    code, _, err = opro(capsys, "new", "tsp", str(small_disk / "n.opro"), "--points", "200")
+    assert code == 2 and "disk is full" in err.replace("No space left on device", "disk is full")
+    for fmt in ("json", "csv"):
+        code, _, err = opro(capsys, "export", str(project), "--format", fmt, "-o",
+                            str(small_disk / f"e.{fmt}"))  # fmt: skip
+        assert code == 2 and "cannot write" in err and err.count("\n") == 1
+    with ProjectSession.open(project) as session, pytest.raises(ProjectError, match="cannot save"):
+        session.save_as(small_disk / "copy.opro")
+    assert {p.name for p in small_disk.iterdir()} == before  # nothing half-made
+    filler.unlink()
+    assert opro(capsys, "export", str(project), "-o", str(small_disk / "e.json"))[0] == 0
+    assert steps_of(project) == list(range(16))
