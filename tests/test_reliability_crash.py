@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,8 +16,10 @@ from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems.tsp import TSPProblem
 from opro_gui.services import ProjectSession
+from opro_gui.storage import ProjectStore
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
 
 import crash_trials  # noqa: E402
 
@@ -49,3 +54,33 @@ def test_trial_checker_detects_a_gap(tmp_path: Path) -> None:
     conn.close()
     crash_trials.check_file(path, problems)
     assert problems and "not contiguous" in problems[0]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_polite_stop_mid_run_records_cancelled_and_resumes(
+    tmp_path: Path, fake_server, sig
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    project = tmp_path / "s.opro"
+    opro = [sys.executable, "-m", "opro_gui"]
+    subprocess.run([*opro, "new", "tsp", str(project), "--points", "14"], check=True, env=env)
+    with fake_server(crash_trials.random_tour_optimizer, latency=0.02) as srv:
+        run = [*opro, "run", str(project), "--steps", "40", "--base-url", srv.base_url]
+        proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("step 3/"):
+                proc.send_signal(sig)
+                break
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "run 1 cancelled: cancelled by the user" in out and "Traceback" not in err
+        with ProjectStore.open(project) as store:
+            assert store.run(1)["status"] == "cancelled"
+            done = store.last_step(1)
+            assert [s["step"] for s in store.steps(1)] == list(range(done + 1)) and done >= 3
+        again = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0 and f"continuing after step {done}," in again.stdout
+    with ProjectStore.open(project) as store:
+        assert [s["step"] for s in store.steps(1)] == list(range(41))
