@@ -45,7 +45,7 @@ def rss_mb() -> float:
 
 def serve() -> None:
     """Child process: run the server, print its base URL, stop when stdin closes."""
-    from crash_trials import random_tour_optimizer  # type: ignore[import-not-found]
+    from crash_trials import random_tour_optimizer
     from openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer(random_tour_optimizer) as srv:
