@@ -59,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.example:
         window.open_example(args.example)
     if args.quit_after is not None:
-        QTimer.singleShot(max(0, args.quit_after), window.close)
-        QTimer.singleShot(max(0, args.quit_after) + 50, app.quit)
+        # One timer: nothing of ours may fire after exec() has returned.
+        QTimer.singleShot(max(0, args.quit_after), lambda: (window.close(), app.quit()))
     return int(app.exec())
 
 

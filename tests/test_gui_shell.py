@@ -301,11 +301,23 @@ def test_run_menu_shortcuts_and_states(window: MainWindow) -> None:
     assert window.windowTitle().startswith("tsp-10-seed1.opro")
 
 
-@pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen plugin, on show()
-def test_app_main_opens_a_project_and_quits(tmp_path: Path, qapp: Any) -> None:
-    from opro_gui.app import main
+def test_opro_gui_opens_a_project_and_quits(tmp_path: Path) -> None:
+    """The real entry point in a fresh process (exec() would end this test's application)."""
+    import os
+    import subprocess
+    import sys
 
-    settings.set_settings_dir(tmp_path / "settings")
     project = shell_projects.ensure_example("linreg-w15-b14", tmp_path)
-    assert main([str(project), "--quit-after", "50"]) == 0
+    config = tmp_path / "config"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "QT_QPA_PLATFORM": "offscreen"}
+    code = "import sys; from opro_gui.app import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(project), "--quit-after", "200"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    settings.set_settings_dir(config)
     assert settings.recent_files() == [project.resolve()]
