@@ -266,7 +266,7 @@ def test_linear_regression_and_prompt_examples_open(window: MainWindow) -> None:
     assert view.tabs.isTabVisible(2) and not view.tabs.isTabVisible(1)
     assert view.lr_view.heat.image is not None
     assert len(view.lr_view.data_points.data) == 50
-    assert window.open_example("prompt-arithmetic")
+    assert window.open_example("prompt-small-task")
     assert view.kind == "prompt" and view.tabs.isTabVisible(3)
 
 

@@ -66,6 +66,7 @@ class RunView(QWidget):
         self.lr_view = LRView()
         self.instruction_label = QLabel()
         self.instruction_label.setWordWrap(True)
+        self.instruction_label.setContentsMargins(12, 12, 12, 12)
         self.instruction_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.instruction_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget()
@@ -99,6 +100,9 @@ class RunView(QWidget):
         self._higher_is_better = bool(problem.higher_is_better)
         self._facts = problem.summary()
         self.score_plot.set_score_label(_SCORE_LABEL.get(self.kind, "score"))
+        self.score_plot.set_log_scale(self.kind == "linreg")
+        # Prompt scores are fractions; shown in percent like the history table.
+        self.score_plot.set_value_scale(100.0 if self.kind == "prompt" else 1.0)
         if self.kind == "tsp":
             length, tour, exact = problem.optimum()  # type: ignore[attr-defined]
             self.tsp_view.set_instance(problem.points, tour, problem.optimal_length(), exact)  # type: ignore[attr-defined]
@@ -212,6 +216,11 @@ class RunView(QWidget):
             self._best_scores.append(float(best))
             self._best_solutions.append(best_solution)
 
+    def fmt(self, score: float | None) -> str:
+        if score is None:
+            return "–"
+        return f"{score * 100:.1f}%" if self.kind == "prompt" else f"{score:g}"
+
     def begin_run(self, max_steps: int) -> None:
         """A run (re)starts: the comparison curve and warnings wait for its end."""
         self._max_steps = max_steps
@@ -222,7 +231,7 @@ class RunView(QWidget):
     def _live_summary(self, step: int, best: float | None) -> str:
         parts = [f"Run {self.run_id}: running", f"step {step} of {self._max_steps}"]
         if best is not None:
-            parts.append(f"best {best:g}")
+            parts.append(f"best {self.fmt(best)}")
             opt = self._facts.get("optimal_length") or self._facts.get("best_known_length")
             if self.kind == "tsp" and opt:
                 parts.append(f"gap {(best - opt) / opt * 100:.2f}%")
@@ -249,7 +258,7 @@ class RunView(QWidget):
             self.lr_view.set_trajectory([s for s in self._best_solutions if s is not None], score)
         elif self.kind == "prompt":
             self.instruction_label.setText(
-                f"Best instruction so far (training accuracy {score:g}):\n\n{best!s}"
+                f"Best instruction so far (training accuracy {self.fmt(score)}):\n\n{best!s}"
                 if best is not None
                 else "No instruction scored yet."
             )
@@ -305,11 +314,11 @@ class RunView(QWidget):
         parts = [f"Run {s['id']}: {status}"]
         parts.append(f"step {s['steps_completed']} of {s['max_steps']}")
         if s.get("best_score") is not None:
-            parts.append(f"best {s['best_score']:g}")
+            parts.append(f"best {self.fmt(s['best_score'])}")
         if s.get("gap_percent") is not None:
             parts.append(f"gap {s['gap_percent']:.2f}%")
         if s.get("best_test_accuracy") is not None:
-            parts.append(f"test accuracy {s['best_test_accuracy']:g}")
+            parts.append(f"test accuracy {self.fmt(s['best_test_accuracy'])}")
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)

@@ -4,6 +4,7 @@ search curve and held-out markers. Items are created once and updated with setDa
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ..themes import LIGHT, PlotColors
 
 _ID_STRIDE = 100_000  # point id = step * stride + index
+_LOG_FLOOR = 1e-6  # a loss of 0 still gets a place on a log axis
 
 
 class _GrowingXY:
@@ -45,6 +47,22 @@ class _GrowingXY:
         self.size = 0
 
 
+class _StepAxis(pg.AxisItem):
+    """Steps are whole numbers: no 0.5 ticks when a run has only a few steps."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:  # noqa: N802
+        levels = super().tickValues(minVal, maxVal, size)
+        out = [
+            (spacing, [v for v in values if float(v).is_integer()])
+            for spacing, values in levels
+            if spacing >= 1 or spacing == levels[0][0]
+        ]
+        return [(max(spacing, 1.0), values) for spacing, values in out]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [str(int(v)) for v in values]
+
+
 class ScorePlot(QWidget):
     """Score per step. ``candidate_clicked(step, index)`` when the user clicks a point."""
 
@@ -53,7 +71,9 @@ class ScorePlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._colors = LIGHT
-        self.plot_widget = pg.PlotWidget(background=self._colors.background)
+        self.plot_widget = pg.PlotWidget(
+            background=self._colors.background, axisItems={"bottom": _StepAxis("bottom")}
+        )
         self.plot_widget.setObjectName("score_plot")
         item = self.plot_widget.getPlotItem()
         # A GridItem with an opaque pen: the axis grid with alpha costs ~15 ms per paint.
@@ -62,9 +82,12 @@ class ScorePlot(QWidget):
         item.addItem(self.grid, ignoreBounds=True)
         item.setLabel("bottom", "step")
         item.setLabel("left", "score")
+        item.getAxis("left").enableAutoSIPrefix(False)
         self._legend = item.addLegend(offset=(-10, 10))
         self._points = _GrowingXY()
         self._drawn = 0  # points handed to the scatter item so far
+        self._log = False
+        self._scale = 1.0
         self.scatter = pg.ScatterPlotItem(size=6, pxMode=True, name="candidates")
         self.best_curve = pg.PlotDataItem(name="best so far")
         # Shown in the legend only once they hold data (see _legend_entry).
@@ -95,6 +118,26 @@ class ScorePlot(QWidget):
     def point_count(self) -> int:
         return self._points.size
 
+    def set_log_scale(self, on: bool) -> None:
+        """Log y axis (losses spanning orders of magnitude). Call before adding data: points
+        are stored in plot coordinates."""
+        self._log = on
+        self.plot_widget.getPlotItem().getAxis("left").setLogMode(on)
+
+    def set_value_scale(self, factor: float) -> None:
+        """Multiply every value (100 for accuracies in percent); a 0-100 y range then."""
+        self._scale = factor
+        item = self.plot_widget.getPlotItem()
+        if factor == 100.0:
+            item.enableAutoRange(y=False)
+            item.setYRange(0, 100, padding=0.03)
+        else:
+            item.enableAutoRange(y=True)
+
+    def _ty(self, values: Any) -> np.ndarray:
+        y = np.asarray(values, dtype=float) * self._scale
+        return np.log10(np.maximum(y, _LOG_FLOOR)) if self._log else y
+
     def set_score_label(self, text: str) -> None:
         self.plot_widget.getPlotItem().setLabel("left", text)
 
@@ -113,9 +156,7 @@ class ScorePlot(QWidget):
         if not steps:
             return
         s = np.asarray(steps, dtype=np.int64)
-        self._points.extend(
-            s.astype(float), np.asarray(scores, dtype=float), s * _ID_STRIDE + np.asarray(indices)
-        )
+        self._points.extend(s.astype(float), self._ty(scores), s * _ID_STRIDE + np.asarray(indices))
 
     def refresh(self, full: bool = False) -> None:
         """Draw the points added since the last refresh (all of them with ``full``): the
@@ -128,18 +169,14 @@ class ScorePlot(QWidget):
         self._drawn = n
 
     def set_best_curve(self, steps: list[int], best: list[float]) -> None:
-        self.best_curve.setData(x=np.asarray(steps, dtype=float), y=np.asarray(best, dtype=float))
+        self.best_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(best))
 
     def set_random_curve(self, steps: list[int], values: list[float]) -> None:
-        self.random_curve.setData(
-            x=np.asarray(steps, dtype=float), y=np.asarray(values, dtype=float)
-        )
+        self.random_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(values))
         self._legend_entry(self.random_curve, bool(len(values)))
 
     def set_test_markers(self, steps: list[int], scores: list[float]) -> None:
-        self.test_markers.setData(
-            x=np.asarray(steps, dtype=float), y=np.asarray(scores, dtype=float)
-        )
+        self.test_markers.setData(x=np.asarray(steps, dtype=float), y=self._ty(scores))
         self._legend_entry(self.test_markers, bool(len(scores)))
 
     def _legend_entry(self, item: pg.GraphicsObject, show: bool) -> None:
@@ -164,8 +201,10 @@ class ScorePlot(QWidget):
         for i, line in enumerate(self._baselines):
             if i < len(baselines):
                 label, value = baselines[i]
-                line.setValue(value)
-                line.label.setFormat(f"{label}: {value:g}")
+                line.setValue(float(self._ty([value])[0]))
+                shown = value * self._scale
+                text = f"{shown:.1f}%" if self._scale == 100.0 else f"{shown:g}"
+                line.label.setFormat(f"{label}: {text}")
                 line.setVisible(True)
             else:
                 line.setVisible(False)

@@ -23,7 +23,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     # file stem -> (menu label, kind)
     "tsp-10-seed1": ("Travelling salesman, 10 cities (seed 1)", "tsp"),
     "linreg-w15-b14": ("Linear regression, w = 15, b = 14", "linreg"),
-    "prompt-arithmetic": ("Prompt optimization, small task", "prompt"),
+    "prompt-small-task": ("Prompt optimization, small task", "prompt"),
 }
 
 
