@@ -1,0 +1,135 @@
+"""GUI shell runs beyond TSP and the error paths: wrong key, newer project file, warnings about
+unparseable proposals and random search, linear regression, first run, Save."""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_helpers import no_thread_left  # noqa: F401  (fixture)
+from test_gui_shell import THREE, run_to_end, tsp_responder, use_server
+
+from opro_gui.core.models import RunSettings
+from opro_gui.gui import main_window as mw
+from opro_gui.gui import settings
+from opro_gui.gui.main_window import MainWindow
+from opro_gui.gui.widgets import shell_projects
+from opro_gui.services import ProjectSession
+
+pytestmark = pytest.mark.usefixtures("no_thread_left")
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        mw.QMessageBox, "warning", lambda _p, title, text, *a: shown.append(f"{title}: {text}")
+    )
+    return shown
+
+
+@pytest.fixture
+def window(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, messages: list[str]
+) -> MainWindow:
+    settings.set_settings_dir(tmp_path / "settings")
+    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    return win
+
+
+def test_wrong_key_pauses_the_run_and_says_so(
+    qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
+) -> None:
+    server = fake_server(tsp_responder(), require_key="the-right-key").start()
+    use_server(server.base_url, max_retries=0)
+    window.model_panel.reload()
+    window.open_example("tsp-10-seed1")
+    finished = run_to_end(qtbot, window, THREE)
+    assert finished.status == "paused"
+    assert len(messages) == 1 and "wrong API key" in messages[0]
+    assert "OPENAI_API_KEY" in messages[0]
+    assert "sk-test" not in messages[0]  # the key itself is never shown
+
+
+def test_newer_project_file_is_refused_with_advice(
+    window: MainWindow, tmp_path: Path, messages: list[str]
+) -> None:
+    path = shell_projects.ensure_example("tsp-10-seed1", tmp_path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    assert not window.open_project(path)
+    assert "newer OPRO Studio" in messages[0] and "Nothing was changed" in messages[0]
+
+
+def test_unparseable_proposals_and_random_search_are_flagged(
+    qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
+) -> None:
+    server = fake_server(lambda prompt, body: "Here is a shorter tour: trust me.").start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    window.open_example("tsp-10-seed1")
+    finished = run_to_end(qtbot, window, THREE)
+    assert finished.status == "completed"
+    banner = "\n".join(window.run_view.banner_messages)
+    assert "could not be parsed" in banner
+    assert "no better than a random search" in banner
+    assert not window.run_view.banner.isHidden()
+    assert not messages  # warnings in the run view, not message boxes
+
+
+def test_linear_regression_run_draws_fit_and_trajectory(
+    qtbot: Any, window: MainWindow, fake_server: Any
+) -> None:
+    rng = random.Random(0)
+    server = fake_server(lambda p, b: f"[{rng.randint(12, 18)}, {rng.randint(11, 17)}]").start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    window.open_example("linreg-w15-b14")
+    run_to_end(qtbot, window, RunSettings(max_steps=3, samples_per_step=4, stop_at_optimum=False))
+    view = window.run_view
+    xs, ys = view.lr_view.trajectory.getData()
+    assert len(xs) == 4  # best pair after steps 0..3
+    assert "Best fit: y =" in view.lr_view.fit_label.text()
+    # losses are drawn on a log axis
+    best = view.summary["best_score"]
+    assert view.score_plot.best_curve.getData()[1][-1] == pytest.approx(math.log10(best))
+
+
+def test_first_run_choice_starts_the_run(
+    qtbot: Any, window: MainWindow, fake_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = fake_server(tsp_responder()).start()
+
+    def choose(dialog: Any) -> int:
+        dialog.url_edit.setText(server.base_url)
+        dialog.model_edit.setText("fake-optimizer")
+        dialog.use_form_button.click()
+        return dialog.result()
+
+    monkeypatch.setattr(mw.FirstRunDialog, "exec", choose)
+    monkeypatch.setattr(mw.FirstRunDialog, "detect", lambda self: None)
+    window.open_example("tsp-10-seed1")
+    finished = run_to_end(qtbot, window, THREE)
+    assert finished.status == "completed"
+    assert settings.role_profile("optimizer") == "Custom server"
+    assert window.model_panel.endpoint_for("optimizer").base_url == server.base_url
+
+
+def test_save_writes_the_edited_task(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    if window.task_editor is None:
+        pytest.skip("task editor not available")
+    window.open_example("tsp-10-seed1")
+    spec = window.session.store.spec()
+    spec["name"] = "renamed instance"
+    monkeypatch.setattr(window.task_editor, "current_spec", lambda: spec)
+    assert window.save()
+    path = window.session.path
+    window.close()
+    with ProjectSession.open(path) as s:
+        assert s.store.spec()["name"] == "renamed instance"
