@@ -168,7 +168,8 @@ class ProjectStore:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as exc:
+        # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if app_id != schema.APPLICATION_ID or "project" not in tables:
@@ -189,7 +190,8 @@ class ProjectStore:
                 schema.upgrade(conn, version)
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
             problem = _structure_problem(conn)
-        except sqlite3.DatabaseError as exc:
+        # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if row is None or problem:
