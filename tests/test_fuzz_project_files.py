@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,24 @@ def _tour(prompt: str, i: int) -> str:
     return f"<trace>{','.join(map(str, order))}</trace>" if i % 3 else "no tour, sorry"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bytes]:
+def build_template(path: Path) -> bytes:
     """A real project: one TSP run of 3 steps, a replay and every table in use."""
-    path = tmp_path_factory.mktemp("tpl") / "t.opro"
     problem = TSPProblem.generate(7, seed=1)
     with ProjectSession.create(path, "tsp", problem.to_spec()) as s:
-        run_id = s.prepare_run(
-            RunSettings(max_steps=3, samples_per_step=3),
-            EndpointConfig(base_url="http://127.0.0.1:9/v1", model="m"),
-        )
+        endpoint = EndpointConfig(base_url="http://127.0.0.1:9/v1", model="m")
+        run_id = s.prepare_run(RunSettings(max_steps=3, samples_per_step=3), endpoint)
         for _ in s.engine(run_id, optimizer=ScriptedClient(_tour)).events():
             pass
         s.replay(run_id, 1, client=ScriptedClient(_tour))
         s.store.conn.execute(
             "INSERT INTO response_cache VALUES ('k', '{\"texts\": [\"a\"]}', 0)"
         ).connection.commit()
-    yield path.read_bytes()
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return build_template(tmp_path_factory.mktemp("tpl") / "t.opro")
 
 
 def load_everything(path: Path) -> None:

@@ -242,3 +242,19 @@ def test_awkward_file_names_open_read_only_without_stray_files(
         code, _, err = opro(capsys, *cmd)
         assert code == 0, err
     assert [p.name for p in folder.iterdir()] == [name]  # no "run " or "what" beside it
+
+
+def test_schema_with_bytes_that_are_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzzer: SQLite's own error message then holds invalid UTF-8."""
+    path = make_project(tmp_path / "u.opro")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET name = CAST(X'72658081' AS TEXT),"
+        " sql = CAST(X'435245415445205441424C4520808182' AS TEXT) WHERE name = 'replay'"
+    )
+    conn.commit()
+    conn.close()
+    refused(capsys, path, "damaged")
