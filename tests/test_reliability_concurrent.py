@@ -21,7 +21,7 @@ def test_two_writers_on_one_run_never_duplicate_a_step(tmp_path: Path, fake_serv
     opro = [sys.executable, "-m", "opro_gui"]
     subprocess.run([*opro, "new", "tsp", str(project), "--points", "12"], check=True, env=env)
     with fake_server(random_tours, latency=0.01) as srv:
-        run = [*opro, "run", str(project), "--steps", "30", "--samples", "2", "--base-url",
+        run = [*opro, "run", str(project), "--steps", "15", "--samples", "2", "--base-url",
                srv.base_url]  # fmt: skip
         subprocess.run([*run[:-4], "--steps", "1", *run[-4:]], check=True, env=env,
                        capture_output=True)  # fmt: skip
@@ -37,6 +37,6 @@ def test_two_writers_on_one_run_never_duplicate_a_step(tmp_path: Path, fake_serv
     with ProjectStore.open(project) as store:
         assert store.integrity_ok()
         steps = [s["step"] for s in store.steps(1)]
-        assert steps == list(range(31))
+        assert steps == list(range(16))
         keys = [(c["step"], c["index"]) for c in store.candidates(1)]
         assert len(keys) == len(set(keys))
