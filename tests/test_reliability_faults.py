@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,9 @@ from openai_server import Faults
 
 from opro_gui.cli import main
 from opro_gui.core.models import RunSettings
+from opro_gui.core.ports import LLMRequest
 from opro_gui.llm import EndpointConfig
+from opro_gui.llm.openai_compat import OpenAICompatClient
 from opro_gui.services import ProjectSession
 
 SAMPLES = 4
@@ -164,3 +169,66 @@ def test_garbage_completions_are_recorded_as_invalid_and_the_run_goes_on(
     assert run["steps_completed"] == 3 and run["invalid_rate"] == 1.0
     code, out, _ = opro(capsys, "history", str(project), "--step", "2")
     assert code == 0 and out.count("verdict: invalid") == 3 and "reason: " in out
+
+
+class _CutServer(ThreadingHTTPServer):
+    """Answers each odd request with the headers and a third of the body, then hangs up."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.requests = 0
+        super().__init__(("127.0.0.1", 0), self._handler())
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                server.requests += 1
+                body = json.dumps({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "whole answer"}}],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+                }).encode()  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.requests % 2:
+                    self.wfile.write(body[: len(body) // 3])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                else:
+                    self.wfile.write(body)
+
+        return Handler
+
+
+def test_response_cut_mid_body_is_retried_and_counted_once() -> None:
+    srv = _CutServer()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+        config = EndpointConfig(base_url=url, model="m", backoff_base=0.01, max_retries=3)
+        with OpenAICompatClient(config) as client:
+            requests = [LLMRequest(prompt=f"q{i}", n=1, role="optimizer") for i in range(3)]
+            results = client.complete(requests)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
+    assert [r.texts for r in results] == [("whole answer",)] * 3
+    assert all(r.error == "" for r in results)
+    calls = [c for r in results for c in r.calls]
+    assert srv.requests == sum(1 + c.retries for c in calls) and srv.requests > 3
+    assert sum(c.completion_tokens for c in calls) == 6  # cut answers cost nothing, once each
