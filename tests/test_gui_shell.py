@@ -270,6 +270,14 @@ def test_linear_regression_and_prompt_examples_open(window: MainWindow) -> None:
     assert view.kind == "prompt" and view.tabs.isTabVisible(3)
 
 
+@pytest.mark.parametrize("stem", sorted(shell_projects.example_catalog()))
+def test_every_example_opens(window: MainWindow, stem: str) -> None:
+    label, kind = shell_projects.example_catalog()[stem]
+    assert window.open_example(stem)
+    assert window.session.kind == kind == window.run_view.kind
+    assert window.session.store.project()["name"] == label
+
+
 def test_theme_switch_recolours_plots(window: MainWindow) -> None:
     window.set_theme("dark")
     assert settings.theme() == "dark"

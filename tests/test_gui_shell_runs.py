@@ -133,3 +133,19 @@ def test_save_writes_the_edited_task(window: MainWindow, monkeypatch: pytest.Mon
     window.close()
     with ProjectSession.open(path) as s:
         assert s.store.spec()["name"] == "renamed instance"
+
+
+def test_title_marks_unsaved_task_edits_and_edit_menu_has_undo(window: MainWindow) -> None:
+    if window.task_editor is None:
+        pytest.skip("task editor not available")
+    from PySide6.QtGui import QUndoCommand
+
+    window.open_example("tsp-10-seed1")
+    assert "*" not in window.windowTitle()
+    window.task_editor.undo_stack.push(QUndoCommand("an edit"))
+    assert window.windowTitle().startswith("tsp-10-seed1.opro *")
+    edit = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    undo, redo = edit.actions()[:2]
+    assert undo.shortcut().toString() == "Ctrl+Z" and redo.isEnabled() is False
+    window.task_editor.undo_stack.undo()
+    assert "*" not in window.windowTitle()

@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
+        if self.task_editor is not None:
+            self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
             self.history.set_profiles(settings.load_profiles())
             self.history.candidate_selected.connect(self._on_history_candidate_selected)
@@ -398,6 +400,8 @@ class MainWindow(QMainWindow):
         self.menus.examples_menu.setEnabled(not running)
 
     def _on_model_panel_profiles_changed(self) -> None:
+        if self.task_editor is not None:
+            self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
             self.history.set_profiles(settings.load_profiles())
 

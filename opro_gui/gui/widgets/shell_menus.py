@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from .. import settings
-from .shell_projects import EXAMPLES, KIND_LABELS
+from .shell_projects import KIND_LABELS, example_catalog
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -56,7 +56,7 @@ class ShellMenus(QObject):
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = m.addMenu("&Examples")
-        for stem, (label, _kind) in EXAMPLES.items():
+        for stem, (label, _kind) in example_catalog().items():
             self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
         m.addSeparator()
         m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
