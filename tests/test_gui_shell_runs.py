@@ -149,3 +149,31 @@ def test_title_marks_unsaved_task_edits_and_edit_menu_has_undo(window: MainWindo
     assert undo.shortcut().toString() == "Ctrl+Z" and redo.isEnabled() is False
     window.task_editor.undo_stack.undo()
     assert "*" not in window.windowTitle()
+
+
+def test_prompt_run_then_held_out_evaluation_marks_the_plot(
+    qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
+) -> None:
+    def respond(prompt: str, body: dict[str, Any]) -> str:
+        if float(body.get("temperature") or 0) > 0:  # the optimizer samples at temperature 1
+            return "<INS>Evaluate the expression one operator at a time.</INS>"
+        return "True"
+
+    server = fake_server(respond).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    stem = next(s for s, (_l, kind) in shell_projects.example_catalog().items() if kind == "prompt")
+    window.open_example(stem)
+    assert not window.menus.evaluate_action.isEnabled()  # no run yet
+    finished = run_to_end(qtbot, window, RunSettings(max_steps=2, samples_per_step=2))
+    assert finished.status in ("completed", "no_improvement", "target_reached"), finished.reason
+    assert window.menus.evaluate_action.isEnabled()
+    analysis = qtbot.waitSignal(window.run_view.analysis_done, timeout=30_000)
+    with analysis, qtbot.waitSignal(window.evaluation.evaluation_finished, timeout=30_000) as done:
+        assert window.evaluate_test()
+    rows = done.args[0]
+    assert any(r["label"] == "top-1" for r in rows)
+    assert len(window.run_view.score_plot.test_markers.data) >= 1
+    assert any("(test)" in label for label in window.run_view.score_plot.baseline_labels())
+    assert "Test evaluation stored" in window.status_label.text()
+    assert not messages

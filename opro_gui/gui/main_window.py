@@ -28,6 +28,7 @@ from . import settings, themes
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
+from .widgets.shell_evaluate import TestEvaluation
 from .widgets.shell_first_run import FirstRunDialog
 from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self._first_step = 0
         self._max_steps = 0
         self.controller = RunController(self)
+        self.evaluation = TestEvaluation(self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -122,6 +124,8 @@ class MainWindow(QMainWindow):
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
         c.running_changed.connect(lambda _running: self._update_actions())
+        self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
+        self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -284,6 +288,35 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
             self.status_label.setText("Stopping…")
 
+    def evaluate_test(self) -> bool:
+        """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
+        run_id = self.run_view.run_id
+        if self.session is None or self.session.kind != "prompt" or run_id is None:
+            return False
+        if self.controller.is_running or self.evaluation.is_running:
+            return False
+        self.evaluation.start(self.session.path, run_id, self.endpoint("scorer"))
+        self.status_label.setText("Evaluating on the test split…")
+        self._update_actions()
+        return True
+
+    def _on_evaluation_finished(self, rows: list[dict[str, Any]]) -> None:
+        best = next((r for r in rows if r["label"] == "top-1"), None)
+        text = "Test evaluation stored"
+        if best is not None and best["accuracy"] is not None:
+            text += (
+                f": best instruction {best['accuracy'] * 100:.1f}% on {best['n_examples']} examples"
+            )
+        self.status_label.setText(text)
+        self.run_view.update_analysis()
+        if self.history is not None:
+            self.history.refresh()
+        self._update_actions()
+
+    def _on_evaluation_failed(self, message: str) -> None:
+        self._update_actions()
+        self.show_error("The test evaluation failed", f"{message}\n\nNothing was lost.")
+
     def offer_first_run(self) -> bool:
         """No endpoint configured: show the first-run choices. True when one was chosen."""
         dialog = FirstRunDialog(self)
@@ -387,6 +420,14 @@ class MainWindow(QMainWindow):
         running, has = self.controller.is_running, self.session is not None
         for act in (self.menus.run_action, self.menus.new_run_action):
             act.setEnabled(has and not running)
+        self.menus.evaluate_action.setEnabled(
+            has
+            and not running
+            and not self.evaluation.is_running
+            and self.session is not None
+            and self.session.kind == "prompt"
+            and self.run_view.run_id is not None
+        )
         self.menus.pause_action.setEnabled(running)
         self.menus.stop_action.setEnabled(running)
         for act in (
@@ -442,6 +483,7 @@ class MainWindow(QMainWindow):
             for sig in (c.run_started, c.step_completed, c.run_finished, c.run_failed):
                 sig.disconnect()
         c.shutdown()
+        self.evaluation.cancel()
         self._history_timer.stop()
         self.run_view.cancel_background()
         self.model_panel.shutdown()

@@ -80,6 +80,14 @@ class ShellMenus(QObject):
         self.pause_action = self._action("&Pause", win.pause_run, "Ctrl+P")
         self.stop_action = self._action("&Stop", win.stop_run, "Ctrl+.")
         r.addActions([self.run_action, self.new_run_action, self.pause_action, self.stop_action])
+        r.addSeparator()
+        self.evaluate_action = self._action(
+            "&Evaluate on the Test Split", lambda: win.evaluate_test(), "Ctrl+E"
+        )
+        self.evaluate_action.setToolTip(
+            "Score the best instructions (by training accuracy) and the baselines on held-out data"
+        )
+        r.addAction(self.evaluate_action)
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())

@@ -1,0 +1,65 @@
+"""Held-out evaluation of a prompt run (services ``evaluate``) in a background thread: the top
+instructions by training accuracy and the baselines, scored on the test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.llm import EndpointConfig
+from opro_gui.services import ProjectSession
+
+from ..background import BackgroundCall, call_in_background
+
+DEFAULT_TOP = 3
+
+
+def evaluate_on_test(
+    path: Path, run_id: int, scorer: EndpointConfig | None, top: int, cancel: CancelToken
+) -> list[dict[str, Any]]:
+    """Runs in a worker thread with its own session (one SQLite connection per thread)."""
+    with ProjectSession.open(path) as session:
+        return session.evaluate(run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel)
+
+
+class TestEvaluation(QObject):
+    """One evaluation at a time; results are stored in the project by the services layer."""
+
+    __test__ = False  # not a pytest class
+    evaluation_finished = Signal(list)  # rows: label, instruction, accuracy, n_examples, ...
+    evaluation_failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._call: BackgroundCall | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._call is not None
+
+    def start(
+        self, path: Path, run_id: int, scorer: EndpointConfig | None, top: int = DEFAULT_TOP
+    ) -> None:
+        if self._call is not None:
+            raise RuntimeError("an evaluation is already running")
+        token = CancelToken()
+        self._call = call_in_background(
+            evaluate_on_test, path, run_id, scorer, top, token,
+            on_done=self._on_call_done, on_error=self._on_call_error, cancel_token=token,
+        )  # fmt: skip
+
+    def cancel(self, wait_ms: int = 5000) -> None:
+        call, self._call = self._call, None
+        if call is not None and call.is_running():
+            call.cancel(wait_ms)
+
+    def _on_call_done(self, rows: list[dict[str, Any]]) -> None:
+        self._call = None
+        self.evaluation_finished.emit(rows)
+
+    def _on_call_error(self, exc: BaseException) -> None:
+        self._call = None
+        self.evaluation_failed.emit(str(exc) or type(exc).__name__)
