@@ -26,7 +26,9 @@ import crash_trials  # noqa: E402
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
-    results = crash_trials.run_trials(6, seed=11, workdir=tmp_path, echo=False)
+    results = crash_trials.run_trials(
+        6, seed=11, workdir=tmp_path, echo=False, kinds=("tsp", "prompt")
+    )
     info = crash_trials.summary(results)
     print("\n" + "\n".join(t.line() for t in results) + f"\n{info}")
     assert info["failed"] == 0, [t.line() for t in results if not t.ok]
