@@ -10,6 +10,7 @@ from pathlib import Path
 
 from test_reliability_faults import random_tours
 
+from opro_gui.services import ProjectSession
 from opro_gui.storage import ProjectStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,3 +41,28 @@ def test_two_writers_on_one_run_never_duplicate_a_step(tmp_path: Path, fake_serv
         assert steps == list(range(16))
         keys = [(c["step"], c["index"]) for c in store.candidates(1)]
         assert len(keys) == len(set(keys))
+
+
+def test_reading_while_a_run_writes_always_sees_whole_steps(tmp_path: Path, fake_server) -> None:
+    """The GUI (or `opro show`) reads the file while `opro run` commits steps to it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    project = tmp_path / "rw.opro"
+    opro = [sys.executable, "-m", "opro_gui"]
+    subprocess.run([*opro, "new", "tsp", str(project), "--points", "12"], check=True, env=env)
+    with fake_server(random_tours, latency=0.005) as srv:
+        proc = subprocess.Popen([*opro, "run", str(project), "--steps", "25", "--base-url",
+                                 srv.base_url], stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:  # read after each committed step, while the next is written
+            if not line.startswith("step "):
+                continue
+            with ProjectSession.open(project, readonly=True) as session:
+                run = session.summary()["runs"][0]
+                steps = session.store.steps(1)
+                for s in steps[1:]:
+                    assert len(session.step_detail(1, s["step"])["completions"]) == 8
+            assert [s["step"] for s in steps] == list(range(len(steps)))
+            seen.append(run["steps_completed"])
+        assert proc.wait(timeout=120) == 0
+    assert seen == sorted(seen) and seen[-1] == 25 and len(seen) == 26
