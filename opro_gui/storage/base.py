@@ -1,0 +1,361 @@
+"""Opening, creating and closing a project file; the project record and its runs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import sqlite_utils
+
+from opro_gui import __version__
+
+from . import schema
+from .rows import ProjectError, from_json, to_json
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
+    # created a stray empty database instead of opening the project.
+    uri = path.absolute().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        conn.execute("PRAGMA schema_version")
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK):
+            raise
+        # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
+        conn.close()
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+    return conn
+
+
+def _structure_problem(conn: sqlite3.Connection) -> str:
+    """Why the file's pages or tables are unusable, or "" (checked once on open, so later
+    reads meet only well-formed tables; quick_check reads every page but skips slow checks)."""
+    expected = sqlite3.connect(":memory:")
+    schema.create(expected)
+    for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        want = {r[1] for r in expected.execute(f"PRAGMA table_info({table})")}
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if not want <= have:
+            expected.close()
+            return f"table {table} is missing or lacks columns {sorted(want - have)}"
+    expected.close()
+    # We never write triggers or views: in a file from elsewhere they would be code run on
+    # our writes (rewriting scores, deleting steps). Refuse them rather than run them.
+    sql = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view')"
+    code = [r[0] for r in conn.execute(sql)]
+    if code:
+        return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
+    verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
+
+
+class StoreBase:
+    """One open connection to a project file. Use one store per thread."""
+
+    app_version = __version__  # stamped into every file this version writes
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    @staticmethod
+    def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+        try:
+            conn = _connect_readonly(path) if readonly else sqlite3.connect(str(path), timeout=30)
+        except sqlite3.Error as exc:
+            raise ProjectError(f"cannot open {path}: {exc}") from None
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA trusted_schema = OFF")  # no functions with side effects in schema
+        # A damaged or hostile file may hold bytes that are not UTF-8: show them, never crash.
+        conn.text_factory = lambda b: b.decode("utf-8", "replace")
+        return conn
+
+    @classmethod
+    def create(
+        cls, path: str | Path, kind: str, spec: dict[str, Any], name: str | None = None
+    ) -> Self:
+        path = Path(path)
+        if path.exists():
+            raise ProjectError(f"{path} already exists; choose another name or delete it first")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"cannot create {path}: {exc.strerror}") from None
+        conn = cls._connect(path)
+        store = cls(path, conn)
+        now = time.time()
+        spec = dict(spec)
+        examples = spec.pop("examples", None)
+        try:
+            with conn:
+                schema.create(conn)
+                store.db.table("project").insert(
+                    {
+                        "id": 1,
+                        "name": name or path.stem,
+                        "kind": kind,
+                        "spec": to_json(spec),
+                        "created_at": now,
+                        "updated_at": now,
+                        "app_version": cls.app_version,
+                        "created_by_version": cls.app_version,
+                    }
+                )
+                if examples is not None:
+                    store._write_examples(examples)
+        except (sqlite3.Error, OSError) as exc:
+            conn.close()
+            path.unlink(missing_ok=True)
+            raise ProjectError(f"cannot write {path}: {exc}") from None
+        return store
+
+    @classmethod
+    def open(cls, path: str | Path, readonly: bool = False) -> Self:
+        path = Path(path)
+        if not path.exists():
+            raise ProjectError(f"no such project file: {path}")
+        if path.is_dir():
+            raise ProjectError(f"{path} is a folder, not a project file")
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise ProjectError(f"{path} is not a regular file")
+        with path.open("rb") as fh:
+            head = fh.read(16)
+        if head != b"SQLite format 3\x00":
+            raise ProjectError(f"{path} is not an OPRO Studio project (not a SQLite database)")
+        conn = cls._connect(path, readonly)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            conn.close()
+            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+        if app_id != schema.APPLICATION_ID or "project" not in tables:
+            conn.close()
+            raise ProjectError(f"{path} is a SQLite database but not an OPRO Studio project")
+        if version > schema.SCHEMA_VERSION:
+            conn.close()
+            raise ProjectError(
+                f"{path} was written by a newer OPRO Studio (file schema {version}, this version "
+                f"reads up to {schema.SCHEMA_VERSION}); update OPRO Studio to open it"
+            )
+        if version < 1 or (version < schema.SCHEMA_VERSION and version not in schema.UPGRADES):
+            conn.close()
+            raise ProjectError(f"{path} has an unknown schema version {version}")
+        store = cls(path, conn)
+        try:
+            if version < schema.SCHEMA_VERSION and not readonly:
+                schema.upgrade(conn, version)
+            row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
+            problem = _structure_problem(conn)
+        # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            conn.close()
+            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+        if row is None or problem:
+            conn.close()
+            raise ProjectError(f"{path} is damaged: {problem or 'it has no project record'}")
+        from_json(row[1], "the task definition")
+        return store
+
+    def close(self) -> None:
+        try:
+            if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.Error:
+            pass  # another connection still has the file open; the WAL is kept safely
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def enable_wal(self) -> None:
+        """While a run writes steps: readers (the GUI) never block the writer."""
+        try:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise ProjectError(f"cannot write to {self.path}: {exc}") from None
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        try:
+            with self.conn:
+                yield
+        except sqlite3.OperationalError as exc:
+            raise ProjectError(f"cannot write to {self.path}: {exc}") from None
+        except sqlite3.IntegrityError as exc:  # e.g. the step we meant to add is already there
+            raise ProjectError(
+                f"another OPRO Studio window or `opro run` is writing this run of "
+                f"{self.path.name}; nothing was overwritten ({exc})"
+            ) from None
+
+    def project(self) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT name, kind, created_at, updated_at, app_version, created_by_version "
+            "FROM project WHERE id = 1"
+        ).fetchone()
+        keys = ["name", "kind", "created_at", "updated_at", "app_version", "created_by_version"]
+        return dict(zip(keys, row, strict=True))
+
+    @property
+    def kind(self) -> str:
+        return str(self.project()["kind"])
+
+    def spec(self) -> dict[str, Any]:
+        """The task definition, with the embedded dataset put back under ``examples``."""
+        row = self.conn.execute("SELECT spec FROM project WHERE id = 1").fetchone()
+        spec = from_json(row[0], "the task definition")
+        if not isinstance(spec, dict):
+            raise ProjectError(
+                f"corrupt project file {self.path}: the task definition is not a dict"
+            )
+        examples = self.examples()
+        if examples:
+            spec["examples"] = examples
+        return spec
+
+    def update_spec(self, spec: dict[str, Any]) -> None:
+        spec = dict(spec)
+        examples = spec.pop("examples", None)
+        with self._tx():
+            self.conn.execute(
+                "UPDATE project SET spec = ?, updated_at = ?, app_version = ? WHERE id = 1",
+                (to_json(spec), time.time(), self.app_version),
+            )
+            if examples is not None:
+                self.conn.execute("DELETE FROM example")
+                self._write_examples(examples)
+
+    def examples(self) -> list[dict[str, Any]]:
+        out = []
+        for input_, target, extra in self.conn.execute(
+            "SELECT input, target, extra FROM example ORDER BY id"
+        ):
+            ex: dict[str, Any] = {"input": input_, "target": target}
+            if extra:
+                ex.update(from_json(extra, "an example"))
+            out.append(ex)
+        return out
+
+    def _write_examples(self, examples: Sequence[dict[str, Any]]) -> None:
+        rows = []
+        for i, ex in enumerate(examples):
+            extra = {k: v for k, v in ex.items() if k not in ("input", "target")}
+            rows.append((i, str(ex["input"]), str(ex["target"]), to_json(extra) if extra else None))
+        self.conn.executemany(
+            "INSERT INTO example (id, input, target, extra) VALUES (?,?,?,?)", rows
+        )
+
+    def create_run(
+        self,
+        settings: dict[str, Any],
+        optimizer: dict[str, Any],
+        scorer: dict[str, Any] | None,
+        parent_run_id: int | None = None,
+        fork_step: int | None = None,
+        spec_override: dict[str, Any] | None = None,
+    ) -> int:
+        with self._tx():
+            cur = self.conn.execute(
+                "INSERT INTO run (created_at, settings, optimizer, scorer, status, parent_run_id,"
+                " fork_step, spec_override, app_version) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    time.time(),
+                    to_json(settings),
+                    to_json(optimizer),
+                    to_json(scorer) if scorer is not None else None,
+                    "created",
+                    parent_run_id,
+                    fork_step,
+                    to_json(spec_override) if spec_override is not None else None,
+                    self.app_version,
+                ),
+            )
+        return int(cur.lastrowid or 0)
+
+    def update_run_config(
+        self,
+        run_id: int,
+        settings: dict[str, Any],
+        optimizer: dict[str, Any],
+        scorer: dict[str, Any] | None,
+    ) -> None:
+        with self._tx():
+            self.conn.execute(
+                "UPDATE run SET settings = ?, optimizer = ?, scorer = ? WHERE id = ?",
+                (
+                    to_json(settings),
+                    to_json(optimizer),
+                    to_json(scorer) if scorer else None,
+                    run_id,
+                ),
+            )
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT id, created_at, settings, optimizer, scorer, status, status_reason,"
+            " parent_run_id, fork_step, spec_override, app_version FROM run WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise ProjectError(f"run {run_id} does not exist in {self.path.name}")
+        return {
+            "id": row[0],
+            "created_at": row[1],
+            "settings": from_json(row[2], "run settings"),
+            "optimizer": from_json(row[3], "optimizer settings"),
+            "scorer": from_json(row[4], "scorer settings"),
+            "status": row[5],
+            "status_reason": row[6],
+            "parent_run_id": row[7],
+            "fork_step": row[8],
+            "spec_override": from_json(row[9], "run template"),
+            "app_version": row[10],
+        }
+
+    def run_ids(self) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM run ORDER BY id")]
+
+    def set_status(self, run_id: int, status: str, reason: str = "") -> None:
+        with self._tx():
+            self.conn.execute(
+                "UPDATE run SET status = ?, status_reason = ? WHERE id = ?",
+                (str(status), reason, run_id),
+            )
+
+    def last_step(self, run_id: int) -> int:
+        row = self.conn.execute("SELECT MAX(step) FROM step WHERE run_id = ?", (run_id,)).fetchone()
+        return -1 if row[0] is None else int(row[0])
+
+    def save_as(self, target: str | Path) -> None:
+        """One self-contained file (SQLite backup API): no WAL or journal beside it."""
+        target = Path(target)
+        tmp = target.with_name(target.name + ".part")
+        tmp.unlink(missing_ok=True)
+        try:
+            dest = sqlite3.connect(str(tmp))
+            with dest:
+                self.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+            dest.close()
+            tmp.replace(target)
+        except (sqlite3.Error, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise ProjectError(f"cannot save to {target}: {exc}") from None
+
+    def integrity_ok(self) -> bool:
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
