@@ -4,6 +4,7 @@ optional project given on the command line; ``--quit-after MS`` for smoke tests.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,6 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_project(args.project)
     elif args.example:
         window.open_example(args.example)
+    if os.environ.get("OPRO_SMOKE_TEST") == "1":
+        # The packaging smoke test reads this line to know the window really came up.
+        QTimer.singleShot(
+            0,
+            lambda: window.isVisible()
+            and print("MAIN_WINDOW_SHOWN", window.windowTitle(), flush=True),
+        )
     if args.quit_after is not None:
         # One timer: nothing of ours may fire after exec() has returned.
         QTimer.singleShot(max(0, args.quit_after), lambda: (window.close(), app.quit()))
