@@ -173,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--quit-after", type=int, default=1000, help="ms before the GUI quits")
     parser.add_argument(
-        "--require-shown", action="store_true", help=f"fail unless the GUI prints {SHOWN}"
+        "--allow-not-shown",
+        dest="require_shown",
+        action="store_false",
+        help=f"do not fail when the GUI does not print {SHOWN} (builds older than 0.1.0)",
     )
     parser.add_argument(
         "--xvfb",
