@@ -56,15 +56,22 @@ def _clean_number(value: Any) -> float:
 
 
 def top_history(history: Sequence[Scored], size: int, key: Any) -> list[Scored]:
-    """The best ``size`` distinct entries (lowest score; ties: earlier step), worst first."""
-    best: dict[str, Scored] = {}
-    for entry in history:
+    """The best ``size`` distinct entries (lowest score; ties: earlier step, then key), worst
+    first. Keys are computed only for the leading entries, so a long run stays cheap per step."""
+    if size <= 0:
+        return []
+    chosen: dict[str, Scored] = {}
+    last: tuple[float, int] | None = None
+    for entry in sorted(history, key=lambda e: (e.score, e.step)):
+        rank = (entry.score, entry.step)
+        if len(chosen) >= size and rank != last:
+            break  # every later entry ranks below the ones kept (ties settled by key below)
         k = key(entry.solution)
-        old = best.get(k)
-        if old is None or (entry.score, entry.step) < (old.score, old.step):
-            best[k] = entry
-    ranked = sorted(best.values(), key=lambda e: (e.score, e.step, key(e.solution)))
-    return list(reversed(ranked[: max(size, 0)]))
+        if k not in chosen:
+            chosen[k] = entry
+            last = rank
+    ranked = sorted(chosen.items(), key=lambda kv: (kv[1].score, kv[1].step, kv[0]))
+    return [entry for _, entry in reversed(ranked[:size])]
 
 
 class TSPProblem:
