@@ -63,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The packaging smoke test reads this line to know the window really came up.
         QTimer.singleShot(
             0,
-            lambda: window.isVisible()
-            and print("MAIN_WINDOW_SHOWN", window.windowTitle(), flush=True),
+            lambda: (
+                window.isVisible() and print("MAIN_WINDOW_SHOWN", window.windowTitle(), flush=True)
+            ),
         )
     if args.quit_after is not None:
         # One timer: nothing of ours may fire after exec() has returned.

@@ -74,8 +74,12 @@ Give me a new (w, b) pair that is different from all pairs above, and has a func
 
 def meta_prompt_of_step_1(project: Path, answer: str, fake_server, capsys) -> str:
     with fake_server(lambda p, b: answer) as srv:
-        assert main(["run", str(project), "--steps", "1", "--samples", "1",
-                     "--base-url", srv.base_url]) == 0
+        assert (
+            main(
+                ["run", str(project), "--steps", "1", "--samples", "1", "--base-url", srv.base_url]
+            )
+            == 0
+        )
         sent = srv.stats.prompts[0]
     capsys.readouterr()
     assert main(["history", str(project), "--step", "1"]) == 0

@@ -55,8 +55,22 @@ def test_bbh_navigate_runs_end_to_end(tmp_path, shared_data, fake_server, capsys
 def test_gsm8k_paper_split_with_the_test_file(tmp_path, shared_data, capsys) -> None:
     project = tmp_path / "gsm.opro"
     gsm = shared_data / "gsm_data"
-    assert main(["new", "prompt", str(project), "--dataset", str(gsm / "gsm_train.tsv"),
-                 "--test-dataset", str(gsm / "gsm_test.tsv"), "--position", "A_begin"]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "prompt",
+                str(project),
+                "--dataset",
+                str(gsm / "gsm_train.tsv"),
+                "--test-dataset",
+                str(gsm / "gsm_test.tsv"),
+                "--position",
+                "A_begin",
+            ]
+        )
+        == 0
+    )
     assert "n_train=261, n_test=1319" in capsys.readouterr().out
     with ProjectStore.open(project) as store:
         spec = store.spec()
