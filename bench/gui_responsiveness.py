@@ -78,6 +78,9 @@ def main() -> int:
     project = tmp / "bench.opro"
     ProjectSession.create(project, "tsp", TSPProblem.generate(args.cities, 1).to_spec()).close()
 
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)  # as in opro_gui.app: GC in the GUI thread only
     win = MainWindow()
     win.resize(1280, 820)
     win.show()
@@ -163,6 +166,7 @@ def main() -> int:
     )
     win.close()
     server.communicate("")
+    collector.timer.stop()
     return 0
 
 

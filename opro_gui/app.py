@@ -53,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.setWindowIcon(icon)
     except (FileNotFoundError, ImportError):
         pass
+    # Collect garbage only in the GUI thread, on a timer: a collection triggered in a worker
+    # thread (the run, background calls) could otherwise delete Qt objects there.
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
     window = MainWindow()
     window.show()
     if args.project:
@@ -70,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quit_after is not None:
         # One timer: nothing of ours may fire after exec() has returned.
         QTimer.singleShot(max(0, args.quit_after), lambda: (window.close(), app.quit()))
-    return int(app.exec())
+    code = int(app.exec())
+    collector.timer.stop()
+    return code
 
 
 if __name__ == "__main__":

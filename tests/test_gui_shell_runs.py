@@ -11,13 +11,19 @@ from typing import Any
 
 import pytest
 from gui_helpers import no_thread_left  # noqa: F401  (fixture)
-from test_gui_shell import THREE, run_to_end, tsp_responder, use_server
+from test_gui_shell import (  # noqa: F401  (gc fixture)
+    THREE,
+    gc_in_gui_thread_only,
+    run_to_end,
+    tsp_responder,
+    use_server,
+)
 
 from opro_gui.core.models import RunSettings
 from opro_gui.gui import main_window as mw
 from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
-from opro_gui.gui.widgets import shell_projects
+from opro_gui.gui.widgets import shell_first_run, shell_projects
 from opro_gui.services import ProjectSession
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
@@ -112,8 +118,8 @@ def test_first_run_choice_starts_the_run(
         dialog.use_form_button.click()
         return dialog.result()
 
-    monkeypatch.setattr(mw.FirstRunDialog, "exec", choose)
-    monkeypatch.setattr(mw.FirstRunDialog, "detect", lambda self: None)
+    monkeypatch.setattr(shell_first_run.FirstRunDialog, "exec", choose)
+    monkeypatch.setattr(shell_first_run.FirstRunDialog, "detect", lambda self: None)
     window.open_example("tsp-10-seed1")
     finished = run_to_end(qtbot, window, THREE)
     assert finished.status == "completed"

@@ -108,6 +108,9 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("OPRO Studio")
     app.setFont(QFont("DejaVu Sans", 9))
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)  # as in opro_gui.app: GC in the GUI thread only
     optimizer = TwoOptOptimizer()
     server = FakeOpenAIServer(optimizer, models=("gpt-4o-mini", "llama3.1:8b")).start()
     settings.save_profiles(
@@ -202,6 +205,7 @@ def main() -> int:
     server.stop()
     for p in written:
         print(p)
+    collector.timer.stop()
     return 0
 
 

@@ -119,11 +119,15 @@ class RunView(QWidget):
             self._redraw()
             return
         store = self._session.store
-        by_step: dict[int, list[dict[str, Any]]] = {}
+        # Steps first: a run may be writing. A step row and its candidates are committed
+        # together, so candidates of steps not yet listed are ignored (their events follow).
+        steps = store.steps(run_id)
+        by_step: dict[int, list[dict[str, Any]]] = {s["step"]: [] for s in steps}
         for c in store.candidates(run_id):
-            by_step.setdefault(c["step"], []).append(c)
-        for s in store.steps(run_id):
-            cands = by_step.get(s["step"], [])
+            if c["step"] in by_step:
+                by_step[c["step"]].append(c)
+        for s in steps:
+            cands = by_step[s["step"]]
             self._add_step(s["step"], cands, s["best_score"], s["best_solution"])
         self.summary_label.setText(f"Run {run_id}: reading…")
         self.update_analysis()
