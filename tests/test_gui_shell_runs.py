@@ -183,3 +183,23 @@ def test_prompt_run_then_held_out_evaluation_marks_the_plot(
     assert any("(test)" in label for label in window.run_view.score_plot.baseline_labels())
     assert "Test evaluation stored" in window.status_label.text()
     assert not messages
+
+
+@pytest.mark.parametrize("kind", ["tsp", "linreg", "prompt"])
+def test_new_project_of_each_kind(window: MainWindow, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"new-{kind}.opro"
+    assert window.new_project(kind, path)
+    assert window.session.kind == kind and path.exists()
+    assert not window.new_project(kind, path)  # never overwrites an existing file
+    assert "already exists" in window.last_message
+
+
+def test_eta_text() -> None:
+    from opro_gui.gui.widgets.shell_status import eta_text
+
+    assert eta_text([], 10) == ""
+    assert eta_text([2.0, 4.0], 0) == ""
+    assert eta_text([0.01], 5) == "ETA <1 s"
+    assert eta_text([3.0, 3.0], 10) == "ETA 30 s"
+    assert eta_text([60.0], 30) == "ETA 30 min"
+    assert eta_text([600.0], 30) == "ETA 5.0 h"

@@ -11,10 +11,8 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QWidget,
 )
 
@@ -28,10 +26,11 @@ from . import settings, themes
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
-from .widgets.shell_evaluate import TestEvaluation
-from .widgets.shell_first_run import FirstRunDialog
+from .widgets.shell_evaluate import TestEvaluation, results_text
+from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
+from .widgets.shell_status import RunStatusBar
 
 APP_TITLE = "OPRO Studio"
 HISTORY_REFRESH_MS = 150
@@ -47,9 +46,6 @@ class MainWindow(QMainWindow):
         self.session: ProjectSession | None = None
         self.last_message = ""
         self._closed = False
-        self._step_times: list[float] = []
-        self._first_step = 0
-        self._max_steps = 0
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
         self._history_timer = QTimer(self)
@@ -103,19 +99,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self._docks["history"]], [360], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.status_label = QLabel("Ready")
-        self.progress = QProgressBar()
-        self.progress.setObjectName("run_progress")
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.eta_label = QLabel()
-        self.usage_label = QLabel("tokens 0 · $0.0000")
-        self.usage_label.setObjectName("usage_label")
-        bar.addWidget(self.status_label, 1)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.eta_label)
-        bar.addPermanentWidget(self.usage_label)
+        self.status = RunStatusBar(self.statusBar())
+        self.status_label, self.usage_label = self.status.message, self.status.usage
 
     def _connect(self) -> None:
         c = self.controller
@@ -162,7 +147,7 @@ class MainWindow(QMainWindow):
         if self.task_editor is not None:
             run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
             self.task_editor.load(session.kind, session.store.spec(), run_settings)
-        self._set_usage(session.run_summary(run_id) if run_id is not None else None)
+        self.status.set_usage(session.run_summary(run_id) if run_id is not None else None)
         self._update_title()
         self._update_actions()
         self.status_label.setText(f"Opened {path.name}")
@@ -273,7 +258,6 @@ class MainWindow(QMainWindow):
             run_settings = (
                 self.session.run_settings(run_id) if run_id is not None else RunSettings()
             )
-        self._step_times = []
         self.controller.start(self.session.path, run_settings, optimizer, scorer, new_run=new_run)
         self.status_label.setText(f"Starting: optimizer {optimizer.model} at {optimizer.base_url}")
         return True
@@ -301,12 +285,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_evaluation_finished(self, rows: list[dict[str, Any]]) -> None:
-        best = next((r for r in rows if r["label"] == "top-1"), None)
-        text = "Test evaluation stored"
-        if best is not None and best["accuracy"] is not None:
-            text += (
-                f": best instruction {best['accuracy'] * 100:.1f}% on {best['n_examples']} examples"
-            )
+        text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
         if self.history is not None:
@@ -319,15 +298,8 @@ class MainWindow(QMainWindow):
 
     def offer_first_run(self) -> bool:
         """No endpoint configured: show the first-run choices. True when one was chosen."""
-        dialog = FirstRunDialog(self)
-        if dialog.exec() != FirstRunDialog.DialogCode.Accepted or not dialog.profile:
+        if not choose_first_endpoint(self):
             return False
-        profiles = settings.load_profiles()
-        profiles[dialog.profile_name] = dialog.profile
-        settings.save_profiles(profiles)
-        settings.set_role_profile("optimizer", dialog.profile_name)
-        settings.set_role_profile("scorer", dialog.profile_name)
-        settings.set_first_run_done()
         self.model_panel.reload()
         self._on_model_panel_profiles_changed()
         return True
@@ -338,36 +310,24 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.refresh()
             self.history.show_run(run_id)
-        self._first_step, self._max_steps = event.first_step, event.max_steps
         self.run_view.begin_run(event.max_steps)
-        self.progress.setRange(0, max(1, event.max_steps))
-        self.progress.setValue(max(0, event.first_step - 1))
-        self.progress.setVisible(True)
-        self.eta_label.setText("")
-        self.status_label.setText(f"Run {run_id}: running")
+        self.status.run_started(run_id, event.first_step, event.max_steps)
 
     def _on_controller_step_completed(self, event: StepCompleted) -> None:
         r = event.record
         self.run_view.add_step_event(event)
         if self.history is not None and not self._history_timer.isActive():
             self._history_timer.start()  # coalesced: at most one table refresh per interval
-        self.progress.setValue(max(0, r.step))
-        if r.step > 0:
-            self._step_times.append(max(0.0, r.finished_at - r.started_at))
-        self.eta_label.setText(_eta_text(self._step_times, self._max_steps - r.step))
-        best = f", best {r.best_score:g}" if r.best_score is not None else ""
-        self.status_label.setText(f"Step {r.step} of {self._max_steps} done{best}")
-        self._set_usage(event.totals)
+        best = self.run_view.fmt(r.best_score) if r.best_score is not None else None
+        self.status.step_completed(r.step, r.finished_at - r.started_at, best, event.totals)
 
     def _on_controller_run_finished(self, event: RunFinished) -> None:
-        self.progress.setVisible(False)
-        self.eta_label.setText("")
         self.run_view.finish_run()
         self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
         text = f"Run {event.status.replace('_', ' ')}"
-        self.status_label.setText(f"{text}: {event.reason}" if event.reason else text)
+        self.status.run_ended(f"{text}: {event.reason}" if event.reason else text)
         if event.status in ("paused", "failed") and event.reason not in USER_STOPS:
             self.show_error(
                 "The run stopped",
@@ -377,8 +337,7 @@ class MainWindow(QMainWindow):
             )
 
     def _on_controller_run_failed(self, message: str) -> None:
-        self.progress.setVisible(False)
-        self.status_label.setText("Run failed")
+        self.status.run_ended("Run failed")
         self.show_error("The run could not start", f"{message}\n\nNothing was lost.")
 
     # -- view ------------------------------------------------------------------------------
@@ -403,11 +362,6 @@ class MainWindow(QMainWindow):
         """One message box saying what happened and what to do."""
         self.last_message = f"{title}: {text}"
         QMessageBox.warning(self, title, text)
-
-    def _set_usage(self, totals: dict[str, Any] | None) -> None:
-        totals = totals or {}
-        tokens, cost = int(totals.get("total_tokens") or 0), float(totals.get("cost_usd") or 0.0)
-        self.usage_label.setText(f"tokens {tokens:,} · ${cost:.4f}")
 
     def _update_title(self) -> None:
         if self.session is None:
@@ -503,17 +457,3 @@ def _optional_widget(module: str, name: str) -> Any:
     except (ImportError, AttributeError):
         return None
     return cls()
-
-
-def _eta_text(durations: list[float], remaining: int) -> str:
-    if not durations or remaining <= 0:
-        return ""
-    recent = durations[-10:]
-    seconds = sum(recent) / len(recent) * remaining
-    if seconds < 1:
-        return "ETA <1 s"
-    if seconds < 60:
-        return f"ETA {seconds:.0f} s"
-    if seconds < 3600:
-        return f"ETA {seconds / 60:.0f} min"
-    return f"ETA {seconds / 3600:.1f} h"

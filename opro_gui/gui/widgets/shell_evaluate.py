@@ -25,6 +25,15 @@ def evaluate_on_test(
         return session.evaluate(run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel)
 
 
+def results_text(rows: list[dict[str, Any]]) -> str:
+    """One status line: the best instruction's held-out accuracy and its sample size."""
+    best = next((r for r in rows if r["label"] == "top-1"), None)
+    text = "Test evaluation stored"
+    if best is not None and best["accuracy"] is not None:
+        text += f": best instruction {best['accuracy'] * 100:.1f}% on {best['n_examples']} examples"
+    return text
+
+
 class TestEvaluation(QObject):
     """One evaluation at a time; results are stored in the project by the services layer."""
 

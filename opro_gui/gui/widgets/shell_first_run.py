@@ -24,6 +24,7 @@ from opro_gui.llm import EndpointConfig
 from opro_gui.llm.presets import detect_local_servers, list_models
 from opro_gui.llm.secrets import SecretStoreError, set_key
 
+from .. import settings
 from ..background import BackgroundCall, call_in_background
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -188,3 +189,17 @@ class FirstRunDialog(QDialog):
             self._call.cancel(2000)
             self._call = None
         super().done(result)
+
+
+def choose_first_endpoint(parent: QWidget | None) -> bool:
+    """Show the dialog; a chosen endpoint becomes the optimizer and scorer profile."""
+    dialog = FirstRunDialog(parent)
+    if dialog.exec() != FirstRunDialog.DialogCode.Accepted or not dialog.profile:
+        return False
+    profiles = settings.load_profiles()
+    profiles[dialog.profile_name] = dialog.profile
+    settings.save_profiles(profiles)
+    settings.set_role_profile("optimizer", dialog.profile_name)
+    settings.set_role_profile("scorer", dialog.profile_name)
+    settings.set_first_run_done()
+    return True
