@@ -203,3 +203,11 @@ def test_eta_text() -> None:
     assert eta_text([3.0, 3.0], 10) == "ETA 30 s"
     assert eta_text([60.0], 30) == "ETA 30 min"
     assert eta_text([600.0], 30) == "ETA 5.0 h"
+
+
+def test_missing_endpoint_is_said_at_start(window: MainWindow, qtbot: Any) -> None:
+    assert window.status_label.text() == mw.NO_ENDPOINT_TEXT
+    use_server("http://127.0.0.1:11434/v1")
+    configured = MainWindow()
+    qtbot.addWidget(configured)
+    assert configured.status_label.text() == "Ready"

@@ -34,6 +34,10 @@ from .widgets.shell_status import RunStatusBar
 
 APP_TITLE = "OPRO Studio"
 HISTORY_REFRESH_MS = 150
+NO_ENDPOINT_TEXT = (
+    "No model endpoint is configured yet: Run offers servers found on this computer, "
+    "$OPENAI_API_KEY or any server address (or see Model settings)."
+)
 USER_STOPS = ("paused by the user", "cancelled by the user")
 
 
@@ -77,6 +81,8 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._needs_default_layout = state is None
+        if self.endpoint("optimizer") is None:
+            self.status_label.setText(NO_ENDPOINT_TEXT)
         self._update_actions()
 
     # -- construction ----------------------------------------------------------------------
