@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +212,29 @@ def test_missing_endpoint_is_said_at_start(window: MainWindow, qtbot: Any) -> No
     configured = MainWindow()
     qtbot.addWidget(configured)
     assert configured.status_label.text() == "Ready"
+
+
+def test_shutdown_timeout_detaches_the_thread_instead_of_destroying_it(
+    qtbot: Any, window: MainWindow, fake_server: Any
+) -> None:
+    from opro_gui.gui import run_controller
+
+    gate = threading.Event()
+
+    def slow(prompt: str, body: dict[str, Any]) -> str:
+        gate.wait(20)
+        return tsp_responder()(prompt, body)
+
+    server = fake_server(slow).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    window.open_example("tsp-10-seed1")
+    assert window.start_run(RunSettings(max_steps=5, samples_per_step=1))
+    qtbot.waitUntil(lambda: server.stats.requests >= 1, timeout=10_000)
+    assert not window.controller.shutdown(timeout_ms=0)  # the worker is still in its call
+    assert not window.controller.is_running
+    thread, _worker = run_controller._ABANDONED[-1]
+    assert thread.parent() is None
+    gate.set()
+    qtbot.waitUntil(thread.isFinished, timeout=20_000)  # the cancel token stops it
+    run_controller._ABANDONED.clear()

@@ -14,6 +14,7 @@ from opro_gui.llm import EndpointConfig
 from .workers import RunWorker
 
 SHUTDOWN_TIMEOUT_MS = 10_000
+_ABANDONED: list[tuple[QThread, RunWorker | None]] = []
 
 
 class RunController(QObject):
@@ -101,6 +102,13 @@ class RunController(QObject):
         done = thread.wait(timeout_ms)
         if done:
             self._cleanup()
+        else:
+            # Still inside a call that ignores cancellation. Destroying a running QThread
+            # aborts the process, so detach it and keep it referenced until the process
+            # ends; every completed step is already committed.
+            thread.setParent(None)
+            _ABANDONED.append((thread, self._worker))
+            self._worker_thread, self._worker, self._token = None, None, None
         return done
 
     # -- handlers ------------------------------------------------------------------------
