@@ -148,6 +148,11 @@ def test_save_as_and_reopen_round_trip(
     qtbot.addWidget(second)
     assert second.open_project(copy)
     assert second.run_view.score_plot.point_count == points
+    qtbot.waitUntil(lambda: not second.run_view.analysis_pending, timeout=10_000)
+    assert (
+        second.usage_label.text().startswith("tokens ")
+        and "tokens 0 " not in second.usage_label.text()
+    )
     assert second.session.run_summary(second.session.latest_run_id())["steps_completed"] == 3
     second.close()
 

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
+        self.run_view.analysis_done.connect(self._on_run_view_analysis_done)
         if self.task_editor is not None:
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
@@ -139,7 +140,8 @@ class MainWindow(QMainWindow):
         try:
             session = ProjectSession.open(path)
         except ProjectError as exc:
-            settings.remove_recent_file(path) if not path.exists() else None
+            if not path.exists():
+                settings.remove_recent_file(path)
             self.show_error("Cannot open the project", f"{exc}\n\nNothing was changed.")
             return False
         self._close_session()
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
         if self.task_editor is not None:
             run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
             self.task_editor.load(session.kind, session.store.spec(), run_settings)
-        self.status.set_usage(session.run_summary(run_id) if run_id is not None else None)
+        self.status.set_usage(None)  # the run view's background summary fills it in
         self._update_title()
         self._update_actions()
         self.status_label.setText(f"Opened {path.name}")
@@ -405,6 +407,10 @@ class MainWindow(QMainWindow):
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
             self.history.set_profiles(settings.load_profiles())
+
+    def _on_run_view_analysis_done(self) -> None:
+        if not self.controller.is_running and self.run_view.summary is not None:
+            self.status.set_usage(self.run_view.summary)
 
     def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
         if self.history is not None:
