@@ -357,7 +357,10 @@ class MainWindow(QMainWindow):
     def apply_theme(self) -> None:
         app = QApplication.instance()
         dark = themes.is_dark(self.theme_choice)
-        colors = themes.apply_theme(app, dark) if app is not None else themes.plot_colors(dark)
+        if isinstance(app, QApplication):
+            colors = themes.apply_theme(app, dark)
+        else:
+            colors = themes.plot_colors(dark)
         self.run_view.apply_colors(colors)
         if self.theme_choice in self.menus.theme_actions:
             self.menus.theme_actions[self.theme_choice].setChecked(True)

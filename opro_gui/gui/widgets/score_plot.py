@@ -262,7 +262,7 @@ class ScorePlot(QWidget):
         """Write the plot as PNG or SVG (by extension)."""
         return export_plot(self.plot_widget, path)
 
-    def _on_scatter_clicked(self, _item: object, points: object, *_: object) -> None:
+    def _on_scatter_clicked(self, _item: object, points: Any, *_: object) -> None:
         pts = list(points) if points is not None else []
         if not pts:
             return
@@ -274,10 +274,9 @@ class ScorePlot(QWidget):
 
 def _blend(background: str, foreground: str, alpha: float) -> QColor:
     bg, fg = QColor(background), QColor(foreground)
-    mix = [
-        round(b + (f - b) * alpha) for b, f in zip(bg.getRgb()[:3], fg.getRgb()[:3], strict=True)
-    ]
-    return QColor(*mix)
+    pairs = ((bg.red(), fg.red()), (bg.green(), fg.green()), (bg.blue(), fg.blue()))
+    r, g, b = (round(x + (y - x) * alpha) for x, y in pairs)
+    return QColor(r, g, b)
 
 
 def export_plot(widget: pg.PlotWidget | pg.GraphicsLayoutWidget, path: str | Path) -> Path:
