@@ -238,3 +238,18 @@ def test_shutdown_timeout_detaches_the_thread_instead_of_destroying_it(
     gate.set()
     qtbot.waitUntil(thread.isFinished, timeout=20_000)  # the cancel token stops it
     run_controller._ABANDONED.clear()
+
+
+def test_budget_pause_advises_raising_the_budget(
+    qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
+) -> None:
+    server = fake_server(tsp_responder()).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    window.open_example("tsp-10-seed1")
+    steps: list[int] = []
+    window.controller.step_started.connect(lambda ev: steps.append(ev.step))
+    finished = run_to_end(qtbot, window, RunSettings(max_steps=10, budget_tokens=1))
+    assert finished.status == "paused" and "token budget reached" in finished.reason
+    assert steps == [1]
+    assert len(messages) == 1 and "Raise the budget" in messages[0]

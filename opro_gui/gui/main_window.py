@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opro_gui.core.events import RunFinished, RunStarted, StepCompleted
+from opro_gui.core.events import RunFinished, RunStarted, StepCompleted, StepStarted
 from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.secrets import resolve_key
@@ -30,7 +30,7 @@ from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
-from .widgets.shell_status import RunStatusBar
+from .widgets.shell_status import RunStatusBar, stop_advice
 
 APP_TITLE = "OPRO Studio"
 HISTORY_REFRESH_MS = 150
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
+        c.step_started.connect(self._on_controller_step_started)
         c.step_completed.connect(self._on_controller_step_completed)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
@@ -321,6 +322,11 @@ class MainWindow(QMainWindow):
         self.run_view.begin_run(event.max_steps)
         self.status.run_started(run_id, event.first_step, event.max_steps)
 
+    def _on_controller_step_started(self, event: StepStarted) -> None:
+        optimizer = self.endpoint("optimizer")
+        model = f" ({optimizer.model})" if optimizer is not None else ""
+        self.status_label.setText(f"Step {event.step}: waiting for the optimizer{model}…")
+
     def _on_controller_step_completed(self, event: StepCompleted) -> None:
         r = event.record
         self.run_view.add_step_event(event)
@@ -337,12 +343,7 @@ class MainWindow(QMainWindow):
         text = f"Run {event.status.replace('_', ' ')}"
         self.status.run_ended(f"{text}: {event.reason}" if event.reason else text)
         if event.status in ("paused", "failed") and event.reason not in USER_STOPS:
-            self.show_error(
-                "The run stopped",
-                f"{event.reason}\n\nEvery completed step is saved (last step {event.last_step}). "
-                "Check Model settings ▸ Test connection (server address, key, model), then press "
-                "Run to continue where it stopped.",
-            )
+            self.show_error("The run stopped", stop_advice(event.reason, event.last_step))
 
     def _on_controller_run_failed(self, message: str) -> None:
         self.status.run_ended("Run failed")
