@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QMainWindow,
     QMessageBox,
     QWidget,
@@ -26,6 +25,7 @@ from . import settings, themes
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
+from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
 from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
@@ -59,17 +59,16 @@ class MainWindow(QMainWindow):
         self.run_view = RunView()
         self.setCentralWidget(self.run_view)
         self.model_panel = ModelSettingsPanel()
-        self.task_editor = _optional_widget("task_editor", "TaskEditor")
-        self.history = _optional_widget("history", "HistoryPanel")
-        self._docks: dict[str, QDockWidget] = {}
-        self._add_dock("task", "Task", self.task_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock(
-            "models", "Model settings", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.task_editor = optional_widget("task_editor", "TaskEditor")
+        self.history = optional_widget("history", "HistoryPanel")
+        self._docks = add_docks(
+            self,
+            {
+                "task": ("Task", self.task_editor),
+                "models": ("Model settings", self.model_panel),
+                "history": ("History", self.history),
+            },
         )
-        self._add_dock("history", "History", self.history, Qt.DockWidgetArea.BottomDockWidgetArea)
-        if "task" in self._docks:
-            self.tabifyDockWidget(self._docks["task"], self._docks["models"])
-            self._docks["task"].raise_()
         self._build_status_bar()
         self.menus = ShellMenus(self)
         self._connect()
@@ -86,24 +85,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- construction ----------------------------------------------------------------------
-    def _add_dock(
-        self, key: str, title: str, widget: QWidget | None, area: Qt.DockWidgetArea
-    ) -> None:
-        if widget is None:
-            return
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self._docks[key] = dock
-
-    def _default_dock_sizes(self) -> None:
-        left = [d for k, d in self._docks.items() if k in ("task", "models")]
-        if left:
-            self.resizeDocks(left[:1], [460], Qt.Orientation.Horizontal)
-        if "history" in self._docks:
-            self.resizeDocks([self._docks["history"]], [360], Qt.Orientation.Vertical)
-
     def _build_status_bar(self) -> None:
         self.status = RunStatusBar(self.statusBar())
         self.status_label, self.usage_label = self.status.message, self.status.usage
@@ -441,7 +422,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._needs_default_layout:  # dock sizes only apply once the window is laid out
             self._needs_default_layout = False
-            QTimer.singleShot(0, self._default_dock_sizes)
+            QTimer.singleShot(0, lambda: default_dock_sizes(self, self._docks))
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
@@ -462,14 +443,3 @@ class MainWindow(QMainWindow):
             self.history.close_project()
         self._close_session()
         super().closeEvent(event)
-
-
-def _optional_widget(module: str, name: str) -> Any:
-    """The panels' widgets, when they have landed (the shell runs without them)."""
-    import importlib
-
-    try:
-        cls = getattr(importlib.import_module(f"opro_gui.gui.widgets.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-    return cls()
