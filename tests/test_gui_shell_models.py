@@ -115,3 +115,16 @@ def test_first_run_detects_local_servers_without_hanging(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: dialog.detect_button.isEnabled(), timeout=20_000)
     assert "server" in dialog.status_label.text()
     assert dialog.local_list.count() == len(dialog._found)
+
+
+def test_key_goes_to_the_keyring_or_says_where_else(qtbot: Any) -> None:
+    panel = _panel_for(qtbot, "https://api.example.com/v1")
+    panel.key_env.setText("EXAMPLE_API_KEY")
+    panel.key_edit.setText("sk-never-in-a-file-123456")
+    panel.store_key_button.click()
+    # The test keyring backend stores nothing: the panel says so and names the variable.
+    text = panel.status_label.text()
+    assert text == "Key stored in the OS keyring." or "EXAMPLE_API_KEY" in text
+    assert panel.save_current()
+    ini = Path(settings._store().fileName()).read_text()
+    assert "sk-never-in-a-file" not in ini
