@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -54,3 +55,20 @@ def _isolated_home(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+
+
+@pytest.fixture(autouse=True)
+def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
+    """GUI tests run like the app (pyqtgraph's GarbageCollector): no automatic collection while
+    a test runs, so Qt objects are never collected from a worker thread or inside a PySide call
+    (seen hanging in a signal disconnect); one collection at teardown, in the GUI thread."""
+    if not request.module.__name__.startswith("test_gui"):
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()

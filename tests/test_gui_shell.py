@@ -3,11 +3,9 @@ plots and history fill, save/reopen, pause/cancel/close leave no thread, errors 
 
 from __future__ import annotations
 
-import gc
 import random
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,6 @@ from opro_gui.gui.widgets import shell_projects
 from opro_gui.services import ProjectSession
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
-
-
-@pytest.fixture(autouse=True)
-def gc_in_gui_thread_only() -> Iterator[None]:
-    """Like the app (pyqtgraph's GarbageCollector): no automatic collection while a test
-    runs, so Qt objects are never collected from a worker thread or inside a PySide call;
-    one collection at teardown, in the GUI thread."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.enable()
-    gc.collect()
 
 
 _NODE = re.compile(r"\((\d+)\): \(")

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from gui_helpers import no_thread_left  # noqa: F401  (fixture)
-from test_gui_shell import gc_in_gui_thread_only  # noqa: F401  (fixture)
 
 from opro_gui.gui import settings
 from opro_gui.gui.widgets.model_settings import ModelSettingsPanel

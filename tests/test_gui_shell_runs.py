@@ -14,7 +14,6 @@ import pytest
 from gui_helpers import no_thread_left  # noqa: F401  (fixture)
 from test_gui_shell import (  # noqa: F401  (gc fixture)
     THREE,
-    gc_in_gui_thread_only,
     run_to_end,
     tsp_responder,
     use_server,
