@@ -61,6 +61,10 @@ class Stats:
 class _QuietServer(ThreadingHTTPServer):
     """Clients that give up (timeouts, cancellation) reset connections: not worth a traceback."""
 
+    # Read by listen() inside __init__: setting it on the instance afterwards is too late, and
+    # the default backlog of 5 drops bursts of concurrent connections (seen as retries).
+    request_queue_size = 512
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, ConnectionError | TimeoutError):
@@ -104,7 +108,6 @@ class FakeOpenAIServer:
         self._stopping = threading.Event()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 512
         # A short poll interval makes ``stop()`` return at once instead of after up to 0.5 s.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
