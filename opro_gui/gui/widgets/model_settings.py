@@ -213,24 +213,21 @@ class ModelSettingsPanel(QWidget):
         return True
 
     def test_current(self) -> None:
-        try:
-            cfg = self.current_config()
-        except ValueError as exc:
-            self.status_label.setText(f"Invalid settings: {exc}")
-            return
-        key = self.key_edit.text().strip() or None
-        self.status_label.setText(f"Testing {cfg.base_url} …")
-        self._start(test_connection, cfg, key, on_done=self._on_test_done)
+        self._call_endpoint(test_connection, "Testing {url} …", self._on_test_done)
 
     def fetch_models(self) -> None:
+        self._call_endpoint(list_models, "Fetching the model list …", self._on_models_done)
+
+    def _call_endpoint(self, fn: Any, status: str, on_done: Any) -> None:
+        """Run ``fn(config, key)`` in the background for the profile as edited."""
         try:
             cfg = self.current_config()
         except ValueError as exc:
             self.status_label.setText(f"Invalid settings: {exc}")
             return
         key = self.key_edit.text().strip() or None
-        self.status_label.setText("Fetching the model list …")
-        self._start(list_models, cfg, key, on_done=self._on_models_done)
+        self.status_label.setText(status.format(url=cfg.base_url))
+        self._start(fn, cfg, key, on_done=on_done)
 
     def shutdown(self) -> None:
         if self._call is not None:
