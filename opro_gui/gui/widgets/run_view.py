@@ -46,7 +46,6 @@ class RunView(QWidget):
         self._best_steps: list[int] = []
         self._best_scores: list[float] = []
         self._best_solutions: list[Any] = []
-        self._evals: dict[int, int] = {}
         self._step_solutions: dict[str, int] = {}  # prompt: instruction -> first step
         self.random_curve: list[float] = []
         self._analysis_call: BackgroundCall | None = None
@@ -138,7 +137,7 @@ class RunView(QWidget):
         self.summary = None
         self.score_plot.clear_data()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
-        self._evals, self._step_solutions, self.random_curve = {}, {}, []
+        self._step_solutions, self.random_curve = {}, []
         self.last_step = -1
         self.banner.setVisible(False)
         self.tsp_view.set_best_tour([], None)
@@ -205,12 +204,6 @@ class RunView(QWidget):
         self.score_plot.add_candidates(
             [c["step"] for c in scored], [c["index"] for c in scored], [c["score"] for c in scored]
         )
-        if step > 0:
-            self._evals[step] = sum(
-                1
-                for c in cands
-                if c["status"] in (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
-            )
         if self.kind == "prompt":
             for c in scored:
                 self._step_solutions.setdefault(str(c["solution"]), step)
@@ -277,15 +270,11 @@ class RunView(QWidget):
         self.cancel_background()
         if self._session is None or self.run_id is None:
             return
-        steps = sorted(self._evals)
-        random = self.kind in ("tsp", "linreg") and bool(steps)
         self._analysis_call = call_in_background(
             _analyse,
             self._session.path,
             self.run_id,
-            [self._evals[s] for s in steps] if random else [],
-            self._facts.get("seed", 0),
-            on_done=lambda result: self._on_analysis_done(steps, result),
+            on_done=self._on_analysis_done,
             on_error=self._on_analysis_failed,
         )
 
@@ -303,13 +292,11 @@ class RunView(QWidget):
         self.summary_label.setText(f"Could not read the run summary: {exc}")
         self.analysis_done.emit()
 
-    def _on_analysis_done(
-        self, steps: list[int], result: tuple[dict[str, Any], list[float]]
-    ) -> None:
+    def _on_analysis_done(self, result: tuple[dict[str, Any], list[float]]) -> None:
         self._analysis_call = None
         s, curve = result
         self.random_curve = [float(v) for v in curve]
-        self.score_plot.set_random_curve(steps if curve else [], self.random_curve)
+        self.score_plot.set_random_curve(list(range(1, len(curve) + 1)), self.random_curve)
         status, reason = s["status"].replace("_", " "), s.get("status_reason") or ""
         if reason.startswith(status):
             status = reason  # "cancelled by the user", not "cancelled (cancelled by the user)"
@@ -392,14 +379,7 @@ class RunView(QWidget):
         return self.score_plot.export(path)
 
 
-def _analyse(
-    path: Path, run_id: int, evals: list[int], seed: int
-) -> tuple[dict[str, Any], list[float]]:
+def _analyse(path: Path, run_id: int) -> tuple[dict[str, Any], list[float]]:
     """Runs in a worker thread: its own read-only session, closed before returning."""
     with ProjectSession.open(path, readonly=True) as session:
-        summary = session.run_summary(run_id)
-        curve: list[float] = []
-        if evals:
-            problem: Any = session.problem(run_id)
-            curve = list(problem.random_search_curve(evals, seed))
-    return summary, curve
+        return session.run_summary(run_id), session.random_search_curve(run_id)
