@@ -109,6 +109,11 @@ def test_example_runs_three_steps_plot_and_history_fill(
     assert "gap" in window.run_view.tsp_view.gap_label.text()
     assert any(lbl.startswith("nearest neighbour") for lbl in plot.baseline_labels())
     assert len(window.run_view.random_curve) == 3
+    # The template preview now renders the run's own history: the best tour found is in it.
+    editor = window.task_editor.template_editor
+    editor.refresh_preview()
+    best = ",".join(map(str, window.run_view.tsp_view.best_tour))
+    assert f"<trace> {best} </trace>" in editor.preview_text()
     assert "tokens 0 " not in window.usage_label.text()
     if window.history is not None:
         qtbot.waitUntil(lambda: window.history.model.rowCount() >= len(scored))

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         if self.task_editor is not None:
             run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
             self.task_editor.load(session.kind, session.store.spec(), run_settings)
+        self._preview_run_history(run_id)
         self.status.set_usage(None)  # the run view's background summary fills it in
         self._update_title()
         self._update_actions()
@@ -316,8 +317,14 @@ class MainWindow(QMainWindow):
         best = self.run_view.fmt(r.best_score) if r.best_score is not None else None
         self.status.step_completed(r.step, r.finished_at - r.started_at, best, event.totals)
 
+    def _preview_run_history(self, run_id: int | None) -> None:
+        """The template preview shows what the optimizer would see next in this run."""
+        if self.task_editor is not None and self.session is not None:
+            self.task_editor.set_run_history(self.session, run_id)
+
     def _on_controller_run_finished(self, event: RunFinished) -> None:
         self.run_view.finish_run()
+        self._preview_run_history(self.run_view.run_id)
         self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
@@ -407,6 +414,7 @@ class MainWindow(QMainWindow):
     def _on_history_run_selected(self, run_id: int) -> None:
         if run_id != self.run_view.run_id and not self.controller.is_running:
             self.run_view.set_run(run_id)
+            self._preview_run_history(run_id)
 
     def _on_history_timer_timeout(self) -> None:
         if self.history is not None:
