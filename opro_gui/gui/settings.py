@@ -104,10 +104,6 @@ def remove_recent_file(path: str | Path) -> None:
     _set_json(KEY_RECENT, [str(x) for x in recent_files() if str(x) != p])
 
 
-def clear_recent_files() -> None:
-    _set_json(KEY_RECENT, [])
-
-
 def last_dir() -> str:
     return str(_store().value(KEY_LAST_DIR, "") or "")
 

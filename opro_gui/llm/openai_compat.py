@@ -101,10 +101,6 @@ class OpenAICompatClient:
         """True once the server was seen to answer fewer choices than ``n`` (or in parallel mode)."""
         return self._ignores_n
 
-    @property
-    def has_key(self) -> bool:
-        return self._key is not None
-
     def close(self) -> None:
         """Stop the worker threads (without waiting for calls in flight) and the HTTP pool."""
         with self._lock:

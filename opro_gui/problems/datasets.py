@@ -148,17 +148,6 @@ def _decode(data: bytes, filename: str) -> str:
         ) from exc
 
 
-def _json(text: str, filename: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"{filename}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
-    except RecursionError as exc:
-        raise DatasetError(f"{filename}: JSON nested too deeply") from exc
-
-
 def _jsonl(text: str, filename: str) -> list[Any]:
     records = []
     for lineno, line in enumerate(text.splitlines(), start=1):

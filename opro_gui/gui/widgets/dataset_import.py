@@ -135,9 +135,6 @@ class DatasetImportWidget(QWidget):
         self.path_edit.setText(str(path))
         self._on_path_edit_finished()
 
-    def is_loading(self) -> bool:
-        return self._call is not None and self._call.is_running()
-
     def load_file(self) -> None:
         """Load the chosen file with the chosen format/columns in a worker thread."""
         text = self.path_edit.text().strip()

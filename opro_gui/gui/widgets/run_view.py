@@ -260,10 +260,6 @@ class RunView(QWidget):
                 else "No instruction scored yet."
             )
 
-    @property
-    def redraw_pending(self) -> bool:
-        return self._redraw_timer.isActive()
-
     def update_analysis(self) -> None:
         """Summary, warnings and the equal-budget random-search curve (TSP, LR), computed in a
         background thread with its own read session: both grow with the run."""
