@@ -137,3 +137,20 @@ def test_rpm_limit_delays_requests_beyond_the_burst(fake_server: type[FakeOpenAI
     assert frozen.stats.acquired == 25
     assert frozen.stats.delayed == 5  # the 5 beyond the burst waited...
     assert abs(frozen.stats.waited_s - 0.05 * (1 + 2 + 3 + 4 + 5)) < 1e-9  # ...in turn
+
+
+def test_clients_of_one_endpoint_share_their_rate_limits() -> None:
+    """Optimizer and scorer on the same server draw from one rpm/tpm budget."""
+    from opro_gui.llm.ratelimit import shared_limiter
+
+    a = OpenAICompatClient(EndpointConfig(base_url="http://127.0.0.1:1/v1", model="x", rpm=60))
+    b = OpenAICompatClient(EndpointConfig(base_url="http://127.0.0.1:1/v1/", model="y", rpm=60))
+    other = OpenAICompatClient(EndpointConfig(base_url="http://127.0.0.1:2/v1", model="x", rpm=60))
+    try:
+        assert a.limiter is b.limiter is shared_limiter("http://127.0.0.1:1/v1", 60, None)
+        assert other.limiter is not a.limiter
+        a.limiter.delay_for(1)  # the burst of one request per second is now used up...
+        assert b.limiter.delay_for(1) > 0  # ...for the other client too
+    finally:
+        for c in (a, b, other):
+            c.close()

@@ -24,7 +24,7 @@ from .config import EndpointConfig
 from .pool import DaemonPool
 from .presets import model_mismatch
 from .pricing import config_cost, tokens_from_chars
-from .ratelimit import RateLimiter
+from .ratelimit import shared_limiter
 from .retry import backoff_delay, classify, refused_n
 from .secrets import NO_KEY, resolve_key, scrub
 from .wire import make_sdk, send
@@ -81,7 +81,7 @@ class OpenAICompatClient:
         if key is None and config.is_local:
             key = NO_KEY
         self._key = key
-        self.limiter = RateLimiter(config.rpm, config.tpm)
+        self.limiter = shared_limiter(config.base_url, config.rpm, config.tpm)
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._lock = threading.Lock()

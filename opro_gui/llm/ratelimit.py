@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,3 +85,21 @@ class RateLimiter:
         """Charge tokens learned after the fact (the completion) against the tpm bucket."""
         if self.tokens is not None and tokens > 0:
             self.tokens.reserve(tokens)
+
+
+_SHARED: weakref.WeakValueDictionary[tuple[str, int | None, int | None], RateLimiter] = (
+    weakref.WeakValueDictionary()
+)
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter(base_url: str, rpm: int | None, tpm: int | None) -> RateLimiter:
+    """One limiter per endpoint and limits: the optimizer and scorer clients of a run (or a
+    replay beside it) that talk to the same server draw from the same buckets."""
+    key = (base_url.rstrip("/"), rpm, tpm)
+    with _SHARED_LOCK:
+        limiter = _SHARED.get(key)
+        if limiter is None:
+            limiter = RateLimiter(rpm, tpm)
+            _SHARED[key] = limiter
+        return limiter
