@@ -335,7 +335,8 @@ class RunView(QWidget):
         if self.random_curve and self._best_scores and s["status"] not in ("running", "created"):
             ours, rnd = self._best_scores[-1], self.random_curve[-1]
             no_better = ours <= rnd if self._higher_is_better else ours >= rnd
-            if no_better:
+            # Reaching the optimum is never a failure, even when the random search got there too.
+            if no_better and s.get("found_at_step") is None:
                 out.append(
                     f"⚠ The optimizer did no better than a random search with the same number of "
                     f"evaluations (best {ours:g} vs random search {rnd:g})."
