@@ -221,3 +221,26 @@ def test_token_budget_pauses_then_resumes_after_raise(tmp_path, fake_server, cap
         assert f"continuing after step {paused_at}" in out
     (run,) = show_json(project, capsys)["runs"]
     assert run["steps_completed"] > paused_at and run["status"] in ("completed", "target_reached")
+
+
+def test_running_status_tells_live_from_interrupted(tmp_path, capsys) -> None:
+    from opro_gui.services import ProjectSession, StoreSink
+
+    project = tmp_path / "s.opro"
+    opro("new", "tsp", str(project), "--points", "6", capsys=capsys)
+    with ProjectSession.open(project) as session:
+        run_id = session.store.create_run({"max_steps": 3}, {"model": "m", "base_url": "u"}, None)
+        StoreSink(session.store, run_id).status_changed("running")  # this process: alive
+        assert (
+            session.run_summary(run_id)["status"],
+            session.run_summary(run_id)["status_reason"],
+        ) == ("running", "")
+        import socket
+
+        dead = 2**22 + 12345  # above the default pid_max: no such process
+        session.store.set_status(
+            run_id, "running", f"written by process {dead} on {socket.gethostname()}"
+        )
+        assert session.run_summary(run_id)["status"] == "interrupted"
+        session.store.set_status(run_id, "running", f"written by process {dead} on another-host")
+        assert session.run_summary(run_id)["status"] == "running"  # cannot check another machine

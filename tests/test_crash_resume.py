@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -47,6 +48,17 @@ def test_sigkill_mid_step_then_resume_has_no_gap_or_duplicate(tmp_path, fake_ser
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
+
+        shown = subprocess.run(
+            _opro("show", str(project), "--json"),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        (run_info,) = json.loads(shown.stdout)["runs"]
+        assert run_info["status"] == "interrupted", run_info  # not "running": its process is gone
+        assert "continues it" in run_info["status_reason"]
 
         with ProjectStore.open(project) as store:
             assert store.integrity_ok()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RESUMABLE, RunSettings, StepRecord
+from opro_gui.core.models import RESUMABLE, RunSettings, RunStatus, StepRecord
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import make_problem
@@ -54,7 +57,31 @@ class StoreSink:
         self.store.write_step(self.run_id, record)
 
     def status_changed(self, status: str, reason: str = "") -> None:
+        if status == RunStatus.RUNNING and not reason:
+            reason = writer_mark()  # lets readers tell a live run from one whose process died
         self.store.set_status(self.run_id, status, reason)
+
+
+_WRITER = re.compile(r"written by process (\d+) on (.+)")
+
+
+def writer_mark() -> str:
+    return f"written by process {os.getpid()} on {socket.gethostname()}"
+
+
+def live_status(status: str, reason: str) -> tuple[str, str]:
+    """A "running" run whose writing process on this machine is gone was interrupted (killed,
+    crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
+    m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
+    if m is None or m.group(2) != socket.gethostname():
+        return status, reason
+    try:
+        os.kill(int(m.group(1)), 0)
+    except ProcessLookupError:
+        return "interrupted", "the process running it stopped; `opro run` (or Run) continues it"
+    except (PermissionError, OverflowError, ValueError):
+        pass  # alive under another user, or a mark we cannot check
+    return status, ""  # alive here: the mark is for us, not for the user
 
 
 class SessionBase:

@@ -11,7 +11,7 @@ from opro_gui.llm.presets import model_mismatch
 from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems.prompt_opt import PromptProblem
 
-from .base import SessionBase, _reads_file
+from .base import SessionBase, _reads_file, live_status
 
 
 class ReportsMixin(SessionBase):
@@ -68,14 +68,15 @@ class ReportsMixin(SessionBase):
     @_reads_file
     def run_summary(self, run_id: int) -> dict[str, Any]:
         run = self.store.run(run_id)
+        status, status_reason = live_status(run["status"], run["status_reason"])
         problem = self.problem(run_id)
         steps = self.store.steps(run_id)
         last = steps[-1] if steps else None
         totals = self.store.totals(run_id).to_dict()
         summary: dict[str, Any] = {
             "id": run_id,
-            "status": run["status"],
-            "status_reason": run["status_reason"],
+            "status": status,
+            "status_reason": status_reason,
             "steps_completed": max(0, last["step"]) if last else 0,
             "max_steps": run["settings"].get("max_steps"),
             "best_score": last["best_score"] if last else None,
