@@ -106,6 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         cancel = CancelToken()
         _install_signal_handlers(cancel)
         engine = session.engine(run_id, cancel)
+        optimum = None  # for the gap on each progress line, computed once
+        if session.kind == "tsp":
+            facts = session.problem(run_id).summary()
+            optimum = facts.get("optimal_length") or facts.get("best_known_length")
         start = session.store.last_step(run_id)
         print(
             f"run {run_id}: {session.kind}, optimizer {optimizer.model} at {optimizer.base_url}"
@@ -117,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         final: RunFinished | None = None
         for event in engine.events():
             if isinstance(event, StepCompleted):
-                print(_progress_line(session, event, settings), flush=True)
+                print(_progress_line(session.kind, event, settings, optimum), flush=True)
             elif isinstance(event, RunFinished):
                 final = event
         assert final is not None
@@ -128,17 +132,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_CANCELLED if final.status == RunStatus.CANCELLED else EXIT_RUN_STOPPED
 
 
-def _progress_line(session: ProjectSession, event: StepCompleted, settings: RunSettings) -> str:
+def _progress_line(
+    kind: str, event: StepCompleted, settings: RunSettings, optimum: float | None
+) -> str:
     r = event.record
     statuses = [c.status for c in r.candidates]
     valid = sum(1 for s in statuses if s == "scored")
-    best = fmt_score(session.kind, r.best_score)
+    best = fmt_score(kind, r.best_score)
     parts = [f"step {r.step}/{settings.max_steps}", f"best {best}"]
-    if session.kind == "tsp" and r.best_score is not None:
-        facts = session.problem().summary()
-        opt = facts.get("optimal_length") or facts.get("best_known_length")
-        if opt:
-            parts.append(f"gap {100 * (r.best_score - opt) / opt:.1f}%")
+    if optimum and r.best_score is not None:
+        parts.append(f"gap {100 * (r.best_score - optimum) / optimum:.1f}%")
     parts.append(f"scored {valid}/{len(statuses)}")
     for s in ("invalid", "duplicate", "filtered", "incomplete"):
         k = statuses.count(s)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from opro_gui.llm import EndpointConfig
 from opro_gui.llm.presets import model_mismatch
 from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems.prompt_opt import PromptProblem
+from opro_gui.storage import totals_of
 
 from .base import SessionBase, _reads_file, live_status
 
@@ -72,7 +73,8 @@ class ReportsMixin(SessionBase):
         problem = self.problem(run_id)
         steps = self.store.steps(run_id)
         last = steps[-1] if steps else None
-        totals = self.store.totals(run_id).to_dict()
+        calls = self.store.calls(run_id)
+        totals = totals_of(calls).to_dict()
         summary: dict[str, Any] = {
             "id": run_id,
             "status": status,
@@ -109,7 +111,7 @@ class ReportsMixin(SessionBase):
         )
         mismatched = {
             c["model_reported"]
-            for c in self.store.calls(run_id)
+            for c in calls
             if c["model_reported"]
             and not c["error"]
             and not c["cached"]
@@ -118,7 +120,7 @@ class ReportsMixin(SessionBase):
         summary["model_mismatch"] = sorted(mismatched)
         summary.update(_kind_summary(self.kind, problem, summary, found))
         if self.kind in ("tsp", "linreg"):
-            curve = self.random_search_curve(run_id)
+            curve = self._random_search_curve(run_id, cands, steps)
             rs_best = curve[-1] if curve else None
             summary["random_search_best"] = rs_best
             summary["beats_random_search"] = (
@@ -133,15 +135,21 @@ class ReportsMixin(SessionBase):
     def random_search_curve(self, run_id: int) -> list[float]:
         """Best score after each step of a random search given exactly as many evaluations per
         step as the run made (TSP, linear regression): small models often do no better."""
-        problem = self.problem(run_id)
-        curve_fn = getattr(problem, "random_search_curve", None)
+        return self._random_search_curve(
+            run_id, self.store.candidates(run_id), self.store.steps(run_id)
+        )
+
+    def _random_search_curve(
+        self, run_id: int, cands: list[dict[str, Any]], steps: list[dict[str, Any]]
+    ) -> list[float]:
+        curve_fn = getattr(self.problem(run_id), "random_search_curve", None)
         if curve_fn is None:
             return []
         per_step: dict[int, int] = {}
-        for c in self.store.candidates(run_id):
+        for c in cands:
             if c["step"] > 0 and c["status"] == CandidateStatus.SCORED:
                 per_step[c["step"]] = per_step.get(c["step"], 0) + 1
-        last = self.store.last_step(run_id)
+        last = steps[-1]["step"] if steps else -1
         budget = [per_step.get(step, 0) for step in range(1, last + 1)]
         return [float(x) for x in curve_fn(budget, self.run_settings(run_id).seed)]
 

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from opro_gui.core.models import CallRecord
+from opro_gui.core.models import CallRecord, Totals
 
 
 class ProjectError(Exception):
@@ -45,3 +45,11 @@ def call_from_row(c: dict[str, Any]) -> CallRecord:
         cost_usd=c["cost_usd"],
         base_url=c["base_url"],
     )
+
+
+def totals_of(call_rows: list[dict[str, Any]]) -> Totals:
+    """Usage totals of ``llm_call`` rows (as returned by ``calls``)."""
+    totals = Totals()
+    for c in call_rows:
+        totals.add(call_from_row(c))
+    return totals

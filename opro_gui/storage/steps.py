@@ -16,7 +16,7 @@ from opro_gui.core.models import (
 from opro_gui.core.ports import RunState
 
 from .base import StoreBase
-from .rows import call_from_row, finite_or_none, from_json, to_json
+from .rows import finite_or_none, from_json, to_json, totals_of
 
 
 class StepsMixin(StoreBase):
@@ -216,10 +216,7 @@ class StepsMixin(StoreBase):
         }
 
     def totals(self, run_id: int) -> Totals:
-        totals = Totals()
-        for c in self.calls(run_id):
-            totals.add(call_from_row(c))
-        return totals
+        return totals_of(self.calls(run_id))
 
     def load_state(self, run_id: int, higher_is_better: bool, with_records: bool) -> RunState:
         """Rebuild what the engine needs to continue ``run_id`` after its last completed step."""
