@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+import sqlite_utils
+
 from opro_gui import __version__
 from opro_gui.core.models import StopCause
 
@@ -77,23 +79,7 @@ class StoreBase:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
-        self._db: Any = None
-
-    @property
-    def db(self) -> Any:
-        """sqlite-utils over the same connection, for its table helpers (loaded on first use:
-        reading a project needs only ``sqlite3``, which keeps `opro show`/`run` quick to start)."""
-        if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
-
-    def dict_rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of ``sql`` as dicts keyed by column name."""
-        cur = self.conn.execute(sql, tuple(args))
-        keys = [d[0] for d in cur.description]
-        return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+        self.db = sqlite_utils.Database(conn)
 
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -239,7 +225,7 @@ class StoreBase:
             ) from None
 
     def project(self) -> dict[str, Any]:
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT name, kind, created_at, updated_at, app_version, created_by_version "
             "FROM project WHERE id = 1"
         ).fetchone()

@@ -108,7 +108,7 @@ class ExtrasMixin(StepsMixin):
         if run_id is not None:
             sql += " WHERE run_id = ?"
             args = (run_id,)
-        rows = self.dict_rows(sql + " ORDER BY id", args)
+        rows = list(self.db.query(sql + " ORDER BY id", args))
         for r in rows:
             r["solution"] = from_json(r["solution"], "an evaluation")
         return rows

@@ -188,7 +188,7 @@ class StepsMixin(StoreBase):
         if step is not None:
             sql += " AND step = ?"
             args += (step,)
-        return self.dict_rows(sql + " ORDER BY id", args)
+        return list(self.db.query(sql + " ORDER BY id", args))
 
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
         row = self.conn.execute(
