@@ -85,13 +85,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if last is not None:
             run = session.store.run(last)
             done = session.store.last_step(last)
-            status = run["status"]
+            status = run.status
             if not args.new_run and (
                 status in (RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT)
                 or (status == RunStatus.COMPLETED and done >= args.steps)
             ):
                 print(
-                    f"run {last} already ended ({status}: {run['status_reason']}) after step "
+                    f"run {last} already ended ({status}: {run.status_reason}) after step "
                     f"{done}; use --new-run to start another, or a larger --steps"
                 )
                 return EXIT_OK

@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return True
 
-    def _on_evaluation_finished(self, rows: list[dict[str, Any]]) -> None:
+    def _on_evaluation_finished(self, rows: list[Any]) -> None:
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_view_analysis_done(self) -> None:
         if not self.controller.is_running and self.run_view.summary is not None:
-            self.status.set_usage(self.run_view.summary)
+            self.status.set_usage(self.run_view.summary.usage.to_dict())
 
     def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
         if self.history is not None:

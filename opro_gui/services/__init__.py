@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from opro_gui.storage import ProjectError
 
-from .actions import ActionsMixin
+from .actions import ActionsMixin, EvaluationResult, ReplayResult
 from .base import StoreSink
 from .export import ExportMixin
+from .summary import ProjectSummary, RunSummary
 
-__all__ = ["ProjectError", "ProjectSession", "StoreSink"]
+__all__ = [
+    "EvaluationResult",
+    "ProjectError",
+    "ProjectSession",
+    "ProjectSummary",
+    "ReplayResult",
+    "RunSummary",
+    "StoreSink",
+]
 
 
 class ProjectSession(ExportMixin, ActionsMixin):

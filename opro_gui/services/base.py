@@ -131,7 +131,7 @@ class SessionBase:
 
     def problem(self, run_id: int | None = None) -> Problem:
         """The project's problem; a forked run may carry its own template or settings."""
-        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        override = self.store.run(run_id).spec_override if run_id is not None else None
         if override:
             spec = {**self.store.spec(), **override}
             return make_problem(self.kind, spec)
@@ -164,22 +164,22 @@ class SessionBase:
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
         if run_id is not None and not new_run:
             run = self.store.run(run_id)
-            finished = run["status"] not in RESUMABLE
+            finished = run.status not in RESUMABLE
             more_steps = settings.max_steps > self.store.last_step(run_id)
-            if not finished or (run["status"] == "completed" and more_steps):
+            if not finished or (run.status == RunStatus.COMPLETED and more_steps):
                 self.store.update_run_config(run_id, settings.to_dict(), opt, sc)
                 return run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
-        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+        return self.store.run(run_id).settings
 
     @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
-        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
-        return EndpointConfig.from_dict(run["optimizer"]), scorer
+        scorer = EndpointConfig.from_dict(run.scorer) if run.scorer else None
+        return EndpointConfig.from_dict(run.optimizer), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         client = make_client(config, cache=ProjectCache(self.store), role=role)
