@@ -8,15 +8,15 @@ import sys
 
 from opro_gui.core.models import Candidate, CandidateStatus
 from opro_gui.core.rows import ReplayCandidate
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
+from opro_gui.services.status import status_label
 
 from .common import (
     EXIT_OK,
     EXIT_RUN_STOPPED,
     CliError,
     endpoint_from_args,
-    facts_line,
-    fmt_score,
     pick_run_id,
     short,
 )
@@ -28,25 +28,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
+    kind = get_kind(summary.kind)
     print(f"{summary.name}  ({summary.kind})  {summary.path}")
-    print("  " + facts_line(summary.kind, summary.problem))
+    print("  " + kind.facts_line(summary.problem))
     if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in summary.runs:
         line = (
-            f"  run {run.id}: {run.status}, {run.steps_completed} steps, best "
-            f"{fmt_score(summary.kind, run.best_score)}, tokens {run.usage.tokens}"
+            f"  run {run.id}: {status_label(run.status)}, {run.steps_completed} steps, best "
+            f"{kind.format_score(run.best_score)}, tokens {run.usage.tokens}"
         )
         if run.facts.get("gap_percent") is not None:
             line += f", gap {run.facts['gap_percent']:.2f}%"
         if run.facts.get("found_at_step") is not None:
             line += f", optimum found at step {run.facts['found_at_step']}"
         if run.prompt is not None and run.prompt.best_test_accuracy is not None:
-            line += f", test {fmt_score('prompt', run.prompt.best_test_accuracy)}"
+            line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
         print(line)
         print(f"    best: {short(run.best_solution)}")
         if run.status_reason:
-            print(f"    {run.status_reason}")
+            print(f"    {run.status_text}")
         if run.model_mismatch:
             print(
                 f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"

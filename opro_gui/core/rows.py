@@ -8,7 +8,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .models import CallRecord, Candidate, ExampleRecord, RunSettings, RunStatus, Solution, Totals
+from .models import (
+    CallRecord,
+    Candidate,
+    ExampleRecord,
+    RunSettings,
+    RunStatus,
+    Solution,
+    StopCause,
+    Totals,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class RunRow:
     fork_step: int | None
     spec_override: dict[str, Any] | None
     app_version: str
+    stop_cause: StopCause = StopCause.NONE
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +61,7 @@ class RunRow:
             "fork_step": self.fork_step,
             "spec_override": self.spec_override,
             "app_version": self.app_version,
+            "stop_cause": str(self.stop_cause),
         }
 
 

@@ -93,7 +93,7 @@ class ActionsMixin(SessionBase):
                 parsed.append(entry)
         if score and to_score:
             scorer = None
-            if self.kind == "prompt":
+            if self.problem_kind.needs_scorer:
                 scorer = self.client(sc_cfg or opt_cfg, "scorer")
             results = problem.score(
                 [parsed[k].solution for k in to_score],
@@ -157,8 +157,10 @@ class ActionsMixin(SessionBase):
         client: LLMClient | None = None,
     ) -> list[EvaluationResult]:
         """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
-        if self.kind != "prompt":
-            raise ProjectError("evaluate applies to prompt-optimization projects only")
+        if not self.problem_kind.supports_evaluation:
+            raise ProjectError(
+                f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
+            )
         problem = self.problem(run_id)
         # Only instructions (text) with a score can be ranked; other stored values are skipped.
         cands = [

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from opro_gui.core.models import RunSettings, Scored
-from opro_gui.core.ports import Problem
 from opro_gui.core.rows import RunStats, StepDetail
 from opro_gui.llm import EndpointConfig
-from opro_gui.llm.presets import model_mismatch
+from opro_gui.llm.config import model_mismatch
 from opro_gui.llm.pricing import estimate_run
-from opro_gui.problems.prompt_opt import PromptProblem
+from opro_gui.problems import ScorerLoad
 
 from .base import SessionBase, _reads_file, live_status
+from .status import status_text
 from .summary import ProjectSummary, PromptFacts, RandomSearch, RunSummary, TestEvaluation
 
 
@@ -35,24 +35,18 @@ class ReportsMixin(SessionBase):
         base = len(problem.render_meta_prompt(fake, 1, size))
         per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
         meta_chars = base + max(0, size - len(initial)) * per_entry
-        scorer_per_step = scorer_chars = initial_requests = 0
-        if self.kind == "prompt" and scorer is not None:
-            prompt_problem = cast(PromptProblem, problem)
-            train_ids = list(prompt_problem.train_ids)
-            scorer_per_step = settings.samples_per_step * len(train_ids)
-            initial_requests = len(initial) * len(train_ids)
-            sample = train_ids[:50]
-            chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
-            scorer_chars = sum(chars) // max(1, len(chars))
+        load = ScorerLoad()
+        if self.problem_kind.needs_scorer and scorer is not None:
+            load = self.problem_kind.scorer_load(problem, settings.samples_per_step)
         est = estimate_run(
             steps=steps,
             optimizer=optimizer,
             meta_prompt_chars=meta_chars,
             samples_per_step=settings.samples_per_step,
             scorer=scorer,
-            scorer_requests_per_step=scorer_per_step,
-            scorer_prompt_chars=scorer_chars,
-            initial_scorer_requests=initial_requests,
+            scorer_requests_per_step=load.requests_per_step,
+            scorer_prompt_chars=load.prompt_chars,
+            initial_scorer_requests=load.initial_requests,
         )
         return {
             "steps": est.steps,
@@ -71,23 +65,26 @@ class ReportsMixin(SessionBase):
     def run_summary(self, run_id: int) -> RunSummary:
         """Read from the run's aggregates: bounded however many steps and candidates it has."""
         run = self.store.run(run_id)
-        status, status_reason = live_status(run.status, run.status_reason)
+        status, status_reason, cause = live_status(run.status, run.status_reason, run.stop_cause)
         problem = self.problem(run_id)
+        kind = self.problem_kind
         stats = self.store.run_stats(run_id)
         counts = stats.status_counts
         proposed = sum(counts.values())
         mismatched = {b for a, b in stats.models if model_mismatch(a, b)}
         best = stats.best_score
-        facts = _kind_summary(self.kind, problem, best, stats.found_at_step)
+        facts = kind.summary_facts(problem, best, stats.found_at_step)
         random_search = None
-        if hasattr(problem, "random_search_curve"):
+        if kind.has_random_search:
             rs_best = self._random_search_best(run_id, stats)
-            beats = None if rs_best is None or best is None else best < rs_best
+            beats = None if rs_best is None or best is None else kind.better(best, rs_best)
             random_search = RandomSearch(best=rs_best, beats=beats)
         return RunSummary(
             id=run_id,
             status=str(status),
             status_reason=status_reason,
+            status_text=status_text(status, status_reason),
+            stop_cause=str(cause),
             steps_completed=max(0, stats.last_step),
             max_steps=run.settings.max_steps,
             best_score=best,
@@ -105,7 +102,7 @@ class ReportsMixin(SessionBase):
             facts=facts,
             found_at_step=stats.found_at_step,
             random_search=random_search,
-            prompt=self._prompt_facts(run_id, stats) if self.kind == "prompt" else None,
+            prompt=self._prompt_facts(run_id, stats) if kind.supports_evaluation else None,
         )
 
     def random_search_curve(self, run_id: int) -> list[float]:
@@ -159,28 +156,3 @@ class ReportsMixin(SessionBase):
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> StepDetail | None:
         return self.store.step_detail(run_id, step)
-
-
-def _kind_summary(
-    kind: str, problem: Problem, best: float | None, found_at: int | None
-) -> dict[str, Any]:
-    facts = problem.summary()
-    if kind == "tsp":
-        opt = facts.get("optimal_length") or facts.get("best_known_length")
-        return {
-            "optimal_length": opt,
-            "optimal_is_exact": facts.get("optimal_is_exact", True),
-            "gap_percent": None if best is None or not opt else round((best - opt) / opt * 100, 4),
-            "found_at_step": found_at,
-            "nearest_neighbour_length": facts.get("nearest_neighbour"),
-            "farthest_insertion_length": facts.get("farthest_insertion"),
-        }
-    if kind == "linreg":
-        return {
-            "w_true": facts.get("w_true"),
-            "b_true": facts.get("b_true"),
-            "optimum_w": facts.get("optimum_w"),
-            "optimum_b": facts.get("optimum_b"),
-            "found_at_step": found_at,
-        }
-    return {}

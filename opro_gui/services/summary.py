@@ -53,6 +53,8 @@ class RunSummary:
     id: int
     status: str  # a RunStatus value, or "interrupted" for a run whose writer died
     status_reason: str
+    status_text: str  # the status in words, the same everywhere
+    stop_cause: str  # a StopCause value
     steps_completed: int
     max_steps: int
     best_score: float | None
@@ -79,6 +81,8 @@ class RunSummary:
             "id": self.id,
             "status": self.status,
             "status_reason": self.status_reason,
+            "status_text": self.status_text,
+            "stop_cause": self.stop_cause,
             "steps_completed": self.steps_completed,
             "max_steps": self.max_steps,
             "best_score": self.best_score,
