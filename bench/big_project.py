@@ -52,9 +52,7 @@ def build_project(path: Path, steps: int, candidates_per_step: int = 8) -> Path:
         call = conn.execute("SELECT * FROM llm_call WHERE run_id = 1 AND step = 1").fetchone()
         with conn:
             for n in range(2, steps + 1):
-                conn.execute(
-                    "INSERT INTO step VALUES (?,?,?,?,?,?,?,?,?)", (1, n, *step[2:])
-                )
+                conn.execute("INSERT INTO step VALUES (?,?,?,?,?,?,?,?,?)", (1, n, *step[2:]))
                 conn.executemany(
                     "INSERT INTO candidate (run_id, step, idx, completion_index, solution,"
                     " text, key, status, reason, score) VALUES (?,?,?,?,?,?,?,?,?,?)",

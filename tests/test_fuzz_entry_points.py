@@ -179,7 +179,11 @@ def check_gui_open(qtbot: Any, win: Any, path: Path) -> None:
 
 @pytest.mark.parametrize("changes", NAMED, ids=[f"{c[0][0]}.{c[0][1]}" for c in NAMED])
 def test_gui_opens_each_named_hostile_value(
-    changes: list[tuple[str, str, Any]], template: bytes, tmp_path: Path, qtbot: Any, gui_window: Any
+    changes: list[tuple[str, str, Any]],
+    template: bytes,
+    tmp_path: Path,
+    qtbot: Any,
+    gui_window: Any,
 ) -> None:
     path = tmp_path / "h.opro"
     plant(template, path, changes)
