@@ -40,6 +40,11 @@ NAMED = [
     [("step", "completions", '{"not": "a list"}')],
     [("replay", "candidates", '[1, "x", {"score": "y"}]')],
     [("candidate", "step", "seven")],
+    [("run_stats", "random_search_state", DEEP)],
+    [("run_stats", "last_step", "many"), ("run_stats", "random_search", "low")],
+    [("step_stats", "verdict_order", b"\xff,scored"), ("step_stats", "scored", -4)],
+    [("role_stats", "prompt_tokens", "x"), ("role_stats", "cost_usd", 1e308)],
+    [("model_pair", "reported", b"\x00")],
 ]
 cases = st.one_of(st.sampled_from(NAMED), edits)
 
@@ -139,7 +144,7 @@ def test_wrong_typed_values_are_read_safely(
         path,
         [
             ("step", "best_score", "abc"),
-            ("llm_call", "prompt_tokens", "twelve"),
+            ("role_stats", "prompt_tokens", "twelve"),
             ("run", "settings", '{"history_size": "x", "max_steps": 5}'),
             ("run", "spec_override", "[1, 2]"),
         ],
@@ -147,7 +152,7 @@ def test_wrong_typed_values_are_read_safely(
     assert main(["show", str(path), "--json"]) == 0
     (run,) = json.loads(capsys.readouterr().out)["runs"]
     assert run["best_score"] is None and run["max_steps"] == 5
-    assert run["prompt_tokens"] == 0  # every call's prompt_tokens was "twelve"
+    assert run["prompt_tokens"] == 0  # every role's prompt_tokens total was "twelve"
 
 
 # -- the GUI's open --------------------------------------------------------------------------

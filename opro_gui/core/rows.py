@@ -255,3 +255,4 @@ class RunStats:
     models: tuple[tuple[str, str], ...] = ()  # (asked, answered) of served, uncached calls
     scored_per_step: tuple[int, ...] = ()  # candidates scored at steps 1..last_step
     random_search: float | None = None  # equal-budget random search's best after last_step
+    random_search_state: dict[str, Any] | None = None  # to continue it (includes its seed)
