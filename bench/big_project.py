@@ -7,6 +7,7 @@ Usage: ``python bench/big_project.py [--sizes 100,1000,10000] [--million] [--kee
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from opro_gui.core.models import RunSettings  # noqa: E402
 from opro_gui.llm import EndpointConfig  # noqa: E402
 from opro_gui.problems.tsp import TSPProblem  # noqa: E402
 from opro_gui.services import ProjectSession  # noqa: E402
+from opro_gui.storage import stats_sql  # noqa: E402
 
 
 def _tour(prompt: str, i: int) -> str:
@@ -39,7 +41,7 @@ def build_project(path: Path, steps: int, candidates_per_step: int = 8) -> Path:
     with ProjectSession.create(path, "tsp", problem.to_spec()) as s:
         endpoint = EndpointConfig(base_url="http://127.0.0.1:9/v1", model="m")
         rid = s.prepare_run(
-            RunSettings(max_steps=1, samples_per_step=8, stop_at_optimum=False), endpoint
+            RunSettings(max_steps=1, samples_per_step=8, stop_at_optimum=False, seed=0), endpoint
         )
         for _ in s.engine(rid, optimizer=ScriptedClient(_tour)).events():
             pass
@@ -63,6 +65,19 @@ def build_project(path: Path, steps: int, candidates_per_step: int = 8) -> Path:
                     (1, n, *call[3:]),
                 )
             conn.execute("UPDATE run SET status = 'completed' WHERE id = 1")
+            # The aggregates the app keeps with each step, as if the steps had been written
+            # one by one (random-search values included).
+            stats_sql.rebuild(conn, 1)
+            budget = s.store.scored_per_step(1)
+            curve, state = problem.random_search_resume(None, budget, 0)
+            conn.executemany(
+                "UPDATE step_stats SET random_search = ? WHERE run_id = 1 AND step = ?",
+                [(v, i + 1) for i, v in enumerate(curve)],
+            )
+            conn.execute(
+                "UPDATE run_stats SET random_search = ?, random_search_state = ? WHERE run_id = 1",
+                (curve[-1], json.dumps({**state, "step": steps})),
+            )
     return path
 
 

@@ -77,7 +77,7 @@ class StoreSink:
             if state is not None and state.get("step") == record.step - 1:
                 curve, new = self._resume(state, [k], self.seed)
             else:  # a fork, an upgraded file or a changed seed: from the start, once
-                budget = [*self.store.run_stats(self.run_id).scored_per_step[: record.step - 1]]
+                budget = self.store.scored_per_step(self.run_id)[: record.step - 1]
                 budget += [0] * (record.step - 1 - len(budget))  # steps with no stats row
                 curve, new = self._resume(None, [*budget, k], self.seed)
         except (ProjectError, ValueError, TypeError, KeyError, IndexError):

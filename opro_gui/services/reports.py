@@ -119,7 +119,7 @@ class ReportsMixin(SessionBase):
             stored = self.store.random_search_values(run_id)
             if all(v is not None for v in stored):
                 return [float(v) for v in stored if v is not None]
-        budget = list(stats.scored_per_step)
+        budget = self.store.scored_per_step(run_id)
         return [float(x) for x in curve_fn(budget, seed)]
 
     def _random_search_best(self, run_id: int, stats: RunStats) -> float | None:

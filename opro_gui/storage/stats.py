@@ -16,30 +16,21 @@ class StatsMixin(StepsMixin):
         and no candidate or call."""
         row = self.conn.execute(
             "SELECT last_step, found_at_step, candidates, evaluations, random_search,"
-            " random_search_state FROM run_stats WHERE run_id = ?",
+            " random_search_state, verdict_order FROM run_stats WHERE run_id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
             return self._computed_stats(run_id)
         last = whole(row[0])
         last = -1 if last is None or last < -1 else last
-        counts: dict[str, int] = {}
-        per_step: dict[int, int] = {}
-        cols = ", ".join(VERDICTS)
-        for r in self.conn.execute(
-            f"SELECT step, verdict_order, {cols} FROM step_stats WHERE run_id = ? AND step > 0"
-            " AND typeof(step) = 'integer' ORDER BY step",
+        sums = self.conn.execute(
+            f"SELECT {', '.join(f'TOTAL({v})' for v in VERDICTS)} FROM step_stats"
+            " WHERE run_id = ? AND step > 0 AND typeof(step) = 'integer'",
             (run_id,),
-        ):
-            values = dict(zip(VERDICTS, (count(v) for v in r[2:]), strict=True))
-            order = [v for v in text(r[1]).split(",") if v in values]
-            for verdict in [*order, *VERDICTS]:
-                if values[verdict] and verdict not in counts:
-                    counts[verdict] = 0
-            for verdict, n in values.items():
-                if n:
-                    counts[verdict] += n
-            per_step[r[0]] = values["scored"]
+        ).fetchone()
+        totals = dict(zip(VERDICTS, (count(v) for v in sums), strict=True))
+        order = [v for v in text(row[6]).split(",") if v in totals]
+        counts = {v: totals[v] for v in dict.fromkeys([*order, *VERDICTS]) if totals[v]}
         best = self.conn.execute(
             "SELECT best_score, best_solution FROM step WHERE run_id = ? AND step = ?",
             (run_id, last),
@@ -59,10 +50,24 @@ class StatsMixin(StepsMixin):
                     "SELECT requested, reported FROM model_pair WHERE run_id = ?", (run_id,)
                 )
             ),
-            scored_per_step=tuple(per_step.get(s, 0) for s in range(1, last + 1)),
             random_search=number(row[4]),
             random_search_state=_state(row[5]),
         )
+
+    def scored_per_step(self, run_id: int) -> list[int]:
+        """Candidates scored at each step 1..last: the random search's budget."""
+        last = self.last_step(run_id)
+        if not self.conn.execute("SELECT 1 FROM run_stats WHERE run_id = ?", (run_id,)).fetchone():
+            return list(self._computed_stats(run_id).scored_per_step)
+        stored = {
+            r[0]: count(r[1])
+            for r in self.conn.execute(
+                "SELECT step, scored FROM step_stats WHERE run_id = ? AND step > 0"
+                " AND typeof(step) = 'integer'",
+                (run_id,),
+            )
+        }
+        return [stored.get(s, 0) for s in range(1, last + 1)]
 
     def random_search_state(self, run_id: int) -> dict[str, object] | None:
         row = self.conn.execute(

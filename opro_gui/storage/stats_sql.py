@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS run_stats (
     found_at_step INTEGER,
     candidates INTEGER NOT NULL DEFAULT 0,
     evaluations INTEGER NOT NULL DEFAULT 0,
+    verdict_order TEXT NOT NULL DEFAULT '',
     random_search REAL,
     random_search_state TEXT
 );
@@ -108,8 +109,11 @@ def rebuild(conn: sqlite3.Connection, run_id: int | None = None) -> None:
         verdict = status if status in VERDICTS else "invalid"
         counts = per_step.setdefault((run, step), {})
         counts[verdict] = counts.get(verdict, 0) + n
+    run_order: dict[int, dict[str, None]] = {}
     for (run, step), counts in per_step.items():
         add_step(conn, run, step, counts, None)
+        if step > 0:
+            run_order.setdefault(run, {}).update(dict.fromkeys(counts))
     conn.execute(
         f"INSERT OR IGNORE INTO step_stats (run_id, step) SELECT run_id, step FROM step {cond}",
         args,
@@ -150,6 +154,10 @@ def rebuild(conn: sqlite3.Connection, run_id: int | None = None) -> None:
             " AND optimal != 0), COALESCE(SUM(candidates), 0),"
             " COALESCE(SUM(scored + incomplete), 0) FROM step_stats WHERE run_id = ?",
             (rid, rid, rid, rid),
+        )
+        conn.execute(
+            "UPDATE run_stats SET verdict_order = ? WHERE run_id = ?",
+            (",".join(run_order.get(rid, {})), rid),
         )
 
 
@@ -220,6 +228,15 @@ def add_run_step(
         [(v, run_id, first + i) for i, v in enumerate(values[:-1])],
     )
     conn.execute("INSERT INTO run_stats (run_id) VALUES (?) ON CONFLICT DO NOTHING", (run_id,))
+    if step > 0:
+        (old,) = conn.execute(
+            "SELECT verdict_order FROM run_stats WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        order = dict.fromkeys(v for v in str(old).split(",") if v)
+        order.update(dict.fromkeys(counts))
+        conn.execute(
+            "UPDATE run_stats SET verdict_order = ? WHERE run_id = ?", (",".join(order), run_id)
+        )
     n = sum(counts.values())
     evaluated = counts.get("scored", 0) + counts.get("incomplete", 0)
     conn.execute(
