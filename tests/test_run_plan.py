@@ -159,15 +159,15 @@ def test_an_interrupted_run_reads_the_same_in_show_and_the_summary(tmp_path: Pat
             run_id, "running", f"written by process {dead} on {socket.gethostname()}"
         )
         summary = session.run_summary(run_id)
-    assert (summary["status"], summary["stop_cause"]) == ("interrupted", "interrupted")
-    assert summary["status_text"] == (
+    assert (summary.status, summary.stop_cause) == ("interrupted", "interrupted")
+    assert summary.status_text == (
         "interrupted: the process running it stopped; `opro run` (or Run) continues it"
     )
     capsys.readouterr()
     assert main(["show", str(project)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith("  run 1: interrupted, 0 steps")
-    assert lines[4] == "    " + summary["status_text"]
+    assert lines[4] == "    " + summary.status_text
 
 
 def test_a_version_1_file_gets_its_stop_causes_and_read_only_opens_never_write(
@@ -190,7 +190,7 @@ def test_a_version_1_file_gets_its_stop_causes_and_read_only_opens_never_write(
     conn.close()
     before = path.read_bytes()
     with ProjectStore.open(path, readonly=True) as store:
-        assert [store.run(r)["stop_cause"] for r in (1, 2)] == ["budget_usd", "step_budget"]
+        assert [store.run(r).stop_cause for r in (1, 2)] == ["budget_usd", "step_budget"]
     assert path.read_bytes() == before  # upgraded in memory only
     with ProjectStore.open(path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
