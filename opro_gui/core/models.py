@@ -45,6 +45,8 @@ class StopCause(StrEnum):
     BUDGET_USD = "budget_usd"  # the dollar budget is used
     OPTIMIZER_FAILED = "optimizer_failed"  # the optimizer endpoint did not answer
     SCORER_FAILED = "scorer_failed"  # every scoring request of a step failed
+    OPTIMIZER_UNPARSEABLE = "optimizer_unparseable"  # N steps in a row with nothing parseable
+    SCORER_ALL_ZERO = "scorer_all_zero"  # N steps in a row scored all at the worst score
     DISK = "disk"  # the project file could not be written
     ERROR = "error"  # an unexpected error
     INTERRUPTED = "interrupted"  # the process running it died (killed, crash, power cut)
@@ -199,6 +201,16 @@ class RunSettings:
     stop_at_optimum: bool = True
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    # Pause after this many steps in a row with no parseable proposal / with every scored
+    # candidate at the problem's worst score (the scorer got nothing right); 0 turns it off.
+    pause_after_unparseable: int = 3
+    pause_after_zero_score: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("pause_after_unparseable", "pause_after_zero_score"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number of steps, 0 or more: {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -46,6 +46,7 @@ class PromptProblem:
     kind = "prompt"
     higher_is_better = True
     default_history_size = 20
+    worst_score: float | None = 0.0  # 0 % accuracy: the scorer got every question wrong
 
     def __init__(self, spec: dict[str, Any]) -> None:
         examples = spec.get("examples")
