@@ -121,7 +121,7 @@ class Engine:
                     cause = StopCause.SCORER_FAILED
                     break
                 stalled = watch.observe(record)
-                if stalled:
+                if stalled and record.step < self.settings.max_steps:  # else: nothing to save
                     status, (cause, reason) = RunStatus.PAUSED, stalled
                     break
         except Cancelled:

@@ -17,7 +17,8 @@ class StallWatch:
       which nothing was scored breaks this count. Problems without a ``worst_score`` (TSP,
       linear regression) never trigger it.
 
-    Counts start at zero in each engine session, so continuing a paused run always gets N more
+    The engine pauses only while steps remain: on the budget's last step the run completes
+    as usual (pausing there would save nothing). Counts start at zero in each engine session, so continuing a paused run always gets N more
     steps before the same rule pauses it again. N = 0 turns a rule off.
     """
 
