@@ -33,7 +33,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.gui.background import BackgroundCall, call_in_background
 from opro_gui.gui.models.history_model import format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
-from opro_gui.gui.widgets.step_detail import completions_text
+from opro_gui.gui.widgets.step_detail import completion_number, completions_text
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectSession, ReplayResult
 
@@ -68,7 +68,7 @@ def answers_text(replay: dict[str, Any], percent: bool = False) -> str:
             score = "" if c.get("score") is None else f" score {format_score(c['score'], percent)}"
             why = f" ({c['reason']})" if c.get("reason") else ""
             lines.append(
-                f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
+                f"[{completion_number(c['completion_index'])}] {c['status']}{score}{why}: {c.get('text', '')}"
             )
     if replay.get("error"):
         lines.append(f"\nThe request failed: {replay['error']}")

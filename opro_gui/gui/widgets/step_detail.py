@@ -28,7 +28,7 @@ def _yes_no(value: Any) -> str:
 
 VERDICT_COLUMNS = [
     Column("#", "index"),
-    Column("Completion", "completion_index"),
+    Column("Completion", "completion_index", lambda v: completion_number(v)),
     Column("Status", "status"),
     Column("Score", "score", format_score),
     Column("Reason", "reason"),
@@ -44,8 +44,16 @@ RECORD_COLUMNS = [
 ]
 
 
+def completion_number(index: Any) -> str:
+    """A stored 0-based completion index as shown: from 1, as `opro history` prints them."""
+    if not isinstance(index, int):
+        return ""
+    return "initial" if index < 0 else str(index + 1)
+
+
 def completions_text(completions: list[str]) -> str:
-    parts = [f"──── completion {i} ────\n{text}" for i, text in enumerate(completions)]
+    n = len(completions)  # numbered from 1, as `opro history` prints them
+    parts = [f"──── completion {i} of {n} ────\n{text}" for i, text in enumerate(completions, 1)]
     return "\n\n".join(parts) if parts else "(no completions: step 0 scores the initial solutions)"
 
 
