@@ -19,6 +19,7 @@ from .common import (
     pick_run_id,
     short,
 )
+from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -43,6 +44,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if run.get("best_test_accuracy") is not None:
             line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
         print(line)
+        for text in confidence_lines(run):
+            print(f"    {text}")
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
             print(f"    {run['status_reason']}")
@@ -51,6 +54,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
                 f" although {run['optimizer_model']} was asked for"
             )
+    for group in data.get("seed_spread", []):
+        print("  " + spread_line(data["kind"], group))
     return EXIT_OK
 
 
@@ -117,14 +122,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else None
         )
         rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+        tests = session.paired_tests(run_id, args.split)
     for r in rows:
         train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
         acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
+        if r.get("accuracy_ci"):
+            acc += f" [95% CI {ci_text(r['accuracy_ci'])}]"
         flag = "" if r["complete"] else "  (incomplete: some requests failed)"
         print(
             f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
             f"{short(r['instruction'] or '(empty)', 80)}{flag}"
         )
+    for t in tests:
+        print(paired_line(t))
     return EXIT_OK
 
 

@@ -12,10 +12,11 @@ from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import totals_of
 
-from .base import SessionBase, _reads_file, live_status
+from .base import _reads_file, live_status
+from .confidence import ConfidenceMixin, seed_spread
 
 
-class ReportsMixin(SessionBase):
+class ReportsMixin(ConfidenceMixin):
     def estimate(
         self,
         steps: int,
@@ -166,30 +167,39 @@ class ReportsMixin(SessionBase):
             if e["solution"] == best:
                 out["best_test_accuracy"] = e["score"]
                 break
-        out["test_evaluations"] = [
-            {
-                "label": e["label"],
-                "instruction": e["solution"],
-                "train_accuracy": e["train_score"],
-                "test_accuracy": e["score"],
-                "n_examples": e["n_examples"],
-                "complete": bool(e["complete"]),
-            }
-            for e in evals
-        ]
+        out["test_evaluations"] = []
+        for e in evals:
+            test_ci = self.evaluation_interval(e["id"])
+            train_ci = self.train_interval(run_id, e["solution"])
+            out["test_evaluations"].append(
+                {
+                    "label": e["label"],
+                    "instruction": e["solution"],
+                    "train_accuracy": e["train_score"],
+                    "test_accuracy": e["score"],
+                    "n_examples": e["n_examples"],
+                    "complete": bool(e["complete"]),
+                    "train_accuracy_ci": train_ci.to_list() if train_ci else None,
+                    "test_accuracy_ci": test_ci.to_list() if test_ci else None,
+                }
+            )
+        out.update(self._accuracy_stats(run_id, best, evals))
         return out
 
     @_reads_file
     def summary(self) -> dict[str, Any]:
         project = self.store.project()
         problem = self.problem()
+        runs = [self.run_summary(r) for r in self.run_ids()]
+        settings = {r["id"]: self.store.run(r["id"])["settings"] for r in runs}
         return {
             "path": str(self.path),
             "name": project["name"],
             "kind": self.kind,
             "app_version": project["app_version"],
             "problem": problem.summary(),
-            "runs": [self.run_summary(r) for r in self.run_ids()],
+            "runs": runs,
+            "seed_spread": seed_spread(runs, settings),
         }
 
     @_reads_file
