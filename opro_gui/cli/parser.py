@@ -6,6 +6,7 @@ import argparse
 
 from opro_gui import __version__
 
+from .compare import cmd_compare
 from .create_run import cmd_estimate, cmd_new, cmd_run
 from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
 
@@ -139,4 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["json", "csv"], default="json")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
+
+    cmp_ = sub.add_parser("compare", help="runs of one task side by side")
+    cmp_.add_argument(
+        "runs", nargs="+", metavar="PROJECT[:RUN]", help="a project (all its runs) or one run"
+    )
+    cmp_.add_argument("--json", action="store_true", help="everything, with best-so-far curves")
+    cmp_.set_defaults(func=cmd_compare)
     return parser
