@@ -39,7 +39,9 @@ def test_compare_two_runs_matches_show_and_stored_calls(tmp_path, fake_server, c
     code, out, err = opro(capsys, "compare", f"{project}:1", f"{project}:2", "--json")
     assert code == 0, err
     data = json.loads(out)
-    shown = {r["id"]: r for r in json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"]}
+    shown = {
+        r["id"]: r for r in json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"]
+    }
     assert data["kind"] == "tsp" and data["higher_is_better"] is False
     assert data["differing_settings"] == ["samples_per_step"]
     conn = sqlite3.connect(project)

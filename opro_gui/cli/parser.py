@@ -9,6 +9,7 @@ from opro_gui import __version__
 from .compare import cmd_compare
 from .create_run import cmd_estimate, cmd_new, cmd_run
 from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
+from .sweep import cmd_sweep
 
 
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
@@ -147,4 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp_.add_argument("--json", action="store_true", help="everything, with best-so-far curves")
     cmp_.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="one task over a grid of models, seeds and settings")
+    sw.add_argument(
+        "project", help="the project (with --datasets: the folder for one project per dataset)"
+    )
+    sw.add_argument("--steps", type=int, required=True, help="each run's total step budget")
+    sw.add_argument("--optimizer-models", help="comma-separated optimizer models")
+    sw.add_argument("--scorer-models", help="comma-separated scorer models (prompt tasks)")
+    sw.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    sw.add_argument(
+        "--set", action="append", metavar="KEY=V1,V2", help="vary a setting (repeatable)"
+    )
+    sw.add_argument("--parallel", type=int, default=2, help="runs at once (default 2)")
+    sw.add_argument("--out", metavar="PREFIX", help="write PREFIX.md and PREFIX.csv")
+    sw.add_argument("--datasets", metavar="DIR", help="one prompt project per dataset file in DIR")
+    sw.add_argument(
+        "--evaluate", action="store_true", help="score each run's best on the test split after"
+    )
+    _settings_options(sw)
+    _endpoint_options(sw)
+    sw.set_defaults(func=cmd_sweep)
     return parser

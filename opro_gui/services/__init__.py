@@ -8,9 +8,10 @@ from opro_gui.storage import ProjectError
 from .actions import ActionsMixin
 from .base import StoreSink
 from .export import ExportMixin
+from .sweep import SweepMixin
 
 __all__ = ["ProjectError", "ProjectSession", "StoreSink"]
 
 
-class ProjectSession(ExportMixin, ActionsMixin):
+class ProjectSession(SweepMixin, ExportMixin, ActionsMixin):
     """An open project file. Not thread-safe: open one session per thread."""

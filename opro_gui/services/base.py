@@ -167,7 +167,9 @@ class SessionBase:
             finished = run["status"] not in RESUMABLE
             more_steps = settings.max_steps > self.store.last_step(run_id)
             if not finished or (run["status"] == "completed" and more_steps):
-                self.store.update_run_config(run_id, settings.to_dict(), opt, sc)
+                # a sweep's run keeps its grid point, so the sweep still finds it afterwards
+                point = {"sweep": run["settings"]["sweep"]} if "sweep" in run["settings"] else {}
+                self.store.update_run_config(run_id, {**settings.to_dict(), **point}, opt, sc)
                 return run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 

@@ -94,6 +94,7 @@ def run_facts(
         "test_accuracy": s.get("best_test_accuracy"),
         "test_accuracy_ci": s.get("best_test_accuracy_ci"),
         "train_accuracy_ci": s.get("best_train_accuracy_ci"),
+        "test_evaluations": s.get("test_evaluations"),
         "all_settings": _flat_settings(run),
         "curve": curves,
     }
