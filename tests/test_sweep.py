@@ -133,7 +133,10 @@ def test_sweep_killed_mid_grid_finishes_without_repeating_a_step(tmp_path, fake_
     assert [r for r, _ in runs] == [1, 2, 3, 4]  # no grid point got a second run
     points = [json.loads(s)["sweep"] for _, s in runs]
     assert {(p["optimizer_model"], p["seed"]) for p in points} == {
-        ("model-a", 0), ("model-a", 1), ("model-b", 0), ("model-b", 1)
+        ("model-a", 0),
+        ("model-a", 1),
+        ("model-b", 0),
+        ("model-b", 1),
     }
     after = {
         (r, s): (m, t)
