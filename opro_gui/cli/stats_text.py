@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import fmt_score
+from opro_gui.problems import get_kind
 
 
 def ci_text(ci: list[float] | None) -> str:
@@ -37,7 +37,8 @@ def confidence_lines(run: dict[str, Any]) -> list[str]:
 def spread_line(kind: str, group: dict[str, Any]) -> str:
     best = group["best_score"] or {}
     sd = best.get("sd")
-    spread = fmt_score(kind, best.get("mean")) + ("" if sd is None else f" ± {fmt_score(kind, sd)}")
+    fmt = get_kind(kind).format_score
+    spread = fmt(best.get("mean")) + ("" if sd is None else f" ± {fmt(sd)}")
     runs = ", ".join(str(r) for r in group["runs"])
     return (
         f"runs {runs} differ only in seed ({', '.join(str(s) for s in group['seeds'])}): "

@@ -59,7 +59,7 @@ def sweep_project(path: Path, args: argparse.Namespace) -> tuple[int, list[str]]
         prev_opt, prev_sc = session.endpoints(last) if last is not None else (None, None)
         base = settings_from_args(args, session.run_settings(last) if last is not None else None)
         optimizer = endpoint_from_args(args, "optimizer", prev_opt)
-        needs_scorer = session.kind == "prompt"
+        needs_scorer = session.problem_kind.needs_scorer
         scorer = endpoint_from_args(args, "scorer", prev_sc or prev_opt) if needs_scorer else None
         if args.scorer_models and scorer is None:
             raise CliError(f"{path.name} is a {session.kind} project: it has no scorer model")
@@ -72,7 +72,7 @@ def sweep_project(path: Path, args: argparse.Namespace) -> tuple[int, list[str]]
     for p in plan:
         print(f"run {p.run_id} [{p.point.label()}]: {p.action}", flush=True)
     lock = threading.Lock()
-    kind, shown = session.kind, replace(base, max_steps=args.steps)
+    kind, shown = session.problem_kind, replace(base, max_steps=args.steps)
 
     def on_event(planned: PlannedRun, event: Event) -> None:
         with lock:
@@ -97,11 +97,10 @@ def evaluate_best(path: Path, run_ids: list[int]) -> None:
     """Test accuracy of each run's best instruction and the baselines (once per best: an
     evaluation already stored for it is not repeated)."""
     with ProjectSession.open(path) as session:
+        if not session.problem_kind.supports_evaluation:
+            raise CliError(f"--evaluate does not apply to {session.problem_kind.display_name}")
         for run_id in run_ids:
-            summary = session.run_summary(run_id)
-            if "best_test_accuracy" not in summary:
-                raise CliError("--evaluate applies to prompt-optimization projects only")
-            if summary["best_test_accuracy"] is None:
+            if session.run_summary(run_id)["best_test_accuracy"] is None:
                 session.evaluate(run_id, split="test", top=1)
                 print(f"run {run_id}: evaluated on the test split", flush=True)
 

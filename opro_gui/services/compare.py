@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from opro_gui.problems import get_kind
 from opro_gui.storage import ProjectError
 
 from . import stats
@@ -236,10 +237,7 @@ HEADERS = [
 
 
 def score_text(kind: str, score: float | None) -> str:
-    if score is None:
-        return "-"
-    # The one place services words a score; it moves to the kind descriptor once that lands.
-    return f"{100 * score:.1f}%" if kind == "prompt" else f"{score:.6g}"
+    return get_kind(kind).format_score(score)
 
 
 def table_rows(comparison: dict[str, Any]) -> list[list[str]]:
