@@ -1,4 +1,5 @@
-"""`opro compare`: runs of one task side by side, as a table or JSON with the curves."""
+"""`opro compare` (runs of one task side by side, as a table or JSON with the curves) and
+`opro report` (the same and more as one HTML file)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     for warning in data["warnings"]:
         print(f"warning: {warning}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from opro_gui.services import ProjectSession
+    from opro_gui.services.report_html import write_report
+
+    with ProjectSession.open(args.project, readonly=True) as session:
+        out = write_report(session, args.output)
+    print(f"wrote {out}")
     return EXIT_OK
 
 

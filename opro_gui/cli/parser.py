@@ -31,6 +31,7 @@ cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
 )
 cmd_compare = _command("compare", "cmd_compare")
 cmd_sweep = _command("sweep", "cmd_sweep")
+cmd_report = _command("compare", "cmd_report")
 
 
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
@@ -164,4 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_options(sw)
     _endpoint_options(sw)
     sw.set_defaults(func=cmd_sweep)
+
+    rep_ = sub.add_parser("report", help="one self-contained HTML report of a project")
+    rep_.add_argument("project")
+    rep_.add_argument("-o", "--output", required=True, help="the .html file to write")
+    rep_.set_defaults(func=cmd_report)
     return parser
