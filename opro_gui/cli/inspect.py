@@ -19,6 +19,7 @@ from .common import (
     pick_run_id,
     short,
 )
+from .provenance_text import print_provenance
 from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 
@@ -68,6 +69,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise CliError(
                 f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
             )
+        if getattr(args, "candidate", None) is not None:
+            print_provenance(
+                session.provenance(run_id, args.step, args.candidate),
+                session.problem_kind.format_score,
+            )
+            return EXIT_OK
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
     out.write(detail["meta_prompt"] + "\n")
@@ -80,6 +87,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             out.write("--- " + _verdict(c) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c) + "\n")
+    shown = detail.get("ingredients") or {}
+    if shown.get("candidates") or shown.get("examples"):
+        out.write(
+            f"=== the meta-prompt contained candidates {shown['candidates']} and examples "
+            f"{shown['examples']} (by id); `--candidate I` shows where candidate I came from ===\n"
+        )
     return EXIT_OK
 
 

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("project")
     hist.add_argument("--step", type=int, required=True)
     hist.add_argument("--run", type=int)
+    hist.add_argument(
+        "--candidate", type=int, metavar="I", help="where candidate I of the step came from"
+    )
     hist.set_defaults(func=cmd_history)
 
     rep = sub.add_parser("replay", help="re-send a step's meta-prompt")

@@ -135,6 +135,7 @@ def _curves(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any
 
 def _best(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any]]) -> str:
     out = []
+    problem = session.problem()
     for run_id in summaries:
         scored = [
             c
@@ -144,7 +145,12 @@ def _best(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any]]
         sign = -1.0 if kind.higher_is_better else 1.0
         scored.sort(key=lambda c: (sign * c["score"], c["step"], c["index"]))
         rows = [
-            [rank + 1, c["step"], kind.format_score(c["score"]), _short(c["text"] or c["solution"])]
+            [
+                rank + 1,
+                c["step"],
+                kind.format_score(c["score"]),
+                _short(problem.format_solution(c["solution"])),
+            ]  # fmt: skip
             for rank, c in enumerate(scored[:5])
         ]
         out.append(f"<h3>run {run_id}</h3>" + _table(["rank", "step", "score", "solution"], rows))
@@ -162,11 +168,13 @@ def _comparison(session: ReportsMixin, summaries: dict[int, dict[str, Any]]) -> 
     else:
         data = compare_sessions([(session, r) for r in summaries])
     out = _table(HEADERS, table_rows(data))
+    fmt = session.problem_kind.format_score
     for g in data["seed_groups"]:
         best = g["best_score"] or {}
         out += (
-            f"<p>{escape(', '.join(g['refs']))} differ only in seed: best score mean "
-            f"{best.get('mean')} ± sd {best.get('sd')} over {best.get('n')} runs.</p>"
+            f"<p>{escape(', '.join(g['refs']))} differ only in seed: best score "
+            f"{fmt(best.get('mean'))} ± {fmt(best.get('sd'))} (mean ± sd over {best.get('n')}"
+            " runs).</p>"
         )
     return out
 
@@ -256,7 +264,7 @@ def _reproducibility(
         ["project last written by", f"OPRO Studio {project['app_version']}"],
         ["task and dataset hash (SHA-256)", task_hash(session)],
     ]
-    out = [_table(["", ""], rows)]
+    out = [_table(["item", "value"], rows)]
     for run_id in summaries:
         run = session.store.run(run_id)
         reported = models_reported(session, run_id)
