@@ -83,8 +83,13 @@ def sweep_project(path: Path, args: argparse.Namespace) -> tuple[int, list[str]]
                 print(f"run {planned.run_id} {event.status}: {event.reason}", flush=True)
 
     cancel = CancelToken()
-    _install_signal_handlers(cancel)
-    finished = run_sweep(lambda: ProjectSession.open(path), plan, args.parallel, on_event, cancel)
+    restore = _install_signal_handlers(cancel)
+    try:
+        finished = run_sweep(
+            lambda: ProjectSession.open(path), plan, args.parallel, on_event, cancel
+        )
+    finally:
+        restore()
     stopped = [r for r, ev in finished.items() if ev.status not in NORMAL_END]
     if stopped:
         print(f"opro: runs {stopped} stopped early; run the sweep again to continue them")

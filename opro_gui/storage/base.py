@@ -71,6 +71,19 @@ def _in_memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
     return memory
 
 
+def _cut_short(path: Path, conn: sqlite3.Connection) -> str:
+    """Why the file is not a whole number of pages, or "": SQLite pads a cut last page with
+    zeros and may read it without complaint, so a truncated copy would pass for whole."""
+    try:
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        size = path.stat().st_size
+    except (sqlite3.DatabaseError, OSError):
+        return ""  # the checks that follow say what is wrong
+    if page_size > 0 and size % page_size:
+        return f"it is cut short ({size} bytes is not a whole number of {page_size}-byte pages)"
+    return ""
+
+
 class StoreBase:
     """One open connection to a project file. Use one store per thread."""
 
@@ -166,6 +179,10 @@ class StoreBase:
         if version < 1 or (version < schema.SCHEMA_VERSION and version not in schema.UPGRADES):
             conn.close()
             raise ProjectError(f"{path} has an unknown schema version {version}")
+        cut = _cut_short(path, conn)
+        if cut:
+            conn.close()
+            raise ProjectError(f"{path} is damaged: {cut}")
         try:
             if version < schema.SCHEMA_VERSION:
                 if readonly:  # never write a file opened to read: upgrade a private copy
