@@ -290,3 +290,11 @@ def write_report(session: ReportsMixin, out: str | Path) -> Path:
     target = Path(out)
     target.write_text(build_report(session), encoding="utf-8")
     return target
+
+
+def export_report(project: str | Path, out: str | Path) -> Path:
+    """Open ``project`` read-only (in the calling thread) and write its report to ``out``."""
+    from . import ProjectSession  # the composed session class lives in the package
+
+    with ProjectSession.open(project, readonly=True) as session:
+        return write_report(session, out)

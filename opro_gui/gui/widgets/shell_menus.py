@@ -59,7 +59,17 @@ class ShellMenus(QObject):
         for stem, (label, _kind) in example_catalog().items():
             self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
         m.addSeparator()
-        m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
+        self.export_report_action = self._action(
+            "Export &Report…", self._on_export_report_action_triggered
+        )
+        m.addActions(
+            [
+                self.save_action,
+                self.save_as_action,
+                self.export_plot_action,
+                self.export_report_action,
+            ]
+        )
         m.addSeparator()
         m.addAction(self._action("&Quit", win.close, QKeySequence.StandardKey.Quit))
         e = mb.addMenu("&Edit")
@@ -88,6 +98,8 @@ class ShellMenus(QObject):
             "Score the best instructions (by training accuracy) and the baselines on held-out data"
         )
         r.addAction(self.evaluate_action)
+        self.compare_action = self._action("&Compare Runs…", self._on_compare_action_triggered)
+        r.addAction(self.compare_action)
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
@@ -123,6 +135,44 @@ class ShellMenus(QObject):
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
+
+    def _on_compare_action_triggered(self) -> None:
+        from .compare_dialog import CompareDialog
+
+        win = self._win
+        if win.session is None:
+            return
+        self.compare_dialog = CompareDialog([str(win.session.path)], win)
+        self.compare_dialog.show()
+
+    def _on_export_report_action_triggered(self) -> None:
+        win = self._win
+        if win.session is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            win, "Export report", settings.last_dir(), "HTML report (*.html)"
+        )
+        if path:
+            self.export_report_to(path if path.endswith(".html") else path + ".html")
+
+    def export_report_to(self, target: str) -> None:
+        """Write the open project's HTML report in the background; the status bar says when."""
+        from opro_gui.services.report_html import export_report
+
+        from ..background import call_in_background
+
+        win = self._win
+        if win.session is None:
+            return
+        win.statusBar().showMessage(f"Writing the report to {target}…")
+        call_in_background(
+            export_report,
+            str(win.session.path),
+            target,
+            on_done=lambda out: win.statusBar().showMessage(f"Report written to {out}", 10000),
+            on_error=lambda exc: win.show_error("Export report", str(exc)),
+            parent=self,
+        )
 
     def _on_open_action_triggered(self) -> None:
         win = self._win
