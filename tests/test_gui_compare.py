@@ -102,3 +102,80 @@ def test_export_report_from_the_file_menu(
     html = target.read_text(encoding="utf-8")
     for section_id, heading in SECTIONS:
         assert f"<section id='{section_id}'><h2>{heading}</h2>" in html
+
+
+def test_lineage_draws_each_candidate_and_its_ancestor_and_shows_the_diff(
+    qtbot: Any, tmp_path: Path, fake_server: Any
+) -> None:
+    import json
+
+    from scripted_models import ArithmeticWorld
+
+    from opro_gui.gui.widgets.lineage import LineageDialog
+    from opro_gui.services import ProjectSession
+
+    data = tmp_path / "sums.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in ArithmeticWorld.examples(20)) + "\n")
+    project = tmp_path / "p.opro"
+    assert main(["new", "prompt", str(project), "--dataset", str(data), "--initial", "Solve it.",
+                 "--train-ratio", "0.5"]) == 0  # fmt: skip
+    with fake_server(ArithmeticWorld()) as srv:
+        assert main(["run", str(project), "--steps", "2", "--samples", "2", "--base-url",
+                     srv.base_url, "--optimizer-model", "fake-optimizer", "--scorer-model",
+                     "fake-scorer"]) == 0  # fmt: skip
+    with ProjectSession.open(project, readonly=True) as session:
+        expected = session.lineage(1)
+    dialog = LineageDialog(project, 1, True)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.lineage_loaded, timeout=20000):
+        pass
+    xs, ys = dialog.points.getData()
+    assert [(x, y) for x, y in zip(xs, ys, strict=True)] == [
+        (n["step"], n["score"]) for n in expected
+    ]
+    by_id = {n["candidate_id"]: n for n in expected}
+    ex, ey = dialog.edges.getData()
+    pairs = [((ex[i], ey[i]), (ex[i + 1], ey[i + 1])) for i in range(0, len(ex), 2)]
+    assert (
+        pairs
+        == [
+            (
+                (by_id[n["parent_id"]]["step"], by_id[n["parent_id"]]["score"]),
+                (n["step"], n["score"]),
+            )
+            for n in expected
+            if n["parent_id"] is not None
+        ]
+        and pairs
+    )
+    child = next(n for n in expected if n["step"] == 2)
+    with qtbot.waitSignal(dialog.provenance_shown, timeout=20000) as blocker:
+        dialog.select(child["candidate_id"])
+    assert blocker.args == [child["candidate_id"]]
+    text = dialog.detail.toPlainText()
+    assert "closest ancestor: step" in text and "Go step by step" in text
+
+
+def test_sweep_dialog_runs_the_grid_in_the_background(
+    qtbot: Any, tmp_path: Path, fake_server: Any
+) -> None:
+    from opro_gui.core.models import RunSettings
+    from opro_gui.gui.widgets.sweep_dialog import SweepDialog
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.services import ProjectSession
+
+    project = tmp_path / "s.opro"
+    assert main(["new", "tsp", str(project), "--points", "8", "--seed", "2"]) == 0
+    srv = fake_server(two_opt_optimizer).start()
+    endpoint = EndpointConfig(base_url=srv.base_url, model="model-a")
+    dialog = SweepDialog(project, endpoint, None, RunSettings(max_steps=2, samples_per_step=2))
+    qtbot.addWidget(dialog)
+    dialog.optimizer_models.setText("model-a, model-b")
+    dialog.seeds.setText("0")
+    with qtbot.waitSignal(dialog.sweep_finished, timeout=30000) as blocker:
+        dialog.start()
+    assert blocker.args[0] == [f"{project}:1", f"{project}:2"]
+    with ProjectSession.open(project, readonly=True) as session:
+        models = [session.store.run(r)["optimizer"]["model"] for r in session.run_ids()]
+    assert models == ["model-a", "model-b"]
+    assert set(srv.stats.models) == {"model-a", "model-b"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 from typing import Any
 
 from opro_gui.storage import ProjectError
@@ -152,3 +153,19 @@ class ProvenanceMixin(SessionBase):
                  "parent_id": None if best is None else best["id"]}
             )  # fmt: skip
         return out
+
+
+def lineage_of(project: str | Path, run_id: int) -> list[dict[str, Any]]:
+    """``lineage`` on a read-only session of its own (for a worker thread)."""
+    from . import ProjectSession  # the composed session class lives in the package
+
+    with ProjectSession.open(project, readonly=True) as session:
+        return session.lineage(run_id)
+
+
+def provenance_of(project: str | Path, run_id: int, step: int, index: int) -> dict[str, Any]:
+    """``provenance`` on a read-only session of its own (for a worker thread)."""
+    from . import ProjectSession
+
+    with ProjectSession.open(project, readonly=True) as session:
+        return session.provenance(run_id, step, index)

@@ -220,3 +220,24 @@ def _share(config: EndpointConfig, parallel: int) -> EndpointConfig:
 
 def sweep_refs(path: Path, plan: Sequence[PlannedRun]) -> list[str]:
     return [f"{path}:{p.run_id}" for p in plan]
+
+
+def sweep_file(
+    path: str | Path,
+    points: Sequence[GridPoint],
+    steps: int,
+    base: RunSettings,
+    optimizer: EndpointConfig,
+    scorer: EndpointConfig | None,
+    parallel: int = 2,
+    on_event: OnEvent | None = None,
+    cancel: CancelToken | None = None,
+) -> list[str]:
+    """Plan and run a sweep on the project at ``path`` with sessions of its own (for a worker
+    thread); returns the references of the grid's runs for ``compare_paths``."""
+    from . import ProjectSession  # the composed session class lives in the package
+
+    with ProjectSession.open(path) as session:
+        plan = session.plan_sweep(points, steps, base, optimizer, scorer)
+    run_sweep(lambda: ProjectSession.open(path), plan, parallel, on_event, cancel)
+    return sweep_refs(Path(path), plan)

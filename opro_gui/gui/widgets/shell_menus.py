@@ -99,7 +99,9 @@ class ShellMenus(QObject):
         )
         r.addAction(self.evaluate_action)
         self.compare_action = self._action("&Compare Runs…", self._on_compare_action_triggered)
-        r.addAction(self.compare_action)
+        self.lineage_action = self._action("&Lineage of This Run…", self._on_lineage_triggered)
+        self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
+        r.addActions([self.sweep_action, self.compare_action, self.lineage_action])
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
@@ -144,6 +146,43 @@ class ShellMenus(QObject):
             return
         self.compare_dialog = CompareDialog([str(win.session.path)], win)
         self.compare_dialog.show()
+
+    def _on_sweep_action_triggered(self) -> None:
+        from opro_gui.core.models import RunSettings
+
+        from .compare_dialog import CompareDialog
+        from .sweep_dialog import SweepDialog
+
+        win = self._win
+        optimizer = win.endpoint("optimizer")
+        if win.session is None or optimizer is None:
+            win.show_error("Sweep", "Open a project and choose an optimizer model first.")
+            return
+        scorer = (
+            (win.endpoint("scorer") or optimizer) if win.session.problem_kind.needs_scorer else None
+        )
+        run_id = win.session.latest_run_id()
+        base = win.session.run_settings(run_id) if run_id is not None else RunSettings()
+        self.sweep_dialog = SweepDialog(win.session.path, optimizer, scorer, base, win)
+
+        def compare(refs: list[str]) -> None:
+            if len(refs) > 1:
+                self.compare_dialog = CompareDialog(refs, win)
+                self.compare_dialog.show()
+
+        self.sweep_dialog.sweep_finished.connect(compare)
+        self.sweep_dialog.show()
+
+    def _on_lineage_triggered(self) -> None:
+        from .lineage import LineageDialog
+
+        win = self._win
+        run_id = win.run_view.run_id
+        if win.session is None or run_id is None:
+            return
+        better = win.session.problem_kind.higher_is_better
+        self.lineage_dialog = LineageDialog(win.session.path, run_id, better, win)
+        self.lineage_dialog.show()
 
     def _on_export_report_action_triggered(self) -> None:
         win = self._win
