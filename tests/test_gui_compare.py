@@ -176,6 +176,6 @@ def test_sweep_dialog_runs_the_grid_in_the_background(
         dialog.start()
     assert blocker.args[0] == [f"{project}:1", f"{project}:2"]
     with ProjectSession.open(project, readonly=True) as session:
-        models = [session.store.run(r)["optimizer"]["model"] for r in session.run_ids()]
+        models = [session.store.run(r).optimizer["model"] for r in session.run_ids()]
     assert models == ["model-a", "model-b"]
     assert set(srv.stats.models) == {"model-a", "model-b"}

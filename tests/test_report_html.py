@@ -96,7 +96,7 @@ def test_tsp_report_has_every_section_loads_nothing_and_plots_the_runs(
         steps = [len(session.store.steps(r)) for r in session.run_ids()]
         random = [len(session.random_search_curve(r)) for r in session.run_ids()]
         digest = task_hash(session)
-        shown = session.summary()
+        shown = session.summary().to_json()
     counts = [len(str(a["points"]).split()) for a in polylines]
     assert counts == [steps[0], random[0], steps[1], random[1]]
     # baselines drawn as lines with their values in the legend

@@ -128,7 +128,7 @@ def test_evaluate_reports_paired_tests_and_show_has_intervals(
     run = json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"][0]
     # independent recount of the discordant pairs from the stored answers
     with ProjectStore.open(project) as store:
-        evals = {e["label"]: e["id"] for e in store.evaluations(1)}
+        evals = {e.label: e.id for e in store.evaluations(1)}
         per = {
             label: dict(
                 store.conn.execute(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
+from opro_gui.core.models import Candidate, CandidateStatus
+from opro_gui.core.rows import ReplayCandidate
 from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
@@ -25,39 +26,39 @@ from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 def cmd_show(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
-        data = session.summary()
+        summary = session.summary()
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
-    kind = get_kind(data["kind"])
-    print(f"{data['name']}  ({data['kind']})  {data['path']}")
-    print("  " + kind.facts_line(data["problem"]))
-    if not data["runs"]:
+    kind = get_kind(summary.kind)
+    print(f"{summary.name}  ({summary.kind})  {summary.path}")
+    print("  " + kind.facts_line(summary.problem))
+    if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
-    for run in data["runs"]:
+    for run in summary.runs:
         line = (
-            f"  run {run['id']}: {status_label(run['status'])}, {run['steps_completed']} steps, best "
-            f"{kind.format_score(run['best_score'])}, tokens {run['total_tokens']}"
+            f"  run {run.id}: {status_label(run.status)}, {run.steps_completed} steps, best "
+            f"{kind.format_score(run.best_score)}, tokens {run.usage.tokens}"
         )
-        if run.get("gap_percent") is not None:
-            line += f", gap {run['gap_percent']:.2f}%"
-        if run.get("found_at_step") is not None:
-            line += f", optimum found at step {run['found_at_step']}"
-        if run.get("best_test_accuracy") is not None:
-            line += f", test {kind.format_score(run['best_test_accuracy'])}"
+        if run.facts.get("gap_percent") is not None:
+            line += f", gap {run.facts['gap_percent']:.2f}%"
+        if run.facts.get("found_at_step") is not None:
+            line += f", optimum found at step {run.facts['found_at_step']}"
+        if run.prompt is not None and run.prompt.best_test_accuracy is not None:
+            line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
         print(line)
-        for text in confidence_lines(run):
+        for text in confidence_lines(run.to_json()):
             print(f"    {text}")
-        print(f"    best: {short(run['best_solution'])}")
-        if run["status_reason"]:
-            print(f"    {run['status_text']}")
-        if run["model_mismatch"]:
+        print(f"    best: {short(run.best_solution)}")
+        if run.status_reason:
+            print(f"    {run.status_text}")
+        if run.model_mismatch:
             print(
-                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
-                f" although {run['optimizer_model']} was asked for"
+                f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
+                f" although {run.optimizer_model} was asked for"
             )
-    for group in data.get("seed_spread", []):
-        print("  " + spread_line(data["kind"], group))
+    for group in summary.seed_spread:
+        print("  " + spread_line(summary.kind, group))
     return EXIT_OK
 
 
@@ -69,7 +70,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise CliError(
                 f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
             )
-        if getattr(args, "candidate", None) is not None:
+        if args.candidate is not None:
             print_provenance(
                 session.provenance(run_id, args.step, args.candidate),
                 session.problem_kind.format_score,
@@ -77,17 +78,18 @@ def cmd_history(args: argparse.Namespace) -> int:
             return EXIT_OK
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
-    out.write(detail["meta_prompt"] + "\n")
-    by_completion: dict[int, list[dict[str, Any]]] = {}
-    for c in detail["candidates"]:
-        by_completion.setdefault(c["completion_index"], []).append(c)
-    for i, text in enumerate(detail["completions"]):
-        out.write(f"=== completion {i + 1} of {len(detail['completions'])} ===\n{text}\n")
-        for c in by_completion.get(i, []) or [{"status": "invalid", "reason": "nothing parsed"}]:
+    out.write(detail.meta_prompt + "\n")
+    by_completion: dict[int, list[Candidate]] = {}
+    for c in detail.candidates:
+        by_completion.setdefault(c.completion_index, []).append(c)
+    nothing = Candidate(0, 0, 0, None, "", CandidateStatus.INVALID, "nothing parsed")
+    for i, text in enumerate(detail.completions):
+        out.write(f"=== completion {i + 1} of {len(detail.completions)} ===\n{text}\n")
+        for c in by_completion.get(i, []) or [nothing]:
             out.write("--- " + _verdict(c) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c) + "\n")
-    shown = detail.get("ingredients") or {}
+    shown = detail.ingredients
     if shown.get("candidates") or shown.get("examples"):
         out.write(
             f"=== the meta-prompt contained candidates {shown['candidates']} and examples "
@@ -96,14 +98,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _verdict(c: dict[str, Any]) -> str:
-    v = f"verdict: {c['status']}"
-    if c.get("score") is not None:
-        v += f"  score: {c['score']:g}"
-    if c.get("reason"):
-        v += f"  reason: {c['reason']}"
-    if c.get("text"):
-        v += f"  solution: {short(c['text'], 200)}"
+def _verdict(c: Candidate | ReplayCandidate) -> str:
+    v = f"verdict: {c.status}"
+    if c.score is not None:
+        v += f"  score: {c.score:g}"
+    if c.reason:
+        v += f"  reason: {c.reason}"
+    if c.text:
+        v += f"  solution: {short(c.text, 200)}"
     return v
 
 
@@ -115,15 +117,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
-    print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
-    if result["error"]:
-        print(f"  (some requests failed: {result['error']})")
-    for i, text in enumerate(result["completions"]):
+    print(f"replay {result.id} of run {run_id} step {args.step} with {result.model}:")
+    if result.error:
+        print(f"  (some requests failed: {result.error})")
+    for i, text in enumerate(result.completions):
         print(f"=== replay completion {i + 1} ===\n{text}")
-        for c in result["candidates"]:
-            if c["completion_index"] == i:
+        for c in result.candidates:
+            if c.completion_index == i:
                 print("--- " + _verdict(c))
-    return EXIT_OK if result["completions"] else EXIT_RUN_STOPPED
+    return EXIT_OK if result.completions else EXIT_RUN_STOPPED
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -138,14 +140,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
         tests = session.paired_tests(run_id, args.split)
     for r in rows:
-        train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
-        acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
-        if r.get("accuracy_ci"):
-            acc += f" [95% CI {ci_text(r['accuracy_ci'])}]"
-        flag = "" if r["complete"] else "  (incomplete: some requests failed)"
+        train = "-" if r.train_accuracy is None else f"{100 * r.train_accuracy:.1f}%"
+        acc = "-" if r.accuracy is None else f"{100 * r.accuracy:.1f}%"
+        if r.accuracy_ci:
+            acc += f" [95% CI {ci_text(r.accuracy_ci)}]"
+        flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
-            f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
-            f"{short(r['instruction'] or '(empty)', 80)}{flag}"
+            f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "
+            f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
     for t in tests:
         print(paired_line(t))

@@ -105,7 +105,7 @@ def evaluate_best(path: Path, run_ids: list[int]) -> None:
         if not session.problem_kind.supports_evaluation:
             raise CliError(f"--evaluate does not apply to {session.problem_kind.display_name}")
         for run_id in run_ids:
-            if session.run_summary(run_id)["best_test_accuracy"] is None:
+            if session.run_summary(run_id).to_json().get("best_test_accuracy") is None:
                 session.evaluate(run_id, split="test", top=1)
                 print(f"run {run_id}: evaluated on the test split", flush=True)
 

@@ -51,9 +51,9 @@ def run_curves(session: ReportsMixin, run_id: int) -> dict[str, list[Any]]:
     steps, best, tokens = [], [], []
     spent = 0
     for s in session.store.steps(run_id):
-        spent += tokens_at.get(s["step"], 0)
-        steps.append(s["step"])
-        best.append(s["best_score"])
+        spent += tokens_at.get(s.step, 0)
+        steps.append(s.step)
+        best.append(s.best_score)
         tokens.append(spent)
     return {"step": steps, "best": best, "tokens": tokens}
 
@@ -63,8 +63,8 @@ def run_facts(
 ) -> dict[str, Any]:
     """One row of a comparison: the numbers `opro show --json` gives, plus where the best was
     reached, the valid-proposal rate, the models the server reported and the curves."""
-    s = summary if summary is not None else session.run_summary(run_id)
-    run = session.store.run(run_id)
+    s = summary if summary is not None else session.run_summary(run_id).to_json()
+    run = session.store.run(run_id).to_json()
     curves = run_curves(session, run_id)
     best = s["best_score"]
     best_step = next(
@@ -130,7 +130,7 @@ def compare_sessions(pairs: Sequence[tuple[ReportsMixin, int]]) -> dict[str, Any
     summaries: dict[tuple[str, int], dict[str, Any]] = {}
     for session, run_id in pairs:
         key = (str(session.path), run_id)
-        summaries[key] = summaries.get(key) or session.run_summary(run_id)
+        summaries[key] = summaries.get(key) or session.run_summary(run_id).to_json()
         rows.append(run_facts(session, run_id, summaries[key]))
         hashes[str(session.path)] = task_hash(session)
     differ = _differing([r["all_settings"] for r in rows])

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from opro_gui.core.models import CandidateStatus
+from opro_gui.core.rows import EvaluationRow
 
 from . import stats
 from .base import SessionBase
@@ -37,14 +38,12 @@ class ConfidenceMixin(SessionBase):
     def train_interval(self, run_id: int, instruction: Any) -> stats.Interval | None:
         return stats.bootstrap_interval(list(self.train_correctness(run_id, instruction).values()))
 
-    def _accuracy_stats(
-        self, run_id: int, best: Any, evals: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _accuracy_stats(self, run_id: int, best: Any, evals: list[EvaluationRow]) -> dict[str, Any]:
         """The keys `show --json` adds for prompt runs: intervals, paired tests, gap warning."""
         train = self.train_interval(run_id, best)
         latest = _latest_by_label(evals)
-        best_eval = next((e for e in reversed(latest) if e["solution"] == best), None)
-        test = self.evaluation_interval(best_eval["id"]) if best_eval else None
+        best_eval = next((e for e in reversed(latest) if e.solution == best), None)
+        test = self.evaluation_interval(best_eval.id) if best_eval else None
         return {
             "best_train_accuracy_ci": train.to_list() if train else None,
             "best_test_accuracy_ci": test.to_list() if test else None,
@@ -56,28 +55,28 @@ class ConfidenceMixin(SessionBase):
         """Exact McNemar of the run's best instruction against each baseline, on the latest
         evaluation of each on ``split``."""
         steps = self.store.steps(run_id)
-        best = steps[-1]["best_solution"] if steps else None
-        evals = [e for e in self.store.evaluations(run_id) if e["split"] == split]
+        best = steps[-1].best_solution if steps else None
+        evals = [e for e in self.store.evaluations(run_id) if e.split == split]
         latest = _latest_by_label(evals)
-        best_eval = next((e for e in reversed(latest) if e["solution"] == best), None)
+        best_eval = next((e for e in reversed(latest) if e.solution == best), None)
         return self._paired(best_eval, latest) if best_eval else []
 
     def _paired(
-        self, best_eval: dict[str, Any], latest: list[dict[str, Any]]
+        self, best_eval: EvaluationRow, latest: list[EvaluationRow]
     ) -> list[dict[str, Any]]:
-        mine = self.evaluation_correctness(best_eval["id"])
+        mine = self.evaluation_correctness(best_eval.id)
         out = []
         for e in latest:
-            if not str(e["label"]).startswith("baseline") or e["id"] == best_eval["id"]:
+            if not str(e.label).startswith("baseline") or e.id == best_eval.id:
                 continue
-            test = stats.paired_test(mine, self.evaluation_correctness(e["id"]))
+            test = stats.paired_test(mine, self.evaluation_correctness(e.id))
             out.append(
                 {
-                    "a": best_eval["label"],
-                    "b": e["label"],
-                    "instruction_a": best_eval["solution"],
-                    "instruction_b": e["solution"],
-                    "split": e["split"],
+                    "a": best_eval.label,
+                    "b": e.label,
+                    "instruction_a": best_eval.solution,
+                    "instruction_b": e.solution,
+                    "split": e.split,
                     **test.to_dict(),
                     "significant": test.p_value < 0.05,
                 }
@@ -122,9 +121,9 @@ def _correctness(records: Any) -> dict[int, bool]:
     return {r.example_id: bool(r.correct) for r in records if r.correct is not None}
 
 
-def _latest_by_label(evals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _latest_by_label(evals: list[EvaluationRow]) -> list[EvaluationRow]:
     """The latest evaluation per label, in the order the labels first appeared."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, EvaluationRow] = {}
     for e in evals:
-        latest[e["label"]] = e
+        latest[e.label] = e
     return list(latest.values())

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from opro_gui.core.rows import candidate_json
 from opro_gui.storage import ProjectError
 
 from .base import SessionBase
@@ -61,7 +62,7 @@ class ProvenanceMixin(SessionBase):
     def provenance(self, run_id: int, step: int, index: int) -> dict[str, Any]:
         """The ingredients of candidate ``index`` of ``step``, its closest ancestor among them
         with a word-level diff, and the first step of each of its sentences."""
-        cands = self.store.candidates(run_id)
+        cands = [candidate_json(c) for c in self.store.candidates(run_id)]
         by_id = {c["id"]: c for c in cands}
         me = next((c for c in cands if c["step"] == step and c["index"] == index), None)
         if me is None:
@@ -132,7 +133,7 @@ class ProvenanceMixin(SessionBase):
     def lineage(self, run_id: int) -> list[dict[str, Any]]:
         """Every scored candidate with its closest ancestor among its meta-prompt's entries:
         the edges of a lineage graph over steps."""
-        cands = self.store.candidates(run_id)
+        cands = [candidate_json(c) for c in self.store.candidates(run_id)]
         by_id = {c["id"]: c for c in cands}
         shown_by_step: dict[int, list[dict[str, Any]]] = {}
         out = []

@@ -12,6 +12,7 @@ from typing import Any
 
 from opro_gui import __version__
 from opro_gui.core.models import CandidateStatus
+from opro_gui.core.rows import candidate_json
 
 from .compare import HEADERS, compare_sessions, models_reported, run_facts, table_rows, task_hash
 from .confidence import seed_spread
@@ -64,9 +65,9 @@ def _short(value: Any, width: int = 300) -> str:
 def build_report(session: ReportsMixin) -> str:
     """The whole report as one HTML string."""
     kind = session.problem_kind
-    project = session.store.project()
+    project = session.store.project().to_json()
     problem = session.problem()
-    summaries = {r: session.run_summary(r) for r in session.run_ids()}
+    summaries = {r: session.run_summary(r).to_json() for r in session.run_ids()}
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         # Nothing may load from anywhere: the report is read offline and shared as one file.
@@ -110,8 +111,8 @@ def _curves(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any
     for i, run_id in enumerate(summaries):
         color = PALETTE[i % len(PALETTE)]
         steps = session.store.steps(run_id)
-        xs = [float(s["step"]) for s in steps]
-        series.append(Series(f"run {run_id}", xs, [s["best_score"] for s in steps], color))
+        xs = [float(s.step) for s in steps]
+        series.append(Series(f"run {run_id}", xs, [s.best_score for s in steps], color))
         random_curve = session.random_search_curve(run_id)
         if random_curve:
             rx = [float(x) for x in range(1, len(random_curve) + 1)]
@@ -138,9 +139,9 @@ def _best(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any]]
     problem = session.problem()
     for run_id in summaries:
         scored = [
-            c
+            candidate_json(c)
             for c in session.store.candidates(run_id)
-            if c["status"] == CandidateStatus.SCORED and c["score"] is not None
+            if c.status == CandidateStatus.SCORED and c.score is not None
         ]
         sign = -1.0 if kind.higher_is_better else 1.0
         scored.sort(key=lambda c: (sign * c["score"], c["step"], c["index"]))
@@ -237,7 +238,7 @@ def _statistics(kind: Any, summaries: dict[int, dict[str, Any]], session: Report
             )
         if s.get("train_test_gap_warning"):
             out.append(f"<p class='warn'>{escape(s['train_test_gap_warning'])}</p>")
-    settings = {r: session.store.run(r)["settings"] for r in summaries}
+    settings = {r: session.store.run(r).settings.to_dict() for r in summaries}
     spread = seed_spread(list(summaries.values()), settings)
     for g in spread:
         best = g["best_score"] or {}
@@ -266,7 +267,7 @@ def _reproducibility(
     ]
     out = [_table(["item", "value"], rows)]
     for run_id in summaries:
-        run = session.store.run(run_id)
+        run = session.store.run(run_id).to_json()
         reported = models_reported(session, run_id)
         info = {
             "optimizer": run["optimizer"],

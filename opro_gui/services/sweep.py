@@ -122,8 +122,8 @@ class SweepMixin(ReportsMixin):
         """Grid-point key (canonical JSON) → the run realising it (the first one, if several)."""
         out: dict[str, int] = {}
         for run_id in self.run_ids():
-            point = (self.store.run(run_id)["settings"] or {}).get("sweep")
-            if isinstance(point, dict):
+            point = self.store.sweep_point(run_id)
+            if point is not None:
                 out.setdefault(_canonical(point), run_id)
         return out
 
@@ -160,14 +160,13 @@ class SweepMixin(ReportsMixin):
                 continue
             run = self.store.run(run_id)
             last = self.store.last_step(run_id)
-            ended = run["status"] not in RESUMABLE
-            if ended and (run["status"] != RunStatus.COMPLETED or last >= steps):
+            ended = run.status not in RESUMABLE
+            if ended and (run.status != RunStatus.COMPLETED or last >= steps):
                 plan.append(PlannedRun(p, run_id, "done"))
                 continue
-            if run["settings"].get("max_steps") != steps:
-                self.store.update_run_config(
-                    run_id, {**run["settings"], "max_steps": steps}, run["optimizer"], run["scorer"]
-                )
+            if run.settings.max_steps != steps:
+                raw = {**run.settings.to_dict(), "max_steps": steps, "sweep": p.key()}
+                self.store.update_run_config(run_id, raw, run.optimizer, run.scorer)
             plan.append(PlannedRun(p, run_id, "continue"))
         return plan
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from opro_gui.core.models import stop_cause_from_text
 
+from . import stats_sql
+
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -152,7 +154,7 @@ def _add_stop_cause(conn: sqlite3.Connection) -> None:
 
 
 def _add_ingredients(conn: sqlite3.Connection) -> None:
-    """Version 3 records what each step's meta-prompt contained (history entries by candidate
+    """Version 4 records what each step's meta-prompt contained (history entries by candidate
     id, exemplars by example id); steps written before have none."""
     conn.execute(
         "CREATE TABLE ingredient (run_id INTEGER NOT NULL REFERENCES run(id), step INTEGER NOT"
@@ -164,12 +166,13 @@ def _add_ingredients(conn: sqlite3.Connection) -> None:
 #: UPGRADES[v] turns a version-v file into version v+1.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_stop_cause,
-    2: _add_ingredients,
+    2: stats_sql.upgrade,  # version 3: aggregates kept with each step
+    3: _add_ingredients,  # version 4: what each meta-prompt contained
 }
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES)
+    conn.executescript(TABLES + stats_sql.TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
