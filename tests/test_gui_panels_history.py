@@ -224,5 +224,5 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
         dead = 2**22 + 12345  # above the default pid_max: no such process
         mark = f"written by process {dead} on {socket.gethostname()}"
         session.store.set_status(run_id, "running", mark)
-        assert session.run_summary(run_id)["status"] == "interrupted"
+        assert session.run_summary(run_id).status == "interrupted"
         assert run_label(session.store, run_id) == "Run 1 — interrupted, 0 step(s)"

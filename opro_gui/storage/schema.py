@@ -157,9 +157,10 @@ def _add_ingredients(conn: sqlite3.Connection) -> None:
     """Version 4 records what each step's meta-prompt contained (history entries by candidate
     id, exemplars by example id); steps written before have none."""
     conn.execute(
-        "CREATE TABLE ingredient (run_id INTEGER NOT NULL REFERENCES run(id), step INTEGER NOT"
-        " NULL, position INTEGER NOT NULL, candidate_id INTEGER REFERENCES candidate(id),"
-        " example_id INTEGER, PRIMARY KEY (run_id, step, position))"
+        "CREATE TABLE IF NOT EXISTS ingredient (run_id INTEGER NOT NULL REFERENCES run(id),"
+        " step INTEGER NOT NULL, position INTEGER NOT NULL,"
+        " candidate_id INTEGER REFERENCES candidate(id), example_id INTEGER,"
+        " PRIMARY KEY (run_id, step, position))"
     )
 
 
