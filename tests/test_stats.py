@@ -189,3 +189,12 @@ def test_show_reports_spread_across_seeds(tmp_path, fake_server, capsys) -> None
     sd = math.sqrt(sum((x - mean) ** 2 for x in bests) / 2)
     assert group["best_score"]["sd"] == pytest.approx(sd, abs=1e-6)
     assert "differ only in seed" in opro(capsys, "show", str(project))[1]
+
+
+def test_bootstrap_of_a_large_split_matches_the_normal_approximation() -> None:
+    # GSM8K's test split has 1319 questions: exact binomial terms overflow a float there.
+    iv = stats.bootstrap_interval([True] * 800 + [False] * 519)
+    assert iv is not None and iv.n == 1319
+    p = 800 / 1319
+    se = math.sqrt(p * (1 - p) / 1319)
+    assert abs(iv.low - (p - 1.96 * se)) < 0.003 and abs(iv.high - (p + 1.96 * se)) < 0.003

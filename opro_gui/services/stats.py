@@ -58,13 +58,24 @@ def _bootstrap_bounds(
     p = hits / n
     cdf, total = [], 0.0
     for k in range(n + 1):
-        total += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+        total += _binomial_pmf(n, k, p)
         cdf.append(total)
     cdf[-1] = 1.0
     rng = random.Random(seed)
     means = sorted(bisect.bisect_left(cdf, rng.random()) / n for _ in range(resamples))
     alpha = (1.0 - level) / 2
     return _percentile(means, alpha), _percentile(means, 1.0 - alpha)
+
+
+def _binomial_pmf(n: int, k: int, p: float) -> float:
+    """P(X = k) for X ~ Bin(n, p), in log space (math.comb overflows a float past n ≈ 1000)."""
+    if p <= 0.0 or p >= 1.0:
+        return 1.0 if k == (0 if p <= 0.0 else n) else 0.0
+    log = (
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+        + k * math.log(p) + (n - k) * math.log1p(-p)
+    )  # fmt: skip
+    return math.exp(log)
 
 
 def _percentile(sorted_values: Sequence[float], q: float) -> float:

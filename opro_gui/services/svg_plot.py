@@ -95,7 +95,10 @@ def line_chart(
             f'<text x="{left - 6}" y="{py(t) + 4:.1f}" font-size="11" text-anchor="end">'
             f"{_label(t)}</text>"
         )
+    whole = all(float(x).is_integer() for x in xs)
     for t in _ticks(x0, x1):
+        if whole and not float(t).is_integer():
+            continue  # steps are whole numbers: no tick at 0.5
         out.append(
             f'<text x="{px(t):.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle">'
             f"{_label(t)}</text>"
