@@ -98,7 +98,9 @@ def test_tsp_report_has_every_section_loads_nothing_and_plots_the_runs(
         digest = task_hash(session)
         shown = session.summary().to_json()
     counts = [len(str(a["points"]).split()) for a in polylines]
-    assert counts == [steps[0], random[0], steps[1], random[1]]
+    # the runs and their random searches, then mean, mean + sd, mean - sd of the two seeds
+    assert counts == [steps[0], random[0], steps[1], random[1], *[max(steps)] * 3]
+    assert "mean ± sd over seeds" in html
     # baselines drawn as lines with their values in the legend
     run = shown["runs"][0]
     assert f"optimum ({run['optimal_length']:.6g})" in html

@@ -170,6 +170,8 @@ def _comparison(session: ReportsMixin, summaries: dict[int, dict[str, Any]]) -> 
         data = compare_sessions([(session, r) for r in summaries])
     out = _table(HEADERS, table_rows(data))
     fmt = session.problem_kind.format_score
+    if data["seed_groups"]:
+        out += _seed_chart(session, data["seed_groups"])
     for g in data["seed_groups"]:
         best = g["best_score"] or {}
         out += (
@@ -178,6 +180,27 @@ def _comparison(session: ReportsMixin, summaries: dict[int, dict[str, Any]]) -> 
             " runs).</p>"
         )
     return out
+
+
+def _seed_chart(session: ReportsMixin, groups: list[dict[str, Any]]) -> str:
+    """Mean ± sd of the best-so-far curves of runs that differ only in seed."""
+    kind = session.problem_kind
+    series = []
+    for i, g in enumerate(groups):
+        color = PALETTE[i % len(PALETTE)]
+        pts = [p for p in g["curve"] if p["mean"] is not None]
+        xs = [float(p["step"]) for p in pts]
+        mean = [p["mean"] for p in pts]
+        sd = [p["sd"] or 0.0 for p in pts]
+        series.append(Series(f"{g['optimizer_model']} mean", xs, mean, color))
+        series.append(Series("± sd", xs, [m + d for m, d in zip(mean, sd, strict=True)], color,
+                             dashed=True))  # fmt: skip
+        series.append(Series("", xs, [m - d for m, d in zip(mean, sd, strict=True)], color,
+                             dashed=True))  # fmt: skip
+    scale = 100.0 if kind.score_unit == "%" else 1.0
+    return line_chart(
+        series, [], title="mean ± sd over seeds", y_label=kind.score_label, y_scale=scale
+    )
 
 
 def _ci(ci: list[float] | None) -> str:

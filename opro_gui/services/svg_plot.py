@@ -131,7 +131,8 @@ def line_chart(
             f'<polyline fill="none" stroke="{s.color}" stroke-width="2"{dash}'
             f' points="{" ".join(coords)}"/>'
         )
-        legend.append((s.label, s.color, s.dashed))
+        if s.label:  # an unlabelled series shares the legend entry of the one before it
+            legend.append((s.label, s.color, s.dashed))
     for i, (label, color, dashed) in enumerate(legend[:14]):
         y = top + 10 + 18 * i
         dash = ' stroke-dasharray="6 4"' if dashed else ""
