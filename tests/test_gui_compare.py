@@ -179,3 +179,36 @@ def test_sweep_dialog_runs_the_grid_in_the_background(
         models = [session.store.run(r).optimizer["model"] for r in session.run_ids()]
     assert models == ["model-a", "model-b"]
     assert set(srv.stats.models) == {"model-a", "model-b"}
+
+
+def test_run_dashboard_shows_intervals_and_paired_tests(
+    qtbot: Any, tmp_path: Path, fake_server: Any
+) -> None:
+    import json
+
+    from scripted_models import ArithmeticWorld
+
+    from opro_gui.services import ProjectSession
+
+    data = tmp_path / "sums.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in ArithmeticWorld.examples(30)) + "\n")
+    project = tmp_path / "p.opro"
+    assert main(["new", "prompt", str(project), "--dataset", str(data), "--initial", "Solve it.",
+                 "--train-ratio", "0.5"]) == 0  # fmt: skip
+    with fake_server(ArithmeticWorld()) as srv:
+        assert main(["run", str(project), "--steps", "2", "--samples", "2", "--base-url",
+                     srv.base_url, "--optimizer-model", "fake-optimizer", "--scorer-model",
+                     "fake-scorer"]) == 0  # fmt: skip
+        assert main(["evaluate", str(project)]) == 0
+    with ProjectSession.open(project, readonly=True) as session:
+        shown = session.run_summary(1).to_json()
+    settings.set_settings_dir(tmp_path / "settings")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.run_view.analysis_done, timeout=20000):
+        win.open_project(str(project))
+    text = win.run_view.summary_label.text()
+    lo, hi = shown["best_test_accuracy_ci"]
+    assert f"test (95% CI {100 * lo:.1f}–{100 * hi:.1f}%)" in text
+    for t in shown["paired_tests"]:
+        assert f"vs {t['b']}: p = {t['p_value']:.3g}" in text
