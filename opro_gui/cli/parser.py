@@ -27,9 +27,24 @@ cmd_new, cmd_run, cmd_estimate = (_command(n) for n in ("cmd_new", "cmd_run", "c
 cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
     _command(n) for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
 )
-cmd_compare = _command("compare", "cmd_compare")
-cmd_sweep = _command("sweep", "cmd_sweep")
-cmd_report = _command("compare", "cmd_report")
+
+
+def _analysis_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """Like ``_command`` for `compare`, `report` and `sweep` (loaded when they run)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from . import compare, sweep
+
+        module = compare if hasattr(compare, name) else sweep
+        return int(getattr(module, name)(args))
+
+    run.__name__ = name
+    return run
+
+
+cmd_compare, cmd_report, cmd_sweep = (
+    _analysis_command(n) for n in ("cmd_compare", "cmd_report", "cmd_sweep")
+)
 
 
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
