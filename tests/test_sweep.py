@@ -185,3 +185,32 @@ def test_sweep_across_datasets_writes_one_task_table(tmp_path, fake_server, caps
         tests = [r["best_test_accuracy"] for r in shown.values()]
         mean = 100 * sum(tests) / len(tests)
         assert row[test_col].startswith(f"{mean:.1f}")
+
+
+def test_plan_sweep_stores_task_overrides_and_refuses_a_bad_one(tmp_path, capsys) -> None:
+    from opro_gui.core.models import RunSettings
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.services import ProjectSession
+
+    data = tmp_path / "sums.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in ArithmeticWorld.examples(12)) + "\n")
+    project = tmp_path / "p.opro"
+    assert opro(capsys, "new", "prompt", str(project), "--dataset", str(data))[0] == 0
+    endpoint = EndpointConfig(base_url="http://127.0.0.1:9/v1", model="opt")
+    grid = expand_grid(["opt"], ["sc-a", "sc-b"], [0], [parse_set("task.position=Q_begin,Q_end")])
+    with ProjectSession.open(project) as session:
+        plan = session.plan_sweep(grid, 3, RunSettings(), endpoint, endpoint)
+        assert [p.action for p in plan] == ["new"] * 4
+        runs = [session.store.run(p.run_id) for p in plan]
+        assert [r.spec_override for r in runs] == [
+            {"position": "Q_begin"},
+            {"position": "Q_end"},
+        ] * 2
+        assert [r.scorer["model"] for r in runs] == ["sc-a", "sc-a", "sc-b", "sc-b"]
+        assert session.problem(plan[1].run_id).to_spec()["position"] == "Q_end"
+        again = session.plan_sweep(grid, 3, RunSettings(), endpoint, endpoint)
+        assert [p.run_id for p in again] == [p.run_id for p in plan]  # found, not re-created
+        bad = expand_grid(["opt"], [None], [0], [parse_set("task.position=nowhere")])
+        with pytest.raises(ValueError):
+            session.plan_sweep(bad, 3, RunSettings(), endpoint, endpoint)
+        assert len(session.run_ids()) == 4
