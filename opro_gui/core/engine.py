@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .ingredients import with_ingredients
 from .models import (
     CallRecord,
     Candidate,
@@ -107,7 +107,9 @@ class Engine:
                     )
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt)
-                    record = self._with_ingredients(record)
+                    record = with_ingredients(
+                        self.problem, self.state.history, self._history_size(), record
+                    )
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -333,30 +335,11 @@ class Engine:
             optimal=optimal,
         )
 
-    def _with_ingredients(self, record: StepRecord) -> StepRecord:
-        """Record which history entries and exemplars the step's meta-prompt contained (for
-        provenance); kinds that cannot tell leave them empty."""
-        tell = getattr(self.problem, "meta_prompt_ingredients", None)
-        if tell is None:
-            return record
-        entries, exemplars = tell(self.state.history, record.step, self._history_size())
-        return replace(
-            record,
-            shown_entries=tuple((e.step, e.index) for e in entries),
-            shown_exemplars=tuple(int(i) for i in exemplars),
-        )
-
     # -- state -----------------------------------------------------------------------------
     @staticmethod
     def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
         return [
-            Scored(
-                solution=c.solution,
-                score=float(c.score),
-                step=c.step,
-                records=c.records,
-                index=c.index,
-            )
+            Scored(c.solution, float(c.score), c.step, records=c.records, index=c.index)
             for c in candidates
             if c.score is not None
         ]
