@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -133,6 +134,11 @@ def test_prompt_report_shows_intervals_and_paired_tests(tmp_path, fake_server, c
     for t in run["paired_tests"]:
         assert f"{t['p_value']:.4g}" in html
     assert re.search(r"baseline: empty", html)
+    # the baselines' held-out accuracy is drawn as reference lines on the curve plot
+    for e in run["test_evaluations"]:
+        if e["label"].startswith("baseline"):
+            assert escape(f"{e['label']} (test)"[:28]) in html  # the legend entry
+    assert html.count('stroke-dasharray="6 4" stroke-width="1.5"') == 2
 
 
 def _chromium() -> str | None:

@@ -124,6 +124,14 @@ def _curves(session: ReportsMixin, kind: Any, summaries: dict[int, dict[str, Any
     for j, (key, label) in enumerate(REFERENCE_KEYS.items()):
         if isinstance(first.get(key), int | float):
             hlines.append(HLine(label, float(first[key]), grey[j % len(grey)]))
+    # Baselines scored on held-out data (prompt runs after `evaluate`), as the run view shows them.
+    evaluated: list[dict[str, Any]] = next(
+        (r["test_evaluations"] for r in summaries.values() if r.get("test_evaluations")), []
+    )
+    latest = {e["label"]: e for e in evaluated if str(e["label"]).startswith("baseline")}
+    for j, e in enumerate(latest.values()):
+        if e["test_accuracy"] is not None:
+            hlines.append(HLine(f"{e['label']} (test)", float(e["test_accuracy"]), grey[j % 3]))
     scale = 100.0 if kind.score_unit == "%" else 1.0
     y_label = kind.score_label + (" (%)" if kind.score_unit == "%" else "")
     chart = line_chart(series, hlines, title="best so far", y_label=y_label, y_scale=scale)
