@@ -137,7 +137,7 @@ def test_prompt_report_shows_intervals_and_paired_tests(tmp_path, fake_server, c
     # the baselines' held-out accuracy is drawn as reference lines on the curve plot
     for e in run["test_evaluations"]:
         if e["label"].startswith("baseline"):
-            assert escape(f"{e['label']} (test)"[:28]) in html  # the legend entry
+            assert escape(f"{e['label']} (test)"[:42]) in html  # the legend entry
     assert html.count('stroke-dasharray="6 4" stroke-width="1.5"') == 2
 
 

@@ -50,13 +50,13 @@ def line_chart(
     title: str = "",
     x_label: str = "step",
     y_label: str = "score",
-    width: int = 720,
+    width: int = 820,
     height: int = 340,
     y_scale: float = 1.0,
 ) -> str:
     """An SVG chart: one polyline per series, dashed horizontal lines for baselines, a legend.
     ``y_scale`` multiplies the shown values (100 for accuracies shown in percent)."""
-    left, right, top, bottom = 64, 190, 28, 44
+    left, right, top, bottom = 64, 280, 28, 44
     pts = [
         (x, y * y_scale) for s in series for x, y in zip(s.xs, s.ys, strict=True) if y is not None
     ]
@@ -139,7 +139,7 @@ def line_chart(
         out.append(
             f'<line x1="{left + pw + 12}" x2="{left + pw + 36}" y1="{y}" y2="{y}" stroke="{color}"'
             f' stroke-width="2"{dash}/><text x="{left + pw + 42}" y="{y + 4}" font-size="11">'
-            f"{escape(label[:28])}</text>"
+            f"{escape(label[:42])}</text>"
         )
     out.append("</svg>")
     return "".join(out)
