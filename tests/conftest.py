@@ -72,3 +72,16 @@ def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_in_gui_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every GUI test fails when it leaves a background job or a QThread running."""
+    if not request.module.__name__.startswith("test_gui"):
+        yield
+        return
+    request.getfixturevalue("qtbot")
+    yield
+    from gui_helpers import assert_no_thread_left
+
+    assert_no_thread_left()

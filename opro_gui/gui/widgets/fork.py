@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui.background import BackgroundCall, call_in_background
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
@@ -48,7 +48,7 @@ class ForkDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Fork run {run_id}")
         self.project_path, self.run_id = Path(project_path), run_id
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         self.new_run_id: int | None = None
         with ProjectSession.open(self.project_path, readonly=True) as session:
             kind = session.kind
@@ -125,8 +125,8 @@ class ForkDialog(QDialog):
         )  # fmt: skip
         self.fork_button.setEnabled(False)
         self.status_label.setText("Creating the run…")
-        self._call = call_in_background(
-            fn, on_done=self._on_fork_done, on_error=self._on_fork_error, parent=self
+        self._call = run_in_background(
+            fn, on_done=self._on_fork_done, on_error=self._on_fork_error, owner=self
         )
 
     def _on_step_spin_changed(self, step: int) -> None:
@@ -149,6 +149,6 @@ class ForkDialog(QDialog):
 
     def done(self, result: int) -> None:  # Qt override
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         super().done(result)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.gui.background import BackgroundCall, call_in_background
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.gui.models.history_model import format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
@@ -90,7 +90,7 @@ class ReplayDialog(QDialog):
         self.setWindowTitle(f"Replay run {run_id}, step {step}")
         self.project_path, self.run_id, self.step = Path(project_path), run_id, step
         self._profiles = dict(profiles)
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         with ProjectSession.open(self.project_path, readonly=True) as session:
             detail = session.step_detail(run_id, step)
@@ -181,14 +181,14 @@ class ReplayDialog(QDialog):
         self.status_label.setText("Waiting for the model…")
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self._call = call_in_background(
+        self._call = run_in_background(
             fn, on_done=self._on_replay_done, on_error=self._on_replay_error,
-            parent=self, cancel_token=token,
+            owner=self, token=token,
         )  # fmt: skip
 
     def stop(self) -> None:
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         self.status_label.setText("Stopped.")
         self.send_button.setEnabled(True)
@@ -239,7 +239,7 @@ class ReplayDialog(QDialog):
 
     def done(self, result: int) -> None:  # Qt override: closing stops a replay in flight
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         super().done(result)
 

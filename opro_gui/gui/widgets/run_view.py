@@ -14,7 +14,7 @@ from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.services import ProjectSession
 
-from ..background import BackgroundCall, call_in_background
+from ..worker import Worker, run_in_background
 from ..themes import LIGHT, PlotColors
 from .lr_view import LRView
 from .score_plot import ScorePlot
@@ -48,7 +48,7 @@ class RunView(QWidget):
         self._best_solutions: list[Any] = []
         self._step_solutions: dict[str, int] = {}  # prompt: instruction -> first step
         self.random_curve: list[float] = []
-        self._analysis_call: BackgroundCall | None = None
+        self._analysis_call: Worker | None = None
         self.summary: dict[str, Any] | None = None
         self.banner_messages: list[str] = []
         self.banner = QLabel()
@@ -266,7 +266,7 @@ class RunView(QWidget):
         self.cancel_background()
         if self._session is None or self.run_id is None:
             return
-        self._analysis_call = call_in_background(
+        self._analysis_call = run_in_background(
             _analyse,
             self._session.path,
             self.run_id,
@@ -281,7 +281,7 @@ class RunView(QWidget):
     def cancel_background(self) -> None:
         call, self._analysis_call = self._analysis_call, None
         if call is not None and call.is_running():
-            call.cancel(5000)
+            call.quit(5000)
 
     def _on_analysis_failed(self, exc: BaseException) -> None:
         self._analysis_call = None
