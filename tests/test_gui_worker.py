@@ -38,8 +38,7 @@ def test_result_arrives_in_gui_thread(qtbot):
 
 def test_generator_values_then_result_then_end_in_order(qtbot):
     def count(n: int):
-        for i in range(n):
-            yield i
+        yield from range(n)
         return "done"
 
     seen: list[object] = []

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.gui.models.dict_table import Column, DictTableModel
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.problems.datasets import FORMATS, Dataset, load_dataset
 
 PREVIEW_ROWS = 200

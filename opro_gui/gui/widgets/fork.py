@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.gui.widgets.template_editor import TemplateEditor
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.services import ProjectSession
 
 

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.gui.models.history_model import format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectSession
 

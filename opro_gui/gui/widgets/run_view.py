@@ -14,8 +14,8 @@ from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.services import ProjectSession
 
-from ..worker import Worker, run_in_background
 from ..themes import LIGHT, PlotColors
+from ..worker import Worker, run_in_background
 from .lr_view import LRView
 from .score_plot import ScorePlot
 from .tsp_view import TSPView
