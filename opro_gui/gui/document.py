@@ -1,0 +1,349 @@
+"""The project document: the one object in the GUI thread that owns the project's read session,
+loads what the views show in the background and tells them with typed signals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from opro_gui.core.events import StepCompleted
+from opro_gui.core.models import RunSettings, Scored
+from opro_gui.core.ports import Problem
+from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services import pages
+from opro_gui.services.pages import CandidateRow, RunHeader, RunPoints
+
+from .worker import Worker
+
+# -- payloads (all frozen: a view keeps what it was given, nobody changes it) ---------------
+
+
+@dataclass(frozen=True)
+class ProjectOpened:
+    """Sent at once when a project opens: every view forgets the previous project."""
+
+    path: Path
+    name: str
+    kind: str
+    spec: dict[str, Any]
+    runs: tuple[RunHeader, ...]
+    run_id: int | None  # the run shown first (the latest, unless asked otherwise)
+    run_settings: RunSettings
+
+
+@dataclass(frozen=True)
+class ProjectLoaded:
+    """The problem instance and its facts (baselines, optimum...), read in the background."""
+
+    path: Path
+    problem: Problem
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunSelected:
+    """Sent at once when another run is shown; its data follows in ``RunLoaded``."""
+
+    run_id: int | None
+    header: RunHeader | None
+
+
+@dataclass(frozen=True)
+class RunLoaded:
+    run_id: int
+    header: RunHeader
+    problem: Problem  # a forked run may carry its own template or settings
+    facts: dict[str, Any]
+    settings: RunSettings
+    points: RunPoints
+
+
+@dataclass(frozen=True)
+class PreviewLoaded:
+    """The top of the run's history: what the optimizer would see next."""
+
+    run_id: int
+    history: tuple[Scored, ...]
+    step: int
+    history_size: int
+
+
+@dataclass(frozen=True)
+class SummaryLoaded:
+    run_id: int
+    summary: dict[str, Any]
+    random_curve: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class StepAppended:
+    run_id: int
+    event: StepCompleted
+
+
+@dataclass(frozen=True)
+class RunsChanged:
+    runs: tuple[RunHeader, ...]
+
+
+@dataclass(frozen=True)
+class ProjectClosed:
+    path: Path
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    message: str
+
+
+# -- background reads (each with its own read-only session, in the worker's thread) ---------
+
+
+def _read_project(path: Path, run_id: int | None) -> Iterator[object]:
+    with ProjectSession.open(path, readonly=True) as session:
+        problem = session.problem()
+        yield ProjectLoaded(path, problem, problem.summary())
+        if run_id is not None:
+            yield from _read_run(session, run_id)
+
+
+def _read_run_in(path: Path, run_id: int) -> Iterator[object]:
+    with ProjectSession.open(path, readonly=True) as session:
+        yield from _read_run(session, run_id)
+
+
+def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
+    problem = session.problem(run_id)
+    yield RunLoaded(
+        run_id,
+        pages.run_header(session, run_id),
+        problem,
+        problem.summary(),
+        session.run_settings(run_id),
+        pages.run_points(session, run_id),
+    )
+    yield from _read_after_run(session, run_id)
+
+
+def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
+    history, step, size = pages.history_top(session, run_id, with_records=_needs_records(session))
+    yield PreviewLoaded(run_id, tuple(history), step, size)
+    summary = session.run_summary(run_id)
+    yield SummaryLoaded(run_id, summary, tuple(session.random_search_curve(run_id)))
+
+
+def _read_ended_run(path: Path, run_id: int) -> Iterator[object]:
+    with ProjectSession.open(path, readonly=True) as session:
+        yield from _read_after_run(session, run_id)
+
+
+def _needs_records(session: ProjectSession) -> bool:
+    # Scorer answers feed the prompt kind's exemplars; other kinds store none.
+    return bool(getattr(session.problem(), "needs_scorer", False))
+
+
+class ProjectDocument(QObject):
+    """Owns the GUI thread's session of the open project; widgets render from its signals
+    and never open the project themselves. Facts are past tense (Spyder's naming)."""
+
+    project_opened = Signal(object)  # ProjectOpened
+    project_loaded = Signal(object)  # ProjectLoaded
+    run_selected = Signal(object)  # RunSelected
+    run_loaded = Signal(object)  # RunLoaded
+    preview_loaded = Signal(object)  # PreviewLoaded
+    summary_loaded = Signal(object)  # SummaryLoaded
+    step_appended = Signal(object)  # StepAppended
+    runs_changed = Signal(object)  # RunsChanged
+    project_closed = Signal(object)  # ProjectClosed
+    load_failed = Signal(object)  # LoadFailed
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session: ProjectSession | None = None
+        self._run_id: int | None = None
+        self._runs: tuple[RunHeader, ...] = ()
+        self._loader: Worker | None = None
+        self._run_pending = False  # a RunLoaded for _run_id is on its way
+        self._held: list[StepCompleted] = []  # live steps that arrived before it
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def session(self) -> ProjectSession | None:
+        """The GUI thread's session (writes of the task, save as); views never use it."""
+        return self._session
+
+    @property
+    def path(self) -> Path | None:
+        return self._session.path if self._session else None
+
+    @property
+    def kind(self) -> str:
+        return self._session.kind if self._session else ""
+
+    @property
+    def run_id(self) -> int | None:
+        return self._run_id
+
+    @property
+    def runs(self) -> tuple[RunHeader, ...]:
+        return self._runs
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loader is not None
+
+    @property
+    def percent(self) -> bool:
+        """Scores shown as percentages (accuracies)."""
+        return self._session is not None and bool(
+            getattr(self._session.problem(), "needs_scorer", False)
+        )
+
+    # -- intents -------------------------------------------------------------------------
+    def open(self, path: str | Path, run_id: int | None = None) -> None:
+        """Open ``path`` (raises ProjectError, leaving the open project as it was), tell
+        every view, then read the rest in the background."""
+        session = ProjectSession.open(Path(path))
+        try:
+            runs = tuple(pages.run_headers(session))
+            ids = [r.run_id for r in runs]
+            if run_id not in ids:
+                run_id = ids[-1] if ids else None
+            settings = session.run_settings(run_id) if run_id is not None else RunSettings()
+            name = str(session.store.project()["name"])
+            spec = session.store.spec()
+        except BaseException:
+            session.close()
+            raise
+        self.close()
+        self._session, self._runs, self._run_id = session, runs, run_id
+        self.project_opened.emit(
+            ProjectOpened(session.path, name, session.kind, spec, runs, run_id, settings)
+        )
+        self.run_selected.emit(RunSelected(run_id, self._header(run_id)))
+        self._run_pending = run_id is not None
+        self._start(_read_project, session.path, run_id)
+
+    def close(self) -> None:
+        self._stop_loader()
+        if self._session is None:
+            return
+        path = self._session.path
+        self._session.close()
+        self._session, self._runs, self._run_id = None, (), None
+        self._held = []
+        self.project_closed.emit(ProjectClosed(path))
+
+    def select_run(self, run_id: int | None) -> None:
+        """Show another run of the project (a no-op for the run already shown)."""
+        if self._session is None or run_id == self._run_id:
+            return
+        if run_id is not None and run_id not in [r.run_id for r in self._runs]:
+            self.refresh_runs()
+        self._stop_loader()
+        self._run_id, self._held = run_id, []
+        self.run_selected.emit(RunSelected(run_id, self._header(run_id)))
+        self._run_pending = run_id is not None
+        if run_id is not None:
+            self._start(_read_run_in, self._session.path, run_id)
+
+    def append_step(self, event: StepCompleted, run_id: int) -> None:
+        """A live step of ``run_id`` was written (from the run controller)."""
+        if run_id != self._run_id:
+            return
+        if self._run_pending:
+            self._held.append(event)
+        else:
+            self.step_appended.emit(StepAppended(run_id, event))
+
+    def reload_after_run(self) -> None:
+        """A run ended (or was evaluated): re-read its summary and the preview's history."""
+        if self._session is None or self._run_id is None or self._run_pending:
+            return
+        self._stop_loader()
+        self._start(_read_ended_run, self._session.path, self._run_id)
+
+    def refresh_runs(self) -> tuple[RunHeader, ...]:
+        """Re-read the list of runs (a bounded read); ``runs_changed`` when it changed."""
+        if self._session is None:
+            return ()
+        runs = tuple(pages.run_headers(self._session))
+        if runs != self._runs:
+            self._runs = runs
+            self.runs_changed.emit(RunsChanged(runs))
+        return runs
+
+    def wait_loaded(self, timeout_ms: int = 30_000) -> bool:
+        """Join the background read (benchmarks and tests); its signals still arrive queued."""
+        return self._loader is None or self._loader.wait(timeout_ms)
+
+    # -- bounded reads for the history table and the step detail (GUI thread) ------------
+    def candidates_page(
+        self, run_id: int, offset: int, limit: int, upto_step: int | None = None
+    ) -> list[CandidateRow]:
+        return pages.candidates_page(self._need(), run_id, offset, limit, upto_step)
+
+    def candidate_count(self, run_id: int, upto_step: int | None = None) -> int:
+        return pages.candidate_count(self._need(), run_id, upto_step)
+
+    def candidate_position(self, run_id: int, step: int, index: int) -> int | None:
+        return pages.candidate_position(self._need(), run_id, step, index)
+
+    def last_step(self, run_id: int) -> int:
+        return self._need().store.last_step(run_id)
+
+    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
+        return self._need().step_detail(run_id, step)
+
+    # -- internals -----------------------------------------------------------------------
+    def _need(self) -> ProjectSession:
+        if self._session is None:
+            raise ProjectError("no project is open")
+        return self._session
+
+    def _header(self, run_id: int | None) -> RunHeader | None:
+        return next((r for r in self._runs if r.run_id == run_id), None)
+
+    def _start(self, fn: Any, *args: Any) -> None:
+        worker = Worker(fn, *args, owner=self, name="opro-read")
+        worker.value_yielded.connect(self._on_loader_value_yielded)
+        worker.job_failed.connect(self._on_loader_job_failed)
+        worker.job_ended.connect(self._on_loader_job_ended)
+        self._loader = worker
+        worker.start()
+
+    def _stop_loader(self) -> None:
+        loader, self._loader = self._loader, None
+        if loader is not None:
+            loader.quit(5000)
+        self._run_pending = False
+
+    def _on_loader_value_yielded(self, value: object) -> None:
+        if isinstance(value, ProjectLoaded):
+            self.project_loaded.emit(value)
+        elif isinstance(value, RunLoaded):
+            if value.run_id != self._run_id:
+                return
+            self._run_pending = False
+            self._runs = tuple(value.header if r.run_id == value.run_id else r for r in self._runs)
+            self.run_loaded.emit(value)
+            held, self._held = self._held, []
+            for event in held:
+                if event.record.step > value.points.last_step:
+                    self.step_appended.emit(StepAppended(value.run_id, event))
+        elif isinstance(value, PreviewLoaded):
+            self.preview_loaded.emit(value)
+        elif isinstance(value, SummaryLoaded):
+            self.summary_loaded.emit(value)
+
+    def _on_loader_job_failed(self, exc: BaseException) -> None:
+        self._run_pending = False
+        self.load_failed.emit(LoadFailed(f"Could not read the project: {exc}"))
+
+    def _on_loader_job_ended(self) -> None:
+        if self.sender() is self._loader:
+            self._loader = None

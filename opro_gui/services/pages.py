@@ -1,0 +1,180 @@
+"""Bounded reads for the views: a page of a run's candidates, the score plot's points, the top
+of a run's history for a meta-prompt preview. None of them decodes every candidate."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from opro_gui.core.models import Scored
+from opro_gui.storage import pages
+
+from .base import SessionBase, live_status
+
+#: The score plot draws at most this many candidate points; beyond it every k-th one.
+MAX_PLOT_POINTS = 50_000
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """One candidate as the history table shows it."""
+
+    step: int
+    index: int
+    status: str
+    score: float | None
+    solution: Any
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunPoints:
+    """What the score plot and the domain view need of a run, read in one go."""
+
+    run_id: int
+    point_steps: tuple[int, ...]
+    point_indices: tuple[int, ...]
+    point_scores: tuple[float, ...]
+    points_total: int  # scored candidates in the run (more than shown when thinned)
+    best_steps: tuple[int, ...]
+    best_scores: tuple[float, ...]
+    best_solutions: tuple[Any, ...]  # the best solution after each step in best_steps
+    last_step: int
+
+
+def _decode(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def candidate_count(session: SessionBase, run_id: int, upto_step: int | None = None) -> int:
+    return pages.candidate_count(session.store.conn, run_id, upto_step)
+
+
+def candidates_page(
+    session: SessionBase, run_id: int, offset: int, limit: int, upto_step: int | None = None
+) -> list[CandidateRow]:
+    """Candidates ``offset`` .. ``offset + limit`` of the run in (step, index) order."""
+    return [
+        CandidateRow(r[0], r[1], str(r[2]), r[3], _decode(r[4]), r[5] or "", r[6] or "")
+        for r in pages.candidate_rows(session.store.conn, run_id, offset, limit, upto_step)
+    ]
+
+
+def candidate_position(session: SessionBase, run_id: int, step: int, index: int) -> int | None:
+    return pages.candidate_position(session.store.conn, run_id, step, index)
+
+
+def run_points(session: SessionBase, run_id: int, max_points: int = MAX_PLOT_POINTS) -> RunPoints:
+    """The plot's points (thinned to ``max_points``) and the best-so-far curve. Best
+    solutions are decoded only where they change."""
+    conn = session.store.conn
+    bests = pages.step_bests(conn, run_id)
+    last = bests[-1][0] if bests else -1
+    points = pages.scored_points(conn, run_id, upto_step=last)
+    total = len(points)
+    if total > max_points:
+        stride = math.ceil(total / max_points)
+        points = points[::stride]
+    b_steps: list[int] = []
+    b_scores: list[float] = []
+    b_solutions: list[Any] = []
+    prev_text: str | None = None
+    prev_solution: Any = None
+    for step, score, text in bests:
+        if score is None:
+            continue
+        if text != prev_text:
+            prev_text, prev_solution = text, _decode(text)
+        b_steps.append(step)
+        b_scores.append(float(score))
+        b_solutions.append(prev_solution)
+    return RunPoints(
+        run_id=run_id,
+        point_steps=tuple(p[0] for p in points),
+        point_indices=tuple(p[1] for p in points),
+        point_scores=tuple(float(p[2]) for p in points),
+        points_total=total,
+        best_steps=tuple(b_steps),
+        best_scores=tuple(b_scores),
+        best_solutions=tuple(b_solutions),
+        last_step=last,
+    )
+
+
+def history_top(
+    session: SessionBase, run_id: int, with_records: bool, limit: int | None = None
+) -> tuple[list[Scored], int, int]:
+    """The best scored candidates of the run (enough for the meta-prompt's history), the
+    next step number and the run's history size: a preview without replaying the run."""
+    size = session.run_settings(run_id).history_size
+    problem = session.problem(run_id)
+    conn = session.store.conn
+    rows = pages.top_scored(
+        conn, run_id, limit or max(200, 10 * size), bool(problem.higher_is_better)
+    )
+    history = [
+        Scored(
+            solution=_decode(sol),
+            score=float(score),
+            step=int(step),
+            records=pages.example_records(conn, cid) if with_records else (),
+        )
+        for cid, sol, score, step in rows
+    ]
+    return history, max(1, session.store.last_step(run_id) + 1), size
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """A run as a list of runs shows it; ``status`` is the live status (see ``live_status``)."""
+
+    run_id: int
+    status: str
+    status_reason: str
+    steps_completed: int
+    max_steps: int | None
+    parent_run_id: int | None
+    fork_step: int | None
+
+    @property
+    def status_text(self) -> str:
+        """The one wording of a run's status, for every view."""
+        return status_text(self.status)
+
+
+def status_text(status: str) -> str:
+    return str(status).replace("_", " ")
+
+
+def status_with_reason(status: str, reason: str) -> str:
+    """"cancelled by the user", not "cancelled (cancelled by the user)"."""
+    text = status_text(status)
+    if reason.startswith(text):
+        return reason
+    return f"{text} ({reason})" if reason else text
+
+
+def run_header(session: SessionBase, run_id: int) -> RunHeader:
+    run = session.store.run(run_id)
+    status, reason = live_status(run["status"], run["status_reason"])
+    return RunHeader(
+        run_id=run_id,
+        status=str(status),
+        status_reason=reason,
+        steps_completed=max(0, session.store.last_step(run_id)),
+        max_steps=run["settings"].get("max_steps"),
+        parent_run_id=run["parent_run_id"],
+        fork_step=run["fork_step"],
+    )
+
+
+def run_headers(session: SessionBase) -> list[RunHeader]:
+    return [run_header(session, r) for r in session.run_ids()]
