@@ -13,8 +13,8 @@ from PySide6.QtCore import QObject, Signal
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import RunSettings, Scored
 from opro_gui.core.ports import Problem
-from opro_gui.services import ProjectError, ProjectSession
-from opro_gui.services import pages
+from opro_gui.problems import ProblemKind
+from opro_gui.services import ProjectError, ProjectSession, pages
 from opro_gui.services.pages import CandidateRow, RunHeader, RunPoints
 
 from .worker import Worker
@@ -42,6 +42,7 @@ class ProjectLoaded:
     path: Path
     problem: Problem
     facts: dict[str, Any]
+    reference: float | None  # the score a gap is measured against (the TSP optimum)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RunLoaded:
     header: RunHeader
     problem: Problem  # a forked run may carry its own template or settings
     facts: dict[str, Any]
+    reference: float | None
     settings: RunSettings
     points: RunPoints
 
@@ -106,7 +108,8 @@ class LoadFailed:
 def _read_project(path: Path, run_id: int | None) -> Iterator[object]:
     with ProjectSession.open(path, readonly=True) as session:
         problem = session.problem()
-        yield ProjectLoaded(path, problem, problem.summary())
+        kind = session.problem_kind
+        yield ProjectLoaded(path, problem, problem.summary(), kind.reference_score(problem))
         if run_id is not None:
             yield from _read_run(session, run_id)
 
@@ -123,6 +126,7 @@ def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
         pages.run_header(session, run_id),
         problem,
         problem.summary(),
+        session.problem_kind.reference_score(problem),
         session.run_settings(run_id),
         pages.run_points(session, run_id),
     )
@@ -130,7 +134,8 @@ def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
 
 
 def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
-    history, step, size = pages.history_top(session, run_id, with_records=_needs_records(session))
+    records = session.problem_kind.needs_records_on_resume
+    history, step, size = pages.history_top(session, run_id, with_records=records)
     yield PreviewLoaded(run_id, tuple(history), step, size)
     summary = session.run_summary(run_id)
     yield SummaryLoaded(run_id, summary, tuple(session.random_search_curve(run_id)))
@@ -139,11 +144,6 @@ def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
 def _read_ended_run(path: Path, run_id: int) -> Iterator[object]:
     with ProjectSession.open(path, readonly=True) as session:
         yield from _read_after_run(session, run_id)
-
-
-def _needs_records(session: ProjectSession) -> bool:
-    # Scorer answers feed the prompt kind's exemplars; other kinds store none.
-    return bool(getattr(session.problem(), "needs_scorer", False))
 
 
 class ProjectDocument(QObject):
@@ -197,10 +197,16 @@ class ProjectDocument(QObject):
         return self._loader is not None
 
     @property
-    def percent(self) -> bool:
-        """Scores shown as percentages (accuracies)."""
-        return self._session is not None and bool(
-            getattr(self._session.problem(), "needs_scorer", False)
+    def problem_kind(self) -> ProblemKind | None:
+        """The open project's kind descriptor (labels, formatting, comparisons)."""
+        return self._session.problem_kind if self._session else None
+
+    def format_score(self, score: float | None) -> str:
+        kind = self.problem_kind
+        return (
+            kind.format_score(score)
+            if kind is not None
+            else ("" if score is None else f"{score:g}")
         )
 
     # -- intents -------------------------------------------------------------------------
@@ -294,7 +300,7 @@ class ProjectDocument(QObject):
         return pages.candidate_position(self._need(), run_id, step, index)
 
     def last_step(self, run_id: int) -> int:
-        return self._need().store.last_step(run_id)
+        return pages.last_step(self._need(), run_id)
 
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
         return self._need().step_detail(run_id, step)

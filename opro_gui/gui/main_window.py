@@ -20,8 +20,10 @@ from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.secrets import resolve_key
 from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services.status import needs_attention, status_text, stop_message
 
 from . import settings, themes
+from .document import PreviewLoaded, ProjectDocument, ProjectOpened, RunSelected, SummaryLoaded
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
@@ -30,7 +32,7 @@ from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
-from .widgets.shell_status import RunStatusBar, stop_advice
+from .widgets.shell_status import RunStatusBar
 
 APP_TITLE = "OPRO Studio"
 HISTORY_REFRESH_MS = 150
@@ -38,7 +40,6 @@ NO_ENDPOINT_TEXT = (
     "No model endpoint is configured yet: Run offers servers found on this computer, "
     "$OPENAI_API_KEY or any server address (or see Model settings)."
 )
-USER_STOPS = ("paused by the user", "cancelled by the user")
 
 
 class MainWindow(QMainWindow):
@@ -47,7 +48,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
-        self.session: ProjectSession | None = None
+        self.document = ProjectDocument(self)
         self.last_message = ""
         self._closed = False
         self.controller = RunController(self)
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
         self._history_timer.timeout.connect(self._on_history_timer_timeout)
         self.run_view = RunView()
+        self.run_view.set_document(self.document)
         self.setCentralWidget(self.run_view)
         self.model_panel = ModelSettingsPanel()
         self.task_editor = optional_widget("task_editor", "TaskEditor")
@@ -89,7 +91,17 @@ class MainWindow(QMainWindow):
         self.status = RunStatusBar(self.statusBar())
         self.status_label, self.usage_label = self.status.message, self.status.usage
 
+    @property
+    def session(self) -> ProjectSession | None:
+        """The document's session (the task's writes, save as); views render from signals."""
+        return self.document.session
+
     def _connect(self) -> None:
+        d = self.document
+        d.project_opened.connect(self._on_document_project_opened)
+        d.run_selected.connect(self._on_document_run_selected)
+        d.preview_loaded.connect(self._on_document_preview_loaded)
+        d.summary_loaded.connect(self._on_document_summary_loaded)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -101,14 +113,12 @@ class MainWindow(QMainWindow):
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
-        self.run_view.analysis_done.connect(self._on_run_view_analysis_done)
         if self.task_editor is not None:
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
+            self.history.set_document(self.document)
             self.history.set_profiles(settings.load_profiles())
             self.history.candidate_selected.connect(self._on_history_candidate_selected)
-            self.history.run_selected.connect(self._on_history_run_selected)
-            self.history.run_forked.connect(self._on_history_run_forked)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     # -- projects --------------------------------------------------------------------------
@@ -120,29 +130,36 @@ class MainWindow(QMainWindow):
             return False
         path = Path(path)
         try:
-            session = ProjectSession.open(path)
+            self.document.open(path)  # every view resets on project_opened
         except ProjectError as exc:
             if not path.exists():
                 settings.remove_recent_file(path)
             self.show_error("Cannot open the project", f"{exc}\n\nNothing was changed.")
             return False
-        self._close_session()
-        self.session = session
         settings.add_recent_file(path)
         settings.set_last_dir(path.parent)
-        run_id = session.latest_run_id()
-        self.run_view.set_project(session, run_id)
-        if self.history is not None:
-            self.history.set_project(path, run_id)
-        if self.task_editor is not None:
-            run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
-            self.task_editor.load(session.kind, session.store.spec(), run_settings)
-        self._preview_run_history(run_id)
-        self.status.set_usage(None)  # the run view's background summary fills it in
         self._update_title()
         self._update_actions()
         self.status_label.setText(f"Opened {path.name}")
         return True
+
+    def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        self.status.set_usage(None)  # the run's summary fills it in
+        if self.task_editor is not None:
+            self.task_editor.load(p.kind, p.spec, p.run_settings)
+
+    def _on_document_run_selected(self, r: RunSelected) -> None:
+        if self.task_editor is not None and r.run_id is None:
+            self.task_editor.template_editor.set_history(None)
+
+    def _on_document_preview_loaded(self, p: PreviewLoaded) -> None:
+        """The template preview shows what the optimizer would see next in this run."""
+        if self.task_editor is not None and p.run_id == self.document.run_id:
+            self.task_editor.template_editor.set_history(list(p.history), p.step, p.history_size)
+
+    def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
+        if not self.controller.is_running and loaded.run_id == self.document.run_id:
+            self.status.set_usage(loaded.summary)
 
     def new_project(self, kind: str, path: str | Path) -> bool:
         try:
@@ -198,11 +215,6 @@ class MainWindow(QMainWindow):
             return False
         return self.open_project(target)
 
-    def _close_session(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
-
     # -- runs ------------------------------------------------------------------------------
     def endpoint(self, role: str) -> EndpointConfig | None:
         return self.model_panel.endpoint_for(role)
@@ -220,7 +232,8 @@ class MainWindow(QMainWindow):
         ):
             self.status_label.setText("Not started: no model endpoint is configured.")
             return False
-        scorer = self.endpoint("scorer") if self.session.kind == "prompt" else None
+        kind = self.session.problem_kind
+        scorer = self.endpoint("scorer") if kind.needs_scorer else None
         for cfg in (optimizer, scorer):
             if (
                 cfg is not None
@@ -239,18 +252,28 @@ class MainWindow(QMainWindow):
             if errors:
                 self.show_error("The task has errors", "\n".join(errors))
                 return False
-            if self.task_editor.current_spec() != self.session.store.spec():
-                if not self.save():
-                    return False
-                new_run = new_run or bool(self.session.run_ids())
+            spec_changed = self.task_editor.current_spec() != self.session.store.spec()
+            if spec_changed and not self.save():
+                return False
             run_settings = self.task_editor.run_settings()
+        else:
+            spec_changed = False
         if run_settings is None:
             run_id = self.session.latest_run_id()
             run_settings = (
                 self.session.run_settings(run_id) if run_id is not None else RunSettings()
             )
-        self.controller.start(self.session.path, run_settings, optimizer, scorer, new_run=new_run)
-        self.status_label.setText(f"Starting: optimizer {optimizer.model} at {optimizer.base_url}")
+        try:  # the same rule as `opro run`, said before anything is spent
+            plan = self.session.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
+        except ProjectError as exc:
+            self.show_error("The run cannot start", str(exc))
+            return False
+        self.controller.start(
+            self.session.path, run_settings, optimizer, scorer, new_run=plan.is_new
+        )
+        self.status_label.setText(
+            f"{plan.message} — optimizer {optimizer.model} at {optimizer.base_url}"
+        )
         return True
 
     def pause_run(self) -> None:
@@ -266,7 +289,9 @@ class MainWindow(QMainWindow):
     def evaluate_test(self) -> bool:
         """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
         run_id = self.run_view.run_id
-        if self.session is None or self.session.kind != "prompt" or run_id is None:
+        if self.session is None or not self.session.problem_kind.supports_evaluation:
+            return False
+        if run_id is None:
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
@@ -279,8 +304,6 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
-        if self.history is not None:
-            self.history.refresh()
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:
@@ -296,11 +319,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_controller_run_started(self, run_id: int, event: RunStarted) -> None:
-        if self.run_view.run_id != run_id:
-            self.run_view.set_run(run_id)
-        if self.history is not None:
-            self.history.refresh()
-            self.history.show_run(run_id)
+        self.document.refresh_runs()
+        self.document.select_run(run_id)
         self.run_view.begin_run(event.max_steps)
         self.status.run_started(run_id, event.first_step, event.max_steps)
 
@@ -311,27 +331,23 @@ class MainWindow(QMainWindow):
 
     def _on_controller_step_completed(self, event: StepCompleted) -> None:
         r = event.record
-        self.run_view.add_step_event(event)
+        if self.controller.run_id is not None:
+            self.document.append_step(event, self.controller.run_id)
         if self.history is not None and not self._history_timer.isActive():
             self._history_timer.start()  # coalesced: at most one table refresh per interval
         best = self.run_view.fmt(r.best_score) if r.best_score is not None else None
         self.status.step_completed(r.step, r.finished_at - r.started_at, best, event.totals)
 
-    def _preview_run_history(self, run_id: int | None) -> None:
-        """The template preview shows what the optimizer would see next in this run."""
-        if self.task_editor is not None and self.session is not None:
-            self.task_editor.set_run_history(self.session, run_id)
-
     def _on_controller_run_finished(self, event: RunFinished) -> None:
-        self.run_view.finish_run()
-        self._preview_run_history(self.run_view.run_id)
         self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
-        text = f"Run {event.status.replace('_', ' ')}"
-        self.status.run_ended(f"{text}: {event.reason}" if event.reason else text)
-        if event.status in ("paused", "failed") and event.reason not in USER_STOPS:
-            self.show_error("The run stopped", stop_advice(event.reason, event.last_step))
+        self.run_view.finish_run()  # the document re-reads the summary and the preview
+        self.status.run_ended(f"Run {status_text(event.status, event.reason)}")
+        if needs_attention(event.cause):
+            self.show_error(
+                "The run stopped", stop_message(event.cause, event.reason, event.last_step)
+            )
 
     def _on_controller_run_failed(self, message: str) -> None:
         self.status.run_ended("Run failed")
@@ -379,7 +395,7 @@ class MainWindow(QMainWindow):
             and not running
             and not self.evaluation.is_running
             and self.session is not None
-            and self.session.kind == "prompt"
+            and self.session.problem_kind.supports_evaluation
             and self.run_view.run_id is not None
         )
         self.menus.pause_action.setEnabled(running)
@@ -400,10 +416,6 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.set_profiles(settings.load_profiles())
 
-    def _on_run_view_analysis_done(self) -> None:
-        if not self.controller.is_running and self.run_view.summary is not None:
-            self.status.set_usage(self.run_view.summary)
-
     def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
         if self.history is not None:
             self.history.select_candidate(step, index)
@@ -411,20 +423,9 @@ class MainWindow(QMainWindow):
     def _on_history_candidate_selected(self, step: int, index: int) -> None:
         self.run_view.select_candidate(step, index)
 
-    def _on_history_run_selected(self, run_id: int) -> None:
-        if run_id != self.run_view.run_id and not self.controller.is_running:
-            self.run_view.set_run(run_id)
-            self._preview_run_history(run_id)
-
     def _on_history_timer_timeout(self) -> None:
         if self.history is not None:
             self.history.refresh()
-
-    def _on_history_run_forked(self, run_id: int) -> None:
-        if self.history is not None:
-            self.history.refresh()
-            self.history.show_run(run_id)
-        self.run_view.set_run(run_id)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
@@ -447,7 +448,5 @@ class MainWindow(QMainWindow):
         self.run_view.cancel_background()
         self.model_panel.shutdown()
         settings.save_window_layout(self.saveGeometry(), self.saveState())
-        if self.history is not None:
-            self.history.close_project()
-        self._close_session()
+        self.document.close()
         super().closeEvent(event)

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, QThread, Signal, Slot
 
 from opro_gui.core.cancel import CancelToken
@@ -140,7 +141,7 @@ class Worker(QObject):
     @classmethod
     def active(cls) -> list[Worker]:
         """Workers whose job has not ended (a test checks none is left at teardown)."""
-        return [w for w in list(cls._active) if w.is_running()]
+        return [w for w in list(cls._active) if w.is_running() and shiboken6.isValid(w)]
 
     @classmethod
     def quit_all(cls, wait_ms: int = 5000) -> bool:
@@ -177,9 +178,11 @@ class Worker(QObject):
 
 
 def _quit_ref(ref: weakref.ref[Worker]) -> None:
+    """The owner is being destroyed, and the worker with it: stop the job first."""
     worker = ref()
-    if worker is not None and worker.is_running():
-        worker.quit(5000)
+    if worker is not None and worker.is_running() and worker.quit(5000):
+        worker._ended = True  # its finished notice dies with it
+        Worker._active.discard(worker)
 
 
 def run_in_background(

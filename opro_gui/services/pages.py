@@ -11,7 +11,8 @@ from typing import Any
 from opro_gui.core.models import Scored
 from opro_gui.storage import pages
 
-from .base import SessionBase, live_status
+from .base import SessionBase, _reads_file, live_status
+from .status import status_text as _status_text
 
 #: The score plot draws at most this many candidate points; beyond it every k-th one.
 MAX_PLOT_POINTS = 50_000
@@ -54,10 +55,12 @@ def _decode(text: str | None) -> Any:
         return text
 
 
+@_reads_file
 def candidate_count(session: SessionBase, run_id: int, upto_step: int | None = None) -> int:
     return pages.candidate_count(session.store.conn, run_id, upto_step)
 
 
+@_reads_file
 def candidates_page(
     session: SessionBase, run_id: int, offset: int, limit: int, upto_step: int | None = None
 ) -> list[CandidateRow]:
@@ -68,10 +71,12 @@ def candidates_page(
     ]
 
 
+@_reads_file
 def candidate_position(session: SessionBase, run_id: int, step: int, index: int) -> int | None:
     return pages.candidate_position(session.store.conn, run_id, step, index)
 
 
+@_reads_file
 def run_points(session: SessionBase, run_id: int, max_points: int = MAX_PLOT_POINTS) -> RunPoints:
     """The plot's points (thinned to ``max_points``) and the best-so-far curve. Best
     solutions are decoded only where they change."""
@@ -109,13 +114,14 @@ def run_points(session: SessionBase, run_id: int, max_points: int = MAX_PLOT_POI
     )
 
 
+@_reads_file
 def history_top(
     session: SessionBase, run_id: int, with_records: bool, limit: int | None = None
 ) -> tuple[list[Scored], int, int]:
     """The best scored candidates of the run (enough for the meta-prompt's history), the
     next step number and the run's history size: a preview without replaying the run."""
-    size = session.run_settings(run_id).history_size
     problem = session.problem(run_id)
+    size = session.run_settings(run_id).history_size or problem.default_history_size
     conn = session.store.conn
     rows = pages.top_scored(
         conn, run_id, limit or max(200, 10 * size), bool(problem.higher_is_better)
@@ -146,25 +152,14 @@ class RunHeader:
 
     @property
     def status_text(self) -> str:
-        """The one wording of a run's status, for every view."""
-        return status_text(self.status)
+        """The one wording of a run's status and its reason (services.status), for every view."""
+        return _status_text(self.status, self.status_reason)
 
 
-def status_text(status: str) -> str:
-    return str(status).replace("_", " ")
-
-
-def status_with_reason(status: str, reason: str) -> str:
-    """"cancelled by the user", not "cancelled (cancelled by the user)"."""
-    text = status_text(status)
-    if reason.startswith(text):
-        return reason
-    return f"{text} ({reason})" if reason else text
-
-
+@_reads_file
 def run_header(session: SessionBase, run_id: int) -> RunHeader:
     run = session.store.run(run_id)
-    status, reason = live_status(run["status"], run["status_reason"])
+    status, reason, _cause = live_status(run["status"], run["status_reason"], run["stop_cause"])
     return RunHeader(
         run_id=run_id,
         status=str(status),
@@ -176,5 +171,11 @@ def run_header(session: SessionBase, run_id: int) -> RunHeader:
     )
 
 
+@_reads_file
 def run_headers(session: SessionBase) -> list[RunHeader]:
     return [run_header(session, r) for r in session.run_ids()]
+
+
+@_reads_file
+def last_step(session: SessionBase, run_id: int) -> int:
+    return session.store.last_step(run_id)

@@ -32,9 +32,12 @@ def candidate_rows(
 
 def candidate_position(conn: sqlite3.Connection, run_id: int, step: int, idx: int) -> int | None:
     """The row number of candidate (step, idx) in (step, idx) order, or None."""
-    if conn.execute(
-        "SELECT 1 FROM candidate WHERE run_id = ? AND step = ? AND idx = ?", (run_id, step, idx)
-    ).fetchone() is None:
+    if (
+        conn.execute(
+            "SELECT 1 FROM candidate WHERE run_id = ? AND step = ? AND idx = ?", (run_id, step, idx)
+        ).fetchone()
+        is None
+    ):
         return None
     row = conn.execute(
         "SELECT COUNT(*) FROM candidate WHERE run_id = ? AND (step < ? OR (step = ? AND idx < ?))",

@@ -4,6 +4,7 @@ status filter / sort proxy. Pages rows from SQL through the project document."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
@@ -36,19 +37,24 @@ _DIM = {
 Index = QModelIndex | QPersistentModelIndex
 
 
-def format_score(score: float | None, percent: bool = False) -> str:
-    """Scores as the user thinks of them: lengths/losses as numbers, accuracies in percent."""
+Formatter = Callable[[float | None], str]
+
+
+def format_score(score: float | None) -> str:
+    """A score when no kind says how to write it (the kind's descriptor usually does)."""
     if score is None:
         return ""
-    if percent:
-        return f"{score * 100:.1f}%"
     return str(int(score)) if float(score).is_integer() else f"{score:.4g}"
 
 
-def solution_text(row: CandidateRow) -> str:
-    sol = row.solution
+def solution_text(row: CandidateRow | dict[str, Any]) -> str:
+    """A candidate's solution as text (a page row, or a step detail's candidate dict)."""
+    if isinstance(row, dict):
+        sol, text = row.get("solution"), str(row.get("text") or "")
+    else:
+        sol, text = row.solution, row.text
     if sol is None:
-        return row.text
+        return text
     if isinstance(sol, str):
         return sol
     return json.dumps(sol, ensure_ascii=False)
@@ -67,8 +73,7 @@ class HistoryReader(Protocol):
 
     def last_step(self, run_id: int) -> int: ...
 
-    @property
-    def percent(self) -> bool: ...
+    def format_score(self, score: float | None) -> str: ...
 
 
 class CandidateHistoryModel(QAbstractTableModel):
@@ -87,7 +92,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         self._total = 0  # rows on disk up to _known_last
         self._known_last = -1  # last step number seen on disk
         self._fetching = False
-        self.percent = False  # accuracies shown in percent
+        self.fmt: Formatter = format_score  # the kind's own way of writing a score
         self.fetch_count = 0  # how many fetchMore calls read rows (tests check chunking)
 
     # -- source --------------------------------------------------------------------------
@@ -95,7 +100,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         """Show ``run_id`` read through ``reader``, or nothing."""
         self.beginResetModel()
         self._reader, self._run_id = reader, run_id
-        self.percent = bool(reader.percent) if reader is not None else False
+        self.fmt = reader.format_score if reader is not None else format_score
         self._rows = []
         self._total = 0
         self._known_last = -1
@@ -226,7 +231,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         if col == COL_STATUS:
             return row.status
         if col == COL_SCORE:
-            return format_score(row.score, self.percent)
+            return "" if row.score is None else self.fmt(row.score)
         if col == COL_SOLUTION:
             text = solution_text(row).replace("\n", " ")
             return text if len(text) <= 160 else text[:157] + "..."

@@ -58,7 +58,9 @@ class ForkDialog(QDialog):
             last = session.store.last_step(run_id)
             problem = session.problem(run_id)
             self._history = session.store.load_state(
-                run_id, problem.higher_is_better, with_records=kind == "prompt"
+                run_id,
+                problem.higher_is_better,
+                with_records=session.problem_kind.needs_records_on_resume,
             ).history
 
         self.step_spin = QSpinBox(

@@ -29,11 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.gui.models.history_model import format_score
+from opro_gui.gui.models.history_model import Formatter, format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
 from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
 
 
@@ -57,14 +58,14 @@ def run_replay(
         )  # fmt: skip
 
 
-def answers_text(replay: dict[str, Any], percent: bool = False) -> str:
+def answers_text(replay: dict[str, Any], fmt: Formatter = format_score) -> str:
     """Completions followed by the verdict of every candidate parsed from them."""
     lines = [completions_text(list(replay.get("completions") or []))]
     cands = replay.get("candidates") or []
     if cands:
         lines.append("\n──── verdicts ────")
         for c in cands:
-            score = "" if c.get("score") is None else f" score {format_score(c['score'], percent)}"
+            score = "" if c.get("score") is None else f" score {fmt(c['score'])}"
             why = f" ({c['reason']})" if c.get("reason") else ""
             lines.append(
                 f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
@@ -124,8 +125,8 @@ class ReplayDialog(QDialog):
         self.error_label = error_label()
         self.original_view = QPlainTextEdit(readOnly=True)
         self.original_view.setFont(mono)
-        self._percent = kind == "prompt"
-        self.original_view.setPlainText(answers_text(detail or {}, self._percent))
+        self._fmt = get_kind(kind).format_score
+        self.original_view.setPlainText(answers_text(detail or {}, self._fmt))
         self.replay_view = QPlainTextEdit(readOnly=True)
         self.replay_view.setObjectName("replay_answers")
         self.replay_view.setFont(mono)
@@ -235,7 +236,7 @@ class ReplayDialog(QDialog):
     def _on_replays_list_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
         if current is not None:
             replay = current.data(Qt.ItemDataRole.UserRole)
-            self.replay_view.setPlainText(answers_text(replay, self._percent))
+            self.replay_view.setPlainText(answers_text(replay, self._fmt))
 
     def done(self, result: int) -> None:  # Qt override: closing stops a replay in flight
         if self._call is not None:

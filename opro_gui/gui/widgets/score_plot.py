@@ -118,6 +118,31 @@ class ScorePlot(QWidget):
     def point_count(self) -> int:
         return self._points.size
 
+    def configure(self, label: str, log_scale: bool, value_scale: float) -> None:
+        """Start over for another project: no point, line, label or range of the last one."""
+        self.clear_data()
+        self.set_score_label(label)
+        self.set_log_scale(log_scale)
+        self.set_value_scale(value_scale)
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """Autorange only with something to fit: an empty log axis would span 1e-300..1e300."""
+        item = self.plot_widget.getPlotItem()
+        if self._scale == 100.0:
+            return  # accuracies keep their fixed 0-100 range
+        has_data = (
+            self._points.size > 0
+            or _has_xy(self.best_curve)
+            or _has_xy(self.random_curve)
+            or any(line.isVisible() for line in self._baselines)
+        )
+        if has_data:
+            item.enableAutoRange(y=True)
+        else:
+            item.enableAutoRange(y=False)
+            item.setYRange(0, 1, padding=0)
+
     def set_log_scale(self, on: bool) -> None:
         """Log y axis (losses spanning orders of magnitude). Call before adding data: points
         are stored in plot coordinates."""
@@ -142,14 +167,20 @@ class ScorePlot(QWidget):
         self.plot_widget.getPlotItem().setLabel("left", text)
 
     def clear_data(self) -> None:
+        """Forget everything drawn: points, curves, markers and baselines."""
+        self.clear_points()
+        self.set_baselines([])
+
+    def clear_points(self) -> None:
+        """Forget a run's points, curves and markers; the problem's baselines stay."""
         self._points.clear()
         self._drawn = 0
         self.scatter.setData(x=[], y=[])
         self.best_curve.setData(x=[], y=[])
-        self.random_curve.setData(x=[], y=[])
-        self.test_markers.setData(x=[], y=[])
+        self.set_random_curve([], [])
+        self.set_test_markers([], [])
         self.highlight.setData(x=[], y=[])
-        self.set_baselines([])
+        self._fit_y()
 
     def add_candidates(self, steps: list[int], indices: list[int], scores: list[float]) -> None:
         """Append scored candidates; call ``refresh()`` to redraw (the caller coalesces)."""
@@ -167,6 +198,7 @@ class ScorePlot(QWidget):
         elif n > drawn:
             self.scatter.addPoints(x=p.x[drawn:n], y=p.y[drawn:n], data=p.ids[drawn:n])
         self._drawn = n
+        self._fit_y()
 
     def set_best_curve(self, steps: list[int], best: list[float]) -> None:
         self.best_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(best))
@@ -209,6 +241,7 @@ class ScorePlot(QWidget):
             else:
                 line.setVisible(False)
         self._color_baselines()
+        self._fit_y()
 
     def baseline_labels(self) -> list[str]:
         return [ln.label.format for ln in self._baselines if ln.isVisible()]
@@ -270,6 +303,11 @@ class ScorePlot(QWidget):
         step, index = divmod(ident, _ID_STRIDE)
         self.select(step, index)
         self.candidate_clicked.emit(step, index)
+
+
+def _has_xy(item: pg.PlotDataItem) -> bool:
+    x = item.getData()[0]
+    return x is not None and len(x) > 0
 
 
 def _blend(background: str, foreground: str, alpha: float) -> QColor:

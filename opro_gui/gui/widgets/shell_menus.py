@@ -10,7 +10,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from .. import settings
-from .shell_projects import KIND_LABELS, example_catalog
+from ..kinds import new_project_kinds
+from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -115,11 +116,12 @@ class ShellMenus(QObject):
     # -- menu handlers ---------------------------------------------------------------------
     def _on_new_action_triggered(self) -> None:
         win = self._win
-        labels = list(KIND_LABELS.values())
+        choices = new_project_kinds()
+        labels = list(choices)
         label, ok = QInputDialog.getItem(win, "New project", "Problem kind:", labels, 0, False)
         if not ok:
             return
-        kind = next(k for k, v in KIND_LABELS.items() if v == label)
+        kind = choices[label]
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
