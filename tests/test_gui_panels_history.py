@@ -81,7 +81,6 @@ def test_refresh_appends_new_steps_without_reset(tmp_path, qtbot):
     from gui_helpers import ScriptedOptimizer
 
     from opro_gui.core.models import RunSettings
-
     from opro_gui.gui.document import ProjectDocument
 
     path = make_tsp_project(tmp_path / "live.opro", steps=2, samples=4)

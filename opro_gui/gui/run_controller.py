@@ -129,6 +129,8 @@ class RunController(QObject):
             return True
         self.cancel()
         done = worker.quit(timeout_ms)
+        if not done:
+            worker.detach()
         self._worker, self._token = None, None
         self.running_changed.emit(False)
         return done

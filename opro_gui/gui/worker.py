@@ -127,10 +127,16 @@ class Worker(QObject):
         if not wait_ms:
             return not self._thread.isRunning()
         done = self.wait(wait_ms)
-        if not done and self not in Worker._detached:
+        if not done:
+            self.detach()
+        return done
+
+    def detach(self) -> None:
+        """Keep a job that is still running alive on its own until it ends, whatever happens
+        to its owner (for an owner that must go away now)."""
+        if not self._ended and self not in Worker._detached:
             self.setParent(None)
             Worker._detached.append(self)
-        return done
 
     def wait(self, timeout_ms: int = 5000) -> bool:
         """Join the job's thread (blocking the caller); True when it has stopped."""
