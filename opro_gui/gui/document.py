@@ -16,6 +16,7 @@ from opro_gui.core.ports import Problem
 from opro_gui.problems import ProblemKind
 from opro_gui.services import ProjectError, ProjectSession, pages
 from opro_gui.services.pages import CandidateRow, RunHeader, RunPoints
+from opro_gui.services.plan import RunPlan
 
 from .worker import Worker
 
@@ -286,6 +287,26 @@ class ProjectDocument(QObject):
     def wait_loaded(self, timeout_ms: int = 30_000) -> bool:
         """Join the background read (benchmarks and tests); its signals still arrive queued."""
         return self._loader is None or self._loader.wait(timeout_ms)
+
+    # -- the task and the next run (the window's File and Run actions) --------------------
+    def spec(self) -> dict[str, Any]:
+        return self._need().store.spec()
+
+    def update_spec(self, spec: dict[str, Any]) -> None:
+        """Save an edited task definition (validated by the problem layer)."""
+        self._need().update_spec(spec)
+
+    def save_as(self, target: str | Path) -> None:
+        self._need().save_as(target)
+
+    def latest_run_settings(self) -> RunSettings:
+        session = self._need()
+        run_id = session.latest_run_id()
+        return session.run_settings(run_id) if run_id is not None else RunSettings()
+
+    def plan_run(self, settings: RunSettings, *, new_run: bool, spec_changed: bool) -> RunPlan:
+        """What Run will do (the rule `opro run` follows), said before anything is spent."""
+        return self._need().plan_run(settings, new_run=new_run, spec_changed=spec_changed)
 
     # -- bounded reads for the history table and the step detail (GUI thread) ------------
     def candidates_page(

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
             self.show_error("The task has errors", "\n".join(errors))
             return False
         try:
-            self.session.update_spec(self.task_editor.current_spec())
+            self.document.update_spec(self.task_editor.current_spec())
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot save the task", str(exc))
             return False
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         if not self.save():
             return False
         try:
-            self.session.save_as(target)
+            self.document.save_as(target)
         except ProjectError as exc:
             self.show_error("Cannot save a copy", str(exc))
             return False
@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
         ):
             self.status_label.setText("Not started: no model endpoint is configured.")
             return False
-        kind = self.session.problem_kind
-        scorer = self.endpoint("scorer") if kind.needs_scorer else None
+        kind = self.document.problem_kind
+        scorer = self.endpoint("scorer") if kind is not None and kind.needs_scorer else None
         for cfg in (optimizer, scorer):
             if (
                 cfg is not None
@@ -252,24 +252,21 @@ class MainWindow(QMainWindow):
             if errors:
                 self.show_error("The task has errors", "\n".join(errors))
                 return False
-            spec_changed = self.task_editor.current_spec() != self.session.store.spec()
+            spec_changed = self.task_editor.current_spec() != self.document.spec()
             if spec_changed and not self.save():
                 return False
             run_settings = self.task_editor.run_settings()
         else:
             spec_changed = False
         if run_settings is None:
-            run_id = self.session.latest_run_id()
-            run_settings = (
-                self.session.run_settings(run_id) if run_id is not None else RunSettings()
-            )
+            run_settings = self.document.latest_run_settings()
         try:  # the same rule as `opro run`, said before anything is spent
-            plan = self.session.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
+            plan = self.document.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
         except ProjectError as exc:
             self.show_error("The run cannot start", str(exc))
             return False
         self.controller.start(
-            self.session.path, run_settings, optimizer, scorer, new_run=plan.is_new
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
         )
         self.status_label.setText(
             f"{plan.message} — optimizer {optimizer.model} at {optimizer.base_url}"
@@ -289,13 +286,14 @@ class MainWindow(QMainWindow):
     def evaluate_test(self) -> bool:
         """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
         run_id = self.run_view.run_id
-        if self.session is None or not self.session.problem_kind.supports_evaluation:
+        kind = self.document.problem_kind
+        if kind is None or not kind.supports_evaluation:
             return False
         if run_id is None:
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
-        self.evaluation.start(self.session.path, run_id, self.endpoint("scorer"))
+        self.evaluation.start(self.document.path, run_id, self.endpoint("scorer"))
         self.status_label.setText("Evaluating on the test split…")
         self._update_actions()
         return True
@@ -384,7 +382,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_TITLE)
             return
         dirty = self.task_editor is not None and not self.task_editor.undo_stack.isClean()
-        self.setWindowTitle(f"{self.session.path.name}{' *' if dirty else ''} — {APP_TITLE}")
+        self.setWindowTitle(f"{self.document.path.name}{' *' if dirty else ''} — {APP_TITLE}")
 
     def _update_actions(self) -> None:
         running, has = self.controller.is_running, self.session is not None
@@ -394,8 +392,8 @@ class MainWindow(QMainWindow):
             has
             and not running
             and not self.evaluation.is_running
-            and self.session is not None
-            and self.session.problem_kind.supports_evaluation
+            and self.document.problem_kind is not None
+            and self.document.problem_kind.supports_evaluation
             and self.run_view.run_id is not None
         )
         self.menus.pause_action.setEnabled(running)

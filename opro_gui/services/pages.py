@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from opro_gui.core.models import Scored
+from opro_gui.core.models import RunSettings, Scored
+from opro_gui.llm import EndpointConfig
 from opro_gui.storage import pages
 
 from .base import SessionBase, _reads_file, live_status
@@ -116,7 +118,11 @@ def run_points(session: SessionBase, run_id: int, max_points: int = MAX_PLOT_POI
 
 @_reads_file
 def history_top(
-    session: SessionBase, run_id: int, with_records: bool, limit: int | None = None
+    session: SessionBase,
+    run_id: int,
+    with_records: bool,
+    limit: int | None = None,
+    upto_step: int | None = None,
 ) -> tuple[list[Scored], int, int]:
     """The best scored candidates of the run (enough for the meta-prompt's history), the
     next step number and the run's history size: a preview without replaying the run."""
@@ -124,7 +130,7 @@ def history_top(
     size = session.run_settings(run_id).history_size or problem.default_history_size
     conn = session.store.conn
     rows = pages.top_scored(
-        conn, run_id, limit or max(200, 10 * size), bool(problem.higher_is_better)
+        conn, run_id, limit or max(200, 10 * size), bool(problem.higher_is_better), upto_step
     )
     history = [
         Scored(
@@ -179,3 +185,59 @@ def run_headers(session: SessionBase) -> list[RunHeader]:
 @_reads_file
 def last_step(session: SessionBase, run_id: int) -> int:
     return session.store.last_step(run_id)
+
+
+# -- what the replay and fork dialogs start from (each opens its own short read session) ----
+
+
+@dataclass(frozen=True)
+class ReplaySetup:
+    kind: str
+    detail: dict[str, Any] | None
+    settings: RunSettings
+    optimizer: EndpointConfig
+    replays: tuple[dict[str, Any], ...]
+
+
+def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
+    from . import ProjectSession
+
+    with ProjectSession.open(path, readonly=True) as session:
+        optimizer, _ = session.endpoints(run_id)
+        return ReplaySetup(
+            kind=session.kind,
+            detail=session.step_detail(run_id, step),
+            settings=session.run_settings(run_id),
+            optimizer=optimizer,
+            replays=tuple(session.store.replays(run_id, step)),
+        )
+
+
+@dataclass(frozen=True)
+class ForkSetup:
+    kind: str
+    spec: dict[str, Any]  # the run's task, with its own template if it has one
+    settings: RunSettings
+    last_step: int
+
+
+def fork_setup(path: str | Path, run_id: int) -> ForkSetup:
+    from . import ProjectSession
+
+    with ProjectSession.open(path, readonly=True) as session:
+        run = session.store.run(run_id)
+        return ForkSetup(
+            kind=session.kind,
+            spec={**session.store.spec(), **(run["spec_override"] or {})},
+            settings=session.run_settings(run_id),
+            last_step=session.store.last_step(run_id),
+        )
+
+
+def history_top_at(path: str | Path, run_id: int, upto_step: int) -> list[Scored]:
+    """The top of ``run_id``'s history as it stood after ``upto_step`` (the fork preview)."""
+    from . import ProjectSession
+
+    with ProjectSession.open(path, readonly=True) as session:
+        records = session.problem_kind.needs_records_on_resume
+        return history_top(session, run_id, records, upto_step=upto_step)[0]

@@ -67,16 +67,21 @@ def step_bests(conn: sqlite3.Connection, run_id: int) -> list[tuple[int, float |
 
 
 def top_scored(
-    conn: sqlite3.Connection, run_id: int, limit: int, higher_is_better: bool
+    conn: sqlite3.Connection,
+    run_id: int,
+    limit: int,
+    higher_is_better: bool,
+    upto_step: int | None = None,
 ) -> list[tuple[int, str, float, int]]:
-    """(candidate id, solution JSON, score, step) of the ``limit`` best scored candidates,
-    ties broken by the earlier step (the order the meta-prompt's history uses)."""
+    """(candidate id, solution JSON, score, step) of the ``limit`` best scored candidates (up
+    to ``upto_step``), ties broken by the earlier step (the meta-prompt history's order)."""
     order = "score DESC" if higher_is_better else "score ASC"
+    upto = 1 << 62 if upto_step is None else upto_step
     return conn.execute(
-        "SELECT id, solution, score, step FROM candidate WHERE run_id = ?"
+        "SELECT id, solution, score, step FROM candidate WHERE run_id = ? AND step <= ?"
         " AND status = 'scored' AND score IS NOT NULL"
         f" ORDER BY {order}, step, idx LIMIT ?",
-        (run_id, limit),
+        (run_id, upto, limit),
     ).fetchall()
 
 

@@ -28,6 +28,7 @@ from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.gui.widgets.template_editor import TemplateEditor
 from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.services import ProjectSession
+from opro_gui.services.pages import fork_setup, history_top_at
 
 
 def run_fork(
@@ -50,18 +51,8 @@ class ForkDialog(QDialog):
         self.project_path, self.run_id = Path(project_path), run_id
         self._call: Worker | None = None
         self.new_run_id: int | None = None
-        with ProjectSession.open(self.project_path, readonly=True) as session:
-            kind = session.kind
-            run = session.store.run(run_id)
-            spec = {**session.store.spec(), **(run["spec_override"] or {})}
-            settings = session.run_settings(run_id)
-            last = session.store.last_step(run_id)
-            problem = session.problem(run_id)
-            self._history = session.store.load_state(
-                run_id,
-                problem.higher_is_better,
-                with_records=session.problem_kind.needs_records_on_resume,
-            ).history
+        setup = fork_setup(self.project_path, run_id)
+        kind, spec, settings, last = setup.kind, setup.spec, setup.settings, setup.last_step
 
         self.step_spin = QSpinBox(
             minimum=0, maximum=max(0, last), value=min(max(0, step), max(0, last))
@@ -132,7 +123,7 @@ class ForkDialog(QDialog):
         )
 
     def _on_step_spin_changed(self, step: int) -> None:
-        shown = [h for h in self._history if h.step <= step]
+        shown = history_top_at(self.project_path, self.run_id, step)  # the top only
         self.template_editor.set_history(shown, step + 1, self._settings_size)
 
     def _on_fork_done(self, new_run_id: int) -> None:

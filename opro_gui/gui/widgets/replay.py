@@ -36,6 +36,7 @@ from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
+from opro_gui.services.pages import replay_setup
 
 
 def run_replay(
@@ -93,12 +94,9 @@ class ReplayDialog(QDialog):
         self._profiles = dict(profiles)
         self._call: Worker | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        with ProjectSession.open(self.project_path, readonly=True) as session:
-            detail = session.step_detail(run_id, step)
-            settings = session.run_settings(run_id)
-            optimizer, _ = session.endpoints(run_id)
-            replays = session.store.replays(run_id, step)
-            kind = session.kind
+        setup = replay_setup(self.project_path, run_id, step)
+        detail, settings, optimizer = setup.detail, setup.settings, setup.optimizer
+        replays, kind = setup.replays, setup.kind
         self._original_prompt = detail["meta_prompt"] if detail else ""
 
         self.profile_combo = QComboBox()
