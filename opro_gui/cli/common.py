@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
-from opro_gui.services import ProjectSession
+
+if TYPE_CHECKING:
+    from opro_gui.services import ProjectSession
 
 EXIT_OK, EXIT_RUN_STOPPED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT}

@@ -20,6 +20,7 @@ from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.secrets import resolve_key
 from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services.plan import RunPlan
 from opro_gui.services.status import needs_attention, status_text, stop_message
 
 from . import settings, themes
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.document = ProjectDocument(self)
         self.last_message = ""
+        self.last_plan: RunPlan | None = None  # what the latest Run said it would do
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
@@ -265,11 +267,12 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             self.show_error("The run cannot start", str(exc))
             return False
+        self.last_plan = plan
         self.controller.start(
             self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
         )
         self.status_label.setText(
-            f"{plan.message} — optimizer {optimizer.model} at {optimizer.base_url}"
+            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
         )
         return True
 

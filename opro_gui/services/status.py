@@ -33,14 +33,14 @@ STOP_WORDING: dict[StopCause, StopWording] = {
     StopCause.USER_CANCEL: StopWording("stopped by the user", _CONTINUE, by_user=True),
     StopCause.BUDGET_TOKENS: StopWording(
         "token budget reached",
-        "Raise the token budget (--budget-tokens, or the OPRO settings in the app), then "
-        "continue the run (`opro run`, or Run).",
+        "Raise the budget (tokens: the OPRO settings in the app, or --budget-tokens), then "
+        "continue the run (Run, or `opro run`).",
         attention=True,
     ),
     StopCause.BUDGET_USD: StopWording(
         "cost budget reached",
-        "Raise the cost budget (--budget-usd, or the OPRO settings in the app), then continue "
-        "the run (`opro run`, or Run).",
+        "Raise the budget (dollars: the OPRO settings in the app, or --budget-usd), then "
+        "continue the run (Run, or `opro run`).",
         attention=True,
     ),
     StopCause.OPTIMIZER_FAILED: StopWording(
