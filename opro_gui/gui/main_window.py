@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
             self.show_error("The run cannot start", str(exc))
             return False
         self.last_plan = plan
+        assert self.document.path is not None
         self.controller.start(
             self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
         )
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
+        assert self.document.path is not None
         self.evaluation.start(self.document.path, run_id, self.endpoint("scorer"))
         self.status_label.setText("Evaluating on the test split…")
         self._update_actions()
@@ -381,7 +383,7 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, text)
 
     def _update_title(self) -> None:
-        if self.session is None:
+        if self.document.path is None:
             self.setWindowTitle(APP_TITLE)
             return
         dirty = self.task_editor is not None and not self.task_editor.undo_stack.isClean()

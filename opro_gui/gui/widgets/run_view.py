@@ -157,7 +157,7 @@ class RunView(QWidget):
     # -- pieces ----------------------------------------------------------------------------
     def _show_domain_view(self, kind: str) -> None:
         factory = gui_kind(kind).view if kind else None
-        view = self.domain_views.get(kind)
+        view: Any = self.domain_views.get(kind)
         if view is None and factory is not None:
             view = factory()
             view.apply_colors(self._colors)
@@ -199,7 +199,9 @@ class RunView(QWidget):
             c for c in r.candidates if c.status == CandidateStatus.SCORED and c.score is not None
         ]
         self.score_plot.add_candidates(
-            [c.step for c in scored], [c.index for c in scored], [float(c.score) for c in scored]
+            [c.step for c in scored],
+            [c.index for c in scored],
+            [float(c.score or 0.0) for c in scored],
         )
         self.last_step = r.step
         if r.best_score is not None:

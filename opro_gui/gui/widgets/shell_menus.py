@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,7 @@ class ShellMenus(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = m.addMenu("&Examples")
         for stem, (label, _kind) in example_catalog().items():
-            self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
+            self.examples_menu.addAction(label, functools.partial(win.open_example, stem))
         m.addSeparator()
         m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
         m.addSeparator()
@@ -109,7 +110,7 @@ class ShellMenus(QObject):
         self.recent_menu.clear()
         files = settings.recent_files()
         for p in files:
-            self.recent_menu.addAction(str(p), lambda p=p: win.open_project(p))
+            self.recent_menu.addAction(str(p), functools.partial(win.open_project, p))
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
