@@ -85,7 +85,7 @@ def test_opening_b_after_a_shows_only_b(qtbot: Any, window: MainWindow, tmp_path
     seen_a = on_screen(window)
     with ProjectSession.open(a, readonly=True) as s:
         facts_a = s.problem().summary()
-        scored_a = sum(c["status"] == "scored" for c in s.store.candidates(1))
+        scored_a = sum(c.status == "scored" for c in s.store.candidates(1))
     assert seen_a["points"] == scored_a and seen_a["best"] == 4 and seen_a["rows"] > 0
     assert seen_a["runs"] == ["Run 1 — completed, 3 step(s)"]
     assert f"nearest neighbour: {facts_a['nearest_neighbour']:g}" in seen_a["baselines"]
@@ -175,8 +175,8 @@ def test_a_kind_from_the_test_suite_opens_runs_plots_and_lists_its_history(
     qtbot.waitUntil(lambda: not view.analysis_pending, timeout=15_000)
     with ProjectSession.open(path, readonly=True) as s:
         cands = s.store.candidates(1)
-        best = s.run_summary(1)["best_score"]
-    scored = [c for c in cands if c["status"] == "scored"]
+        best = s.run_summary(1).best_score
+    scored = [c for c in cands if c.status == "scored"]
     assert view.score_plot.point_count == len(scored)
     assert _xs(view.score_plot.best_curve) == [0, 1, 2, 3]
     assert f"best {best:g}" in view.summary_label.text()

@@ -30,7 +30,7 @@ def opro(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def steps_of(project: Path) -> list[int]:
     with ProjectStore.open(project, readonly=True) as store:
         assert store.integrity_ok()
-        return [s["step"] for s in store.steps(1)]
+        return [s.step for s in store.steps(1)]
 
 
 def _sudo(*cmd: str) -> bool:

@@ -17,6 +17,7 @@ from opro_gui.problems import ProblemKind
 from opro_gui.services import ProjectError, ProjectSession, pages
 from opro_gui.services.pages import CandidateRow, RunHeader, RunPoints
 from opro_gui.services.plan import RunPlan
+from opro_gui.services.summary import RunSummary
 
 from .worker import Worker
 
@@ -78,7 +79,7 @@ class PreviewLoaded:
 @dataclass(frozen=True)
 class SummaryLoaded:
     run_id: int
-    summary: dict[str, Any]
+    summary: RunSummary
     random_curve: tuple[float, ...]
 
 
@@ -221,7 +222,7 @@ class ProjectDocument(QObject):
             if run_id not in ids:
                 run_id = ids[-1] if ids else None
             settings = session.run_settings(run_id) if run_id is not None else RunSettings()
-            name = str(session.store.project()["name"])
+            name = str(session.store.project().name)
             spec = session.store.spec()
         except BaseException:
             session.close()
@@ -324,7 +325,8 @@ class ProjectDocument(QObject):
         return pages.last_step(self._need(), run_id)
 
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
-        return self._need().step_detail(run_id, step)
+        detail = self._need().step_detail(run_id, step)
+        return detail.to_json() if detail is not None else None
 
     # -- internals -----------------------------------------------------------------------
     def _need(self) -> ProjectSession:

@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
         if not self.controller.is_running and loaded.run_id == self.document.run_id:
-            self.status.set_usage(loaded.summary)
+            self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
         try:
@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return True
 
-    def _on_evaluation_finished(self, rows: list[dict[str, Any]]) -> None:
+    def _on_evaluation_finished(self, rows: list[Any]) -> None:
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()

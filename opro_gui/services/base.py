@@ -164,7 +164,7 @@ class SessionBase:
 
     def problem(self, run_id: int | None = None) -> Problem:
         """The project's problem; a forked run may carry its own template or settings."""
-        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        override = self.store.run(run_id).spec_override if run_id is not None else None
         if override:
             spec = {**self.store.spec(), **override}
             return make_problem(self.kind, spec)
@@ -194,14 +194,14 @@ class SessionBase:
         ids = self.store.run_ids()
         if ids:
             run = self.store.run(ids[-1])
-            status, reason, _ = live_status(run["status"], run["status_reason"])
+            status, reason, _ = live_status(run.status, run.status_reason)
             latest = {
                 "id": ids[-1],
                 "status": status,
                 "status_reason": reason,
                 "last_step": self.store.last_step(ids[-1]),
-                "settings": run["settings"],
-                "busy_pid": writer_alive_elsewhere(run["status"], run["status_reason"]),
+                "settings": run.settings.to_dict(),
+                "busy_pid": writer_alive_elsewhere(run.status, run.status_reason),
             }
         next_id = (ids[-1] + 1) if ids else 1
         return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
@@ -235,13 +235,13 @@ class SessionBase:
 
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
-        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+        return self.store.run(run_id).settings
 
     @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
-        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
-        return EndpointConfig.from_dict(run["optimizer"]), scorer
+        scorer = EndpointConfig.from_dict(run.scorer) if run.scorer else None
+        return EndpointConfig.from_dict(run.optimizer), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         client = make_client(config, cache=ProjectCache(self.store), role=role)

@@ -165,15 +165,15 @@ class RunHeader:
 @_reads_file
 def run_header(session: SessionBase, run_id: int) -> RunHeader:
     run = session.store.run(run_id)
-    status, reason, _cause = live_status(run["status"], run["status_reason"], run["stop_cause"])
+    status, reason, _cause = live_status(run.status, run.status_reason, run.stop_cause)
     return RunHeader(
         run_id=run_id,
         status=str(status),
         status_reason=reason,
         steps_completed=max(0, session.store.last_step(run_id)),
-        max_steps=run["settings"].get("max_steps"),
-        parent_run_id=run["parent_run_id"],
-        fork_step=run["fork_step"],
+        max_steps=run.settings.max_steps,
+        parent_run_id=run.parent_run_id,
+        fork_step=run.fork_step,
     )
 
 
@@ -204,12 +204,13 @@ def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
 
     with ProjectSession.open(path, readonly=True) as session:
         optimizer, _ = session.endpoints(run_id)
+        detail = session.step_detail(run_id, step)
         return ReplaySetup(
             kind=session.kind,
-            detail=session.step_detail(run_id, step),
+            detail=detail.to_json() if detail is not None else None,
             settings=session.run_settings(run_id),
             optimizer=optimizer,
-            replays=tuple(session.store.replays(run_id, step)),
+            replays=tuple(r.to_json() for r in session.store.replays(run_id, step)),
         )
 
 
@@ -228,7 +229,7 @@ def fork_setup(path: str | Path, run_id: int) -> ForkSetup:
         run = session.store.run(run_id)
         return ForkSetup(
             kind=session.kind,
-            spec={**session.store.spec(), **(run["spec_override"] or {})},
+            spec={**session.store.spec(), **(run.spec_override or {})},
             settings=session.run_settings(run_id),
             last_step=session.store.last_step(run_id),
         )

@@ -4,6 +4,7 @@ background thread, optionally scored; new answers beside the originals; stored r
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from opro_gui.gui.widgets.step_detail import completions_text
 from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import get_kind
-from opro_gui.services import ProjectSession
+from opro_gui.services import ProjectSession, ReplayResult
 from opro_gui.services.pages import replay_setup
 
 
@@ -49,7 +50,7 @@ def run_replay(
     temperature: float,
     score: bool,
     cancel: CancelToken,
-) -> dict[str, Any]:
+) -> ReplayResult:
     """Runs in the worker thread: its own session, closed before returning."""
     endpoint = EndpointConfig.from_dict(profile) if profile else None
     with ProjectSession.open(path) as session:
@@ -208,7 +209,8 @@ class ReplayDialog(QDialog):
         self.replays_list.addItem(item)
         return item
 
-    def _on_replay_done(self, result: dict[str, Any]) -> None:
+    def _on_replay_done(self, replay: ReplayResult) -> None:
+        result = asdict(replay)
         self._call = None
         self.send_button.setEnabled(True)
         self.stop_button.setEnabled(False)

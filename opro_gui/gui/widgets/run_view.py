@@ -14,6 +14,7 @@ from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.problems import ProblemKind
 from opro_gui.services.status import status_text
+from opro_gui.services.summary import RunSummary
 
 from ..document import (
     LoadFailed,
@@ -53,7 +54,7 @@ class RunView(QWidget):
         self._best_solutions: list[Any] = []
         self.random_curve: list[float] = []
         self._pending = False
-        self.summary: dict[str, Any] | None = None
+        self.summary: RunSummary | None = None
         self.banner_messages: list[str] = []
         self.banner = QLabel()
         self.banner.setObjectName("run_banner")
@@ -267,52 +268,52 @@ class RunView(QWidget):
         self.score_plot.set_random_curve(
             list(range(1, len(self.random_curve) + 1)), self.random_curve
         )
-        parts = [f"Run {s['id']}: {status_text(s['status'], s.get('status_reason') or '')}"]
-        parts.append(f"step {s['steps_completed']} of {s['max_steps']}")
-        if s.get("best_score") is not None:
-            parts.append(f"best {self.fmt(s['best_score'])}")
-        if s.get("gap_percent") is not None:
-            parts.append(f"gap {s['gap_percent']:.2f}%")
-        if s.get("best_test_accuracy") is not None:
-            parts.append(f"test accuracy {self.fmt(s['best_test_accuracy'])}")
+        parts = [f"Run {s.id}: {s.status_text}"]  # the one wording (services.status)
+        parts.append(f"step {s.steps_completed} of {s.max_steps}")
+        if s.best_score is not None:
+            parts.append(f"best {self.fmt(s.best_score)}")
+        if s.facts.get("gap_percent") is not None:
+            parts.append(f"gap {s.facts['gap_percent']:.2f}%")
+        if s.prompt is not None and s.prompt.best_test_accuracy is not None:
+            parts.append(f"test accuracy {self.fmt(s.prompt.best_test_accuracy)}")
         self.summary_label.setText(" · ".join(parts))
-        if s.get("test_evaluations"):
+        if s.prompt is not None and s.prompt.test_evaluations:
             self._test_markers(s)
         self.summary = s
         self._show_warnings(s)
         self.analysis_done.emit()
 
-    def _show_warnings(self, s: dict[str, Any]) -> None:
+    def _show_warnings(self, s: RunSummary) -> None:
         self.banner_messages = self._warnings(s)
         self.banner.setText("\n".join(self.banner_messages))
         self.banner.setVisible(bool(self.banner_messages))
 
-    def _warnings(self, s: dict[str, Any]) -> list[str]:
+    def _warnings(self, s: RunSummary) -> list[str]:
         out: list[str] = []
-        rate = s.get("invalid_rate")
+        rate = s.invalid_rate
         if rate is not None and rate > INVALID_RATE_WARNING:
             out.append(
                 f"⚠ {rate:.0%} of the optimizer's proposals could not be parsed. The model, not "
                 "the method, is the likely problem: try a stronger optimizer model or check the "
                 "raw completions in the history."
             )
-        if s.get("model_mismatch"):
+        if s.model_mismatch:
             out.append(
                 f"⚠ The server answered with another model than requested: "
-                f"{', '.join(s['model_mismatch'])}."
+                f"{', '.join(s.model_mismatch)}."
             )
-        ended = s["status"] not in ("running", "created")
+        ended = s.status not in ("running", "created")
         if self.random_curve and self._best_scores and ended and self._desc is not None:
             ours, rnd = self._best_scores[-1], self.random_curve[-1]
             # Reaching the optimum is never a failure, even when the random search got there too.
-            if not self._desc.better(ours, rnd) and s.get("found_at_step") is None:
+            if not self._desc.better(ours, rnd) and s.found_at_step is None:
                 out.append(
                     f"⚠ The optimizer did no better than a random search with the same number of "
                     f"evaluations (best {self.fmt(ours)} vs random search {self.fmt(rnd)})."
                 )
         return out
 
-    def _test_markers(self, s: dict[str, Any]) -> None:
+    def _test_markers(self, s: RunSummary) -> None:
         """Held-out results: baselines as lines, evaluated instructions at the step where
         they became the best (the run's last step if they never were)."""
         lines: list[tuple[str, float]] = []
@@ -323,14 +324,14 @@ class RunView(QWidget):
         for step, sol in zip(self._best_steps, self._best_solutions, strict=True):
             first_best.setdefault(str(sol), step)
         steps, scores = [], []
-        for e in s.get("test_evaluations", []):
-            if e["test_accuracy"] is None:
+        for e in s.prompt.test_evaluations if s.prompt else ():
+            if e.test_accuracy is None:
                 continue
-            if str(e["label"]).startswith("baseline"):
-                lines.append((f"{e['label']} (test)", float(e["test_accuracy"])))
+            if e.label.startswith("baseline"):
+                lines.append((f"{e.label} (test)", float(e.test_accuracy)))
             else:
-                steps.append(first_best.get(str(e["instruction"]), max(0, self.last_step)))
-                scores.append(float(e["test_accuracy"]))
+                steps.append(first_best.get(str(e.instruction), max(0, self.last_step)))
+                scores.append(float(e.test_accuracy))
         self.score_plot.set_baselines(lines)
         self.score_plot.set_test_markers(steps, scores)
 
