@@ -230,6 +230,7 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
     import socket
 
     from opro_gui.gui.widgets.history import run_label
+    from opro_gui.services.pages import run_header
 
     path = tmp_path / "s.opro"
     spec = {"points": [[0, 0], [3, 0], [0, 4]]}
@@ -238,5 +239,5 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
         dead = 2**22 + 12345  # above the default pid_max: no such process
         mark = f"written by process {dead} on {socket.gethostname()}"
         session.store.set_status(run_id, "running", mark)
-        assert session.run_summary(run_id)["status"] == "interrupted"
-        assert run_label(session.store, run_id) == "Run 1 — interrupted, 0 step(s)"
+        assert session.run_summary(run_id).status == "interrupted"
+        assert run_label(run_header(session, run_id)) == "Run 1 — interrupted, 0 step(s)"
