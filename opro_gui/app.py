@@ -23,6 +23,9 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     from PySide6.QtCore import QTimer
@@ -33,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from opro_gui.gui import settings
     from opro_gui.gui.main_window import MainWindow
 
+    # Background reads run Python in worker threads: hand the GIL back to the GUI thread
+    # sooner than the 5 ms default, so a busy worker never shows as a stalled window.
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     app = (
         existing

@@ -200,3 +200,29 @@ def test_opening_reads_one_page_of_the_history(
         total = len(s.store.candidates(1))
     model.fetch_all()
     assert model.rowCount() == total
+
+
+def test_damage_found_by_the_background_check_closes_the_project_with_one_message(
+    qtbot: Any,
+    window: MainWindow,
+    tmp_path: Path,
+    messages: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page scan (O(file size)) runs in the background: what it finds closes the project
+    and says so once, like a failure on the GUI thread would."""
+    from opro_gui.gui import document
+    from opro_gui.services import ProjectError
+
+    def torn(path: Path, run_id: int | None) -> Iterator[object]:
+        raise ProjectError(f"{path.name} is damaged and cannot be read (page 7)")
+        yield  # a generator, like the real read
+
+    path = make_tsp_project(tmp_path / "torn.opro", steps=1, samples=2)
+    monkeypatch.setattr(document, "_read_project", torn)
+    assert window.open_project(path)  # the cheap checks on the GUI thread pass
+    qtbot.waitUntil(lambda: bool(messages), timeout=15_000)
+    assert messages == ["Cannot open the project"]
+    assert window.last_message.startswith("Cannot open the project: torn.opro is damaged")
+    assert window.document.path is None and window.windowTitle() == "OPRO Studio"
+    assert window.history.runs_combo.count() == 0 and window.run_view.kind == ""

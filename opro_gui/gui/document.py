@@ -80,6 +80,13 @@ class PreviewLoaded:
 class SummaryLoaded:
     run_id: int
     summary: RunSummary
+
+
+@dataclass(frozen=True)
+class CurveLoaded:
+    """The equal-budget random search's best after each step (last of a run's reads)."""
+
+    run_id: int
     random_curve: tuple[float, ...]
 
 
@@ -102,6 +109,7 @@ class ProjectClosed:
 @dataclass(frozen=True)
 class LoadFailed:
     message: str
+    fatal: bool = False  # the project could not be opened at all (and was closed)
 
 
 # -- background reads (each with its own read-only session, in the worker's thread) ---------
@@ -139,8 +147,9 @@ def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
     records = session.problem_kind.needs_records_on_resume
     history, step, size = pages.history_top(session, run_id, with_records=records)
     yield PreviewLoaded(run_id, tuple(history), step, size)
-    summary = session.run_summary(run_id)
-    yield SummaryLoaded(run_id, summary, tuple(session.random_search_curve(run_id)))
+    yield SummaryLoaded(run_id, session.run_summary(run_id))
+    curve = session.random_search_curve(run_id) if session.problem_kind.has_random_search else []
+    yield CurveLoaded(run_id, tuple(curve))
 
 
 def _read_ended_run(path: Path, run_id: int) -> Iterator[object]:
@@ -158,6 +167,7 @@ class ProjectDocument(QObject):
     run_loaded = Signal(object)  # RunLoaded
     preview_loaded = Signal(object)  # PreviewLoaded
     summary_loaded = Signal(object)  # SummaryLoaded
+    curve_loaded = Signal(object)  # CurveLoaded
     step_appended = Signal(object)  # StepAppended
     runs_changed = Signal(object)  # RunsChanged
     project_closed = Signal(object)  # ProjectClosed
@@ -171,6 +181,7 @@ class ProjectDocument(QObject):
         self._loader: Worker | None = None
         self._run_pending = False  # a RunLoaded for _run_id is on its way
         self._held: list[StepCompleted] = []  # live steps that arrived before it
+        self._project_pending = False  # the background open (with its page check) is running
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -215,7 +226,8 @@ class ProjectDocument(QObject):
     def open(self, path: str | Path, run_id: int | None = None) -> None:
         """Open ``path`` (raises ProjectError, leaving the open project as it was), tell
         every view, then read the rest in the background."""
-        session = ProjectSession.open(Path(path))
+        # Every check but the page scan here; the background read runs the full one.
+        session = ProjectSession.open(Path(path), check_pages=False)
         try:
             runs = tuple(pages.run_headers(session))
             ids = [r.run_id for r in runs]
@@ -234,6 +246,7 @@ class ProjectDocument(QObject):
         )
         self.run_selected.emit(RunSelected(run_id, self._header(run_id)))
         self._run_pending = run_id is not None
+        self._project_pending = True
         self._start(_read_project, session.path, run_id)
 
     def close(self) -> None:
@@ -350,9 +363,11 @@ class ProjectDocument(QObject):
         if loader is not None:
             loader.quit(5000)
         self._run_pending = False
+        self._project_pending = False
 
     def _on_loader_value_yielded(self, value: object) -> None:
         if isinstance(value, ProjectLoaded):
+            self._project_pending = False
             self.project_loaded.emit(value)
         elif isinstance(value, RunLoaded):
             if value.run_id != self._run_id:
@@ -368,9 +383,17 @@ class ProjectDocument(QObject):
             self.preview_loaded.emit(value)
         elif isinstance(value, SummaryLoaded):
             self.summary_loaded.emit(value)
+        elif isinstance(value, CurveLoaded):
+            self.curve_loaded.emit(value)
 
     def _on_loader_job_failed(self, exc: BaseException) -> None:
         self._run_pending = False
+        if self._project_pending:  # the full check found the file unusable: close it
+            self._project_pending = False
+            self._loader = None
+            self.close()
+            self.load_failed.emit(LoadFailed(str(exc), fatal=True))
+            return
         self.load_failed.emit(LoadFailed(f"Could not read the project: {exc}"))
 
     def _on_loader_job_ended(self) -> None:

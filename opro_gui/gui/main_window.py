@@ -24,7 +24,14 @@ from opro_gui.services.plan import RunPlan
 from opro_gui.services.status import needs_attention, status_text, stop_message
 
 from . import settings, themes
-from .document import PreviewLoaded, ProjectDocument, ProjectOpened, RunSelected, SummaryLoaded
+from .document import (
+    LoadFailed,
+    PreviewLoaded,
+    ProjectDocument,
+    ProjectOpened,
+    RunSelected,
+    SummaryLoaded,
+)
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
@@ -104,6 +111,7 @@ class MainWindow(QMainWindow):
         d.run_selected.connect(self._on_document_run_selected)
         d.preview_loaded.connect(self._on_document_preview_loaded)
         d.summary_loaded.connect(self._on_document_summary_loaded)
+        d.load_failed.connect(self._on_document_load_failed)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -158,6 +166,12 @@ class MainWindow(QMainWindow):
         """The template preview shows what the optimizer would see next in this run."""
         if self.task_editor is not None and p.run_id == self.document.run_id:
             self.task_editor.template_editor.set_history(list(p.history), p.step, p.history_size)
+
+    def _on_document_load_failed(self, failed: LoadFailed) -> None:
+        if failed.fatal:  # found by the full check in the background: the project was closed
+            self._update_title()
+            self._update_actions()
+            self.show_error("Cannot open the project", f"{failed.message}\n\nNothing was changed.")
 
     def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
         if not self.controller.is_running and loaded.run_id == self.document.run_id:

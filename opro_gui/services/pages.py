@@ -17,7 +17,7 @@ from .base import SessionBase, _reads_file, live_status
 from .status import status_text as _status_text
 
 #: The score plot draws at most this many candidate points; beyond it every k-th one.
-MAX_PLOT_POINTS = 50_000
+MAX_PLOT_POINTS = 5_000
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,9 @@ def run_points(session: SessionBase, run_id: int, max_points: int = MAX_PLOT_POI
     conn = session.store.conn
     bests = pages.step_bests(conn, run_id)
     last = bests[-1][0] if bests else -1
-    points = pages.scored_points(conn, run_id, upto_step=last)
-    total = len(points)
-    if total > max_points:
-        stride = math.ceil(total / max_points)
-        points = points[::stride]
+    total = pages.scored_count(conn, run_id, last)
+    stride = math.ceil(total / max_points) if total > max_points else 1
+    points = pages.scored_points(conn, run_id, last, stride)  # thinned in SQL
     b_steps: list[int] = []
     b_scores: list[float] = []
     b_solutions: list[Any] = []

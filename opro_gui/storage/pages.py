@@ -46,15 +46,27 @@ def candidate_position(conn: sqlite3.Connection, run_id: int, step: int, idx: in
     return int(row[0])
 
 
+def scored_count(conn: sqlite3.Connection, run_id: int, upto_step: int) -> int:
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM candidate WHERE run_id = ? AND step <= ? AND status = 'scored'"
+            " AND score IS NOT NULL",
+            (run_id, upto_step),
+        ).fetchone()[0]
+    )
+
+
 def scored_points(
-    conn: sqlite3.Connection, run_id: int, upto_step: int
+    conn: sqlite3.Connection, run_id: int, upto_step: int, stride: int = 1
 ) -> list[tuple[int, int, float]]:
-    """(step, idx, score) of scored candidates up to ``upto_step``: the score plot's points;
-    no JSON decoded."""
+    """(step, idx, score) of scored candidates up to ``upto_step`` (every ``stride``-th row
+    by id when thinned): the score plot's points; no JSON decoded."""
+    thin = " AND id % ? = 0" if stride > 1 else ""
+    args: tuple[int, ...] = (run_id, upto_step, stride) if stride > 1 else (run_id, upto_step)
     return conn.execute(
         "SELECT step, idx, score FROM candidate WHERE run_id = ? AND step <= ?"
-        " AND status = 'scored' AND score IS NOT NULL ORDER BY step, idx",
-        (run_id, upto_step),
+        f" AND status = 'scored' AND score IS NOT NULL{thin} ORDER BY step, idx",
+        args,
     ).fetchall()
 
 

@@ -17,6 +17,7 @@ from opro_gui.services.status import status_text
 from opro_gui.services.summary import RunSummary
 
 from ..document import (
+    CurveLoaded,
     LoadFailed,
     ProjectDocument,
     ProjectLoaded,
@@ -49,6 +50,7 @@ class RunView(QWidget):
         self.last_step = -1
         self._max_steps = 0
         self._reference: float | None = None  # the score a gap is measured against
+        self._problem_key: Any = None  # the task the domain view shows
         self._best_steps: list[int] = []
         self._best_scores: list[float] = []
         self._best_solutions: list[Any] = []
@@ -90,6 +92,7 @@ class RunView(QWidget):
         document.run_loaded.connect(self._on_document_run_loaded)
         document.step_appended.connect(self._on_document_step_appended)
         document.summary_loaded.connect(self._on_document_summary_loaded)
+        document.curve_loaded.connect(self._on_document_curve_loaded)
         document.project_closed.connect(self._on_document_project_closed)
         document.load_failed.connect(self._on_document_load_failed)
 
@@ -100,7 +103,7 @@ class RunView(QWidget):
 
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
         self.kind, self._desc = p.kind, descriptor(p.kind)
-        self._reference = None
+        self._reference, self._problem_key = None, None
         self._show_domain_view(p.kind)
         self.score_plot.configure(
             score_axis_label(p.kind), gui_kind(p.kind).log_scale, value_scale(p.kind)
@@ -144,7 +147,7 @@ class RunView(QWidget):
         self.add_step_event(s.event)
 
     def _on_document_project_closed(self, _closed: object) -> None:
-        self.kind, self._desc = "", None
+        self.kind, self._desc, self._problem_key = "", None, None
         self._show_domain_view("")
         self.score_plot.configure("score", False, 1.0)
         self._clear_run()
@@ -172,8 +175,10 @@ class RunView(QWidget):
 
     def _set_problem(self, problem: Any, facts: dict[str, Any], reference: float | None) -> None:
         self._reference = reference
-        if self.domain_view is not None:
-            self.domain_view.set_problem(problem, facts)
+        key = (problem.to_spec(), facts)
+        if self.domain_view is not None and key != self._problem_key:
+            self.domain_view.set_problem(problem, facts)  # a fork may bring its own task
+        self._problem_key = key
         self.score_plot.set_baselines(gui_kind(self.kind).baselines(facts))
         self._redraw()
 
@@ -262,12 +267,7 @@ class RunView(QWidget):
     def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
         if loaded.run_id != self.run_id:
             return
-        self._pending = False
         s = loaded.summary
-        self.random_curve = [float(v) for v in loaded.random_curve]
-        self.score_plot.set_random_curve(
-            list(range(1, len(self.random_curve) + 1)), self.random_curve
-        )
         parts = [f"Run {s.id}: {s.status_text}"]  # the one wording (services.status)
         parts.append(f"step {s.steps_completed} of {s.max_steps}")
         if s.best_score is not None:
@@ -281,6 +281,17 @@ class RunView(QWidget):
             self._test_markers(s)
         self.summary = s
         self._show_warnings(s)
+
+    def _on_document_curve_loaded(self, loaded: CurveLoaded) -> None:
+        if loaded.run_id != self.run_id:
+            return
+        self._pending = False
+        self.random_curve = [float(v) for v in loaded.random_curve]
+        self.score_plot.set_random_curve(
+            list(range(1, len(self.random_curve) + 1)), self.random_curve
+        )
+        if self.summary is not None:
+            self._show_warnings(self.summary)
         self.analysis_done.emit()
 
     def _show_warnings(self, s: RunSummary) -> None:

@@ -107,6 +107,7 @@ class ScorePlot(QWidget):
         ):
             item.addItem(it)
         self._baselines: list[pg.InfiniteLine] = []
+        self._y_fitted: bool | None = None  # autorange on (data), off (empty), or not set
         self.scatter.sigClicked.connect(self._on_scatter_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -137,6 +138,9 @@ class ScorePlot(QWidget):
             or _has_xy(self.random_curve)
             or any(line.isVisible() for line in self._baselines)
         )
+        if has_data == self._y_fitted:
+            return  # switching autorange recomputes every item's bounds: only on a change
+        self._y_fitted = has_data
         if has_data:
             item.enableAutoRange(y=True)
         else:
@@ -152,6 +156,7 @@ class ScorePlot(QWidget):
     def set_value_scale(self, factor: float) -> None:
         """Multiply every value (100 for accuracies in percent); a 0-100 y range then."""
         self._scale = factor
+        self._y_fitted = None
         item = self.plot_widget.getPlotItem()
         if factor == 100.0:
             item.enableAutoRange(y=False)

@@ -1,0 +1,177 @@
+"""Opening big projects in the app: builds TSP projects of 100, 1,000 and 10,000 steps and one
+of 1,000,000 candidates (by repeating recorded steps), opens each in the main window offscreen
+while a 2 ms heartbeat timer records the longest event-loop stall, and prints the time until the
+score plot and the run summary are on screen. Targets (issue 10): 10,000 steps: no stall over
+100 ms, summary and plot within 1 s; 1,000,000 candidates: no blocking, summary within 3 s.
+
+    QT_QPA_PLATFORM=offscreen python bench/gui_open_big.py [--keep DIR] [--only 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
+
+STEP_COLS = "meta_prompt, completions, best_score, best_solution, optimal, started_at, finished_at"
+CAND_COLS = "idx, completion_index, solution, text, key, status, reason, score"
+CALL_COLS = (
+    "replay_id, evaluation_id, role, model_requested, model_reported, base_url, prompt_tokens,"
+    " completion_tokens, latency_s, retries, cached, error, n, cost_usd"
+)
+
+
+def build(path: Path, steps: int, samples: int, cities: int = 20) -> Path:
+    """A real 4-step run, then its steps 1..4 repeated (doubling) up to ``steps``."""
+    from gui_helpers import make_tsp_project
+
+    if path.exists():
+        return path
+    make_tsp_project(path, n_points=cities, steps=4, samples=samples)
+    conn = sqlite3.connect(path)
+    with conn:
+        last = conn.execute("SELECT MAX(step) FROM step WHERE run_id = 1").fetchone()[0]
+        while last < steps:
+            shift, where = last, "run_id = 1 AND step > 0 AND step + ? <= ?"
+            conn.execute(
+                f"INSERT INTO step (run_id, step, {STEP_COLS}) SELECT run_id, step + ?,"
+                f" {STEP_COLS} FROM step WHERE {where}",
+                (shift, shift, steps),
+            )
+            conn.execute(
+                f"INSERT INTO candidate (run_id, step, {CAND_COLS}) SELECT run_id, step + ?,"
+                f" {CAND_COLS} FROM candidate WHERE {where}",
+                (shift, shift, steps),
+            )
+            conn.execute(
+                f"INSERT INTO llm_call (run_id, step, {CALL_COLS}) SELECT run_id, step + ?,"
+                f" {CALL_COLS} FROM llm_call WHERE {where}",
+                (shift, shift, steps),
+            )
+            last = conn.execute("SELECT MAX(step) FROM step WHERE run_id = 1").fetchone()[0]
+        conn.execute(
+            "UPDATE run SET status = 'completed', settings = json_set(settings, '$.max_steps', ?)",
+            (steps,),
+        )
+    conn.execute("VACUUM")
+    conn.close()
+    return path
+
+
+def measure(app: object, path: Path) -> dict[str, float]:
+    """Open ``path`` in a fresh window; the heartbeat records every gap of the event loop."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    from opro_gui.gui.main_window import MainWindow
+
+    win = MainWindow()
+    win.resize(1280, 820)
+    win.show()
+    clock = QElapsedTimer()
+    marks: dict[str, float] = {}
+    gaps: list[float] = []
+    last = [0.0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        gaps.append(now - last[0])
+        last[0] = now
+
+    def mark(name: str) -> None:
+        marks.setdefault(name, clock.nsecsElapsed() / 1e6)
+
+    # Connected after the views: the mark is taken once they have drawn the payload.
+    win.document.run_loaded.connect(lambda _p: mark("plot"))
+    win.document.summary_loaded.connect(lambda _p: mark("summary"))
+    heart = QTimer()
+    heart.setInterval(2)
+    heart.timeout.connect(tick)
+    loop = QEventLoop()
+    done = QTimer()
+    done.setSingleShot(True)
+    done.timeout.connect(loop.quit)
+    win.document.summary_loaded.connect(lambda _p: done.start(300))  # a little after, too
+    win.document.load_failed.connect(lambda f: (print("  load failed:", f.message), loop.quit()))
+    clock.start()
+    heart.start()
+    t0 = clock.nsecsElapsed() / 1e6
+    opened = win.open_project(path)
+    marks["open_call"] = clock.nsecsElapsed() / 1e6 - t0
+    gaps.append(marks["open_call"])  # the open call itself blocks the loop that long
+    last[0] = clock.nsecsElapsed() / 1e6
+    QTimer.singleShot(120_000, loop.quit)
+    loop.exec()
+    heart.stop()
+    assert opened
+    rows = win.history.model.rowCount()
+    points = win.run_view.score_plot.point_count
+    win.close()
+    win.deleteLater()
+    app.processEvents()  # type: ignore[attr-defined]
+    return {
+        "open_call_ms": marks["open_call"],
+        "plot_ms": marks.get("plot", float("nan")) - t0,
+        "summary_ms": marks.get("summary", float("nan")) - t0,
+        "max_stall_ms": max(gaps) if gaps else 0.0,
+        "history_rows": rows,
+        "plot_points": points,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keep", type=Path, help="build (or reuse) the projects in this folder")
+    ap.add_argument("--only", type=int, action="append", help="only this many steps")
+    args = ap.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="opro-big-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    plans = [
+        ("100 steps", 100, 8),
+        ("1,000 steps", 1_000, 8),
+        ("10,000 steps", 10_000, 8),
+        ("1,000,000 candidates", 125_000, 8),
+    ]
+    if args.only:
+        plans = [p for p in plans if p[1] in args.only or p[1] == 100]
+    from PySide6.QtWidgets import QApplication
+
+    from opro_gui.app import GUI_SWITCH_INTERVAL_S
+    from opro_gui.gui import settings
+
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)  # as the app sets it
+    app = QApplication.instance() or QApplication([])
+    settings.set_settings_dir(folder / "settings")
+    print(f"projects in {folder}")
+    base: dict[str, float] | None = None
+    for label, steps, samples in plans:
+        t = time.perf_counter()
+        path = build(folder / f"tsp-{steps}.opro", steps, samples)
+        built = time.perf_counter() - t
+        size = path.stat().st_size / 1e6
+        with sqlite3.connect(path) as conn:
+            n_cand = conn.execute("SELECT COUNT(*) FROM candidate").fetchone()[0]
+        r = measure(app, path)
+        base = base or r
+        ratio = r["summary_ms"] / base["summary_ms"] if base["summary_ms"] else float("nan")
+        print(
+            f"{label:>22}: {n_cand:>9,} candidates, {size:7.1f} MB (built in {built:5.1f} s)\n"
+            f"{'':>24}open call {r['open_call_ms']:7.1f} ms · plot on screen "
+            f"{r['plot_ms']:7.1f} ms · summary {r['summary_ms']:7.1f} ms "
+            f"({ratio:4.1f}x the 100-step project) · longest stall {r['max_stall_ms']:6.1f} ms"
+            f" · {r['plot_points']:,} points drawn · {r['history_rows']} history rows read"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
