@@ -44,6 +44,8 @@ def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, messages
 
 def loaded(qtbot: Any, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: not win.document.is_loading, timeout=15_000)
+    # Not shown offscreen: apply the autorange a paint would apply.
+    win.run_view.score_plot.plot_widget.getPlotItem().getViewBox().updateAutoRange()
 
 
 def _xs(item: Any) -> list[float]:
@@ -68,6 +70,7 @@ def on_screen(win: MainWindow) -> dict[str, Any]:
         "legend": [label.text for _sample, label in plot._legend.items],
         "points": plot.point_count,
         "best": len(_xs(plot.best_curve)),
+        "x_range": item.viewRange()[0],
         "y_range": item.viewRange()[1],
         "runs": [history.runs_combo.itemText(i) for i in range(history.runs_combo.count())],
         "rows": history.model.rowCount(),
@@ -118,6 +121,7 @@ def test_opening_b_after_a_shows_only_b(qtbot: Any, window: MainWindow, tmp_path
     assert seen_c["points"] == seen_c["rows"] == 0 and seen_c["runs"] == []
     low, high = seen_c["y_range"]
     assert -10 < low < high < 20  # log10 units: never 1e-300 .. 1e300
+    assert seen_a["x_range"][1] > 3 and seen_c["x_range"][1] < 2  # A's 3 steps are gone
     everything = " ".join(seen_c["texts"] + seen_c["baselines"] + seen_c["legend"])
     for old in ("615", "603", "nearest neighbour", "farthest", "tour"):
         assert old not in everything

@@ -130,8 +130,7 @@ class ScorePlot(QWidget):
     def _fit_y(self) -> None:
         """Autorange only with something to fit: an empty log axis would span 1e-300..1e300."""
         item = self.plot_widget.getPlotItem()
-        if self._scale == 100.0:
-            return  # accuracies keep their fixed 0-100 range
+        fixed_y = self._scale == 100.0  # accuracies keep their 0-100 range
         has_data = (
             self._points.size > 0
             or _has_xy(self.best_curve)
@@ -142,10 +141,12 @@ class ScorePlot(QWidget):
             return  # switching autorange recomputes every item's bounds: only on a change
         self._y_fitted = has_data
         if has_data:
-            item.enableAutoRange(y=True)
-        else:
-            item.enableAutoRange(y=False)
-            item.setYRange(0, 1, padding=0)
+            item.enableAutoRange(x=True, y=not fixed_y)
+        else:  # nothing of the last project's ranges stays
+            item.enableAutoRange(x=False, y=False)
+            item.setXRange(0, 1, padding=0.05)
+            if not fixed_y:
+                item.setYRange(0, 1, padding=0)
 
     def set_log_scale(self, on: bool) -> None:
         """Log y axis (losses spanning orders of magnitude). Call before adding data: points
@@ -238,18 +239,21 @@ class ScorePlot(QWidget):
         for i, line in enumerate(self._baselines):
             if i < len(baselines):
                 label, value = baselines[i]
+                # Visible first: a hidden label ignores new text and would show the old one.
+                line.setVisible(True)
                 line.setValue(float(self._ty([value])[0]))
                 shown = value * self._scale
                 text = f"{shown:.1f}%" if self._scale == 100.0 else f"{shown:g}"
                 line.label.setFormat(f"{label}: {text}")
-                line.setVisible(True)
+                line.label.setText(f"{label}: {text}")
             else:
                 line.setVisible(False)
         self._color_baselines()
         self._fit_y()
 
     def baseline_labels(self) -> list[str]:
-        return [ln.label.format for ln in self._baselines if ln.isVisible()]
+        """The labels as drawn on the plot."""
+        return [ln.label.toPlainText() for ln in self._baselines if ln.isVisible()]
 
     def select(self, step: int, index: int) -> bool:
         """Ring the point of (step, index); False when it is not plotted."""
