@@ -186,6 +186,7 @@ def last_step(session: SessionBase, run_id: int) -> int:
 
 
 # -- what the replay and fork dialogs start from (each opens its own short read session) ----
+# The project is open in the window, whose document ran the full page check: these skip it.
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class ReplaySetup:
 def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
     from . import ProjectSession
 
-    with ProjectSession.open(path, readonly=True) as session:
+    with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         optimizer, _ = session.endpoints(run_id)
         detail = session.step_detail(run_id, step)
         return ReplaySetup(
@@ -223,7 +224,7 @@ class ForkSetup:
 def fork_setup(path: str | Path, run_id: int) -> ForkSetup:
     from . import ProjectSession
 
-    with ProjectSession.open(path, readonly=True) as session:
+    with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         run = session.store.run(run_id)
         return ForkSetup(
             kind=session.kind,
@@ -237,6 +238,6 @@ def history_top_at(path: str | Path, run_id: int, upto_step: int) -> list[Scored
     """The top of ``run_id``'s history as it stood after ``upto_step`` (the fork preview)."""
     from . import ProjectSession
 
-    with ProjectSession.open(path, readonly=True) as session:
+    with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         records = session.problem_kind.needs_records_on_resume
         return history_top(session, run_id, records, upto_step=upto_step)[0]
