@@ -83,6 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(max(0, args.quit_after), lambda: (window.close(), app.quit()))
     code = int(app.exec())
     collector.timer.stop()
+    from opro_gui.gui.worker import Worker
+
+    if not Worker.quit_all(2000):
+        # A job is still inside a call that ignores cancellation (a long read, a model
+        # request). Destroying its thread would abort the process, and every completed step
+        # is already on disk: leave without tearing the interpreter down.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 
