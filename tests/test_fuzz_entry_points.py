@@ -40,6 +40,11 @@ NAMED = [
     [("step", "completions", '{"not": "a list"}')],
     [("replay", "candidates", '[1, "x", {"score": "y"}]')],
     [("candidate", "step", "seven")],
+    [("run_stats", "random_search_state", DEEP)],
+    [("run_stats", "last_step", "many"), ("run_stats", "random_search", "low")],
+    [("step_stats", "verdict_order", b"\xff,scored"), ("step_stats", "scored", -4)],
+    [("role_stats", "prompt_tokens", "x"), ("role_stats", "cost_usd", 1e308)],
+    [("model_pair", "reported", b"\x00")],
 ]
 cases = st.one_of(st.sampled_from(NAMED), edits)
 
@@ -139,7 +144,7 @@ def test_wrong_typed_values_are_read_safely(
         path,
         [
             ("step", "best_score", "abc"),
-            ("llm_call", "prompt_tokens", "twelve"),
+            ("role_stats", "prompt_tokens", "twelve"),
             ("run", "settings", '{"history_size": "x", "max_steps": 5}'),
             ("run", "spec_override", "[1, 2]"),
         ],
@@ -147,4 +152,57 @@ def test_wrong_typed_values_are_read_safely(
     assert main(["show", str(path), "--json"]) == 0
     (run,) = json.loads(capsys.readouterr().out)["runs"]
     assert run["best_score"] is None and run["max_steps"] == 5
-    assert run["prompt_tokens"] == 0  # every call's prompt_tokens was "twelve"
+    assert run["prompt_tokens"] == 0  # every role's prompt_tokens total was "twelve"
+
+
+# -- the GUI's open --------------------------------------------------------------------------
+@pytest.fixture
+def gui_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from opro_gui.gui import main_window, settings
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        main_window.QMessageBox, "warning", lambda _p, t, text, *a: shown.append(f"{t}: {text}")
+    )
+    settings.set_settings_dir(tmp_path / "settings")
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    win.shown_messages = shown
+    return win
+
+
+def check_gui_open(qtbot: Any, win: Any, path: Path) -> None:
+    """Open ``path`` offscreen: it opens (and its summary arrives) or one message says why."""
+    before = len(win.shown_messages)
+    if win.open_project(path):
+        qtbot.waitUntil(lambda: not win.run_view.analysis_pending, timeout=30_000)
+        assert len(win.shown_messages) == before, win.shown_messages
+    else:
+        assert len(win.shown_messages) == before + 1
+        assert "Traceback" not in win.shown_messages[-1]
+
+
+@pytest.mark.parametrize("changes", NAMED, ids=[f"{c[0][0]}.{c[0][1]}" for c in NAMED])
+def test_gui_opens_each_named_hostile_value(
+    changes: list[tuple[str, str, Any]],
+    template: bytes,
+    tmp_path: Path,
+    qtbot: Any,
+    gui_window: Any,
+) -> None:
+    path = tmp_path / "h.opro"
+    plant(template, path, changes)
+    check_gui_open(qtbot, gui_window, path)
+
+
+@pytest.mark.parametrize("n", [40, pytest.param(10_000, marks=pytest.mark.slow)])
+def test_gui_open_of_hostile_files(
+    n: int, template: bytes, tmp_path: Path, qtbot: Any, gui_window: Any
+) -> None:
+    def prop(changes: list[tuple[str, str, Any]]) -> None:
+        path = tmp_path / f"h{len(gui_window.shown_messages)}.opro"
+        gui_window._close_session()
+        plant(template, path, changes)
+        check_gui_open(qtbot, gui_window, path)
+
+    fuzz("gui_open", cases, prop, n)

@@ -253,5 +253,6 @@ class RunStats:
     status_counts: dict[str, int] = field(default_factory=dict)  # proposed (steps >= 1)
     usage: Totals = field(default_factory=Totals)
     models: tuple[tuple[str, str], ...] = ()  # (asked, answered) of served, uncached calls
-    scored_per_step: tuple[int, ...] = ()  # candidates scored at steps 1..last_step
+    scored_per_step: tuple[int, ...] = ()  # scored at steps 1..last (only when recounted)
     random_search: float | None = None  # equal-budget random search's best after last_step
+    random_search_state: dict[str, Any] | None = None  # to continue it (includes its seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
+from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import ProblemKind, get_kind, make_problem
@@ -50,14 +51,38 @@ def _reads_file(
 
 
 class StoreSink:
-    """The engine's RunSink: one transaction per completed step."""
+    """The engine's RunSink: one transaction per completed step, with the run's aggregates
+    (and, for kinds that compare with one, the equal-budget random search's next value)."""
 
-    def __init__(self, store: ProjectStore, run_id: int) -> None:
+    def __init__(
+        self, store: ProjectStore, run_id: int, problem: Problem | None = None, seed: int = 0
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        self._resume = getattr(problem, "random_search_resume", None)
+        self.seed = seed
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record)
+        self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+
+    def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
+        """The random search's best after ``record``'s step, given as many evaluations as
+        the step scored: continued from the stored state (or rebuilt once from the stored
+        per-step counts). Never stops a step from being saved."""
+        if self._resume is None or record.step < 1:
+            return None
+        k = sum(c.status == CandidateStatus.SCORED for c in record.candidates)
+        try:
+            state = self.store.random_search_state(self.run_id)
+            if state is not None and state.get("step") == record.step - 1:
+                curve, new = self._resume(state, [k], self.seed)
+            else:  # a fork, an upgraded file or a changed seed: from the start, once
+                budget = self.store.scored_per_step(self.run_id)[: record.step - 1]
+                budget += [0] * (record.step - 1 - len(budget))  # steps with no stats row
+                curve, new = self._resume(None, [*budget, k], self.seed)
+        except (ProjectError, ValueError, TypeError, KeyError, IndexError):
+            return None  # read at the next summary instead
+        return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
@@ -273,7 +298,13 @@ class SessionBase:
         )
         self.store.enable_wal()
         return Engine(
-            problem, optimizer, scorer, settings, StoreSink(self.store, run_id), state, cancel
+            problem,
+            optimizer,
+            scorer,
+            settings,
+            StoreSink(self.store, run_id, problem, settings.seed),
+            state,
+            cancel,
         )
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

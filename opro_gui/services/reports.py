@@ -107,15 +107,23 @@ class ReportsMixin(SessionBase):
 
     def random_search_curve(self, run_id: int) -> list[float]:
         """Best score after each step of a random search given exactly as many evaluations per
-        step as the run made (TSP, linear regression): small models often do no better."""
+        step as the run made (TSP, linear regression): small models often do no better.
+        Read from the values stored with each step; computed only for steps written without
+        one (files from before version 3) or when the run's seed has changed since."""
         curve_fn = getattr(self.problem(run_id), "random_search_curve", None)
         if curve_fn is None:
             return []
-        budget = self.store.run_stats(run_id).scored_per_step
-        return [float(x) for x in curve_fn(list(budget), self.run_settings(run_id).seed)]
+        stats = self.store.run_stats(run_id)
+        seed = self.run_settings(run_id).seed
+        if _seed_of(stats) == seed:
+            stored = self.store.random_search_values(run_id)
+            if all(v is not None for v in stored):
+                return [float(v) for v in stored if v is not None]
+        budget = self.store.scored_per_step(run_id)
+        return [float(x) for x in curve_fn(budget, seed)]
 
     def _random_search_best(self, run_id: int, stats: RunStats) -> float | None:
-        if stats.random_search is not None:
+        if stats.random_search is not None and _seed_of(stats) == self.run_settings(run_id).seed:
             return stats.random_search
         curve = self.random_search_curve(run_id)
         return curve[-1] if curve else None
@@ -156,3 +164,9 @@ class ReportsMixin(SessionBase):
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> StepDetail | None:
         return self.store.step_detail(run_id, step)
+
+
+def _seed_of(stats: RunStats) -> object:
+    """The seed the stored random search was made with (None when there is none)."""
+    state = stats.random_search_state
+    return state.get("seed") if state and state.get("step") == stats.last_step else None

@@ -168,10 +168,14 @@ class StoreBase:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+        if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
+            conn.close()
+            raise ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
         if app_id != schema.APPLICATION_ID or "project" not in tables:
             conn.close()
             raise ProjectError(f"{path} is a SQLite database but not an OPRO Studio project")

@@ -18,6 +18,7 @@ from opro_gui.core.models import (
 from opro_gui.core.ports import RunState
 from opro_gui.core.rows import CallRow, StepDetail, StepRow
 
+from . import stats_sql
 from .base import StoreBase
 from .rows import (
     amount,
@@ -44,9 +45,24 @@ _CALL_COLUMNS = (
 
 
 class StepsMixin(StoreBase):
-    def write_step(self, run_id: int, record: StepRecord, status: str = "running") -> None:
-        """Everything of one step in one transaction: a crash loses at most the step in flight."""
+    def write_step(
+        self,
+        run_id: int,
+        record: StepRecord,
+        status: str = "running",
+        random_search: tuple[Sequence[float], str] | None = None,
+    ) -> None:
+        """Everything of one step in one transaction, its run's aggregates included: a crash
+        loses at most the step in flight. ``random_search``: the equal-budget random search's
+        best after the last steps up to this one (at least this step's value) and the state to
+        continue it from (kinds that have one)."""
+        counts: dict[str, int] = {}
+        for c in record.candidates:
+            counts[str(c.status)] = counts.get(str(c.status), 0) + 1
         with self._tx():
+            stats_sql.add_run_step(
+                self.conn, run_id, record.step, counts, record.optimal, random_search
+            )
             self.conn.execute(
                 "INSERT INTO step (run_id, step, meta_prompt, completions, best_score,"
                 " best_solution, optimal, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -110,6 +126,9 @@ class StepsMixin(StoreBase):
     def _write_calls(self, calls: Sequence[CallRecord], **where: int | None) -> None:
         cols = ["run_id", "step", "replay_id", "evaluation_id"]
         keys = [where.get(c) for c in cols]
+        run_id = where.get("run_id")
+        if run_id is not None:
+            stats_sql.add_calls(self.conn, run_id, where.get("step"), calls)
         self.conn.executemany(
             "INSERT INTO llm_call (run_id, step, replay_id, evaluation_id, role, model_requested,"
             " model_reported, base_url, prompt_tokens, completion_tokens, latency_s, retries,"
@@ -308,3 +327,4 @@ class StepsMixin(StoreBase):
                     (cur.lastrowid, cid),
                 )
             self.conn.execute("UPDATE run SET status = 'paused' WHERE id = ?", (dst_run,))
+            stats_sql.rebuild(self.conn, dst_run)
