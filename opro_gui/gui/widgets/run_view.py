@@ -58,6 +58,8 @@ class RunView(QWidget):
         self._pending = False
         self.summary: RunSummary | None = None
         self.banner_messages: list[str] = []
+        self._draw_warnings: list[str] = []  # values of the file a view could not draw
+        self._summary_warnings: list[str] = []
         self.banner = QLabel()
         self.banner.setObjectName("run_banner")
         self.banner.setWordWrap(True)
@@ -177,7 +179,7 @@ class RunView(QWidget):
         self._reference = reference
         key = (problem.to_spec(), facts)
         if self.domain_view is not None and key != self._problem_key:
-            self.domain_view.set_problem(problem, facts)  # a fork may bring its own task
+            self._draw(self.domain_view.set_problem, problem, facts)  # a fork: its own task
         self._problem_key = key
         self.score_plot.set_baselines(gui_kind(self.kind).baselines(facts))
         self._redraw()
@@ -191,8 +193,8 @@ class RunView(QWidget):
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
         self.random_curve = []
         self.last_step = -1
-        self.banner_messages = []
-        self.banner.setVisible(False)
+        self._draw_warnings = []
+        self._show_banner([])
         if self.domain_view is not None:
             self.domain_view.show_best([], [], self.fmt)
 
@@ -226,7 +228,7 @@ class RunView(QWidget):
     def begin_run(self, max_steps: int) -> None:
         """A run (re)starts: the comparison curve and warnings wait for its end."""
         self._max_steps = max_steps
-        self.banner.setVisible(False)
+        self._show_banner([])
         self.random_curve = []
         self.score_plot.set_random_curve([], [])
 
@@ -261,7 +263,29 @@ class RunView(QWidget):
         self.score_plot.refresh()
         self.score_plot.set_best_curve(self._best_steps, self._best_scores)
         if self.domain_view is not None:
-            self.domain_view.show_best(self._best_solutions, self._best_scores, self.fmt)
+            self._draw(
+                self.domain_view.show_best, self._best_solutions, self._best_scores, self.fmt
+            )
+
+    def _draw(self, fn: Any, *args: Any) -> None:
+        """Draw a value from the file; one the view cannot draw (a hand-edited or damaged
+        file) is said in the banner instead of ending in a traceback."""
+        try:
+            fn(*args)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            text = (
+                f"⚠ Part of this run cannot be drawn; the file was edited or is damaged ({detail})."
+            )
+            if text not in self._draw_warnings:
+                self._draw_warnings.append(text)
+            self._show_banner(self._summary_warnings)
+
+    def _show_banner(self, warnings: list[str]) -> None:
+        self._summary_warnings = warnings
+        self.banner_messages = self._draw_warnings + warnings
+        self.banner.setText("\n".join(self.banner_messages))
+        self.banner.setVisible(bool(self.banner_messages))
 
     # -- the summary -----------------------------------------------------------------------
     def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
@@ -295,9 +319,7 @@ class RunView(QWidget):
         self.analysis_done.emit()
 
     def _show_warnings(self, s: RunSummary) -> None:
-        self.banner_messages = self._warnings(s)
-        self.banner.setText("\n".join(self.banner_messages))
-        self.banner.setVisible(bool(self.banner_messages))
+        self._show_banner(self._warnings(s))
 
     def _warnings(self, s: RunSummary) -> list[str]:
         out: list[str] = []
