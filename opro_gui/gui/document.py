@@ -115,13 +115,24 @@ class LoadFailed:
 # -- background reads (each with its own read-only session, in the worker's thread) ---------
 
 
+@dataclass(frozen=True)
+class PagesChecked:
+    """The background read has read every page of the file: it is whole."""
+
+    path: Path
+
+
 def _read_project(path: Path, run_id: int | None) -> Iterator[object]:
-    with ProjectSession.open(path, readonly=True) as session:
+    # What the views need first, then the page scan (O(file size)): a big file shows at once,
+    # and damage found later still closes it with one message.
+    with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         problem = session.problem()
         kind = session.problem_kind
         yield ProjectLoaded(path, problem, problem.summary(), kind.reference_score(problem))
         if run_id is not None:
             yield from _read_run(session, run_id)
+        pages.check_pages(session)
+        yield PagesChecked(path)
 
 
 def _read_run_in(path: Path, run_id: int) -> Iterator[object]:
@@ -144,10 +155,10 @@ def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
 
 
 def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
+    yield SummaryLoaded(run_id, session.run_summary(run_id))
     records = session.problem_kind.needs_records_on_resume
     history, step, size = pages.history_top(session, run_id, with_records=records)
     yield PreviewLoaded(run_id, tuple(history), step, size)
-    yield SummaryLoaded(run_id, session.run_summary(run_id))
     curve = session.random_search_curve(run_id) if session.problem_kind.has_random_search else []
     yield CurveLoaded(run_id, tuple(curve))
 
@@ -367,8 +378,9 @@ class ProjectDocument(QObject):
 
     def _on_loader_value_yielded(self, value: object) -> None:
         if isinstance(value, ProjectLoaded):
-            self._project_pending = False
             self.project_loaded.emit(value)
+        elif isinstance(value, PagesChecked):
+            self._project_pending = False
         elif isinstance(value, RunLoaded):
             if value.run_id != self._run_id:
                 return

@@ -11,7 +11,7 @@ from typing import Any
 
 from opro_gui.core.models import RunSettings, Scored
 from opro_gui.llm import EndpointConfig
-from opro_gui.storage import pages
+from opro_gui.storage import ProjectError, pages
 
 from .base import SessionBase, _reads_file, live_status
 from .status import status_text as _status_text
@@ -178,6 +178,14 @@ def run_header(session: SessionBase, run_id: int) -> RunHeader:
 @_reads_file
 def run_headers(session: SessionBase) -> list[RunHeader]:
     return [run_header(session, r) for r in session.run_ids()]
+
+
+def check_pages(session: SessionBase) -> None:
+    """Read every page of the file (O(file size)); a damaged one raises ProjectError. For a
+    session opened with ``check_pages=False``."""
+    problem = pages.page_problem(session.store.conn)
+    if problem:
+        raise ProjectError(f"{session.path.name} is damaged: integrity check failed ({problem})")
 
 
 @_reads_file

@@ -10,6 +10,12 @@ from opro_gui.core.models import ExampleRecord
 PAGE_COLUMNS = "step, idx, status, score, solution, text, reason"
 
 
+def page_problem(conn: sqlite3.Connection) -> str:
+    """What SQLite's quick_check finds wrong with the file's pages, or "" (reads every page)."""
+    verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    return "" if verdict == "ok" else " ".join(verdict.split())[:200]
+
+
 def candidate_count(conn: sqlite3.Connection, run_id: int, upto_step: int | None = None) -> int:
     sql, args = "SELECT COUNT(*) FROM candidate WHERE run_id = ?", [run_id]
     if upto_step is not None:

@@ -67,8 +67,6 @@ class HistoryReader(Protocol):
         self, run_id: int, offset: int, limit: int, upto_step: int | None = None
     ) -> list[CandidateRow]: ...
 
-    def candidate_count(self, run_id: int, upto_step: int | None = None) -> int: ...
-
     def candidate_position(self, run_id: int, step: int, index: int) -> int | None: ...
 
     def last_step(self, run_id: int) -> int: ...
@@ -79,8 +77,8 @@ class HistoryReader(Protocol):
 class CandidateHistoryModel(QAbstractTableModel):
     """Candidates of one run, one row each, ordered by (step, index).
 
-    Lazy: only the number of rows is read up front; ``fetchMore`` reads the next page of
-    ``chunk_size`` rows from SQL. ``refresh()`` learns about steps written since (a live run)
+    Lazy: nothing is counted up front (a count alone scans a million rows); ``fetchMore``
+    reads the next page of ``chunk_size`` rows from SQL until a page comes back short. ``refresh()`` learns about steps written since (a live run)
     and appends their rows without reloading what is shown."""
 
     def __init__(self, chunk_size: int = 200, parent: Any = None) -> None:
@@ -89,7 +87,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         self._reader: HistoryReader | None = None
         self._run_id: int | None = None
         self._rows: list[CandidateRow] = []
-        self._total = 0  # rows on disk up to _known_last
+        self._exhausted = True  # every row up to _known_last is shown
         self._known_last = -1  # last step number seen on disk
         self._fetching = False
         self.fmt: Formatter = format_score  # the kind's own way of writing a score
@@ -102,7 +100,7 @@ class CandidateHistoryModel(QAbstractTableModel):
         self._reader, self._run_id = reader, run_id
         self.fmt = reader.format_score if reader is not None else format_score
         self._rows = []
-        self._total = 0
+        self._exhausted = True
         self._known_last = -1
         self.fetch_count = 0
         self.endResetModel()
@@ -119,13 +117,13 @@ class CandidateHistoryModel(QAbstractTableModel):
         if last <= self._known_last:
             return False
         self._known_last = last
-        self._total = self._reader.candidate_count(self._run_id, last)
+        self._exhausted = False
         return True
 
     def refresh(self) -> int:
         """Pick up steps completed since the last look; returns the number of new rows shown.
         Rows already shown stay; if everything was fetched, the new rows are fetched too."""
-        was_complete = len(self._rows) >= self._total
+        was_complete = self._exhausted
         before = len(self._rows)
         if self._learn_steps() and was_complete:
             while self.canFetchMore():
@@ -134,7 +132,7 @@ class CandidateHistoryModel(QAbstractTableModel):
 
     # -- lazy fetching -------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and len(self._rows) < self._total and not self._fetching
+        return not parent.isValid() and not self._exhausted and not self._fetching
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         # Views and testers may ask for more while rows are being inserted: ignore them then,
@@ -147,13 +145,12 @@ class CandidateHistoryModel(QAbstractTableModel):
                 self._run_id, len(self._rows), self.chunk_size, self._known_last
             )
             self.fetch_count += 1
+            self._exhausted = len(batch) < self.chunk_size
             if batch:
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
                 self._rows.extend(batch)
                 self.endInsertRows()
-            else:
-                self._total = len(self._rows)  # rows vanished under us: stop asking
         finally:
             self._fetching = False
 
@@ -166,8 +163,10 @@ class CandidateHistoryModel(QAbstractTableModel):
         """The row of candidate (step, index), fetching the pages up to it when needed."""
         if self._reader is None or self._run_id is None:
             return None
+        if step > self._known_last:
+            return None
         pos = self._reader.candidate_position(self._run_id, step, index)
-        if pos is None or pos >= self._total:
+        if pos is None:
             return None
         while fetch and pos >= len(self._rows) and self.canFetchMore():
             self.fetchMore()
