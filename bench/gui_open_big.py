@@ -35,6 +35,7 @@ def measure(app: object, path: Path) -> dict[str, float]:
     win = MainWindow()
     win.resize(1280, 820)
     win.show()
+    app.processEvents()  # the window is up and idle before the user can open anything
     clock = QElapsedTimer()
     marks: dict[str, float] = {}
     gaps: list[float] = []

@@ -270,8 +270,9 @@ def test_plot_click_selects_candidate_in_history(
     assert window.run_view.score_plot.select(0, 2)
 
 
-def test_plots_export_png_and_svg(window: MainWindow, tmp_path: Path) -> None:
+def test_plots_export_png_and_svg(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     window.open_example("tsp-10-seed1")
+    loaded(qtbot, window)
     png = window.run_view.score_plot.export(tmp_path / "score.png")
     svg = window.run_view.domain_view.export(tmp_path / "tour.svg")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -50,6 +50,11 @@ NO_ENDPOINT_TEXT = (
 )
 
 
+def _remember_opened(path: Path) -> None:
+    settings.add_recent_file(path)
+    settings.set_last_dir(path.parent)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,8 +151,8 @@ class MainWindow(QMainWindow):
                 settings.remove_recent_file(path)
             self.show_error("Cannot open the project", f"{exc}\n\nNothing was changed.")
             return False
-        settings.add_recent_file(path)
-        settings.set_last_dir(path.parent)
+        # Settings are written on the next turn of the event loop: the open returns sooner.
+        QTimer.singleShot(0, lambda: _remember_opened(path))
         self._update_title()
         self._update_actions()
         self.status_label.setText(f"Opened {path.name}")

@@ -114,6 +114,7 @@ class RunView(QWidget):
         self.summary_label.setText(f"Opening {p.name}…")
 
     def _on_document_project_loaded(self, p: ProjectLoaded) -> None:
+        self._ensure_domain_view()
         self._set_problem(p.problem, p.facts, p.reference)
 
     def _on_document_run_selected(self, r: RunSelected) -> None:
@@ -127,6 +128,7 @@ class RunView(QWidget):
         self._redraw()
 
     def _on_document_run_loaded(self, r: RunLoaded) -> None:
+        self._ensure_domain_view()
         self._set_problem(r.problem, r.facts, r.reference)
         pts = r.points
         self.score_plot.add_candidates(
@@ -162,18 +164,26 @@ class RunView(QWidget):
 
     # -- pieces ----------------------------------------------------------------------------
     def _show_domain_view(self, kind: str) -> None:
-        factory = gui_kind(kind).view if kind else None
         view: Any = self.domain_views.get(kind)
-        if view is None and factory is not None:
-            view = factory()
-            view.apply_colors(self._colors)
-            self.domain_views[kind] = view
-            self.tabs.addTab(view, view.tab_title)
         for other in self.domain_views.values():
             self.tabs.setTabVisible(self.tabs.indexOf(other), other is view)
             other.reset()
         self.domain_view = view
         self.tabs.setCurrentIndex(0)
+        if view is None and kind and gui_kind(kind).view is not None:
+            # Made on the next turn of the event loop (a plot widget takes tens of ms): the
+            # open returns sooner, and the data, read in the background, comes after it.
+            QTimer.singleShot(0, self._ensure_domain_view)
+
+    def _ensure_domain_view(self) -> None:
+        factory = gui_kind(self.kind).view if self.kind else None
+        if factory is None or self.domain_views.get(self.kind) is not None:
+            return
+        view: Any = factory()
+        view.apply_colors(self._colors)
+        self.domain_views[self.kind] = view
+        self.tabs.addTab(view, view.tab_title)
+        self.domain_view = view
 
     def _set_problem(self, problem: Any, facts: dict[str, Any], reference: float | None) -> None:
         self._reference = reference
