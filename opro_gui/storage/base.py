@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -9,8 +10,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
-
-import sqlite_utils
 
 from opro_gui import __version__
 from opro_gui.core.models import RunStatus, StopCause
@@ -95,7 +94,14 @@ class StoreBase:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+
+    @functools.cached_property
+    def db(self) -> Any:
+        """sqlite-utils on this connection, imported on first use: reads never need it, so
+        `opro show` starts without loading it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
