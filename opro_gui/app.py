@@ -28,7 +28,7 @@ GUI_SWITCH_INTERVAL_S = 0.001
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QLibraryInfo, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -40,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # sooner than the 5 ms default, so a busy worker never shows as a stalled window.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
+    if existing is None:
+        from pathlib import Path
+
+        from opro_gui.gui.platform_check import display_error_line, platform_problem
+
+        plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
+        problem = platform_problem(plugins)
+        if problem:
+            print(display_error_line(problem), file=sys.stderr)
+            return 1
     app = (
         existing
         if isinstance(existing, QApplication)
