@@ -56,3 +56,19 @@ def test_garbage_optimizer_pauses_the_app_run_after_three_steps(
     assert len(messages) == 1
     assert "no parseable proposal from the optimizer for 3 steps in a row" in messages[0]
     assert "try a larger model or check the model name" in messages[0]
+
+
+def test_the_settings_form_keeps_the_stored_pause_counts(qtbot: Any) -> None:
+    from PySide6.QtGui import QUndoStack
+
+    from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
+    from opro_gui.gui.widgets.panel_undo import UndoBinder
+
+    stack = QUndoStack()
+    form = RunSettingsForm(UndoBinder(stack))
+    qtbot.addWidget(form)
+    assert form.settings().pause_after_unparseable == 3  # nothing loaded: the defaults
+    form.load(RunSettings(max_steps=9, pause_after_unparseable=0, pause_after_zero_score=5))
+    form.steps_spin.setValue(12)
+    got = form.settings()
+    assert (got.max_steps, got.pause_after_unparseable, got.pause_after_zero_score) == (12, 0, 5)
