@@ -14,7 +14,7 @@ import sqlite_utils
 
 from opro_gui import __version__
 
-from . import schema
+from . import leftovers, schema
 from .rows import ProjectError, from_json, to_json
 
 
@@ -111,10 +111,12 @@ class StoreBase:
                 )
                 if examples is not None:
                     store._write_examples(examples)
-        except (sqlite3.Error, OSError) as exc:
+        except BaseException as exc:  # never leave half a project (its name would be taken)
             conn.close()
-            path.unlink(missing_ok=True)
-            raise ProjectError(f"cannot write {path}: {exc}") from None
+            leftovers.remove(path)
+            if isinstance(exc, sqlite3.Error | OSError | ValueError):  # ValueError: bad text
+                raise ProjectError(f"cannot write {path}: {exc}") from None
+            raise
         return store
 
     @classmethod
@@ -126,6 +128,7 @@ class StoreBase:
             raise ProjectError(f"{path} is a folder, not a project file")
         if not path.is_file():  # a FIFO or device would block or never end
             raise ProjectError(f"{path} is not a regular file")
+        leftovers.sweep(path.parent)  # exports / Save As killed half-way, by a process now gone
         with path.open("rb") as fh:
             head = fh.read(16)
         if head != b"SQLite format 3\x00":
@@ -344,18 +347,23 @@ class StoreBase:
     def save_as(self, target: str | Path) -> None:
         """One self-contained file (SQLite backup API): no WAL or journal beside it."""
         target = Path(target)
-        tmp = target.with_name(target.name + ".part")
-        tmp.unlink(missing_ok=True)
+        leftovers.sweep(target.parent)
+        tmp = leftovers.part_path(target)  # swept by a later start if this process is killed
+        dest: sqlite3.Connection | None = None
         try:
             dest = sqlite3.connect(str(tmp))
             with dest:
                 self.conn.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.close()
+            dest = None
             tmp.replace(target)
         except (sqlite3.Error, OSError) as exc:
-            tmp.unlink(missing_ok=True)
             raise ProjectError(f"cannot save to {target}: {exc}") from None
+        finally:
+            if dest is not None:
+                dest.close()
+            leftovers.remove(tmp)  # with its -journal (a full disk leaves one)
 
     def integrity_ok(self) -> bool:
         return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
