@@ -14,6 +14,7 @@ from opro_gui.core.ports import LLMClient, LLMRequest
 from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
 from .datasets import Dataset, paper_defaults, split_indices
+from .safe_regex import check_patterns
 
 BASELINES = ("", "Let's think step by step.")
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
@@ -400,4 +401,6 @@ def spec_from_dataset(
     if test is not None:
         spec["test_ids"] = list(range(n, n + len(extra)))
     spec.update(options)
+    if spec.get("match") == "regex":
+        check_patterns(str(ex.get("target", "")) for ex in spec["examples"])
     return PromptProblem.from_spec(spec).to_spec()
