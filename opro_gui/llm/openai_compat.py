@@ -27,7 +27,7 @@ from .presets import model_mismatch
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
 from .retry import backoff_delay, classify, refused_n
-from .secrets import NO_KEY, clip, resolve_key, scrub, scrub_exact
+from .secrets import NO_KEY, clip, key_error, resolve_key, scrub, scrub_exact
 from .wire import make_sdk, send
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,12 @@ class OpenAICompatClient:
         jobs: dict[int, _Job] = {}
         first_by_key: dict[str, int] = {}
         twins: dict[int, int] = {}  # identical temperature-0 request -> the one actually sent
+        cfg = self.config
+        bad_key = key_error(self._key, cfg.api_key_env, cfg.keyring_profile, cfg.base_url)
         for i, req in enumerate(requests):
             job = self._make_job(req)
-            if self._key is None:
-                results[i] = self._plain_result(job, error=self._no_key_message())
+            if bad_key:
+                results[i] = self._plain_result(job, error=bad_key)
                 continue
             if job.key is not None:
                 cached = self._cache_get(job.key)
@@ -379,12 +381,6 @@ class OpenAICompatClient:
                 self._sdk = make_sdk(self.config, self._key or NO_KEY)
                 weakref.finalize(self, self._sdk.close)
             return self._sdk
-
-    def _no_key_message(self) -> str:
-        where = f"${self.config.api_key_env}"
-        if self.config.keyring_profile:
-            where += f" or store a key for profile {self.config.keyring_profile!r} in the keyring"
-        return f"no API key: set {where} for {self.config.base_url}"
 
     def _plain_result(
         self, job: _Job, *, texts: tuple[str, ...] = (), error: str = "", reported: str = ""

@@ -91,6 +91,8 @@ def classify(
             else "request rejected"
         )
         return Failure(f"{label} (HTTP {status}): {text}", retryable, retry_after, status)
+    if isinstance(exc, UnicodeEncodeError):  # e.g. a header value: asking again cannot help
+        return Failure("the request could not be encoded: a header (the key?) is not ASCII", False)
     if isinstance(exc, BadResponse | ValueError | openai.APIResponseValidationError):
         return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}", True)
     return Failure(f"unexpected error: {type(exc).__name__}: {exc}", False)

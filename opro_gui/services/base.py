@@ -18,7 +18,7 @@ from opro_gui.core.models import RESUMABLE, RunSettings, RunStatus, StepRecord
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import make_problem
-from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -37,13 +37,19 @@ def _reads_file(
             return fn(self, *args, **kwargs)
         except ProjectError:
             raise
+        except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):  # locked by another process: busy, not damaged
+                raise busy.busy_error(self.path, self.store.conn) from exc
+            raise _damaged(self.path, exc) from exc
         except _DAMAGE as exc:
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            raise ProjectError(
-                f"{self.path.name} is damaged or was edited by hand ({detail})"
-            ) from exc
+            raise _damaged(self.path, exc) from exc
 
     return guarded
+
+
+def _damaged(path: Path, exc: BaseException) -> ProjectError:
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return ProjectError(f"{path.name} is damaged or was edited by hand ({detail})")
 
 
 class StoreSink:
@@ -82,6 +88,21 @@ def live_status(status: str, reason: str) -> tuple[str, str]:
     except (PermissionError, OverflowError, ValueError):
         pass  # alive under another user, or a mark we cannot check
     return status, ""  # alive here: the mark is for us, not for the user
+
+
+def live_writer(status: str, reason: str) -> str:
+    """ "process N on HOST" when a running run is being written by another process of this
+    machine that is alive; "" otherwise (ours, gone, or on another machine: unknowable)."""
+    m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
+    if m is None or m.group(2) != socket.gethostname() or int(m.group(1)) == os.getpid():
+        return ""
+    try:
+        os.kill(int(m.group(1)), 0)
+    except (ProcessLookupError, OverflowError, ValueError):
+        return ""  # gone, or no process could have that number
+    except PermissionError:
+        pass  # alive, under another user
+    return f"process {m.group(1)} on {m.group(2)}"
 
 
 class SessionBase:
@@ -164,6 +185,12 @@ class SessionBase:
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
         if run_id is not None and not new_run:
             run = self.store.run(run_id)
+            writer = live_writer(run["status"], run["status_reason"])
+            if writer:  # continuing would interleave steps and then mark its run paused
+                raise ProjectError(
+                    f"run {run_id} of {self.path.name} is being written by {writer}; wait for "
+                    "it to finish or stop it (or start another run with --new-run)"
+                )
             finished = run["status"] not in RESUMABLE
             more_steps = settings.max_steps > self.store.last_step(run_id)
             if not finished or (run["status"] == "completed" and more_steps):

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from opro_gui import __version__
 
-from . import leftovers, schema
+from . import busy, leftovers, schema
 from .rows import ProjectError, from_json, to_json
 
 
@@ -22,7 +22,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
     # created a stray empty database instead of opening the project.
     uri = path.absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    conn = sqlite3.connect(uri, uri=True, timeout=busy.WAIT_S)
     try:
         conn.execute("PRAGMA schema_version")
     except sqlite3.OperationalError:
@@ -30,7 +30,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             raise
         # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
         conn.close()
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=busy.WAIT_S)
     return conn
 
 
@@ -65,12 +65,20 @@ class StoreBase:
         self.path = path
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        # Response-cache entries waiting for the transaction that records their calls.
+        self.pending_cache: dict[str, tuple[str, float]] = {}
 
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         try:
-            conn = _connect_readonly(path) if readonly else sqlite3.connect(str(path), timeout=30)
+            conn = (
+                _connect_readonly(path)
+                if readonly
+                else sqlite3.connect(str(path), timeout=busy.WAIT_S)
+            )
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA trusted_schema = OFF")  # no functions with side effects in schema
@@ -141,6 +149,8 @@ class StoreBase:
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if app_id != schema.APPLICATION_ID or "project" not in tables:
             conn.close()
@@ -163,6 +173,8 @@ class StoreBase:
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if row is None or problem:
             conn.close()
@@ -191,6 +203,8 @@ class StoreBase:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
 
     @contextmanager
@@ -199,12 +213,11 @@ class StoreBase:
             with self.conn:
                 yield
         except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
         except sqlite3.IntegrityError as exc:  # e.g. the step we meant to add is already there
-            raise ProjectError(
-                f"another OPRO Studio window or `opro run` is writing this run of "
-                f"{self.path.name}; nothing was overwritten ({exc})"
-            ) from None
+            raise busy.integrity_error(self.path, exc) from None
 
     def project(self) -> dict[str, Any]:
         row = self.db.execute(
