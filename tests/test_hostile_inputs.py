@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sqlite3
 import subprocess
@@ -254,3 +255,36 @@ def test_linear_regression_refuses_coefficients_beyond_float_precision(
     assert not (tmp_path / "l.opro").exists()
     big = LinearRegressionProblem(10**9, -(10**9)).summary()
     assert (big["optimum_w"], big["optimum_b"]) == (10**9, -(10**9))
+
+
+def test_a_hand_edited_url_password_is_never_shown_or_exported(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "http://carol:pa55word@127.0.0.1:9/v1"
+    with ProjectSession.open(project) as s:
+        run_id = s.prepare_run(
+            RunSettings(max_steps=1), EndpointConfig("http://127.0.0.1:9/v1", "m")
+        )
+    conn = sqlite3.connect(project)
+    with conn:
+        conn.execute(
+            "UPDATE run SET optimizer = ?, status = 'failed', status_reason = ? WHERE id = ?",
+            (json.dumps({"base_url": url, "model": "m"}), f"connection to {url} failed", run_id),
+        )
+    conn.close()
+    outputs = [tmp / name for tmp in [project.parent] for name in ("e.json", "e.csv")]
+    assert opro("show", str(project), capsys=capsys)[0] == 0
+    assert opro("show", str(project), "--json", capsys=capsys)[0] == 0
+    assert opro("export", str(project), "-o", str(outputs[0]), capsys=capsys)[0] == 0
+    code, out, err = opro("export", str(project), "--format", "csv", "-o", str(outputs[1]),
+                          capsys=capsys)  # fmt: skip
+    assert code == 0
+    with ProjectSession.open(project, readonly=True) as s:
+        assert s.endpoints(run_id)[0].base_url == "http://127.0.0.1:9/v1"
+    shown = "".join(
+        opro(c, str(project), *a, capsys=capsys)[1]
+        for c, a in [("show", ()), ("show", ("--json",))]
+    )
+    assert "carol" in url and "pa55word" not in shown
+    for path in outputs:
+        assert b"pa55word" not in path.read_bytes()

@@ -6,7 +6,9 @@ import ipaddress
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from opro_gui.core.text import without_url_credentials
 
 MODES = ("chat", "completion")
 N_MODES = ("auto", "native", "parallel")
@@ -74,7 +76,7 @@ class EndpointConfig:
         known = {f.name for f in fields(cls)}
         clean = {k: v for k, v in data.items() if k in known}
         if isinstance(clean.get("base_url"), str):  # a shared file may carry a password in it
-            clean["base_url"] = without_credentials(clean["base_url"])
+            clean["base_url"] = without_url_credentials(clean["base_url"])
         return cls(**clean)
 
 
@@ -107,18 +109,6 @@ def url_problem(url: object) -> str:
     if any(ch.isspace() or not ch.isprintable() for ch in url.strip()):
         return "the base URL contains spaces or control characters"
     return ""
-
-
-def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed (for values read from a file)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def is_local_url(url: str) -> bool:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from opro_gui.core.text import scrub_urls
 from opro_gui.storage import ProjectError, leftovers
 
 from .base import _reads_file
@@ -45,7 +46,7 @@ class ExportMixin(ReportsMixin):
                 e["records"] = [r.__dict__ for r in self.store.records(evaluation_id=e["id"])]
             run["evaluations"] = evals
             out["runs"].append(run)
-        return out
+        return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
 
     def export(self, target: str | Path, fmt: str) -> None:
         target = Path(target)

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from opro_gui.core.models import CandidateStatus, RunSettings, Scored
 from opro_gui.core.ports import Problem
+from opro_gui.core.text import scrub_urls
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.presets import model_mismatch
 from opro_gui.llm.pricing import estimate_run
@@ -183,7 +184,7 @@ class ReportsMixin(SessionBase):
     def summary(self) -> dict[str, Any]:
         project = self.store.project()
         problem = self.problem()
-        return {
+        out = {
             "path": str(self.path),
             "name": project["name"],
             "kind": self.kind,
@@ -191,6 +192,7 @@ class ReportsMixin(SessionBase):
             "problem": problem.summary(),
             "runs": [self.run_summary(r) for r in self.run_ids()],
         }
+        return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
 
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
