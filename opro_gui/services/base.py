@@ -53,17 +53,31 @@ def _damaged(path: Path, exc: BaseException) -> ProjectError:
 
 
 class StoreSink:
-    """The engine's RunSink: one transaction per completed step."""
+    """The engine's RunSink: one transaction per completed step. Once another live process is
+    seen writing the same run, this sink writes nothing more (not even "paused"): the run is
+    theirs."""
 
     def __init__(self, store: ProjectStore, run_id: int) -> None:
         self.store = store
         self.run_id = run_id
+        self.foreign = ""  # who else is writing the run, once known
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record)
+        try:
+            self.store.write_step(self.run_id, record)
+        except ProjectError as exc:
+            if "is writing this run" in str(exc):
+                self.foreign = "another process"
+            raise
 
     def status_changed(self, status: str, reason: str = "") -> None:
+        if self.foreign:
+            return
         if status == RunStatus.RUNNING and not reason:
+            run = self.store.run(self.run_id)
+            self.foreign = live_writer(run["status"], run["status_reason"])
+            if self.foreign:
+                raise ProjectError(f"run {self.run_id} is being written by {self.foreign}")
             reason = writer_mark()  # lets readers tell a live run from one whose process died
         self.store.set_status(self.run_id, status, reason)
 
