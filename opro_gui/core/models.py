@@ -144,7 +144,7 @@ _SETTING_INTS = (
 )
 _SETTING_FLOATS = (
     ("temperature", 0.0, 2.0),
-    ("target_score", -1e300, 1e300),
+    ("target_score", -math.inf, math.inf),  # any finite number
     ("budget_usd", 0.0, 1e12),
 )
 _OPTIONAL = frozenset({"history_size", "target_score", "patience", "budget_tokens", "budget_usd"})
