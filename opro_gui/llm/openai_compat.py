@@ -262,6 +262,8 @@ class OpenAICompatClient:
         try:
             return self._attempts(job, n, cancel)
         except Exception as exc:  # a bug of ours must still end as a result, not a raise
+            if self._closed:  # closed under a call in flight (the run ended): not a bug
+                return self._outcome(job, n, time.monotonic(), 0, error="cancelled")
             log.exception("internal error in the LLM client")
             message = clip(scrub(f"internal error: {type(exc).__name__}: {exc}", self._key))
             return self._outcome(job, n, time.monotonic(), 0, error=message)
