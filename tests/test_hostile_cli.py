@@ -158,3 +158,25 @@ def test_half_an_emoji_from_the_server_is_stored_as_a_replacement_character(
     assert code == 0, err
     code, out, _ = run_cli(capsys, "history", str(project), "--step", "1")
     assert code == 0 and "\ufffd" in out
+
+
+def test_half_an_emoji_in_scorer_answers_neither_fails_the_run_nor_evaluate(
+    tmp_path: Path, servers: list[HostileServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("input,target\n" + "".join(f"q{i},{i}\n" for i in range(10)), encoding="utf-8")
+    project = tmp_path / "p.opro"
+    assert run_cli(capsys, "new", "prompt", str(project), "--dataset", str(data))[0] == 0
+
+    def answer(prompt: str, body: dict) -> str:
+        return "<INS>Answer with the number.</INS>" if body["model"] == "opt" else "It is 3"
+
+    srv = serve(servers, Hostility(surrogate=True), responder=answer)
+    code, out, err = run_cli(capsys, "run", str(project), "--steps", "1", "--base-url",
+                             srv.base_url, "--optimizer-model", "opt", "--scorer-model", "sc",
+                             "--samples", "1")  # fmt: skip
+    assert code == 0, err
+    assert "client has been closed" not in err and "Traceback" not in err
+    code, out, err = run_cli(capsys, "evaluate", str(project))
+    assert code == 0, err
+    assert "top-1" in out
