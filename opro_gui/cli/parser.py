@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
 from typing import NoReturn
 
 from opro_gui import __version__
 from opro_gui.core.text import one_line
+from opro_gui.problems import kinds as problem_kinds
 
 from . import validators as v
-from .create_run import cmd_estimate, cmd_new, cmd_run
-from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
+
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command loaded when it runs: `opro --version` and `--help` import no command code
+    (and so no sqlite-utils, numpy or openai)."""
+
+    def run(args: argparse.Namespace) -> int:
+        mod = importlib.import_module(f"{__package__}.{module}")
+        return int(getattr(mod, name)(args))
+
+    run.__name__ = name
+    return run
+
+
+cmd_new, cmd_run, cmd_estimate = (
+    _command("create_run", n) for n in ("cmd_new", "cmd_run", "cmd_estimate")
+)
+cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
+    _command("inspect", n)
+    for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,36 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="create a project file")
     kinds = new.add_subparsers(dest="kind", required=True)
-    tsp = kinds.add_parser("tsp", help="travelling salesman")
-    tsp.add_argument("out")
-    tsp.add_argument("--points", type=v.int_range(3, 100_000), default=10)
-    tsp.add_argument("--seed", type=v.non_negative, default=0)
-    tsp.add_argument("--import", dest="import_file", help="CSV or TSPLIB file with the points")
-    lr = kinds.add_parser("linreg", help="linear regression")
-    lr.add_argument("out")
-    lr.add_argument("--w", type=v.coefficient, default=15)
-    lr.add_argument("--b", type=v.coefficient, default=14)
-    lr.add_argument("--seed", type=v.non_negative, default=0)
-    pr = kinds.add_parser("prompt", help="prompt optimization")
-    pr.add_argument("out")
-    pr.add_argument("--dataset", required=True)
-    pr.add_argument(
-        "--test-dataset",
-        help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
-    )
-    pr.add_argument(
-        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
-    )
-    pr.add_argument("--input-col")
-    pr.add_argument("--target-col")
-    pr.add_argument(
-        "--task-type", choices=["numeric", "choice", "boolean", "text", "exact", "regex"]
-    )
-    pr.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
-    pr.add_argument("--style", choices=["ins", "bracket", "text"])
-    pr.add_argument("--train-ratio", type=v.float_range(0, 1, low_open=True))
-    pr.add_argument("--seed", type=v.non_negative, default=0)
-    pr.add_argument("--initial", action="append", help="an initial instruction (repeatable)")
+    for kind in problem_kinds():
+        kp = kinds.add_parser(kind.name, help=kind.cli_help or kind.display_name)
+        kp.add_argument("out")
+        kind.add_cli_arguments(kp)
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="run or continue the OPRO loop")
