@@ -25,7 +25,7 @@ from .config import EndpointConfig, model_mismatch
 from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
-from .retry import backoff_delay, classify, refused_n
+from .retry import TIMEOUT_GRACE_S, backoff_delay, classify, refused_n
 from .secrets import NO_KEY, clip, key_error, resolve_key, scrub, scrub_exact
 from .wire import make_sdk, send
 
@@ -304,6 +304,13 @@ class OpenAICompatClient:
                         retry_after=fail.retry_after,
                         rng=self._rng,
                     )
+                # A timed-out attempt is asked again only if the next one would end within a
+                # short grace: a silent server holds a request for at most --timeout + 5 s.
+                if fail.timed_out and time.monotonic() - started + delay > TIMEOUT_GRACE_S:
+                    if retries:
+                        message = f"{message} (gave up after {retries} retries)"
+                    log.warning("request to %s failed: %s", cfg.base_url, message)
+                    return self._outcome(job, n, started, retries, error=message)
                 retries += 1
                 log.info("retry %d in %.2f s after: %s", retries, delay, message)
                 if cancel.wait(delay):
