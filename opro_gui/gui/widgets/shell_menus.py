@@ -201,19 +201,19 @@ class ShellMenus(QObject):
         """Write the open project's HTML report in the background; the status bar says when."""
         from opro_gui.services.report_html import export_report
 
-        from ..background import call_in_background
+        from ..worker import run_in_background
 
         win = self._win
         if win.session is None:
             return
         win.statusBar().showMessage(f"Writing the report to {target}…")
-        call_in_background(
+        run_in_background(
             export_report,
             str(win.session.path),
             target,
             on_done=lambda out: win.statusBar().showMessage(f"Report written to {out}", 10000),
             on_error=lambda exc: win.show_error("Export report", str(exc)),
-            parent=self,
+            owner=self,
         )
 
     def _on_open_action_triggered(self) -> None:
