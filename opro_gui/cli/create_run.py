@@ -13,6 +13,7 @@ from typing import Any
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.events import RunFinished, StepCompleted
 from opro_gui.core.models import RunSettings, RunStatus
+from opro_gui.problems.local_scoring import STRICT_KEY
 from opro_gui.services import ProjectSession
 
 from .common import (
@@ -43,7 +44,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         problem = LinearRegressionProblem(w_true=args.w, b_true=args.b, seed=args.seed)
     else:
         problem = _new_prompt_problem(args)
-    with ProjectSession.create(out, args.kind, problem.to_spec()) as session:
+    spec = problem.to_spec()
+    if getattr(args, "strict_reference_parsing", False):
+        spec[STRICT_KEY] = True
+    with ProjectSession.create(out, args.kind, spec) as session:
         facts = session.problem().summary()
     print(f"created {out} ({args.kind}): " + facts_line(args.kind, facts))
     return EXIT_OK

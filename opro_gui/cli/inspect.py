@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from opro_gui.services import ProjectSession
+from opro_gui.services.verdict import run_notes
 
 from .common import (
     EXIT_OK,
@@ -46,11 +47,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
             print(f"    {run['status_reason']}")
-        if run["model_mismatch"]:
-            print(
-                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
-                f" although {run['optimizer_model']} was asked for"
-            )
+        for note in run_notes(run):
+            print(f"    {note}")
+        for warning in run.get("warnings", []):
+            print(f"    warning: {warning}")
     return EXIT_OK
 
 

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--train-ratio", type=float)
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--initial", action="append", help="an initial instruction (repeatable)")
+    for kind_parser in (tsp, lr, pr):
+        kind_parser.add_argument(
+            "--strict-reference-parsing",
+            action="store_true",
+            help="parse answers exactly as the reference code (first tag only, no repairs)",
+        )
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="run or continue the OPRO loop")

@@ -12,6 +12,7 @@ from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import totals_of
 
+from . import verdict
 from .base import SessionBase, _reads_file, live_status
 
 
@@ -118,6 +119,8 @@ class ReportsMixin(SessionBase):
             and model_mismatch(c["model_requested"], c["model_reported"])
         }
         summary["model_mismatch"] = sorted(mismatched)
+        summary.update(verdict.parse_facts(cands))
+        summary.update(verdict.transport_facts(calls))
         summary.update(_kind_summary(self.kind, problem, summary, found))
         if self.kind in ("tsp", "linreg"):
             curve = self._random_search_curve(run_id, cands, steps)
@@ -130,6 +133,7 @@ class ReportsMixin(SessionBase):
             )
         if self.kind == "prompt":
             summary.update(self._prompt_summary(run_id))
+        summary["warnings"] = verdict.run_warnings(summary)
         return summary
 
     def random_search_curve(self, run_id: int) -> list[float]:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.services import ProjectSession
+from opro_gui.services.verdict import run_notes
 
 from ..background import BackgroundCall, call_in_background
 from ..themes import LIGHT, PlotColors
@@ -21,7 +22,6 @@ from .score_plot import ScorePlot
 from .tsp_view import TSPView
 
 REDRAW_MS = 100  # coalesce step events arriving faster than this into one redraw (10 fps)
-INVALID_RATE_WARNING = 0.5
 _SCORE_LABEL = {
     "tsp": "tour length (lower is better)",
     "linreg": "loss (lower is better)",
@@ -319,29 +319,10 @@ class RunView(QWidget):
         self.banner.setVisible(bool(self.banner_messages))
 
     def _warnings(self, s: dict[str, Any]) -> list[str]:
-        out: list[str] = []
-        rate = s.get("invalid_rate")
-        if rate is not None and rate > INVALID_RATE_WARNING:
-            out.append(
-                f"⚠ {rate:.0%} of the optimizer's proposals could not be parsed. The model, not "
-                "the method, is the likely problem: try a stronger optimizer model or check the "
-                "raw completions in the history."
-            )
-        if s.get("model_mismatch"):
-            out.append(
-                f"⚠ The server answered with another model than requested: "
-                f"{', '.join(s['model_mismatch'])}."
-            )
-        if self.random_curve and self._best_scores and s["status"] not in ("running", "created"):
-            ours, rnd = self._best_scores[-1], self.random_curve[-1]
-            no_better = ours <= rnd if self._higher_is_better else ours >= rnd
-            # Reaching the optimum is never a failure, even when the random search got there too.
-            if no_better and s.get("found_at_step") is None:
-                out.append(
-                    f"⚠ The optimizer did no better than a random search with the same number of "
-                    f"evaluations (best {ours:g} vs random search {rnd:g})."
-                )
-        return out
+        """The run's verdict, worded once in services (the same lines `opro show` prints)."""
+        return [f"⚠ {w}" for w in s.get("warnings", [])] + [
+            f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)
+        ]
 
     def _prompt_markers(self, s: dict[str, Any]) -> None:
         lines: list[tuple[str, float]] = []
