@@ -82,7 +82,7 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         honor_n: bool = True,
         faults: Faults | None = None,
-        models: tuple[str, ...] = ("fake-optimizer", "fake-scorer"),
+        models: tuple[str, ...] | None = ("fake-optimizer", "fake-scorer"),  # None: no /models
         report_model: str | None = None,
         require_key: str | None = None,
         record_bodies: bool = False,
@@ -201,7 +201,7 @@ class FakeOpenAIServer:
                 if not self._auth_ok():
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/").endswith("/models") and server.models is not None:
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
                     self._send(200, {"object": "list", "data": data})
                 else:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import replace
 from typing import Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectSession
+from opro_gui.services.servers import check_endpoints
 
 EXIT_OK, EXIT_RUN_STOPPED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT}
@@ -124,3 +126,19 @@ def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
     if last is None:
         raise CliError("the project has no runs yet")
     return last
+
+
+def check_model_names(args: argparse.Namespace, endpoints: dict[str, EndpointConfig]) -> None:
+    """Read each server's /models once (unless --no-model-check): a model name given on the
+    command line that the server does not serve is an error listing the models it does."""
+    if getattr(args, "no_model_check", False):
+        return
+    pairs = [
+        (cfg, bool(getattr(args, f"{role}_model", None) or getattr(args, "model", None)))
+        for role, cfg in endpoints.items()
+    ]
+    errors, warnings = check_endpoints(pairs)
+    for warning in warnings:
+        print(f"opro: warning: {warning}", file=sys.stderr)
+    if errors:
+        raise CliError("; ".join(errors))

@@ -22,6 +22,7 @@ from .common import (
     EXIT_RUN_STOPPED,
     NORMAL_END,
     CliError,
+    check_model_names,
     endpoint_from_args,
     facts_line,
     fmt_score,
@@ -106,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scorer = None
         if session.kind == "prompt":
             scorer = endpoint_from_args(args, "scorer", prev_sc or prev_opt)
+        check_model_names(args, {"optimizer": optimizer, **({"scorer": scorer} if scorer else {})})
         run_id = session.prepare_run(settings, optimizer, scorer, new_run=args.new_run)
         cancel = CancelToken()
         _install_signal_handlers(cancel)

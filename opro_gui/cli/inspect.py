@@ -14,6 +14,7 @@ from .common import (
     EXIT_OK,
     EXIT_RUN_STOPPED,
     CliError,
+    check_model_names,
     endpoint_from_args,
     facts_line,
     fmt_score,
@@ -93,6 +94,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
+        check_model_names(args, {"optimizer": endpoint})
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )

@@ -23,6 +23,11 @@ def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> No
         "--timeout", type=float, help="seconds before a request is abandoned (default 60)"
     )
     p.add_argument("--rpm", type=int, help="requests-per-minute limit")
+    p.add_argument(
+        "--no-model-check",
+        action="store_true",
+        help="do not check the model name against the server's /models list",
+    )
     p.add_argument("--tpm", type=int, help="tokens-per-minute limit")
     if with_roles:
         for role in ("optimizer", "scorer"):

@@ -1,0 +1,31 @@
+"""Model servers as the CLI and the GUI see them: model-name checks and local-server detection."""
+
+from __future__ import annotations
+
+from opro_gui.llm import EndpointConfig
+from opro_gui.llm.model_check import ModelCheck, check_model
+
+__all__ = ["ModelCheck", "check_endpoints"]
+
+
+def check_endpoints(
+    endpoints: list[tuple[EndpointConfig, bool]],
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for ``(endpoint, name given by the user)`` pairs, each distinct
+    server and model checked once. A name the user gave that the server does not serve is an
+    error; a default or stored name only warns (and sends nothing but GET /models)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for config, given in endpoints:
+        if (config.base_url, config.model) in seen:
+            continue
+        seen.add((config.base_url, config.model))
+        result = check_model(config, probe=given)
+        if result.ok:
+            continue
+        if given and result.reachable:
+            errors.append(result.message)
+        else:
+            warnings.append(result.message)
+    return errors, warnings
