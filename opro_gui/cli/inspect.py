@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
+from opro_gui.services.status import status_label
 from opro_gui.services.verdict import run_notes
 
 from .common import (
@@ -16,8 +18,6 @@ from .common import (
     CliError,
     check_model_names,
     endpoint_from_args,
-    facts_line,
-    fmt_score,
     pick_run_id,
     short,
 )
@@ -29,25 +29,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
+    kind = get_kind(data["kind"])
     print(f"{data['name']}  ({data['kind']})  {data['path']}")
-    print("  " + facts_line(data["kind"], data["problem"]))
+    print("  " + kind.facts_line(data["problem"]))
     if not data["runs"]:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in data["runs"]:
         line = (
-            f"  run {run['id']}: {run['status']}, {run['steps_completed']} steps, best "
-            f"{fmt_score(data['kind'], run['best_score'])}, tokens {run['total_tokens']}"
+            f"  run {run['id']}: {status_label(run['status'])}, {run['steps_completed']} steps, best "
+            f"{kind.format_score(run['best_score'])}, tokens {run['total_tokens']}"
         )
         if run.get("gap_percent") is not None:
             line += f", gap {run['gap_percent']:.2f}%"
         if run.get("found_at_step") is not None:
             line += f", optimum found at step {run['found_at_step']}"
         if run.get("best_test_accuracy") is not None:
-            line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
+            line += f", test {kind.format_score(run['best_test_accuracy'])}"
         print(line)
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
-            print(f"    {run['status_reason']}")
+            print(f"    {run['status_text']}")
         for note in run_notes(run):
             print(f"    {note}")
         for warning in run.get("warnings", []):

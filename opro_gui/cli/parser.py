@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from opro_gui import __version__
+from opro_gui.problems import kinds as problem_kinds
 
 from .create_run import cmd_estimate, cmd_new, cmd_run
 from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
@@ -63,38 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="create a project file")
     kinds = new.add_subparsers(dest="kind", required=True)
-    tsp = kinds.add_parser("tsp", help="travelling salesman")
-    tsp.add_argument("out")
-    tsp.add_argument("--points", type=int, default=10)
-    tsp.add_argument("--seed", type=int, default=0)
-    tsp.add_argument("--import", dest="import_file", help="CSV or TSPLIB file with the points")
-    lr = kinds.add_parser("linreg", help="linear regression")
-    lr.add_argument("out")
-    lr.add_argument("--w", type=int, default=15)
-    lr.add_argument("--b", type=int, default=14)
-    lr.add_argument("--seed", type=int, default=0)
-    pr = kinds.add_parser("prompt", help="prompt optimization")
-    pr.add_argument("out")
-    pr.add_argument("--dataset", required=True)
-    pr.add_argument(
-        "--test-dataset",
-        help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
-    )
-    pr.add_argument(
-        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
-    )
-    pr.add_argument("--input-col")
-    pr.add_argument("--target-col")
-    pr.add_argument(
-        "--task-type", choices=["numeric", "choice", "boolean", "text", "exact", "regex"]
-    )
-    pr.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
-    pr.add_argument("--style", choices=["ins", "bracket", "text"])
-    pr.add_argument("--train-ratio", type=float)
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--initial", action="append", help="an initial instruction (repeatable)")
-    for kind_parser in (tsp, lr, pr):
-        kind_parser.add_argument(
+    for kind in problem_kinds():
+        kp = kinds.add_parser(kind.name, help=kind.cli_help or kind.display_name)
+        kp.add_argument("out")
+        kind.add_cli_arguments(kp)
+        kp.add_argument(
             "--strict-reference-parsing",
             action="store_true",
             help="parse answers exactly as the reference code (first tag only, no repairs)",

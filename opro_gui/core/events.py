@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import StepRecord, Totals
+from .models import StepRecord, StopCause, Totals
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,17 @@ class RunFinished:
     reason: str
     last_step: int
     totals: dict[str, Any]
+    cause: StopCause = StopCause.NONE  # why it stopped; wording: services.status
 
 
 Event = RunStarted | StepStarted | StepCompleted | RunFinished
 
-__all__ = ["Event", "RunFinished", "RunStarted", "StepCompleted", "StepStarted", "Totals"]
+__all__ = [
+    "Event",
+    "RunFinished",
+    "RunStarted",
+    "StepCompleted",
+    "StepStarted",
+    "StopCause",
+    "Totals",
+]

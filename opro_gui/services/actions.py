@@ -69,7 +69,7 @@ class ActionsMixin(SessionBase):
                 candidates.append(entry)
         if score and to_score:
             scorer = None
-            if self.kind == "prompt":
+            if self.problem_kind.needs_scorer:
                 scorer = self.client(sc_cfg or opt_cfg, "scorer")
             results = problem.score(
                 [e["solution"] for e in to_score],
@@ -131,8 +131,10 @@ class ActionsMixin(SessionBase):
         client: LLMClient | None = None,
     ) -> list[dict[str, Any]]:
         """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
-        if self.kind != "prompt":
-            raise ProjectError("evaluate applies to prompt-optimization projects only")
+        if not self.problem_kind.supports_evaluation:
+            raise ProjectError(
+                f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
+            )
         problem = self.problem(run_id)
         cands = [c for c in self.store.candidates(run_id) if c["status"] == CandidateStatus.SCORED]
         cands.sort(key=lambda c: (-c["score"], c["step"], c["index"]))
