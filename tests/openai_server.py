@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Responder = Callable[[str, dict[str, Any]], str]
+_PIECES = re.compile(r"\w+|[^\w\s]")
 
 
 def echo_responder(prompt: str, body: dict[str, Any]) -> str:
@@ -88,6 +90,8 @@ class FakeOpenAIServer:
         record_bodies: bool = False,
         echo_key_in_errors: bool = False,
         reject_n: bool = False,
+        token_count: str = "words",
+        max_parallel: int | None = None,
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -102,6 +106,9 @@ class FakeOpenAIServer:
         self._scripted = 0
         # Like Groq: answer 400 to any request with n > 1.
         self.reject_n = reject_n
+        # How usage is counted: "words" (whitespace-separated) or "pieces" (words, numbers and
+        # punctuation marks apart, as a tokenizer's pre-split does; closer to real token counts).
+        self.token_count = token_count
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
@@ -137,6 +144,11 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def count_tokens(self, text: str) -> int:
+        if self.token_count == "pieces":
+            return max(1, len(_PIECES.findall(text)))
+        return max(1, len(text.split()))
 
     # -- fault drawing -------------------------------------------------------------------
     def _draw(self) -> str:
@@ -275,8 +287,8 @@ class FakeOpenAIServer:
                 n = int(body.get("n") or 1) if server.honor_n else 1
                 texts = [server.responder(prompt, body) for _ in range(n)]
                 model = server.report_model or str(body.get("model", ""))
-                ptoks = max(1, len(prompt.split()))
-                ctoks = sum(max(1, len(t.split())) for t in texts)
+                ptoks = server.count_tokens(prompt)
+                ctoks = sum(server.count_tokens(t) for t in texts)
                 if chat:
                     choices: list[dict[str, Any]] = [
                         {

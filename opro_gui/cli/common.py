@@ -24,9 +24,10 @@ class CliError(Exception):
 
 
 def endpoint_from_args(
-    args: argparse.Namespace, role: str, previous: EndpointConfig | None
+    args: argparse.Namespace, role: str, previous: EndpointConfig | None, offline: bool = False
 ) -> EndpointConfig:
-    """Role-specific options win over the shared ones, which win over the stored config."""
+    """Role-specific options win over the shared ones, which win over the stored config.
+    ``offline`` (estimates): no base URL is needed; the model is priced by name."""
 
     def pick(name: str) -> Any:
         specific = getattr(args, f"{role}_{name}", None)
@@ -34,7 +35,9 @@ def endpoint_from_args(
 
     base: dict[str, Any] = previous.to_public_dict() if previous else {}
     base_url = pick("base_url") or base.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-    if not base_url:
+    if not base_url and offline:
+        base_url = ""
+    elif not base_url:
         raise CliError(
             "no endpoint: pass --base-url URL or set OPENAI_BASE_URL "
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"

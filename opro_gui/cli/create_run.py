@@ -156,9 +156,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         run_id = session.latest_run_id()
         settings = settings_from_args(args, session.run_settings(run_id) if run_id else None)
         opt_prev, sc_prev = session.endpoints(run_id) if run_id else (None, None)
-        optimizer = endpoint_from_args(args, "optimizer", opt_prev)
+        # Nothing is sent: no endpoint is needed (a base URL only tells local from priced).
+        optimizer = endpoint_from_args(args, "optimizer", opt_prev, offline=True)
         scorer = (
-            endpoint_from_args(args, "scorer", sc_prev or opt_prev)
+            endpoint_from_args(args, "scorer", sc_prev or opt_prev, offline=True)
             if session.problem_kind.needs_scorer
             else None
         )
@@ -166,9 +167,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(est, indent=2))
     else:
-        print(f"estimate for {args.steps} steps: {est['summary']}")
+        print(f"estimate for {args.steps} more steps: {est['summary']}")
         print(
-            f"  optimizer calls {est['optimizer_calls']}, scorer calls {est['scorer_calls']}, "
-            f"prompt tokens ~{est['prompt_tokens']}, completion tokens ~{est['completion_tokens']}"
+            f"  prompt tokens ~{est['prompt_tokens']:,}, completion tokens "
+            f"~{est['completion_tokens']:,}; based on {est['basis']}"
         )
     return EXIT_OK

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from opro_gui.core.models import CandidateStatus, RunSettings, Scored
+from opro_gui.core.models import CandidateStatus, RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.presets import model_mismatch
-from opro_gui.llm.pricing import estimate_run
-from opro_gui.problems import ScorerLoad
 from opro_gui.storage import totals_of
 
 from . import verdict
 from .base import SessionBase, _reads_file, live_status
+from .estimates import estimate_steps
 from .status import status_text
 
 
@@ -24,42 +23,27 @@ class ReportsMixin(SessionBase):
         optimizer: EndpointConfig,
         scorer: EndpointConfig | None = None,
     ) -> dict[str, Any]:
-        """Calls, tokens and dollars that ``steps`` more steps will take, before running them.
-
-        The meta-prompt is rendered from the initial solutions and grown to a full history of
-        ``history_size`` entries; scorer requests are candidates x training examples."""
-        problem = self.problem()
-        initial = problem.initial_solutions()
-        size = settings.history_size or problem.default_history_size
-        fake = [Scored(solution=s, score=0.0, step=0) for s in initial]
-        base = len(problem.render_meta_prompt(fake, 1, size))
-        per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
-        meta_chars = base + max(0, size - len(initial)) * per_entry
-        load = ScorerLoad()
-        if self.problem_kind.needs_scorer and scorer is not None:
-            load = self.problem_kind.scorer_load(problem, settings.samples_per_step)
-        est = estimate_run(
-            steps=steps,
-            optimizer=optimizer,
-            meta_prompt_chars=meta_chars,
-            samples_per_step=settings.samples_per_step,
-            scorer=scorer,
-            scorer_requests_per_step=load.requests_per_step,
-            scorer_prompt_chars=load.prompt_chars,
-            initial_scorer_requests=load.initial_requests,
-        )
-        return {
-            "steps": est.steps,
-            "calls": est.calls,
-            "optimizer_calls": est.optimizer_calls,
-            "scorer_calls": est.scorer_calls,
-            "prompt_tokens": est.prompt_tokens,
-            "completion_tokens": est.completion_tokens,
-            "total_tokens": est.tokens,
-            "cost_usd": round(est.cost_usd, 4),
-            "priced": est.priced,
-            "summary": est.summary(),
-        }
+        """Calls, tokens and dollars that ``steps`` more steps will take (``estimates.py``):
+        from the latest run's own measurements once it has a step, else the kind's defaults."""
+        kind = self.problem_kind
+        run_id = self.latest_run_id()
+        run: dict[str, Any] | None = None
+        if run_id is not None:
+            state = self.store.load_state(
+                run_id, kind.higher_is_better, kind.needs_records_on_resume
+            )
+            last = state.last_step
+            detail = self.store.step_detail(run_id, last) if last >= 1 else None
+            run = {
+                "steps": self.store.steps(run_id),
+                "calls": self.store.calls(run_id),
+                "candidates": self.store.candidates(run_id),
+                "history": state.history,
+                "last_step": last,
+                "meta_prompts": {last: detail["meta_prompt"]} if detail else {},
+            }
+        problem = self.problem(run_id) if run_id is not None else self.problem()
+        return estimate_steps(kind, problem, steps, settings, optimizer, scorer, run)
 
     @_reads_file
     def run_summary(self, run_id: int) -> dict[str, Any]:
