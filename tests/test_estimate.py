@@ -72,7 +72,20 @@ def linreg_answers(seed: int = 0) -> Any:
     return answer
 
 
-WORDS = "solve the problem step by step carefully check each number then answer".split()
+WORDS = [
+    "solve",
+    "the",
+    "problem",
+    "step",
+    "by",
+    "step",
+    "carefully",
+    "check",
+    "each",
+    "number",
+    "then",
+    "answer",
+]
 
 
 def prompt_answers(seed: int = 0) -> Any:
