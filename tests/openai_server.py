@@ -92,6 +92,7 @@ class FakeOpenAIServer:
         reject_n: bool = False,
         token_count: str = "words",
         max_parallel: int | None = None,
+        flavor: str = "",
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -109,6 +110,10 @@ class FakeOpenAIServer:
         # How usage is counted: "words" (whitespace-separated) or "pieces" (words, numbers and
         # punctuation marks apart, as a tokenizer's pre-split does; closer to real token counts).
         self.token_count = token_count
+        # Which real server's identifying answers to give (detection tests): "ollama",
+        # "lmstudio", "llamacpp", "llama-cpp-python", "vllm"; "" for none.
+        self.flavor = flavor
+        self.max_parallel = max_parallel
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
@@ -213,8 +218,21 @@ class FakeOpenAIServer:
                 if not self._auth_ok():
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
-                if self.path.rstrip("/").endswith("/models") and server.models is not None:
-                    data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
+                path = self.path.rstrip("/") or "/"
+                extra = _FLAVOR_GETS.get(server.flavor, {}).get(path)
+                if extra is not None:
+                    self._send(200, extra(server) if callable(extra) else extra)
+                elif path.endswith("/models") and server.models is not None:
+                    owner = _FLAVOR_OWNER.get(server.flavor, "test")
+                    data = [
+                        {
+                            "id": m,
+                            "object": "model",
+                            "owned_by": owner,
+                            **_FLAVOR_MODEL.get(server.flavor, {}),
+                        }
+                        for m in server.models
+                    ]
                     self._send(200, {"object": "list", "data": data})
                 else:
                     self._send(404, {"error": {"message": "not found"}})
@@ -329,3 +347,35 @@ class FakeOpenAIServer:
                     server.stats.statuses[status] += 1
 
         return Handler
+
+
+# What each real server answers besides /v1/models (detection tests mimic these shapes).
+_FLAVOR_GETS: dict[str, dict[str, Any]] = {
+    "ollama": {"/": b"Ollama is running", "/api/version": {"version": "0.5.7"}},
+    "llamacpp": {
+        "/props": lambda srv: {
+            "default_generation_settings": {"n_ctx": 4096},
+            "total_slots": srv.max_parallel or 1,
+            "chat_template": "",
+        },
+        "/health": {"status": "ok"},
+    },
+    "llama-cpp-python": {
+        "/openapi.json": {"openapi": "3.1.0", "info": {"title": "🦙 llama.cpp Python API"}}
+    },
+    "vllm": {"/version": {"version": "0.6.3"}},
+    "lmstudio": {
+        "/api/v0/models": lambda srv: {
+            "object": "list",
+            "data": [{"id": m, "type": "llm", "state": "loaded"} for m in srv.models or ()],
+        }
+    },
+}
+_FLAVOR_OWNER = {
+    "llamacpp": "llamacpp",
+    "llama-cpp-python": "me",
+    "vllm": "vllm",
+    "lmstudio": "organization_owner",
+    "ollama": "library",
+}
+_FLAVOR_MODEL: dict[str, dict[str, Any]] = {"vllm": {"root": "m", "max_model_len": 4096}}

@@ -136,3 +136,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         session.export(args.output, args.format)
     print(f"exported {args.project} to {args.output} ({args.format})")
     return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from opro_gui.services.servers import find_local_servers
+
+    ports = args.port or []
+    found = find_local_servers(ports if args.only else None, extra_ports=ports)
+    if args.json:
+        print(json.dumps([asdict(s) for s in found], indent=2))
+        return EXIT_OK
+    if not found:
+        print("no model server answered on 127.0.0.1 (looked for Ollama, LM Studio, llama.cpp,")
+        print("  llama-cpp-python and vLLM on their usual ports; add others with --port N)")
+    for s in found:
+        slots = f", {s.slots} parallel slot(s)" if s.slots else ""
+        print(f"{s.name} at {s.base_url}{slots}" + (f" — {s.notes}" if s.notes else ""))
+        for m in s.models:
+            print(f"  {m}")
+        if not s.models and not s.needs_key:
+            print("  (no model loaded)")
+    return EXIT_OK

@@ -8,7 +8,7 @@ from opro_gui import __version__
 from opro_gui.problems import kinds as problem_kinds
 
 from .create_run import cmd_estimate, cmd_new, cmd_run
-from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
+from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_models, cmd_replay, cmd_show
 
 
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--run", type=int)
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    mod = sub.add_parser("models", help="find model servers on this machine and list their models")
+    mod.add_argument(
+        "--port",
+        type=int,
+        action="append",
+        help="also look on this port of 127.0.0.1 (repeatable)",
+    )
+    mod.add_argument(
+        "--only", action="store_true", help="look only on the --port ports, not the usual ones"
+    )
+    mod.add_argument("--json", action="store_true")
+    mod.set_defaults(func=cmd_models)
 
     exp = sub.add_parser("export", help="export everything as JSON or CSV")
     exp.add_argument("project")

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from opro_gui.llm import EndpointConfig
+from opro_gui.llm.detect import DetectedServer, candidate_ports, detect_servers
 from opro_gui.llm.model_check import ModelCheck, check_model
 
-__all__ = ["ModelCheck", "check_endpoints"]
+__all__ = ["DetectedServer", "ModelCheck", "check_endpoints", "find_local_servers"]
+
+
+def find_local_servers(
+    ports: Iterable[int] | None = None, extra_ports: Iterable[int] = (), timeout: float = 0.3
+) -> list[DetectedServer]:
+    """Model servers on this machine, each named by its answers (`opro models`, the GUI's
+    first-run dialog). ``ports`` replaces the usual ones; ``extra_ports`` adds to them."""
+    chosen = list(ports) if ports is not None else candidate_ports(extra_ports)
+    return detect_servers(chosen, timeout=timeout)
 
 
 def check_endpoints(
