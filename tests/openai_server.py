@@ -56,6 +56,7 @@ class Stats:
     prompts: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)  # Authorization of each POST
     in_flight: int = 0  # POST requests being handled right now
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
 
@@ -155,6 +156,19 @@ class FakeOpenAIServer:
             return max(1, len(_PIECES.findall(text)))
         return max(1, len(text.split()))
 
+    # -- hooks for subclasses (tests/hostile_server.py) ------------------------------------
+    def write_body(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        """Send an answer's body (after its headers)."""
+        handler.wfile.write(data)
+
+    def refuse(self, authorization: str) -> tuple[int, Any] | None:
+        """(status, JSON payload) to answer a POST with instead of a completion, or None."""
+        return None
+
+    def shape_payload(self, payload: dict[str, Any], authorization: str) -> dict[str, Any]:
+        """The successful answer as it will be sent."""
+        return payload
+
     # -- fault drawing -------------------------------------------------------------------
     def _draw(self) -> str:
         f = self.faults
@@ -201,7 +215,7 @@ class FakeOpenAIServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                server.write_body(self, data)
 
             def _key_message(self) -> str:
                 if not server.echo_key_in_errors:
@@ -262,11 +276,17 @@ class FakeOpenAIServer:
                     server.stats.requests += 1
                     server.stats.prompts.append(prompt)
                     server.stats.models.append(str(body.get("model", "")))
+                    server.stats.auth_headers.append(self.headers.get("Authorization", ""))
                     if server.record_bodies:
                         server.stats.bodies.append(body)
                 if not self._auth_ok():
                     self._count(401)
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
+                    return
+                refusal = server.refuse(self.headers.get("Authorization", ""))
+                if refusal is not None:
+                    self._count(refusal[0])
+                    self._send(*refusal)
                     return
                 if server.reject_n and int(body.get("n") or 1) > 1:
                     self._count(400)
@@ -335,6 +355,7 @@ class FakeOpenAIServer:
                         "total_tokens": ptoks + ctoks,
                     },
                 }
+                payload = server.shape_payload(payload, self.headers.get("Authorization", ""))
                 with server._lock:
                     server.stats.successes += 1
                     server.stats.successes_by_model[str(body.get("model", ""))] += 1

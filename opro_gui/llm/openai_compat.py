@@ -18,6 +18,7 @@ import openai
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import CallRecord
 from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
+from opro_gui.core.text import storable
 
 from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig
@@ -26,7 +27,7 @@ from .presets import model_mismatch
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
 from .retry import backoff_delay, classify, refused_n
-from .secrets import NO_KEY, resolve_key, scrub
+from .secrets import NO_KEY, clip, resolve_key, scrub, scrub_exact
 from .wire import make_sdk, send
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ class OpenAICompatClient:
             return self._attempts(job, n, cancel)
         except Exception as exc:  # a bug of ours must still end as a result, not a raise
             log.exception("internal error in the LLM client")
-            message = scrub(f"internal error: {type(exc).__name__}: {exc}", self._key)
+            message = clip(scrub(f"internal error: {type(exc).__name__}: {exc}", self._key))
             return self._outcome(job, n, time.monotonic(), 0, error=message)
 
     def _attempts(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
@@ -284,7 +285,7 @@ class OpenAICompatClient:
                     key_env=cfg.api_key_env,
                     cap=cfg.retry_after_cap,
                 )
-                message = scrub(fail.message, self._key)
+                message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
                 if not fail.retryable or retries >= cfg.max_retries:
                     if fail.retryable:
                         message = f"{message} (gave up after {retries} retries)"
@@ -306,8 +307,17 @@ class OpenAICompatClient:
                     return self._outcome(job, n, started, retries, error="cancelled")
                 continue
             self.limiter.debit(c_tok)
+            # Everything the server said is scrubbed: a key echoed as the model name or inside
+            # a completion must not reach the project, an export or the terminal.
+            texts = [scrub_exact(t, self._key) for t in texts]
             return self._outcome(
-                job, n, started, retries, texts=texts, reported=reported, tokens=(p_tok, c_tok)
+                job,
+                n,
+                started,
+                retries,
+                texts=texts,
+                reported=clip(scrub(reported, self._key), 200),
+                tokens=(p_tok, c_tok),
             )
 
     def _outcome(

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 
 import openai
 
+from opro_gui.core.text import storable
+
 from .config import EndpointConfig, is_local_url, is_loopback_url
 from .retry import classify
-from .secrets import NO_KEY, resolve_key, scrub
+from .secrets import NO_KEY, clip, resolve_key, scrub
 from .wire import make_sdk
 
 
@@ -106,12 +108,12 @@ def test_connection(
     if key is None and not is_local_url(config.base_url):
         return False, f"no API key: set ${config.api_key_env} or store a key for this profile", []
     try:
-        models = list_models(config, api_key, timeout)
+        models = [clip(scrub(storable(m), key), 200) for m in list_models(config, api_key, timeout)]
     except Exception as exc:
         fail = classify(
             exc, base_url=config.base_url, timeout=timeout, key_env=config.api_key_env, cap=0
         )
-        return False, scrub(fail.message, key), []
+        return False, clip(scrub(storable(fail.message), key)), []
     if not models:
         return True, f"connected to {config.base_url}; it lists no models", models
     if config.model and config.model not in models:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import openai
 
+from .deadline import failure_reason
+
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -54,6 +56,9 @@ def classify(
     exc: BaseException, *, base_url: str, timeout: float, key_env: str, cap: float
 ) -> Failure:
     """Turn an SDK/transport exception into a message and a retry decision."""
+    cut_off = failure_reason(exc)  # too large / too slow: asking again would only repeat it
+    if cut_off:
+        return Failure(cut_off, False)
     if isinstance(exc, openai.APITimeoutError):
         return Failure(f"timed out after {timeout:g} s", True)
     if isinstance(exc, openai.APIConnectionError):
@@ -87,8 +92,8 @@ def classify(
         )
         return Failure(f"{label} (HTTP {status}): {text}", retryable, retry_after, status)
     if isinstance(exc, BadResponse | ValueError | openai.APIResponseValidationError):
-        return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}"[:300], True)
-    return Failure(f"unexpected error: {type(exc).__name__}: {exc}"[:300], False)
+        return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}", True)
+    return Failure(f"unexpected error: {type(exc).__name__}: {exc}", False)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
@@ -96,10 +101,10 @@ def _server_message(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:200]
+            return str(inner["message"])[:100_000]  # the caller scrubs the key, then cuts
         if body.get("message"):
-            return str(body["message"])[:200]
-    return str(exc.message)[:200]
+            return str(body["message"])[:100_000]
+    return str(exc.message)[:100_000]
 
 
 def backoff_delay(

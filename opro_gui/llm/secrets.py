@@ -79,3 +79,16 @@ def scrub(text: str, key: str | None = None) -> str:
     if key and len(key) >= 4:
         text = text.replace(key, "***")
     return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
+
+
+def scrub_exact(text: str, key: str | None) -> str:
+    """``text`` with only the key itself replaced: for completions, where key-shaped words
+    (``or-statements``) may be meant."""
+    if key and len(key) >= 4 and key != NO_KEY:
+        return text.replace(key, "***")
+    return text
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """At most ``limit`` characters; cut only after scrubbing, or a cut key escapes ``scrub``."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
