@@ -13,6 +13,8 @@ import contextlib
 import json
 import random
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -59,6 +61,8 @@ class Stats:
     auth_headers: list[str] = field(default_factory=list)  # Authorization of each POST
     in_flight: int = 0  # POST requests being handled right now
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
+    arrivals: list[int] = field(default_factory=list)  # in_flight as each POST arrived
+    abandoned: int = 0  # answers computed for a client that had already hung up
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -115,6 +119,7 @@ class FakeOpenAIServer:
         # "lmstudio", "llamacpp", "llama-cpp-python", "vllm"; "" for none.
         self.flavor = flavor
         self.max_parallel = max_parallel
+        self._slots = threading.Semaphore(max_parallel) if max_parallel else None
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
@@ -257,11 +262,24 @@ class FakeOpenAIServer:
                     server.stats.max_in_flight = max(
                         server.stats.max_in_flight, server.stats.in_flight
                     )
+                    server.stats.arrivals.append(server.stats.in_flight)
+                if server._slots is not None:  # like llama.cpp: the rest wait in its queue
+                    server._slots.acquire()
                 try:
                     self._post()
                 finally:
+                    if server._slots is not None:
+                        server._slots.release()
                     with server._lock:
                         server.stats.in_flight -= 1
+
+            def _client_gone(self) -> bool:
+                """True when the client closed the connection while its answer was computed."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             def _post(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
@@ -356,6 +374,11 @@ class FakeOpenAIServer:
                     },
                 }
                 payload = server.shape_payload(payload, self.headers.get("Authorization", ""))
+                if self._client_gone():
+                    with server._lock:
+                        server.stats.abandoned += 1
+                    self.close_connection = True
+                    return
                 with server._lock:
                     server.stats.successes += 1
                     server.stats.successes_by_model[str(body.get("model", ""))] += 1

@@ -19,6 +19,7 @@ from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.problems.local_scoring import STRICT_KEY
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_text, stop_message
+from opro_gui.services.verdict import step_transport
 
 from .common import (
     EXIT_CANCELLED,
@@ -91,9 +92,14 @@ def _drive(
         flush=True,
     )
     final: RunFinished | None = None
+    shown_notes = len(session.pacing_notes(run_id))
     for event in engine.events():
         if isinstance(event, StepCompleted):
             print(_progress_line(kind, event, settings, optimum), flush=True)
+            notes = session.pacing_notes(run_id)
+            for note in notes[shown_notes:]:
+                print(f"  pacing: {note}", flush=True)
+            shown_notes = len(notes)
         elif isinstance(event, RunFinished):
             final = event
     assert final is not None
@@ -127,6 +133,9 @@ def _progress_line(
         parts.append(f"${t['cost_usd']:.4f}")
     if event.improved and r.step > 0:
         parts.append("improved")
+    transport = step_transport(r.calls)
+    if transport:
+        parts.append(transport)
     return "  ".join(parts)
 
 

@@ -62,6 +62,8 @@ def send(
     else:
         kwargs["max_tokens"] = max_tokens
         kwargs["prompt"] = req.prompt
+    # The SDK's per-read timeout follows the deadline (pacing may lengthen it for slow servers).
+    kwargs["timeout"] = config.timeout
     with request_budget(config.timeout, response_cap(n, max_tokens)):
         if config.mode == "chat":
             resp: Any = sdk.chat.completions.create(**kwargs)

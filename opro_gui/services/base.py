@@ -16,7 +16,7 @@ from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
 from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
-from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
@@ -51,12 +51,19 @@ def _reads_file(
 class StoreSink:
     """The engine's RunSink: one transaction per completed step."""
 
-    def __init__(self, store: ProjectStore, run_id: int) -> None:
+    def __init__(self, store: ProjectStore, run_id: int, base_urls: tuple[str, ...] = ()) -> None:
         self.store = store
         self.run_id = run_id
+        self.base_urls = tuple(dict.fromkeys(base_urls))
 
     def step_completed(self, record: StepRecord) -> None:
         self.store.write_step(self.run_id, record)
+        notes = [n for url in self.base_urls for n in pacing.take_notes(url)]
+        if notes:  # what adaptive pacing changed, kept with the run (`opro show`, the GUI)
+            run = self.store.run(self.run_id)
+            optimizer = dict(run["optimizer"])
+            optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
+            self.store.update_run_config(self.run_id, run["settings"], optimizer, run["scorer"])
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
@@ -265,7 +272,13 @@ class SessionBase:
         )
         self.store.enable_wal()
         return Engine(
-            problem, optimizer, scorer, settings, StoreSink(self.store, run_id), state, cancel
+            problem,
+            optimizer,
+            scorer,
+            settings,
+            StoreSink(self.store, run_id, (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url)),
+            state,
+            cancel,
         )
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

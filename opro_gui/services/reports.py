@@ -46,6 +46,11 @@ class ReportsMixin(SessionBase):
         return estimate_steps(kind, problem, steps, settings, optimizer, scorer, run)
 
     @_reads_file
+    def pacing_notes(self, run_id: int) -> list[str]:
+        """What adaptive pacing changed during the run (lowered concurrency and why)."""
+        return list(self.store.run(run_id)["optimizer"].get("pacing_notes", []))
+
+    @_reads_file
     def run_summary(self, run_id: int) -> dict[str, Any]:
         run = self.store.run(run_id)
         status, status_reason, cause = live_status(
@@ -103,6 +108,7 @@ class ReportsMixin(SessionBase):
         summary["model_mismatch"] = sorted(mismatched)
         summary.update(verdict.parse_facts(cands))
         summary.update(verdict.transport_facts(calls))
+        summary["pacing_notes"] = list(run["optimizer"].get("pacing_notes", []))
         kind = self.problem_kind
         summary.update(kind.summary_facts(problem, summary["best_score"], found))
         if kind.has_random_search:

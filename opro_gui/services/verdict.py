@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from opro_gui.core.models import CallRecord
 from opro_gui.problems import reasons
 
 #: Above this share of unparseable proposals the model, not the method, is the likely problem.
@@ -33,7 +35,11 @@ def transport_facts(calls: list[dict[str, Any]]) -> dict[str, Any]:
     )
     return {
         "retries": sum(int(c["retries"]) for c in calls),
-        "timeouts": sum(1 for c in calls if "timed out" in (c["error"] or "")),
+        "timeouts": sum(
+            1
+            for c in calls
+            if "timed out" in (c["error"] or "") or "too slowly" in (c["error"] or "")
+        ),
         "top_up_calls": sum(k - 1 for k in per_step.values() if k > 1),
     }
 
@@ -111,4 +117,21 @@ def transport_line(s: dict[str, Any]) -> str:
             parts.append(f"{s[key]} {label}")
     for note in s.get("pacing_notes") or []:
         parts.append(str(note))
+    return ", ".join(parts)
+
+
+def step_transport(calls: Sequence[CallRecord]) -> str:
+    """One step's retries, timeouts and top-ups for its progress line ("" when none)."""
+    retries = sum(c.retries for c in calls)
+    timeouts = sum(1 for c in calls if "timed out" in c.error or "too slowly" in c.error)
+    top_ups = max(0, sum(1 for c in calls if c.role == "optimizer") - 1)
+    parts = [
+        f"{k} {label}"
+        for k, label in (
+            (retries, "retries"),
+            (timeouts, "timeouts"),
+            (top_ups, "top-ups (server ignored n)"),
+        )
+        if k
+    ]
     return ", ".join(parts)
