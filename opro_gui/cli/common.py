@@ -100,17 +100,23 @@ def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
     return last
 
 
-def check_model_names(args: argparse.Namespace, endpoints: dict[str, EndpointConfig]) -> None:
+def check_model_names(args: argparse.Namespace, endpoints: dict[str, EndpointConfig]) -> list[str]:
     """Read each server's /models once (unless --no-model-check): a model name given on the
-    command line that the server does not serve is an error listing the models it does."""
+    command line that the server does not serve is an error listing the models it does.
+    Returns warnings about default or stored names, to print once the command has done its
+    writing (so an error about the file stays the only line)."""
     if getattr(args, "no_model_check", False):
-        return
+        return []
     pairs = [
         (cfg, bool(getattr(args, f"{role}_model", None) or getattr(args, "model", None)))
         for role, cfg in endpoints.items()
     ]
     errors, warnings = check_endpoints(pairs)
-    for warning in warnings:
-        print(f"opro: warning: {warning}", file=sys.stderr)
     if errors:
         raise CliError("; ".join(errors))
+    return warnings
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"opro: warning: {warning}", file=sys.stderr)

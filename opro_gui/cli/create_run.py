@@ -29,6 +29,7 @@ from .common import (
     CliError,
     check_model_names,
     endpoint_from_args,
+    print_warnings,
     settings_from_args,
 )
 
@@ -60,10 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         scorer = None
         if kind.needs_scorer:
             scorer = endpoint_from_args(args, "scorer", prev_sc or prev_opt)
-        check_model_names(args, {"optimizer": optimizer, **({"scorer": scorer} if scorer else {})})
+        roles = {"optimizer": optimizer, **({"scorer": scorer} if scorer else {})}
+        warnings = check_model_names(args, roles)
         plan = session.plan_run(settings, new_run=args.new_run)
         print(plan.message, flush=True)
         run_id = session.start_planned(plan, settings, optimizer, scorer)
+        print_warnings(warnings)
         cancel = CancelToken()
         restore = _install_signal_handlers(cancel)
         try:

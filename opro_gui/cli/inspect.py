@@ -19,6 +19,7 @@ from .common import (
     check_model_names,
     endpoint_from_args,
     pick_run_id,
+    print_warnings,
     short,
 )
 
@@ -95,10 +96,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
-        check_model_names(args, {"optimizer": endpoint})
+        warnings = check_model_names(args, {"optimizer": endpoint})
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
+    print_warnings(warnings)
     print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
     if result["error"]:
         print(f"  (some requests failed: {result['error']})")

@@ -38,6 +38,6 @@ def check_endpoints(
             continue
         if given and result.reachable:
             errors.append(result.message)
-        else:
+        elif result.reachable:  # an unreachable server: the run itself says so, once
             warnings.append(result.message)
     return errors, warnings
