@@ -7,12 +7,13 @@ import json
 import os
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
-from opro_gui.services import ProjectSession
-from opro_gui.services.servers import check_endpoints
+
+if TYPE_CHECKING:
+    from opro_gui.services import ProjectSession
 
 EXIT_OK, EXIT_RUN_STOPPED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT}
@@ -111,6 +112,8 @@ def check_model_names(args: argparse.Namespace, endpoints: dict[str, EndpointCon
         (cfg, bool(getattr(args, f"{role}_model", None) or getattr(args, "model", None)))
         for role, cfg in endpoints.items()
     ]
+    from opro_gui.services.servers import check_endpoints
+
     errors, warnings = check_endpoints(pairs)
     if errors:
         raise CliError("; ".join(errors))

@@ -18,6 +18,7 @@ from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
+from opro_gui.problems.kinds import PLUGINS_ENV
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
 from .plan import PlanAction, RunPlan, decide
@@ -122,7 +123,13 @@ class SessionBase:
     def __init__(self, store: ProjectStore) -> None:
         self.store = store
         self.kind = store.kind
-        self.problem_kind: ProblemKind = get_kind(self.kind)  # every question about the kind
+        try:
+            self.problem_kind: ProblemKind = get_kind(self.kind)  # every question about it
+        except ValueError as exc:
+            store.close()
+            raise ProjectError(
+                f"{store.path.name}: {exc} (a plugin may provide it: ${PLUGINS_ENV})"
+            ) from None
         self._clients: list[Any] = []  # closed with the session: their threads and connections
         self._problem: Problem | None = None
 

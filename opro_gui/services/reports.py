@@ -6,7 +6,7 @@ from typing import Any
 
 from opro_gui.core.models import CandidateStatus, RunSettings
 from opro_gui.llm import EndpointConfig
-from opro_gui.llm.presets import model_mismatch
+from opro_gui.llm.config import model_mismatch
 from opro_gui.storage import totals_of
 
 from . import verdict

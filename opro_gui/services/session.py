@@ -1,0 +1,10 @@
+"""The project session: every verb of the application on one open project file."""
+
+from __future__ import annotations
+
+from .actions import ActionsMixin
+from .export import ExportMixin
+
+
+class ProjectSession(ExportMixin, ActionsMixin):
+    """An open project file. Not thread-safe: open one session per thread."""
