@@ -32,13 +32,15 @@ def _burst(k: int, slots: int, unit: float, at: float = 0.0) -> list[tuple[float
     ("requests", "limit"),
     [
         # one slot (the server): an n request alone, then 3 top-ups at once
-        ([(0.0, 2.0), *_burst(3, 1, 2.0, at=2.0)], 1),
-        # four slots, eight at once: four answers after one unit, four after two
-        (_burst(8, 4, 2.0), 4),
+        ([(0.0, 2.0), *_burst(3, 1, 2.0, at=3.0)], 1),
+        # four slots: one request alone, then eight at once (four after one unit, four after two)
+        ([(0.0, 2.0), *_burst(8, 4, 2.0, at=3.0)], 4),
         # all eight really run at once: nothing to lower
-        (_burst(8, 8, 2.0), 16),
+        ([(0.0, 2.0), *_burst(8, 8, 2.0, at=3.0)], 16),
         # a fast server (a cloud API, a test double): queueing costs nothing, never adapted
-        (_burst(8, 1, 0.01), 16),
+        ([(0.0, 0.01), *_burst(8, 1, 0.01, at=1.0)], 16),
+        # no request was ever alone (a burst held until all eight arrived): nothing to compare
+        ([(0.01 * i, 0.5 - 0.01 * i) for i in range(8)] * 2, 16),
     ],
 )
 def test_parallelism_is_learned_from_latency(

@@ -79,7 +79,8 @@ class Pacer:
                 old, self.limit = self.limit, max(1, self.limit // 2)
                 self._note(old, "a request timed out while others were in flight")
             elif ok:
-                self._learn(_Seen(end, busy, latency, tokens), alone=in_flight == 1)
+                # Alone: no other request of ours was in flight when it was sent or answered.
+                self._learn(_Seen(end, busy, latency, tokens), alone=in_flight == 1 and busy == 1)
             self._cond.notify_all()
 
     def deadline(self, timeout: float, max_tokens: int, n: int) -> float:
@@ -100,7 +101,7 @@ class Pacer:
     # -- learning ----------------------------------------------------------------------------
     def _learn(self, seen: _Seen, alone: bool) -> None:
         self._seen = [*self._seen[-(_WINDOW - 1) :], seen]
-        if self._base is None or seen.latency < self._base:
+        if alone and (self._base is None or seen.latency < self._base):
             self._base = seen.latency  # the service time of one request, unqueued
         if alone and seen.latency > 0 and seen.tokens > 0:
             self._rate = seen.tokens / seen.latency
@@ -124,7 +125,7 @@ class Pacer:
         else:
             return  # judge a burst once it is over
         if elapsed <= 0 or self._base is None:
-            return
+            return  # no request was ever alone: nothing to compare with
         served = count / elapsed * self._base
         parallel = max(1, round(served))
         peak = max(s.busy for s in period)
