@@ -113,3 +113,29 @@ def test_llama_cpp_slots_are_read_before_the_first_request(
         "pacing: concurrency 16 → 1 (the server reports 1 parallel slot(s))"
         in capsys.readouterr().out
     )
+
+
+def test_requests_queued_behind_ours_are_not_timed_out(fake_server: Any) -> None:
+    """A burst with nothing measured yet (a prompt run's first scoring): six requests at once to
+    a one-slot server, 1 s each, 2.5 s timeout. While the server keeps answering ours, those
+    queued behind keep their time; without pacing the later ones are timed out and abandoned."""
+    from opro_gui.core.ports import LLMRequest
+    from opro_gui.llm import EndpointConfig, make_client
+
+    outcomes = {}
+    for adaptive in (True, False):
+        with fake_server(latency=1.0, max_parallel=1) as srv:
+            cfg = EndpointConfig(
+                base_url=srv.base_url,
+                model="m",
+                timeout=2.5,
+                max_retries=0,
+                concurrency=8,
+                adaptive_pacing=adaptive,
+            )
+            client = make_client(cfg)
+            results = client.complete([LLMRequest(prompt=f"q{i}") for i in range(6)])
+            client.close()  # type: ignore[attr-defined]
+            outcomes[adaptive] = [r.ok for r in results]
+    assert outcomes[True] == [True] * 6
+    assert not all(outcomes[False])  # the same burst without pacing loses requests

@@ -285,9 +285,11 @@ class OpenAICompatClient:
                     cfg, timeout=self._pacer.deadline(cfg.timeout, job.max_tokens, n)
                 )
             sent = time.monotonic()  # the deadline starts here, not while waiting for a place
+            tracked: list[int] = []
+            track = partial(self._track, tracked) if self._pacer is not None else None
             try:
                 texts, reported, p_tok, c_tok = send(
-                    self._client(), call_cfg, req, n, job.max_tokens
+                    self._client(), call_cfg, req, n, job.max_tokens, track
                 )
             except Exception as exc:  # classified below; nothing escapes a worker
                 fail = classify(
@@ -298,6 +300,8 @@ class OpenAICompatClient:
                     cap=cfg.retry_after_cap,
                 )
                 if self._pacer is not None:
+                    for handle in tracked:
+                        self._pacer.untrack(handle)
                     slow = "timed out" in fail.message or "too slowly" in fail.message
                     self._pacer.release(paced, time.monotonic() - sent, 0, ok=False, timed_out=slow)
                 message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
@@ -322,6 +326,8 @@ class OpenAICompatClient:
                     return self._outcome(job, n, started, retries, error="cancelled")
                 continue
             if self._pacer is not None:
+                for handle in tracked:
+                    self._pacer.untrack(handle)
                 self._pacer.release(paced, time.monotonic() - sent, c_tok, ok=True, timed_out=False)
             self.limiter.debit(c_tok)
             # Everything the server said is scrubbed: a key echoed as the model name or inside
@@ -336,6 +342,11 @@ class OpenAICompatClient:
                 reported=clip(scrub(reported, self._key), 200),
                 tokens=(p_tok, c_tok),
             )
+
+    def _track(self, into: list[int], budget: object) -> None:
+        """Hand an attempt's deadline to the pacer (see ``Pacer.track``)."""
+        if self._pacer is not None:
+            into.append(self._pacer.track(budget))
 
     def _outcome(
         self,

@@ -10,6 +10,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from opro_gui.core.cancel import CancelToken
@@ -46,6 +47,7 @@ class Pacer:
         self._rate: float | None = None  # completion tokens per second of an unqueued request
         self._notes: list[str] = []
         self._probed = False
+        self._budgets: dict[int, Any] = {}  # deadlines of attempts in flight (llm/deadline.py)
 
     # -- the gate ----------------------------------------------------------------------------
     def acquire(self, cancel: CancelToken) -> int | None:
@@ -75,6 +77,9 @@ class Pacer:
         with self._cond:
             busy = self._in_flight
             self._in_flight -= 1
+            if ok:  # the server is working through our requests: those still waiting keep time
+                for budget in self._budgets.values():
+                    budget.extend(end)
             if timed_out and self.limit > 1:
                 old, self.limit = self.limit, max(1, self.limit // 2)
                 self._note(old, "a request timed out while others were in flight")
@@ -82,6 +87,18 @@ class Pacer:
                 # Alone: no other request of ours was in flight when it was sent or answered.
                 self._learn(_Seen(end, busy, latency, tokens), alone=in_flight == 1 and busy == 1)
             self._cond.notify_all()
+
+    def track(self, budget: Any) -> int:
+        """Watch an attempt's deadline budget: while other requests of ours are answered, a
+        request queued behind them at the server is not timed out (its time restarts)."""
+        with self._cond:
+            handle = id(budget)
+            self._budgets[handle] = budget
+            return handle
+
+    def untrack(self, handle: int) -> None:
+        with self._cond:
+            self._budgets.pop(handle, None)
 
     def deadline(self, timeout: float, max_tokens: int, n: int) -> float:
         """Seconds one attempt may take: the endpoint's timeout, or longer when this server's
