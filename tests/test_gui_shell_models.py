@@ -141,3 +141,13 @@ def test_key_goes_to_the_keyring_or_says_where_else(qtbot: Any) -> None:
     assert panel.save_current()
     ini = Path(settings._store().fileName()).read_text()
     assert "sk-never-in-a-file" not in ini
+
+
+def test_a_password_in_the_base_url_is_refused_and_not_saved(qtbot: Any) -> None:
+    panel = _panel_for(qtbot, "http://dave:s3cr3t-pw@127.0.0.1:8080/v1")
+    assert panel.save_current() is False
+    assert "holds a user name or password" in panel.status_label.text()
+    assert "s3cr3t" not in panel.status_label.text()
+    assert settings.load_profiles() == {}
+    panel.test_current()  # no request is attempted with it either
+    assert panel.status_label.text().startswith("Invalid settings: the base URL holds")

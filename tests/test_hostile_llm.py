@@ -125,3 +125,19 @@ def test_an_echoed_key_never_comes_back(
     everything = repr(res) + caplog.text
     for i in range(len(KEY) - 8):
         assert KEY[i : i + 9] not in everything, KEY[i : i + 9]
+
+
+def test_a_silent_server_is_not_asked_again_once_the_grace_is_used(
+    fake_server: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_server import Faults
+
+    from opro_gui.llm import openai_compat
+
+    monkeypatch.setattr(openai_compat, "TIMEOUT_GRACE_S", 0.0)  # as if --timeout were > 5 s
+    srv = fake_server(faults=Faults(hang_rate=1.0, hang_seconds=30)).start()
+    cfg = EndpointConfig(base_url=srv.base_url, model="m", timeout=0.3, max_retries=5)
+    with OpenAICompatClient(cfg, api_key=KEY) as c:
+        (res,) = c.complete([LLMRequest(prompt="p")])
+    assert res.error == "timed out after 0.3 s" and res.call.retries == 0
+    assert srv.stats.requests == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from opro_gui.core.text import one_line
 from opro_gui.services import ProjectError
 
 from .common import EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, CliError
@@ -21,14 +22,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (CliError, ProjectError, ValueError) as exc:
-        print(f"opro: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        return EXIT_OK
+    except (CliError, ProjectError, ValueError, OSError) as exc:
+        # One line, whatever the message holds (a path may contain a newline).
+        print(f"opro: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("opro: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":

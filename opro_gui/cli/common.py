@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
+from opro_gui.llm.config import url_problem
 
 if TYPE_CHECKING:
     from opro_gui.services import ProjectSession
@@ -43,6 +44,9 @@ def endpoint_from_args(
             "no endpoint: pass --base-url URL or set OPENAI_BASE_URL "
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
+    problem = url_problem(base_url)
+    if problem:
+        raise CliError(f"{role} endpoint: {problem}")
     base["base_url"] = base_url
     base["model"] = (
         pick("model") or base.get("model") or os.environ.get("OPRO_MODEL", DEFAULT_MODEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -188,6 +189,24 @@ class StepRecord:
     optimal: bool = False  # the step proposed a provably optimal solution
 
 
+_INT64 = 2**63 - 1
+_SETTING_INTS = (
+    ("max_steps", 0, 1_000_000),
+    ("samples_per_step", 1, 1000),
+    ("max_tokens", 1, 1_000_000),
+    ("seed", -_INT64 - 1, _INT64),
+    ("history_size", 0, 1_000_000),
+    ("patience", 1, 1_000_000),
+    ("budget_tokens", 1, _INT64),
+)
+_SETTING_FLOATS = (
+    ("temperature", 0.0, 2.0),
+    ("target_score", -math.inf, math.inf),  # any finite number
+    ("budget_usd", 0.0, 1e12),
+)
+_OPTIONAL = frozenset({"history_size", "target_score", "patience", "budget_tokens", "budget_usd"})
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How one run proceeds. Defaults follow the paper (OPRO_SPEC.md §1.3)."""
@@ -203,6 +222,30 @@ class RunSettings:
     stop_at_optimum: bool = True
     budget_tokens: int | None = None
     budget_usd: float | None = None
+
+    def __post_init__(self) -> None:
+        """Range-check every field, so a bad value is refused before it can be stored."""
+        for name, low, high in _SETTING_INTS:
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(
+                    f"setting {name} must be a whole number within {low}..{high}, not {value!r}"
+                )
+        for name, flow, fhigh in _SETTING_FLOATS:
+            number = getattr(self, name)
+            if number is None and name in _OPTIONAL:
+                continue
+            ok = isinstance(number, int | float) and not isinstance(number, bool)
+            if not ok or not math.isfinite(number) or not flow <= number <= fhigh:
+                raise ValueError(
+                    f"setting {name} must be a number within {flow:g}..{fhigh:g}, not {number!r}"
+                )
+        if not isinstance(self.stop_at_optimum, bool):
+            raise ValueError(
+                f"setting stop_at_optimum must be true or false, not {self.stop_at_optimum!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -26,8 +26,8 @@ from .pacing import pacer_for
 from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
-from .retry import backoff_delay, classify, refused_n
-from .secrets import NO_KEY, clip, resolve_key, scrub, scrub_exact
+from .retry import TIMEOUT_GRACE_S, backoff_delay, classify, refused_n
+from .secrets import NO_KEY, clip, key_error, resolve_key, scrub, scrub_exact
 from .wire import make_sdk, send
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,12 @@ class OpenAICompatClient:
         jobs: dict[int, _Job] = {}
         first_by_key: dict[str, int] = {}
         twins: dict[int, int] = {}  # identical temperature-0 request -> the one actually sent
+        cfg = self.config
+        bad_key = key_error(self._key, cfg.api_key_env, cfg.keyring_profile, cfg.base_url)
         for i, req in enumerate(requests):
             job = self._make_job(req)
-            if self._key is None:
-                results[i] = self._plain_result(job, error=self._no_key_message())
+            if bad_key:
+                results[i] = self._plain_result(job, error=bad_key)
                 continue
             if job.key is not None:
                 cached = self._cache_get(job.key)
@@ -261,6 +263,8 @@ class OpenAICompatClient:
         try:
             return self._attempts(job, n, cancel)
         except Exception as exc:  # a bug of ours must still end as a result, not a raise
+            if self._closed:  # closed under a call in flight (the run ended): not a bug
+                return self._outcome(job, n, time.monotonic(), 0, error="cancelled")
             log.exception("internal error in the LLM client")
             message = clip(scrub(f"internal error: {type(exc).__name__}: {exc}", self._key))
             return self._outcome(job, n, time.monotonic(), 0, error=message)
@@ -320,6 +324,13 @@ class OpenAICompatClient:
                         retry_after=fail.retry_after,
                         rng=self._rng,
                     )
+                # A timed-out attempt is asked again only if the next one would end within a
+                # short grace: a silent server holds a request for at most --timeout + 5 s.
+                if fail.timed_out and time.monotonic() - started + delay > TIMEOUT_GRACE_S:
+                    if retries:
+                        message = f"{message} (gave up after {retries} retries)"
+                    log.warning("request to %s failed: %s", cfg.base_url, message)
+                    return self._outcome(job, n, started, retries, error=message)
                 retries += 1
                 log.info("retry %d in %.2f s after: %s", retries, delay, message)
                 if cancel.wait(delay):
@@ -407,12 +418,6 @@ class OpenAICompatClient:
                 self._sdk = make_sdk(self.config, self._key or NO_KEY)
                 weakref.finalize(self, self._sdk.close)
             return self._sdk
-
-    def _no_key_message(self) -> str:
-        where = f"${self.config.api_key_env}"
-        if self.config.keyring_profile:
-            where += f" or store a key for profile {self.config.keyring_profile!r} in the keyring"
-        return f"no API key: set {where} for {self.config.base_url}"
 
     def _plain_result(
         self, job: _Job, *, texts: tuple[str, ...] = (), error: str = "", reported: str = ""

@@ -12,6 +12,9 @@ import openai
 
 from .deadline import failure_reason
 
+#: A request whose attempts time out is asked again only while it has waited less than this in
+#: all: a silent server holds a request for at most about ``timeout`` + this many seconds.
+TIMEOUT_GRACE_S = 5.0
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -25,6 +28,7 @@ class Failure:
     retryable: bool
     retry_after: float | None = None  # the server's wish, in seconds
     status: int = 0
+    timed_out: bool = False  # the attempt hit its deadline with nothing received
 
 
 def parse_retry_after(headers: object, cap: float) -> float | None:
@@ -60,7 +64,7 @@ def classify(
     if cut_off:
         return Failure(cut_off, False)
     if isinstance(exc, openai.APITimeoutError):
-        return Failure(f"timed out after {timeout:g} s", True)
+        return Failure(f"timed out after {timeout:g} s", True, timed_out=True)
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         detail = f" ({type(cause).__name__})" if cause is not None else ""
@@ -91,6 +95,8 @@ def classify(
             else "request rejected"
         )
         return Failure(f"{label} (HTTP {status}): {text}", retryable, retry_after, status)
+    if isinstance(exc, UnicodeEncodeError):  # e.g. a header value: asking again cannot help
+        return Failure("the request could not be encoded: a header (the key?) is not ASCII", False)
     if isinstance(exc, BadResponse | ValueError | openai.APIResponseValidationError):
         return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}", True)
     return Failure(f"unexpected error: {type(exc).__name__}: {exc}", False)

@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any, cast
 
+from opro_gui.core import argtypes
 from opro_gui.core.ports import Problem
 from opro_gui.core.tokens import approx_tokens
 
@@ -14,6 +15,13 @@ from .kinds import ProblemKind, ScorerLoad
 
 #: Expected tokens of a scorer's worked answer before the run measures any.
 _WORKED_ANSWER_TOKENS = 200
+
+
+def _coefficient(text: str) -> int:
+    """A linear-regression ``w`` or ``b`` within the problem's limits (checked by argparse)."""
+    from .linear_regression import COEF_LIMIT  # numpy: only when used
+
+    return argtypes.int_range(-COEF_LIMIT, COEF_LIMIT)(text)
 
 
 class TSPKind(ProblemKind):
@@ -65,8 +73,8 @@ class TSPKind(ProblemKind):
         }
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--points", type=int, default=10)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--points", type=argtypes.int_range(3, 100_000), default=10)
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
         parser.add_argument(
             "--import", dest="import_file", help="CSV or TSPLIB file with the points"
         )
@@ -112,9 +120,9 @@ class LinRegKind(ProblemKind):
         }
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--w", type=int, default=15)
-        parser.add_argument("--b", type=int, default=14)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--w", type=_coefficient, default=15)
+        parser.add_argument("--b", type=_coefficient, default=14)
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
 
     def spec_from_args(
         self, args: argparse.Namespace, warn: Callable[[str], None]
@@ -194,8 +202,8 @@ class PromptKind(ProblemKind):
         )
         parser.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
         parser.add_argument("--style", choices=["ins", "bracket", "text"])
-        parser.add_argument("--train-ratio", type=float)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--train-ratio", type=argtypes.float_range(0, 1, low_open=True))
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
         parser.add_argument(
             "--initial", action="append", help="an initial instruction (repeatable)"
         )

@@ -25,6 +25,11 @@ _SPAN_RE = re.compile(r"\[(.*?)\]")
 _N_STARTS = 5
 _START_RANGE = (10, 20)  # inclusive, both coordinates (OPRO_SPEC §4.8)
 _MAX_ABS = 1e12  # larger proposals would overflow the loss; rejected at parse time
+#: |w_true|, |b_true| at most this: y = w·x + b (x up to 50) then keeps the unit noise far
+#: above float64 rounding (at 1e21 the rounding step is ~8e6 and the optimum is garbage).
+COEF_LIMIT = 10**9
+DATA_LIMIT = 1e11  # custom x and y, for the same reason
+_SEARCH = 50.0  # the integer-optimum box never extends further than this from (w*, b*)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,6 +66,12 @@ class LinearRegressionProblem:
     ) -> None:
         if int(seed) < 0:
             raise ValueError("seed must be a non-negative integer")
+        for name, value in (("w", w_true), ("b", b_true)):
+            if not -COEF_LIMIT <= int(value) <= COEF_LIMIT:
+                raise ValueError(
+                    f"{name} must be within -{COEF_LIMIT:,}..{COEF_LIMIT:,} (beyond that the "
+                    f"data's noise is lost to floating-point rounding), not {value}"
+                )
         self.w_true = int(w_true)
         self.b_true = int(b_true)
         self.seed = int(seed)
@@ -79,6 +90,8 @@ class LinearRegressionProblem:
             raise ValueError("x and y must be finite numbers")
         if np.ptp(xs) == 0:
             raise ValueError("x must not be constant")
+        if np.abs(xs).max() > DATA_LIMIT or np.abs(ys).max() > DATA_LIMIT:
+            raise ValueError(f"x and y must be within ±{DATA_LIMIT:g}")
         self._x = xs
         self._y = ys
         self._optimum: tuple[int, int, float] | None = None
@@ -156,6 +169,8 @@ class LinearRegressionProblem:
             excess = max(float(excess), 0.0)
             rw = math.sqrt(excess * inv[0, 0]) + 1
             rb = math.sqrt(excess * inv[1, 1]) + 1
+            # Ill-conditioned custom data could ask for a huge box: search at most ±SEARCH.
+            rw, rb = min(rw, _SEARCH), min(rb, _SEARCH)
             ws = np.arange(math.floor(w_star - rw), math.ceil(w_star + rw) + 1)
             bs = np.arange(math.floor(b_star - rb), math.ceil(b_star + rb) + 1)
             grid_w, grid_b = np.meshgrid(ws, bs, indexing="ij")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
 from .datasets import Dataset, paper_defaults, split_indices
 from .local_scoring import STRICT_KEY
+from .safe_regex import check_patterns
 
 BASELINES = ("", "Let's think step by step.")
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
@@ -111,12 +111,8 @@ class PromptProblem:
         self.lenient_substring = bool(spec.get("lenient_substring", True))
         self.match = str(spec.get("match", "paper"))
         _check(self.match in MATCH_MODES, f"match must be one of {', '.join(MATCH_MODES)}")
-        if self.match == "regex":
-            for i, ex in enumerate(self.examples):
-                try:
-                    re.compile(ex["target"])
-                except re.error as exc:
-                    raise ValueError(f"example {i}: target is not a valid regex: {exc}") from exc
+        if self.match == "regex":  # RE2 runs them (linear time): refuse what it cannot run
+            check_patterns(str(ex["target"]) for ex in self.examples)
         self.extract_again = bool(spec.get("extract_again", False))
         self.boxed = bool(spec.get("boxed", False))
         self.score_threshold = float(spec.get("score_threshold", 0.0))

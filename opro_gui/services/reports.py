@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opro_gui.core.models import CandidateStatus, RunSettings
+from opro_gui.core.text import scrub_urls
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.config import model_mismatch
 from opro_gui.storage import totals_of
@@ -176,7 +177,7 @@ class ReportsMixin(SessionBase):
     def summary(self) -> dict[str, Any]:
         project = self.store.project()
         problem = self.problem()
-        return {
+        out = {
             "path": str(self.path),
             "name": project["name"],
             "kind": self.kind,
@@ -184,6 +185,7 @@ class ReportsMixin(SessionBase):
             "problem": problem.summary(),
             "runs": [self.run_summary(r) for r in self.run_ids()],
         }
+        return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
 
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from opro_gui.core.models import CallRecord, Totals
+from opro_gui.core.text import storable
 
 
 class ProjectError(Exception):
@@ -14,7 +15,8 @@ class ProjectError(Exception):
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # storable: half an emoji that slipped past the boundaries must not make a row unsavable.
+    return storable(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 def from_json(text: str | None, what: str) -> Any:
