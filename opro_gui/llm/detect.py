@@ -1,5 +1,4 @@
-"""Find model servers on this machine and tell which program each is by its answers (the
-endpoints it has, the JSON it returns), not by its port: llama-cpp-python and vLLM share 8000."""
+"""Find model servers on this machine and name each by its answers, not by its port."""
 
 from __future__ import annotations
 

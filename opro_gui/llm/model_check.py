@@ -1,5 +1,4 @@
-"""Is the model name one the server serves? Read /models once; recognise servers that echo
-any requested name (so a typo would silently run whatever model they hold)."""
+"""Is a model name one the server serves? /models read once; servers echoing any name told."""
 
 from __future__ import annotations
 

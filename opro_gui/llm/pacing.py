@@ -1,6 +1,4 @@
-"""Adaptive pacing for local servers: learn how many requests the server really runs at once
-(its slot count where it says, else latency growing with requests in flight) and keep no more
-than that in flight, so no request waits in the server's queue while its deadline runs."""
+"""Adaptive pacing for local servers: learn how many requests they really run at once."""
 
 from __future__ import annotations
 
@@ -34,7 +32,11 @@ class _Seen:
 
 
 class Pacer:
-    """Shared by every client of one local server (the optimizer and the scorer may be one)."""
+    """Shared by every client of one local server (the optimizer and the scorer may be one).
+
+    Learns the server's real parallelism (its slot count where it says so, else from how its
+    throughput compares with one request's time alone) and keeps no more than that in flight,
+    so requests wait in our queue — where no deadline runs — not in the server's."""
 
     def __init__(self, base_url: str, concurrency: int) -> None:
         self.base_url = base_url
