@@ -21,6 +21,10 @@ NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROV
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
+#: The base URL of an offline estimate without one: nothing is sent; models priced by name.
+NO_SERVER = "https://no-server.invalid/v1"
+
+
 class CliError(Exception):
     """A one-line reason printed as ``opro: error: ...`` with exit code 2."""
 
@@ -38,7 +42,7 @@ def endpoint_from_args(
     base: dict[str, Any] = previous.to_public_dict() if previous else {}
     base_url = pick("base_url") or base.get("base_url") or os.environ.get("OPENAI_BASE_URL")
     if not base_url and offline:
-        base_url = ""
+        base_url = NO_SERVER
     elif not base_url:
         raise CliError(
             "no endpoint: pass --base-url URL or set OPENAI_BASE_URL "
