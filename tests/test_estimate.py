@@ -134,7 +134,7 @@ def _new(kind: str, tmp_path: Path) -> Path:
 def _spent(project: Path, steps: range) -> int:
     with ProjectStore.open(project) as store:
         return sum(
-            int(c["prompt_tokens"]) + int(c["completion_tokens"])
+            c.record.prompt_tokens + c.record.completion_tokens
             for s in steps
             for c in store.calls(1, s)
         )

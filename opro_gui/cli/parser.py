@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -14,26 +13,25 @@ from opro_gui.problems import kinds as problem_kinds
 from . import validators as v
 
 
-def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
     """A command loaded when it runs: `opro --version` and `--help` import no command code
     (and so no sqlite-utils, numpy or openai)."""
 
     def run(args: argparse.Namespace) -> int:
-        mod = importlib.import_module(f"{__package__}.{module}")
-        return int(getattr(mod, name)(args))
+        from . import create_run, inspect
+
+        module = create_run if hasattr(create_run, name) else inspect
+        return int(getattr(module, name)(args))
 
     run.__name__ = name
     return run
 
 
-cmd_new, cmd_run, cmd_estimate = (
-    _command("create_run", n) for n in ("cmd_new", "cmd_run", "cmd_estimate")
-)
+cmd_new, cmd_run, cmd_estimate = (_command(n) for n in ("cmd_new", "cmd_run", "cmd_estimate"))
 cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
-    _command("inspect", n)
-    for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
+    _command(n) for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
 )
-cmd_models = _command("inspect", "cmd_models")
+cmd_models = _command("cmd_models")
 
 
 class _Parser(argparse.ArgumentParser):

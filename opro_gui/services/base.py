@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
+from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
@@ -56,19 +57,27 @@ def _damaged(path: Path, exc: BaseException) -> ProjectError:
 
 
 class StoreSink:
-    """The engine's RunSink: one transaction per completed step. Once another live process is
-    seen writing the same run, this sink writes nothing more (not even "paused"): the run is
-    theirs."""
+    """The engine's RunSink: one transaction per completed step, with the run's aggregates
+    (and, for kinds that compare with one, the equal-budget random search's next value)."""
 
-    def __init__(self, store: ProjectStore, run_id: int, base_urls: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        store: ProjectStore,
+        run_id: int,
+        problem: Problem | None = None,
+        seed: int = 0,
+        base_urls: tuple[str, ...] = (),
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        self._resume = getattr(problem, "random_search_resume", None)
+        self.seed = seed
         self.base_urls = tuple(dict.fromkeys(base_urls))
         self.foreign = ""  # who else is writing the run, once known
 
     def step_completed(self, record: StepRecord) -> None:
         try:
-            self.store.write_step(self.run_id, record)
+            self.store.write_step(self.run_id, record, random_search=self._random_search(record))
         except ProjectError as exc:
             if "is writing this run" in str(exc):
                 self.foreign = "another process"
@@ -76,9 +85,28 @@ class StoreSink:
         notes = [n for url in self.base_urls for n in pacing.take_notes(url)]
         if notes:  # what adaptive pacing changed, kept with the run (`opro show`, the GUI)
             run = self.store.run(self.run_id)
-            optimizer = dict(run["optimizer"])
+            optimizer = dict(run.optimizer)
             optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
-            self.store.update_run_config(self.run_id, run["settings"], optimizer, run["scorer"])
+            self.store.update_run_config(self.run_id, run.settings.to_dict(), optimizer, run.scorer)
+
+    def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
+        """The random search's best after ``record``'s step, given as many evaluations as
+        the step scored: continued from the stored state (or rebuilt once from the stored
+        per-step counts). Never stops a step from being saved."""
+        if self._resume is None or record.step < 1:
+            return None
+        k = sum(c.status == CandidateStatus.SCORED for c in record.candidates)
+        try:
+            state = self.store.random_search_state(self.run_id)
+            if state is not None and state.get("step") == record.step - 1:
+                curve, new = self._resume(state, [k], self.seed)
+            else:  # a fork, an upgraded file or a changed seed: from the start, once
+                budget = self.store.scored_per_step(self.run_id)[: record.step - 1]
+                budget += [0] * (record.step - 1 - len(budget))  # steps with no stats row
+                curve, new = self._resume(None, [*budget, k], self.seed)
+        except (ProjectError, ValueError, TypeError, KeyError, IndexError):
+            return None  # read at the next summary instead
+        return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if self.foreign:
@@ -87,7 +115,7 @@ class StoreSink:
             # The plan refused a run another process writes; this closes the race between
             # two processes that planned at the same moment.
             run = self.store.run(self.run_id)
-            pid = writer_alive_elsewhere(run["status"], run["status_reason"])
+            pid = writer_alive_elsewhere(run.status, run.status_reason)
             if pid is not None:
                 self.foreign = f"process {pid}"
                 raise ProjectError(f"run {self.run_id} is being run by process {pid}")
@@ -109,7 +137,10 @@ def live_status(
 ) -> tuple[str, str, StopCause]:
     """A "running" run whose writing process on this machine is gone was interrupted (killed,
     crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
-    cause = StopCause(cause) if cause in StopCause._value2member_map_ else StopCause.ERROR
+    try:
+        cause = StopCause(cause)
+    except ValueError:  # written by a newer version
+        cause = StopCause.ERROR
     m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
     if m is None or m.group(2) != socket.gethostname():
         return status, reason, cause
@@ -194,7 +225,7 @@ class SessionBase:
 
     def problem(self, run_id: int | None = None) -> Problem:
         """The project's problem; a forked run may carry its own template or settings."""
-        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        override = self.store.run(run_id).spec_override if run_id is not None else None
         if override:
             spec = {**self.store.spec(), **override}
             return make_problem(self.kind, spec)
@@ -224,14 +255,14 @@ class SessionBase:
         ids = self.store.run_ids()
         if ids:
             run = self.store.run(ids[-1])
-            status, reason, _ = live_status(run["status"], run["status_reason"])
+            status, reason, _ = live_status(run.status, run.status_reason)
             latest = {
                 "id": ids[-1],
                 "status": status,
                 "status_reason": reason,
                 "last_step": self.store.last_step(ids[-1]),
-                "settings": run["settings"],
-                "busy_pid": writer_alive_elsewhere(run["status"], run["status_reason"]),
+                "settings": run.settings.to_dict(),
+                "busy_pid": writer_alive_elsewhere(run.status, run.status_reason),
             }
         next_id = (ids[-1] + 1) if ids else 1
         return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
@@ -265,13 +296,13 @@ class SessionBase:
 
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
-        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+        return self.store.run(run_id).settings
 
     @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
-        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
-        return EndpointConfig.from_dict(run["optimizer"]), scorer
+        scorer = EndpointConfig.from_dict(run.scorer) if run.scorer else None
+        return EndpointConfig.from_dict(run.optimizer), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         client = make_client(config, cache=ProjectCache(self.store), role=role)
@@ -306,7 +337,13 @@ class SessionBase:
             optimizer,
             scorer,
             settings,
-            StoreSink(self.store, run_id, (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url)),
+            StoreSink(
+                self.store,
+                run_id,
+                problem,
+                settings.seed,
+                (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
+            ),
             state,
             cancel,
         )
