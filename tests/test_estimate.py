@@ -102,7 +102,7 @@ def prompt_answers(seed: int = 0) -> Any:
             "making sure no digit is lost when carrying over to the next column."
             for i in range(1, 6)
         )
-        total = a + b + (1 if rng.random() < 0.5 else 0)  # half wrong: no instruction hits 100 %
+        total = a + b + a % 2  # wrong on odd a, whatever the instruction: none reaches 100 %
         return (
             f"Let's think step by step. We need to add {a} and {b}. {steps} So {a} + {b} = {total}."
         )
@@ -160,8 +160,9 @@ def test_fresh_and_learned_estimates_match_what_the_run_spends(
         fresh_actual = _spent(project, range(0, 3))
         learned = _est(project, capsys, "--steps", "1", *url, *roles)
         assert learned["basis"] == "the run's last 2 step(s)"
-        assert main([*run, "--steps", "3"]) == 0
+        assert main([*run, "--steps", "3"]) == 0, capsys.readouterr()
         third = _spent(project, range(3, 4))
+        assert third, capsys.readouterr().out
     capsys.readouterr()
     print(
         f"{kind}: fresh {fresh['total_tokens']} vs {fresh_actual}; next {learned['total_tokens']} vs {third}"

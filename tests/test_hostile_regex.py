@@ -106,4 +106,4 @@ def test_one_ctrl_c_ends_a_step_waiting_on_a_slow_scorer(
     assert proc.returncode == 130, err
     assert "cancelled by the user" in out and "Traceback" not in err
     with ProjectStore.open(project) as store:
-        assert store.run(1)["status"] == "cancelled"
+        assert store.run(1).status == "cancelled"

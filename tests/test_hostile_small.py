@@ -83,7 +83,7 @@ def test_a_second_run_leaves_a_live_writers_run_alone(project: Path, live_pid: i
     assert f"run 1 is being run by process {live_pid} on this computer" in str(err.value)
     with ProjectStore.open(project) as store:
         run = store.run(1)
-        assert (run["status"], run["status_reason"], run["settings"]["max_steps"]) == (
+        assert (run.status, run.status_reason, run.settings.max_steps) == (
             "running",
             mark,
             2,

@@ -7,6 +7,7 @@ from typing import Any
 
 from opro_gui.core.models import RunSettings
 from opro_gui.core.rows import RunStats, StepDetail
+from opro_gui.core.text import without_url_credentials
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.config import model_mismatch
 
@@ -88,8 +89,8 @@ class ReportsMixin(SessionBase):
         summary = RunSummary(
             id=run_id,
             status=str(status),
-            status_reason=status_reason,
-            status_text=status_text(status, status_reason),
+            status_reason=without_url_credentials(status_reason),
+            status_text=without_url_credentials(status_text(status, status_reason)),
             stop_cause=str(cause),
             steps_completed=max(0, stats.last_step),
             max_steps=run.settings.max_steps,
@@ -109,10 +110,18 @@ class ReportsMixin(SessionBase):
             found_at_step=stats.found_at_step,
             random_search=random_search,
             prompt=self._prompt_facts(run_id, stats) if kind.supports_evaluation else None,
-            checks=verdict.checks(
-                self.store.verdict_counts(run_id), run.optimizer.get("pacing_notes", [])
-            ),
         )
+        return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
+
+    @_reads_file
+    def run_verdict(self, run_id: int) -> RunSummary:
+        """``run_summary`` with the facts that tell the model's failures from ours: invalid
+        reasons by category, repairs, retries, timeouts, top-ups and pacing changes (counted
+        in SQL: the run's candidates grouped by reason and its calls summed, none loaded)."""
+        summary = self.run_summary(run_id)
+        notes = self.store.run(run_id).optimizer.get("pacing_notes", [])
+        checks = verdict.checks(self.store.verdict_counts(run_id), notes)
+        summary = replace(summary, checks=checks)
         return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
 
     def random_search_curve(self, run_id: int) -> list[float]:
@@ -168,7 +177,7 @@ class ReportsMixin(SessionBase):
             kind=self.kind,
             app_version=project.app_version,
             problem=self.problem().summary(),
-            runs=tuple(self.run_summary(r) for r in self.run_ids()),
+            runs=tuple(self.run_verdict(r) for r in self.run_ids()),
         )
 
     @_reads_file

@@ -340,4 +340,4 @@ class RunView(QWidget):
 def _analyse(path: Path, run_id: int) -> tuple[RunSummary, list[float]]:
     """Runs in a worker thread: its own read-only session, closed before returning."""
     with ProjectSession.open(path, readonly=True) as session:
-        return session.run_summary(run_id), session.random_search_curve(run_id)
+        return session.run_verdict(run_id), session.random_search_curve(run_id)
