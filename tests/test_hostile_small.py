@@ -139,3 +139,18 @@ def test_a_not_null_failure_is_not_blamed_on_another_window(project: Path) -> No
     assert "another" not in str(err) and "refused a value (NOT NULL constraint failed" in str(err)
     dup = busy.integrity_error(project, sqlite3.IntegrityError("UNIQUE constraint failed: step"))
     assert "another OPRO Studio window or `opro run` is writing" in str(dup)
+
+
+def test_stored_settings_out_of_range_fall_back_to_defaults(project: Path) -> None:
+    import json
+
+    with ProjectSession.open(project) as s:
+        run_id = s.prepare_run(RunSettings(max_steps=2), EndpointConfig(URL, "m"))
+    bad = {"max_steps": 2, "temperature": 3.0, "samples_per_step": 5000, "rpm": -1, "seed": 7}
+    conn = sqlite3.connect(project)
+    with conn:
+        conn.execute("UPDATE run SET settings = ? WHERE id = ?", (json.dumps(bad), run_id))
+    conn.close()
+    with ProjectSession.open(project, readonly=True) as s:
+        got = s.run_settings(run_id)
+    assert (got.max_steps, got.temperature, got.samples_per_step, got.seed) == (2, 1.0, 8, 7)

@@ -208,6 +208,26 @@ _SETTING_FLOATS = (
 _OPTIONAL = frozenset({"history_size", "target_score", "patience", "budget_tokens", "budget_usd"})
 
 
+def setting_problem(name: str, value: Any) -> str:
+    """Why ``value`` cannot be the run setting ``name`` ("" when it can)."""
+    if value is None and name in _OPTIONAL:
+        return ""
+    ints = {n: (lo, hi) for n, lo, hi in _SETTING_INTS}
+    floats = {n: (lo, hi) for n, lo, hi in _SETTING_FLOATS}
+    if name in ints:
+        low, high = ints[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            return f"setting {name} must be a whole number within {low}..{high}, not {value!r}"
+    elif name in floats:
+        flow, fhigh = floats[name]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or not flow <= value <= fhigh:
+            return f"setting {name} must be a number within {flow:g}..{fhigh:g}, not {value!r}"
+    elif not isinstance(value, bool):  # stop_at_optimum
+        return f"setting {name} must be true or false, not {value!r}"
+    return ""
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How one run proceeds. Defaults follow the paper (OPRO_SPEC.md §1.3)."""
@@ -226,27 +246,10 @@ class RunSettings:
 
     def __post_init__(self) -> None:
         """Range-check every field, so a bad value is refused before it can be stored."""
-        for name, low, high in _SETTING_INTS:
-            value = getattr(self, name)
-            if value is None and name in _OPTIONAL:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(
-                    f"setting {name} must be a whole number within {low}..{high}, not {value!r}"
-                )
-        for name, flow, fhigh in _SETTING_FLOATS:
-            number = getattr(self, name)
-            if number is None and name in _OPTIONAL:
-                continue
-            ok = isinstance(number, int | float) and not isinstance(number, bool)
-            if not ok or not math.isfinite(number) or not flow <= number <= fhigh:
-                raise ValueError(
-                    f"setting {name} must be a number within {flow:g}..{fhigh:g}, not {number!r}"
-                )
-        if not isinstance(self.stop_at_optimum, bool):
-            raise ValueError(
-                f"setting stop_at_optimum must be true or false, not {self.stop_at_optimum!r}"
-            )
+        for name in self.__dataclass_fields__:
+            problem = setting_problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(problem)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

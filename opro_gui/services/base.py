@@ -57,7 +57,9 @@ def _damaged(path: Path, exc: BaseException) -> ProjectError:
 
 class StoreSink:
     """The engine's RunSink: one transaction per completed step, with the run's aggregates
-    (and, for kinds that compare with one, the equal-budget random search's next value)."""
+    (and, for kinds that compare with one, the equal-budget random search's next value).
+    Once another live process is seen writing the same run, this sink writes nothing more
+    (not even "paused"): the run is theirs."""
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from typing import Any, Self
 from opro_gui import __version__
 from opro_gui.core.models import RunStatus, StopCause
 from opro_gui.core.rows import ProjectRow, RunRow
+from opro_gui.core.text import scrub_urls, without_url_credentials
 
 from . import busy, leftovers, schema
 from .rows import (
@@ -395,10 +396,11 @@ class StoreBase:
             id=run_id,
             created_at=amount(row[1]),
             settings=settings_from(from_json(row[2], "run settings", MAX_CONFIG_CHARS)),
-            optimizer=json_object(row[3], "optimizer settings") or {},
-            scorer=json_object(row[4], "scorer settings"),
+            # Files written by hand or by older versions may hold a URL with a password.
+            optimizer=scrub_urls(json_object(row[3], "optimizer settings") or {}),
+            scorer=scrub_urls(json_object(row[4], "scorer settings")),
             status=RunStatus(status),
-            status_reason=reason,
+            status_reason=without_url_credentials(reason),
             parent_run_id=whole(row[7]),
             fork_step=whole(row[8]),
             # An override of another shape (a list, a number) is ignored: the project's own
