@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .ingredients import with_ingredients
 from .models import (
     REPAIRED_PREFIX,
     CallRecord,
@@ -107,6 +108,9 @@ class Engine:
                     )
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt)
+                    record = with_ingredients(
+                        self.problem, self.state.history, self._history_size(), record
+                    )
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -342,7 +346,7 @@ class Engine:
     @staticmethod
     def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
         return [
-            Scored(solution=c.solution, score=float(c.score), step=c.step, records=c.records)
+            Scored(c.solution, float(c.score), c.step, records=c.records, index=c.index)
             for c in candidates
             if c.score is not None
         ]

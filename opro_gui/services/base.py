@@ -194,8 +194,9 @@ class SessionBase:
         return cls(ProjectStore.create(path, kind, problem.to_spec(), name=name))
 
     @classmethod
-    def open(cls, path: str | Path, readonly: bool = False) -> Self:
-        session = cls(ProjectStore.open(path, readonly=readonly))
+    def open(cls, path: str | Path, readonly: bool = False, check_pages: bool = True) -> Self:
+        """``check_pages=False``: every check but the page scan (see ``ProjectStore.open``)."""
+        session = cls(ProjectStore.open(path, readonly=readonly, check_pages=check_pages))
         try:
             session.problem()
         except ProjectError:
@@ -276,7 +277,10 @@ class SessionBase:
         """Carry out ``plan``: the id of the run to drive."""
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
         if plan.action is PlanAction.CONTINUE:
-            self.store.update_run_config(plan.run_id, settings.to_dict(), opt, sc)
+            # a sweep's run keeps its grid point, so the sweep still finds it afterwards
+            kept = self.store.sweep_point(plan.run_id)
+            point = {"sweep": kept} if kept is not None else {}
+            self.store.update_run_config(plan.run_id, {**settings.to_dict(), **point}, opt, sc)
             return plan.run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 
