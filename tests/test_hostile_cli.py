@@ -173,7 +173,7 @@ def test_half_an_emoji_in_scorer_answers_neither_fails_the_run_nor_evaluate(
 
     srv = serve(servers, Hostility(surrogate=True), responder=answer)
     code, out, err = run_cli(capsys, "run", str(project), "--steps", "1", "--base-url",
-                             srv.base_url, "--optimizer-model", "opt", "--scorer-model", "sc",
+                             srv.base_url, "--optimizer-model", "opt", "--scorer-model", "sc", "--no-model-check",
                              "--samples", "1")  # fmt: skip
     assert code == 0, err
     assert "client has been closed" not in err and "Traceback" not in err

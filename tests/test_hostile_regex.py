@@ -69,7 +69,7 @@ def test_a_regex_project_scores_a_hostile_answer_and_finishes(tmp_path: Path, fa
 
     with fake_server(answer) as srv:
         cmd = [*OPRO, "run", str(project), "--steps", "1", "--base-url", srv.base_url,
-               "--optimizer-model", "opt", "--scorer-model", "sc", "--samples", "1"]  # fmt: skip
+               "--optimizer-model", "opt", "--scorer-model", "sc", "--no-model-check", "--samples", "1"]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "step 1/1  best 0.0%" in proc.stdout
@@ -92,7 +92,7 @@ def test_one_ctrl_c_ends_a_step_waiting_on_a_slow_scorer(
 
     with fake_server(answer) as srv:
         cmd = [*OPRO, "run", str(project), "--steps", "3", "--base-url", srv.base_url,
-               "--optimizer-model", "opt", "--scorer-model", "sc", "--timeout", "600"]  # fmt: skip
+               "--optimizer-model", "opt", "--scorer-model", "sc", "--no-model-check", "--timeout", "600"]  # fmt: skip
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env)  # fmt: skip
         try:

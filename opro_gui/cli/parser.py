@@ -31,6 +31,7 @@ cmd_new, cmd_run, cmd_estimate = (_command(n) for n in ("cmd_new", "cmd_run", "c
 cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
     _command(n) for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
 )
+cmd_models = _command("cmd_models")
 
 
 def _analysis_command(name: str) -> Callable[[argparse.Namespace], int]:
@@ -82,6 +83,11 @@ def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> No
     )
     p.add_argument("--rpm", type=v.positive, help="requests-per-minute limit")
     p.add_argument("--tpm", type=v.positive, help="tokens-per-minute limit")
+    p.add_argument(
+        "--no-model-check",
+        action="store_true",
+        help="do not check the model name against the server's /models list",
+    )
     if with_roles:
         for role in ("optimizer", "scorer"):
             p.add_argument(f"--{role}-base-url", dest=f"{role}_base_url", type=v.base_url)
@@ -134,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         kp = kinds.add_parser(kind.name, help=kind.cli_help or kind.display_name)
         kp.add_argument("out")
         kind.add_cli_arguments(kp)
+        kp.add_argument(
+            "--strict-reference-parsing",
+            action="store_true",
+            help="parse answers exactly as the reference code (first tag only, no repairs)",
+        )
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="run or continue the OPRO loop")
@@ -187,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--run", type=v.positive)
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    mod = sub.add_parser("models", help="find model servers on this machine and list their models")
+    mod.add_argument(
+        "--port",
+        type=int,
+        action="append",
+        help="also look on this port of 127.0.0.1 (repeatable)",
+    )
+    mod.add_argument(
+        "--only", action="store_true", help="look only on the --port ports, not the usual ones"
+    )
+    mod.add_argument("--json", action="store_true")
+    mod.set_defaults(func=cmd_models)
 
     exp = sub.add_parser("export", help="export everything as JSON or CSV")
     exp.add_argument("project")

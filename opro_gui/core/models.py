@@ -89,6 +89,10 @@ RESUMABLE = frozenset(
 )
 
 
+#: How a scored candidate's reason starts when robust parsing repaired the answer.
+REPAIRED_PREFIX = "repaired: "
+
+
 @dataclass(frozen=True)
 class ParsedCandidate:
     """One solution read from an optimizer completion, or why none could be read."""
@@ -96,6 +100,7 @@ class ParsedCandidate:
     solution: Solution | None
     reason: str = ""  # non-empty when ``solution`` is None
     text: str = ""  # the snippet of the completion the solution came from
+    repair: str = ""  # what robust parsing changed to read a valid solution ("" if nothing)
 
 
 @dataclass(frozen=True)

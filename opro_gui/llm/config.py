@@ -37,6 +37,9 @@ class EndpointConfig:
     backoff_base: float = 0.5  # first back-off in seconds, doubled per retry, with jitter
     backoff_max: float = 20.0
     retry_after_cap: float = 60.0  # never sleep longer than this on a server's Retry-After
+    # Local servers: learn how many requests the server runs at once and send no more than
+    # that (llm/pacing.py); deadlines grow with the server's measured speed.
+    adaptive_pacing: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -12,6 +12,7 @@ import httpcore2
 import httpx2
 
 _local = threading.local()
+_SLICE = 0.5  # seconds a read of an extendable budget waits before looking at its deadline
 
 
 class ResponseTooLarge(httpcore2.ReadError):
@@ -25,11 +26,19 @@ class TooSlow(httpcore2.ReadError):
 class _Budget:
     """What one HTTP attempt may still spend: seconds (a monotonic deadline) and bytes."""
 
-    def __init__(self, seconds: float, max_bytes: int) -> None:
+    def __init__(self, seconds: float, max_bytes: int, extendable: bool = False) -> None:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.max_bytes = max_bytes
         self.received = 0
+        # Adaptive pacing may move the deadline while the request waits in a local server's
+        # queue behind ours (``extend``); reads then wait in short slices to see the new one.
+        self.extendable = extendable
+
+    def extend(self, now: float) -> None:
+        """The server just finished another request of ours: give this one its full time again
+        from now (never shorter than it had). Called from other threads."""
+        self.deadline = max(self.deadline, now + self.seconds)
 
     def left(self, timeout: float | None) -> float:
         """The socket timeout for the next operation: never past the deadline."""
@@ -38,12 +47,12 @@ class _Budget:
 
 
 @contextlib.contextmanager
-def request_budget(seconds: float, max_bytes: int) -> Iterator[None]:
+def request_budget(seconds: float, max_bytes: int, extendable: bool = False) -> Iterator[_Budget]:
     """Bound every socket operation made by this thread inside the block (one HTTP attempt)."""
     previous = getattr(_local, "budget", None)
-    _local.budget = _Budget(seconds, max_bytes)
+    budget = _local.budget = _Budget(seconds, max_bytes, extendable)
     try:
-        yield
+        yield budget
     finally:
         _local.budget = previous
 
@@ -60,20 +69,38 @@ class _Stream(httpcore2.NetworkStream):
         budget = _budget()
         if budget is None:
             return self._inner.read(max_bytes, timeout)
-        left = budget.left(timeout)
-        if left <= 0:
-            raise self._out_of_time(budget)
-        try:
-            data = self._inner.read(max_bytes, left)
-        except httpcore2.ReadTimeout:
-            if budget.received:
-                raise self._out_of_time(budget) from None
-            raise
+        data = self._read_extendable(budget, max_bytes, timeout) if budget.extendable else None
+        if data is None:
+            left = budget.left(timeout)
+            if left <= 0:
+                raise self._out_of_time(budget)
+            try:
+                data = self._inner.read(max_bytes, left)
+            except httpcore2.ReadTimeout:
+                if budget.received:
+                    raise self._out_of_time(budget) from None
+                raise
         budget.received += len(data)
         if budget.received > budget.max_bytes:
             mb = budget.max_bytes / 1e6
             raise ResponseTooLarge(f"the server's answer is larger than {mb:.1f} MB")
         return data
+
+    def _read_extendable(self, budget: _Budget, max_bytes: int, timeout: float | None) -> bytes:
+        """Like one read, in slices of at most ``_SLICE`` s, so a deadline moved meanwhile
+        counts; the operation's own ``timeout`` still applies."""
+        op_end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            end = budget.deadline if op_end is None else min(budget.deadline, op_end)
+            if end <= now:
+                if budget.deadline <= now:
+                    raise self._out_of_time(budget)
+                raise httpcore2.ReadTimeout("read timed out")
+            try:
+                return self._inner.read(max_bytes, min(end - now, _SLICE))
+            except httpcore2.ReadTimeout:
+                continue  # the loop decides: a slice ended, or the time is really up
 
     @staticmethod
     def _out_of_time(budget: _Budget) -> Exception:

@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import openai
@@ -22,6 +22,7 @@ from opro_gui.core.text import storable
 
 from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig, model_mismatch
+from .pacing import pacer_for
 from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
@@ -90,6 +91,7 @@ class OpenAICompatClient:
         self._ignores_n = config.n_mode == "parallel"
         self._closed = False
         self._warned_mismatch = False
+        self._pacer = pacer_for(config)
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -278,16 +280,34 @@ class OpenAICompatClient:
                 self.limiter.active and not self.limiter.acquire(est_tokens, cancel)
             ):
                 return self._outcome(job, n, started, retries, error="cancelled")
+            paced = self._pacer.acquire(cancel) if self._pacer is not None else 0
+            if paced is None:
+                return self._outcome(job, n, started, retries, error="cancelled")
+            call_cfg = cfg
+            if self._pacer is not None:
+                call_cfg = replace(
+                    cfg, timeout=self._pacer.deadline(cfg.timeout, job.max_tokens, n)
+                )
+            sent = time.monotonic()  # the deadline starts here, not while waiting for a place
+            tracked: list[int] = []
+            track = partial(self._track, tracked) if self._pacer is not None else None
             try:
-                texts, reported, p_tok, c_tok = send(self._client(), cfg, req, n, job.max_tokens)
+                texts, reported, p_tok, c_tok = send(
+                    self._client(), call_cfg, req, n, job.max_tokens, track
+                )
             except Exception as exc:  # classified below; nothing escapes a worker
                 fail = classify(
                     exc,
                     base_url=cfg.base_url,
-                    timeout=cfg.timeout,
+                    timeout=call_cfg.timeout,
                     key_env=cfg.api_key_env,
                     cap=cfg.retry_after_cap,
                 )
+                if self._pacer is not None:
+                    for handle in tracked:
+                        self._pacer.untrack(handle)
+                    slow = "timed out" in fail.message or "too slowly" in fail.message
+                    self._pacer.release(paced, time.monotonic() - sent, 0, ok=False, timed_out=slow)
                 message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
                 if not fail.retryable or retries >= cfg.max_retries:
                     if fail.retryable:
@@ -316,6 +336,10 @@ class OpenAICompatClient:
                 if cancel.wait(delay):
                     return self._outcome(job, n, started, retries, error="cancelled")
                 continue
+            if self._pacer is not None:
+                for handle in tracked:
+                    self._pacer.untrack(handle)
+                self._pacer.release(paced, time.monotonic() - sent, c_tok, ok=True, timed_out=False)
             self.limiter.debit(c_tok)
             # Everything the server said is scrubbed: a key echoed as the model name or inside
             # a completion must not reach the project, an export or the terminal.
@@ -329,6 +353,11 @@ class OpenAICompatClient:
                 reported=clip(scrub(reported, self._key), 200),
                 tokens=(p_tok, c_tok),
             )
+
+    def _track(self, into: list[int], budget: object) -> None:
+        """Hand an attempt's deadline to the pacer (see ``Pacer.track``)."""
+        if self._pacer is not None:
+            into.append(self._pacer.track(budget))
 
     def _outcome(
         self,

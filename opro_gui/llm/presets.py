@@ -54,6 +54,13 @@ PRESETS: tuple[Preset, ...] = (
         "Key only if started with --api-key.",
     ),
     Preset(
+        "llama-cpp-python",
+        "http://127.0.0.1:8000/v1",
+        "LLAMACPP_API_KEY",
+        True,
+        "No key needed. Ignores n; answers any model name (use the listed model id).",
+    ),
+    Preset(
         "llama.cpp server",
         "http://127.0.0.1:8080/v1",
         "LLAMACPP_API_KEY",
@@ -127,6 +134,8 @@ def detect_local_servers(
     for p in PRESETS if presets is None else presets:
         if not p.local or not is_loopback_url(p.base_url):
             continue  # never probe anything but this machine
+        if any(f.base_url == p.base_url for f in found):
+            continue  # two presets on one port (vLLM, llama-cpp-python): llm.detect tells them apart
         parts = urlsplit(p.base_url)
         try:
             conn = http.client.HTTPConnection(

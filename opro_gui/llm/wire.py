@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -18,6 +19,7 @@ from .pricing import tokens_from_chars
 from .retry import BadResponse
 
 log = logging.getLogger(__name__)
+_EXTENDED_READS = 100  # per-read limit of an extendable attempt, in timeouts (its budget rules)
 
 
 def make_sdk(config: EndpointConfig, key: str, *, timeout: float | None = None) -> openai.OpenAI:
@@ -43,13 +45,20 @@ def response_cap(n: int, max_tokens: int) -> int:
 
 
 def send(
-    sdk: openai.OpenAI, config: EndpointConfig, req: LLMRequest, n: int, max_tokens: int
+    sdk: openai.OpenAI,
+    config: EndpointConfig,
+    req: LLMRequest,
+    n: int,
+    max_tokens: int,
+    track: Callable[[Any], None] | None = None,
 ) -> tuple[list[str], str, int, int]:
     """(texts, model reported, prompt tokens, completion tokens) of one HTTP call.
 
     Raises the SDK's errors, or ``BadResponse`` when a 200 answer is not a readable completion.
     The whole attempt (connect, send, every byte of the answer) must end within
-    ``config.timeout`` seconds and the answer stay under ``response_cap`` bytes.
+    ``config.timeout`` seconds and the answer stay under ``response_cap`` bytes. With
+    ``track`` (adaptive pacing), the attempt's budget is handed over so the pacer may extend it
+    while the server works through requests of ours queued before this one.
     """
     kwargs: dict[str, Any] = {"model": config.model, "temperature": req.temperature}
     if n > 1:
@@ -62,7 +71,11 @@ def send(
     else:
         kwargs["max_tokens"] = max_tokens
         kwargs["prompt"] = req.prompt
-    with request_budget(config.timeout, response_cap(n, max_tokens)):
+    # The SDK's per-read timeout follows the deadline; an extendable budget enforces it alone.
+    kwargs["timeout"] = config.timeout if track is None else config.timeout * _EXTENDED_READS
+    with request_budget(config.timeout, response_cap(n, max_tokens), track is not None) as budget:
+        if track is not None:
+            track(budget)
         if config.mode == "chat":
             resp: Any = sdk.chat.completions.create(**kwargs)
         else:

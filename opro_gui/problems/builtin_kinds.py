@@ -9,8 +9,12 @@ from typing import Any, cast
 
 from opro_gui.core import argtypes
 from opro_gui.core.ports import Problem
+from opro_gui.core.tokens import approx_tokens
 
 from .kinds import ProblemKind, ScorerLoad
+
+#: Expected tokens of a scorer's worked answer before the run measures any.
+_WORKED_ANSWER_TOKENS = 200
 
 
 def _coefficient(text: str) -> int:
@@ -43,6 +47,11 @@ class TSPKind(ProblemKind):
         from .tsp import TSPProblem
 
         return TSPProblem.generate(10, 1).to_spec()
+
+    def optimizer_answer_tokens(self, problem: Problem) -> int:
+        """The tour in <trace> tags plus a sentence around it."""
+        tour = problem.format_solution(problem.initial_solutions()[0])
+        return approx_tokens(f"<trace> {tour} </trace>") + 25
 
     def reference_score(self, problem: Problem) -> float | None:
         facts = problem.summary()
@@ -154,18 +163,28 @@ class PromptKind(ProblemKind):
         return {"kind": "prompt", "task_name": "apples", "examples": examples, "seed": 0}
 
     def scorer_load(self, problem: Problem, samples_per_step: int) -> ScorerLoad:
+        """Candidates x training examples per step; prompt and answer sizes from the dataset:
+        a worked answer (~200 tokens) plus the length of the dataset's own answers."""
         from .prompt_opt import PromptProblem
 
         prompt_problem = cast(PromptProblem, problem)
         train_ids = list(prompt_problem.train_ids)
         initial = prompt_problem.initial_solutions()
         sample = train_ids[:50]
-        chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
+        prompts = [prompt_problem.scorer_prompt(str(initial[0]), i) for i in sample]
+        targets = [str(prompt_problem.examples[i]["target"]) for i in sample]
+        count = max(1, len(sample))
         return ScorerLoad(
             requests_per_step=samples_per_step * len(train_ids),
             initial_requests=len(initial) * len(train_ids),
-            prompt_chars=sum(chars) // max(1, len(chars)),
+            prompt_chars=sum(map(len, prompts)) // count,
+            prompt_tokens=round(sum(map(approx_tokens, prompts)) / count),
+            answer_tokens=_WORKED_ANSWER_TOKENS + round(sum(map(approx_tokens, targets)) / count),
         )
+
+    def optimizer_answer_tokens(self, problem: Problem) -> int:
+        """One new instruction in its tags, with a short lead-in."""
+        return 50
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--dataset", required=True)

@@ -17,7 +17,7 @@ from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
 from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
-from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
 
@@ -62,12 +62,18 @@ class StoreSink:
     (not even "paused"): the run is theirs."""
 
     def __init__(
-        self, store: ProjectStore, run_id: int, problem: Problem | None = None, seed: int = 0
+        self,
+        store: ProjectStore,
+        run_id: int,
+        problem: Problem | None = None,
+        seed: int = 0,
+        base_urls: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.run_id = run_id
         self._resume = getattr(problem, "random_search_resume", None)
         self.seed = seed
+        self.base_urls = tuple(dict.fromkeys(base_urls))
         self.foreign = ""  # who else is writing the run, once known
 
     def step_completed(self, record: StepRecord) -> None:
@@ -77,6 +83,12 @@ class StoreSink:
             if "is writing this run" in str(exc):
                 self.foreign = "another process"
             raise
+        notes = [n for url in self.base_urls for n in pacing.take_notes(url)]
+        if notes:  # what adaptive pacing changed, kept with the run (`opro show`, the GUI)
+            run = self.store.run(self.run_id)
+            optimizer = dict(run.optimizer)
+            optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
+            self.store.update_run_config(self.run_id, run.settings.to_dict(), optimizer, run.scorer)
 
     def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
         """The random search's best after ``record``'s step, given as many evaluations as
@@ -328,7 +340,13 @@ class SessionBase:
             optimizer,
             scorer,
             settings,
-            StoreSink(self.store, run_id, problem, settings.seed),
+            StoreSink(
+                self.store,
+                run_id,
+                problem,
+                settings.seed,
+                (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
+            ),
             state,
             cancel,
         )

@@ -34,7 +34,7 @@ class ExportMixin(ReportsMixin):
         }
         for run_id in self.run_ids():
             run = self.store.run(run_id).to_json()
-            run["summary"] = self.run_summary(run_id).to_json()
+            run["summary"] = self.run_verdict(run_id).to_json()
             run["steps"] = []
             for s in self.store.steps(run_id):
                 detail = self.store.step_detail(run_id, s.step)
