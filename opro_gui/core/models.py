@@ -206,6 +206,8 @@ _SETTING_INTS = (
     ("history_size", 0, 1_000_000),
     ("patience", 1, 1_000_000),
     ("budget_tokens", 1, _INT64),
+    ("pause_after_unparseable", 0, 1_000_000),  # 0: off
+    ("pause_after_zero_score", 0, 1_000_000),
 )
 _SETTING_FLOATS = (
     ("temperature", 0.0, 2.0),
@@ -254,12 +256,6 @@ class RunSettings:
     # candidate at the problem's worst score (the scorer got nothing right); 0 turns it off.
     pause_after_unparseable: int = 3
     pause_after_zero_score: int = 3
-
-    def __post_init__(self) -> None:
-        for name in ("pause_after_unparseable", "pause_after_zero_score"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a whole number of steps, 0 or more: {value!r}")
 
     def __post_init__(self) -> None:
         """Range-check every field, so a bad value is refused before it can be stored."""
