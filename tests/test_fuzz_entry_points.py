@@ -206,3 +206,29 @@ def test_gui_open_of_hostile_files(
         check_gui_open(qtbot, gui_window, path)
 
     fuzz("gui_open", cases, prop, n)
+
+
+def test_stored_solutions_the_task_cannot_use_are_not_shown_again(
+    template: bytes, tmp_path: Path
+) -> None:
+    """A tour replaced by nested lists stays in the file, is left out of the history a resumed
+    run shows the optimizer, and the run continues."""
+    from test_fuzz_project_files import _tour
+    from toy_problem import ScriptedClient
+
+    from opro_gui.services import ProjectSession
+
+    path = tmp_path / "odd.opro"
+    plant(template, path, [("candidate", "solution", "[[[1]]]")])
+    with ProjectSession.open(path) as s:
+        run_id = s.latest_run_id()
+        assert run_id is not None
+        before = s.store.last_step(run_id)
+        endpoint = {"model": "m", "base_url": "http://127.0.0.1:9/v1"}
+        s.store.update_run_config(run_id, {"max_steps": before + 1}, endpoint, None)
+        engine = s.engine(run_id, optimizer=ScriptedClient(_tour))
+        assert engine.state.history == []
+        for _ in engine.events():
+            pass
+        assert s.store.last_step(run_id) == before + 1
+        assert s.store.candidates(run_id, 1)[0].solution == [[[1]]]  # the file is unchanged
