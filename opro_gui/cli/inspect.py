@@ -8,7 +8,7 @@ import sys
 
 from opro_gui.core.models import Candidate, CandidateStatus
 from opro_gui.core.rows import ReplayCandidate
-from opro_gui.problems import get_kind
+from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
 
@@ -58,6 +58,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         detail = session.step_detail(run_id, args.step)
         if detail is None:
@@ -74,16 +75,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     for i, text in enumerate(detail.completions):
         out.write(f"=== completion {i + 1} of {len(detail.completions)} ===\n{text}\n")
         for c in by_completion.get(i, []) or [nothing]:
-            out.write("--- " + _verdict(c) + "\n")
+            out.write("--- " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-1, []):
-        out.write("--- initial: " + _verdict(c) + "\n")
+        out.write("--- initial: " + _verdict(c, kind) + "\n")
     return EXIT_OK
 
 
-def _verdict(c: Candidate | ReplayCandidate) -> str:
+def _verdict(c: Candidate | ReplayCandidate, kind: ProblemKind) -> str:
     v = f"verdict: {c.status}"
     if c.score is not None:
-        v += f"  score: {c.score:g}"
+        v += f"  score: {kind.format_score(c.score)}"
     if c.reason:
         v += f"  reason: {c.reason}"
     if c.text:
@@ -93,6 +94,7 @@ def _verdict(c: Candidate | ReplayCandidate) -> str:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
@@ -106,12 +108,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"=== replay completion {i + 1} ===\n{text}")
         for c in result.candidates:
             if c.completion_index == i:
-                print("--- " + _verdict(c))
+                print("--- " + _verdict(c, kind))
     return EXIT_OK if result.completions else EXIT_RUN_STOPPED
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         _, sc = session.endpoints(run_id)
         scorer = (
@@ -121,8 +124,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
         rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
     for r in rows:
-        train = "-" if r.train_accuracy is None else f"{100 * r.train_accuracy:.1f}%"
-        acc = "-" if r.accuracy is None else f"{100 * r.accuracy:.1f}%"
+        train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
         flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
             f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "

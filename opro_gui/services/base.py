@@ -116,7 +116,10 @@ def live_status(
 ) -> tuple[str, str, StopCause]:
     """A "running" run whose writing process on this machine is gone was interrupted (killed,
     crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
-    cause = StopCause(cause) if cause in StopCause._value2member_map_ else StopCause.ERROR
+    try:
+        cause = StopCause(cause)
+    except ValueError:  # written by a newer version
+        cause = StopCause.ERROR
     m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
     if m is None or m.group(2) != socket.gethostname():
         return status, reason, cause
