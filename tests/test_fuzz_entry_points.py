@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ NAMED = [
     [("model_pair", "reported", b"\x00")],
 ]
 cases = st.one_of(st.sampled_from(NAMED), edits)
+#: Cases per slow run (10,000; ``OPRO_SLOW_FUZZ_CASES`` runs fewer, e.g. for a quick look).
+SLOW = int(os.environ.get("OPRO_SLOW_FUZZ_CASES", "10000"))
 
 
 def _commands(path: Path, out: Path) -> list[list[str]]:
@@ -96,7 +99,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return build_template(tmp_path_factory.mktemp("tpl") / "t.opro")
 
 
-@pytest.mark.parametrize("n", [60, pytest.param(10_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [60, pytest.param(SLOW, marks=pytest.mark.slow)])
 def test_hostile_files_through_every_cli_entry_point(
     n: int, template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,7 +198,7 @@ def test_gui_opens_each_named_hostile_value(
     check_gui_open(qtbot, gui_window, path)
 
 
-@pytest.mark.parametrize("n", [40, pytest.param(10_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [40, pytest.param(SLOW, marks=pytest.mark.slow)])
 def test_gui_open_of_hostile_files(
     n: int, template: bytes, tmp_path: Path, qtbot: Any, gui_window: Any
 ) -> None:
