@@ -11,15 +11,20 @@ from opro_gui.core.rows import ReplayCandidate
 from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
+from opro_gui.services.verdict import run_notes
 
 from .common import (
     EXIT_OK,
     EXIT_RUN_STOPPED,
     CliError,
+    check_model_names,
     endpoint_from_args,
     pick_run_id,
+    print_warnings,
     short,
 )
+from .provenance_text import print_provenance
+from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -45,14 +50,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         if run.prompt is not None and run.prompt.best_test_accuracy is not None:
             line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
         print(line)
+        for text in confidence_lines(run.to_json()):
+            print(f"    {text}")
         print(f"    best: {short(run.best_solution)}")
         if run.status_reason:
             print(f"    {run.status_text}")
-        if run.model_mismatch:
-            print(
-                f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
-                f" although {run.optimizer_model} was asked for"
-            )
+        for note in run_notes(run):
+            print(f"    {note}")
+        for warning in run.warnings:
+            print(f"    warning: {warning}")
+    for group in summary.seed_spread:
+        print("  " + spread_line(summary.kind, group))
     return EXIT_OK
 
 
@@ -65,6 +73,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise CliError(
                 f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
             )
+        if args.candidate is not None:
+            print_provenance(
+                session.provenance(run_id, args.step, args.candidate),
+                session.problem_kind.format_score,
+            )
+            return EXIT_OK
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
     out.write(detail.meta_prompt + "\n")
@@ -78,6 +92,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             out.write("--- " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c, kind) + "\n")
+    shown = detail.ingredients
+    if shown.get("candidates") or shown.get("examples"):
+        out.write(
+            f"=== the meta-prompt contained candidates {shown['candidates']} and examples "
+            f"{shown['examples']} (by id); `--candidate I` shows where candidate I came from ===\n"
+        )
     return EXIT_OK
 
 
@@ -98,9 +118,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
+        warnings = check_model_names(args, {"optimizer": endpoint})
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
+    print_warnings(warnings)
     print(f"replay {result.id} of run {run_id} step {args.step} with {result.model}:")
     if result.error:
         print(f"  (some requests failed: {result.error})")
@@ -123,13 +145,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else None
         )
         rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+        tests = session.paired_tests(run_id, args.split)
     for r in rows:
         train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
+        if r.accuracy_ci:
+            acc += f" [95% CI {ci_text(r.accuracy_ci)}]"
         flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
             f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "
             f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
+    for t in tests:
+        print(paired_line(t))
     return EXIT_OK
 
 
@@ -137,4 +164,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
         session.export(args.output, args.format)
     print(f"exported {args.project} to {args.output} ({args.format})")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from opro_gui.services.servers import find_local_servers
+
+    ports = args.port or []
+    found = find_local_servers(ports if args.only else None, extra_ports=ports)
+    if args.json:
+        print(json.dumps([asdict(s) for s in found], indent=2))
+        return EXIT_OK
+    if not found:
+        print("no model server answered on 127.0.0.1 (looked for Ollama, LM Studio, llama.cpp,")
+        print("  llama-cpp-python and vLLM on their usual ports; add others with --port N)")
+    for s in found:
+        slots = f", {s.slots} parallel slot(s)" if s.slots else ""
+        print(f"{s.name} at {s.base_url}{slots}" + (f" — {s.notes}" if s.notes else ""))
+        for m in s.models:
+            print(f"  {m}")
+        if not s.models and not s.needs_key:
+            print("  (no model loaded)")
     return EXIT_OK

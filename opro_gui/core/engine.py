@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .ingredients import with_ingredients
 from .models import (
+    REPAIRED_PREFIX,
     CallRecord,
     Candidate,
     CandidateStatus,
@@ -106,6 +108,9 @@ class Engine:
                     )
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt)
+                    record = with_ingredients(
+                        self.problem, self.state.history, self._history_size(), record
+                    )
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -245,6 +250,7 @@ class Engine:
         step_keys: set[str] = set()
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
+        repairs: dict[int, str] = {}
         for i, p in enumerate(parsed):
 
             def reject(status: CandidateStatus, reason: str, text: str, key: str = "") -> None:
@@ -284,6 +290,8 @@ class Engine:
                 continue
             verdicts.append(None)
             to_score.append((i, p.solution, text, key))
+            if p.repair:
+                repairs[i] = f"{REPAIRED_PREFIX}{p.repair}"
         results = []
         if to_score:
             scorer = _Recorder(self.scorer, calls) if self.scorer is not None else None
@@ -297,7 +305,10 @@ class Engine:
                 solution=solution,
                 text=text,
                 status=CandidateStatus.SCORED if complete else CandidateStatus.INCOMPLETE,
-                reason="" if complete else (res.error or "some scorer requests failed"),
+                # A scored candidate's reason says what robust parsing repaired, if anything.
+                reason=repairs.get(i, "")
+                if complete
+                else (res.error or "some scorer requests failed"),
                 score=res.score,
                 key=key,
                 records=res.records,
@@ -335,7 +346,7 @@ class Engine:
     @staticmethod
     def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
         return [
-            Scored(solution=c.solution, score=float(c.score), step=c.step, records=c.records)
+            Scored(c.solution, float(c.score), c.step, records=c.records, index=c.index)
             for c in candidates
             if c.score is not None
         ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .actions import ActionsMixin
 from .export import ExportMixin
+from .provenance import ProvenanceMixin
+from .sweep import SweepMixin
 
 
-class ProjectSession(ExportMixin, ActionsMixin):
+class ProjectSession(ProvenanceMixin, SweepMixin, ExportMixin, ActionsMixin):
     """An open project file. Not thread-safe: open one session per thread."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opro_gui.core.models import Solution, Totals
+from opro_gui.core.text import scrub_urls
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class TestEvaluation:
     test_accuracy: float | None
     n_examples: int
     complete: bool
+    train_accuracy_ci: list[float] | None = None  # 95 % bootstrap interval [low, high]
+    test_accuracy_ci: list[float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -27,6 +30,8 @@ class TestEvaluation:
             "test_accuracy": self.test_accuracy,
             "n_examples": self.n_examples,
             "complete": self.complete,
+            "train_accuracy_ci": self.train_accuracy_ci,
+            "test_accuracy_ci": self.test_accuracy_ci,
         }
 
 
@@ -38,6 +43,9 @@ class PromptFacts:
     best_train_accuracy: float | None
     best_test_accuracy: float | None
     test_evaluations: tuple[TestEvaluation, ...]
+    #: How sure we are (services.confidence): best_train_accuracy_ci, best_test_accuracy_ci,
+    #: paired_tests, train_test_gap_warning — `show --json` keys as they are.
+    confidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,30 @@ class RandomSearch:
 
     best: float | None
     beats: bool | None  # the run's best is better than random search's
+
+
+@dataclass(frozen=True)
+class Checks:
+    """How answers were parsed and requests went: what tells the model's failures from ours."""
+
+    invalid_reasons: dict[str, int]  # invalid proposals per category, most frequent first
+    invalid_by: dict[str, int]  # "model" / "parser" (usable answers refused by strict parsing)
+    repaired: int  # answers robust parsing repaired and scored
+    retries: int
+    timeouts: int
+    top_up_calls: int  # extra optimizer requests because the server ignored n
+    pacing_notes: tuple[str, ...] = ()  # what adaptive pacing changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invalid_reasons": dict(self.invalid_reasons),
+            "invalid_by": dict(self.invalid_by),
+            "repaired": self.repaired,
+            "retries": self.retries,
+            "timeouts": self.timeouts,
+            "top_up_calls": self.top_up_calls,
+            "pacing_notes": list(self.pacing_notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -73,6 +105,8 @@ class RunSummary:
     found_at_step: int | None = None
     random_search: RandomSearch | None = None
     prompt: PromptFacts | None = None
+    checks: Checks | None = None  # parsing and transport facts (issue 16)
+    warnings: tuple[str, ...] = ()  # the verdict, worded once (services/verdict.py)
 
     def to_json(self) -> dict[str, Any]:
         """The run as `opro show --json` prints it (keys are a contract with scripts)."""
@@ -115,6 +149,10 @@ class RunSummary:
             out["best_train_accuracy"] = p.best_train_accuracy
             out["best_test_accuracy"] = p.best_test_accuracy
             out["test_evaluations"] = [e.to_json() for e in p.test_evaluations]
+            out.update(p.confidence)
+        if self.checks is not None:
+            out.update(self.checks.to_json())
+        out["warnings"] = list(self.warnings)
         return out
 
 
@@ -126,13 +164,17 @@ class ProjectSummary:
     app_version: str
     problem: dict[str, Any]  # the problem's static facts (optimum, baselines...)
     runs: tuple[RunSummary, ...]
+    #: groups of runs that differ only in their seed, with the spread of their best scores
+    seed_spread: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": self.path,
             "name": self.name,
             "kind": self.kind,
             "app_version": self.app_version,
             "problem": self.problem,
             "runs": [r.to_json() for r in self.runs],
+            "seed_spread": list(self.seed_spread),
         }
+        return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password

@@ -14,8 +14,9 @@ from typing import Any, Self
 from opro_gui import __version__
 from opro_gui.core.models import RunStatus, StopCause
 from opro_gui.core.rows import ProjectRow, RunRow
+from opro_gui.core.text import scrub_urls, without_url_credentials
 
-from . import schema
+from . import busy, leftovers, schema
 from .rows import (
     MAX_CONFIG_CHARS,
     ProjectError,
@@ -35,7 +36,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
     # created a stray empty database instead of opening the project.
     uri = path.absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    conn = sqlite3.connect(uri, uri=True, timeout=busy.WAIT_S)
     try:
         conn.execute("PRAGMA schema_version")
     except sqlite3.OperationalError:
@@ -43,13 +44,14 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             raise
         # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
         conn.close()
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=busy.WAIT_S)
     return conn
 
 
-def _structure_problem(conn: sqlite3.Connection) -> str:
+def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> str:
     """Why the file's pages or tables are unusable, or "" (checked once on open, so later
-    reads meet only well-formed tables; quick_check reads every page but skips slow checks)."""
+    reads meet only well-formed tables; quick_check reads every page but skips slow checks,
+    and is left out with ``check_pages=False``: the caller checks the pages elsewhere)."""
     expected = sqlite3.connect(":memory:")
     schema.create(expected)
     for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
@@ -65,6 +67,8 @@ def _structure_problem(conn: sqlite3.Connection) -> str:
     code = [r[0] for r in conn.execute(sql)]
     if code:
         return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
+    if not check_pages:
+        return ""
     verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
     return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
 
@@ -91,6 +95,8 @@ class StoreBase:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        # Response-cache entries waiting for the transaction that records their calls.
+        self.pending_cache: dict[str, tuple[str, float]] = {}
 
     @functools.cached_property
     def db(self) -> Any:
@@ -103,8 +109,14 @@ class StoreBase:
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         try:
-            conn = _connect_readonly(path) if readonly else sqlite3.connect(str(path), timeout=30)
+            conn = (
+                _connect_readonly(path)
+                if readonly
+                else sqlite3.connect(str(path), timeout=busy.WAIT_S)
+            )
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA trusted_schema = OFF")  # no functions with side effects in schema
@@ -145,14 +157,18 @@ class StoreBase:
                 )
                 if examples is not None:
                     store._write_examples(examples)
-        except (sqlite3.Error, OSError) as exc:
+        except BaseException as exc:  # never leave half a project (its name would be taken)
             conn.close()
-            path.unlink(missing_ok=True)
-            raise ProjectError(f"cannot write {path}: {exc}") from None
+            leftovers.remove(path)
+            if isinstance(exc, sqlite3.Error | OSError | ValueError):  # ValueError: bad text
+                raise ProjectError(f"cannot write {path}: {exc}") from None
+            raise
         return store
 
     @classmethod
-    def open(cls, path: str | Path, readonly: bool = False) -> Self:
+    def open(cls, path: str | Path, readonly: bool = False, check_pages: bool = True) -> Self:
+        """Open and check a project file. ``check_pages=False`` skips reading every page
+        (O(file size)): for a caller that runs the full check in a background thread."""
         path = Path(path)
         if not path.exists():
             raise ProjectError(f"no such project file: {path}")
@@ -160,6 +176,7 @@ class StoreBase:
             raise ProjectError(f"{path} is a folder, not a project file")
         if not path.is_file():  # a FIFO or device would block or never end
             raise ProjectError(f"{path} is not a regular file")
+        leftovers.sweep(path.parent)  # exports / Save As killed half-way, by a process now gone
         with path.open("rb") as fh:
             head = fh.read(16)
         if head != b"SQLite format 3\x00":
@@ -173,6 +190,8 @@ class StoreBase:
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
             conn.close()
@@ -200,10 +219,12 @@ class StoreBase:
         store = cls(path, conn)
         try:
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
-            problem = _structure_problem(conn)
+            problem = _structure_problem(conn, check_pages)
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if row is None or problem:
             conn.close()
@@ -236,6 +257,8 @@ class StoreBase:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
 
     @contextmanager
@@ -244,12 +267,11 @@ class StoreBase:
             with self.conn:
                 yield
         except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
         except sqlite3.IntegrityError as exc:  # e.g. the step we meant to add is already there
-            raise ProjectError(
-                f"another OPRO Studio window or `opro run` is writing this run of "
-                f"{self.path.name}; nothing was overwritten ({exc})"
-            ) from None
+            raise busy.integrity_error(self.path, exc) from None
 
     def project(self) -> ProjectRow:
         row = self.conn.execute(
@@ -379,10 +401,11 @@ class StoreBase:
             id=run_id,
             created_at=amount(row[1]),
             settings=settings_from(from_json(row[2], "run settings", MAX_CONFIG_CHARS)),
-            optimizer=json_object(row[3], "optimizer settings") or {},
-            scorer=json_object(row[4], "scorer settings"),
+            # Files written by hand or by older versions may hold a URL with a password.
+            optimizer=scrub_urls(json_object(row[3], "optimizer settings") or {}),
+            scorer=scrub_urls(json_object(row[4], "scorer settings")),
             status=RunStatus(status),
-            status_reason=reason,
+            status_reason=without_url_credentials(reason),
             parent_run_id=whole(row[7]),
             fork_step=whole(row[8]),
             # An override of another shape (a list, a number) is ignored: the project's own
@@ -391,6 +414,15 @@ class StoreBase:
             app_version=text(row[10]),
             stop_cause=_stop_cause(row[11]),
         )
+
+    def sweep_point(self, run_id: int) -> dict[str, Any] | None:
+        """The grid point a sweep stored with the run (under ``sweep`` in its settings)."""
+        row = self.conn.execute("SELECT settings FROM run WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        settings = from_json(row[0], "run settings", MAX_CONFIG_CHARS)
+        point = settings.get("sweep") if isinstance(settings, dict) else None
+        return point if isinstance(point, dict) else None
 
     def run_ids(self) -> list[int]:
         ids = (whole(r[0]) for r in self.conn.execute("SELECT id FROM run ORDER BY id"))
@@ -412,18 +444,23 @@ class StoreBase:
     def save_as(self, target: str | Path) -> None:
         """One self-contained file (SQLite backup API): no WAL or journal beside it."""
         target = Path(target)
-        tmp = target.with_name(target.name + ".part")
-        tmp.unlink(missing_ok=True)
+        leftovers.sweep(target.parent)
+        tmp = leftovers.part_path(target)  # swept by a later start if this process is killed
+        dest: sqlite3.Connection | None = None
         try:
             dest = sqlite3.connect(str(tmp))
             with dest:
                 self.conn.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.close()
+            dest = None
             tmp.replace(target)
         except (sqlite3.Error, OSError) as exc:
-            tmp.unlink(missing_ok=True)
             raise ProjectError(f"cannot save to {target}: {exc}") from None
+        finally:
+            if dest is not None:
+                dest.close()
+            leftovers.remove(tmp)  # with its -journal (a full disk leaves one)
 
     def integrity_ok(self) -> bool:
         return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.llm import EndpointConfig
-from opro_gui.llm.presets import detect_local_servers, list_models
+from opro_gui.llm.presets import list_models
 from opro_gui.llm.secrets import SecretStoreError, set_key
+from opro_gui.services.servers import find_local_servers
 
 from .. import settings
-from ..background import BackgroundCall, call_in_background
+from ..worker import Worker, run_in_background
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
@@ -40,7 +41,7 @@ class FirstRunDialog(QDialog):
         self.profile_name = ""
         self.profile: dict[str, Any] = {}
         self._found: list[Any] = []
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
 
         intro = QLabel(
             "No model endpoint is configured yet. OPRO needs an OpenAI-compatible server: the "
@@ -113,8 +114,8 @@ class FirstRunDialog(QDialog):
     def detect(self) -> None:
         self.detect_button.setEnabled(False)
         self.status_label.setText("Looking for servers on 127.0.0.1 …")
-        self._call = call_in_background(
-            detect_local_servers, on_done=self._on_detect_done, on_error=self._on_error, parent=self
+        self._call = run_in_background(
+            find_local_servers, on_done=self._on_detect_done, on_error=self._on_error, owner=self
         )
 
     def _on_detect_done(self, found: list[Any]) -> None:
@@ -123,7 +124,8 @@ class FirstRunDialog(QDialog):
         self._found = list(found)
         self.local_list.clear()
         for p in self._found:
-            self.local_list.addItem(f"{p.name} at {p.base_url}")
+            models = f": {', '.join(p.models[:3])}" if p.models else ""
+            self.local_list.addItem(f"{p.name} at {p.base_url}{models}")
         self.status_label.setText(
             f"{len(found)} local server(s) found." if found else "No local server answered."
         )
@@ -135,12 +137,12 @@ class FirstRunDialog(QDialog):
         p = self._found[row]
         cfg = p.config("")
         self.status_label.setText(f"Asking {p.name} for its models …")
-        self._call = call_in_background(
+        self._call = run_in_background(
             list_models,
             cfg,
             on_done=lambda models: self._on_local_models(p, models),
             on_error=self._on_error,
-            parent=self,
+            owner=self,
         )
 
     def _on_local_models(self, p: Any, models: list[str]) -> None:
@@ -186,7 +188,7 @@ class FirstRunDialog(QDialog):
 
     def done(self, result: int) -> None:  # Qt override: no call may outlive the dialog
         if self._call is not None:
-            self._call.cancel(2000)
+            self._call.quit(2000)
             self._call = None
         super().done(result)
 
