@@ -271,6 +271,10 @@ class PromptProblem:
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
 
+    def validation_error(self, solution: Any) -> str | None:
+        """Why a stored solution cannot be an instruction of this task, or None."""
+        return None if isinstance(solution, str) else "an instruction must be text"
+
     def is_optimal(self, solution: Solution, score: float) -> bool:
         return score >= 1.0
 
