@@ -14,6 +14,7 @@ from opro_gui.core.ports import LLMClient, LLMRequest
 from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
 from .datasets import Dataset, paper_defaults, split_indices
+from .prompt_exemplars import ReferenceStream
 
 BASELINES = ("", "Let's think step by step.")
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
@@ -75,6 +76,8 @@ class PromptProblem:
         _check(len(set(train_ids)) == len(train_ids), "train_ids contains duplicates")
         _check(all(0 <= i < n for i in train_ids), f"train_ids must lie within 0..{n - 1}")
         self.train_ids = sorted(train_ids)
+        n_pool = n - len(spec.get("test_ids") or [])
+        self._stream = ReferenceStream(n_pool, len(self.train_ids))
         self.task_type = str(
             spec.get("task_type") or defaults["task_type"]
             or detect_task_type([ex["target"] for ex in self.examples])
@@ -116,6 +119,26 @@ class PromptProblem:
                     re.compile(ex["target"])
                 except re.error as exc:
                     raise ValueError(f"example {i}: target is not a valid regex: {exc}") from exc
+        self.order = str(spec.get("order", "ascending"))
+        _check(self.order in meta.ORDERS, f"order must be one of {', '.join(meta.ORDERS)}")
+        self.score_format = str(spec.get("score_format", "rounded"))
+        _check(
+            self.score_format in meta.SCORE_FORMATS,
+            f"score_format must be one of {', '.join(meta.SCORE_FORMATS)}",
+        )
+        self.score_buckets = int(spec.get("score_buckets", 20))
+        _check(1 <= self.score_buckets <= 1000, "score_buckets must lie within 1..1000")
+        self.exemplar_placement = str(spec.get("exemplar_placement", "after"))
+        _check(
+            self.exemplar_placement in meta.PLACEMENTS,
+            "exemplar_placement must be after (the instructions, as the paper) or before",
+        )
+        self.trajectory = bool(spec.get("trajectory", True))
+        _check(
+            self.trajectory or self.style != "text",
+            "the no-trajectory baseline needs the ins or bracket style (the base-model <TEXT> "
+            "style only continues a list of past instructions)",
+        )
         self.extract_again = bool(spec.get("extract_again", False))
         self.boxed = bool(spec.get("boxed", False))
         self.score_threshold = float(spec.get("score_threshold", 0.0))
@@ -185,6 +208,11 @@ class PromptProblem:
             "match": self.match,
             "extract_again": self.extract_again,
             "boxed": self.boxed,
+            "order": self.order,
+            "score_format": self.score_format,
+            "score_buckets": self.score_buckets,
+            "exemplar_placement": self.exemplar_placement,
+            **({} if self.trajectory else {"trajectory": False}),
             "score_threshold": self.score_threshold,
             "initial_instructions": list(self.initial_instructions),
             "templates": dict(self.template_overrides),
@@ -204,6 +232,15 @@ class PromptProblem:
             "include_qa": self.include_qa,
             "style": self.style,
             "criterion": self.criterion,
+            "exemplar_count": self.exemplar_count,
+            "exemplar_placement": self.exemplar_placement,
+            "order": self.order,
+            "score_format": self.score_format,
+            "score_buckets": self.score_buckets if self.score_format == "bucketed" else None,
+            "score_threshold": self.score_threshold,
+            "boxed": self.boxed,
+            "extract_again": self.extract_again,
+            "lenient": self.lenient_substring,
             "baselines": list(BASELINES),
         }
 
@@ -219,19 +256,28 @@ class PromptProblem:
         return meta.select_exemplars(
             self.criterion, self.train_ids, history, step, seed=self.seed,
             count=self.exemplar_count, history_size=history_size, threshold=self.score_threshold,
+            stream=self._stream,
         )  # fmt: skip
 
     def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
         # Fix of reference pitfall 10: the <TEXT> style is capped to the best ``history_size``
         # entries (and the threshold) like the other styles instead of growing without bound.
         shown = meta.shown_history(history, history_size, self.score_threshold)
+        shown = meta.order_history(shown, self.order, self.seed, step)
         exemplars: list[tuple[str, str]] = []
         if self.style != "text":
             ids = self.exemplar_ids(history, step, history_size)
             exemplars = [(self.examples[i]["input"], self.examples[i]["target"]) for i in ids]
+        if not self.trajectory:  # the equal-budget baseline: task and exemplars only
+            return meta.render_baseline_prompt(
+                self.sections, self.style, self.position, self.include_qa, exemplars,
+                self.task_phrase,
+            )  # fmt: skip
         return meta.render_meta_prompt(
             self.sections, self.style, self.position, self.include_qa, shown, exemplars,
-            self.task_phrase,
+            self.task_phrase, order=self.order, score_format=self.score_format,
+            score_buckets=self.score_buckets,
+            exemplars_before=self.exemplar_placement == "before",
         )  # fmt: skip
 
     def parse(self, completion: str) -> list[ParsedCandidate]:
