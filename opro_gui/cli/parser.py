@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
     )
     pr.add_argument(
-        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
+        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
+        help="dataset format (default: detected); mmlu takes a subject CSV or a folder of them",
     )
     pr.add_argument("--input-col")
     pr.add_argument("--target-col")

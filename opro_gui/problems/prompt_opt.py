@@ -80,7 +80,8 @@ class PromptProblem:
         self._stream = ReferenceStream(n_pool, len(self.train_ids))
         self.task_type = str(
             spec.get("task_type") or defaults["task_type"]
-            or detect_task_type([ex["target"] for ex in self.examples])
+            or detect_task_type([ex["target"] for ex in self.examples],
+                                [ex["input"] for ex in self.examples])
         )  # fmt: skip
         _check(self.task_type in TASK_TYPES, f"task_type must be one of {', '.join(TASK_TYPES)}")
         _check(
@@ -431,7 +432,7 @@ def spec_from_dataset(
     ``test``: a separate held-out file (GSM8K's test file, as in the paper): its examples are
     appended and become the test split; the training subset is drawn from ``dataset`` only.
     """
-    defaults = paper_defaults(dataset.name)
+    defaults = paper_defaults(dataset.name, dataset.fmt)
     ratio = defaults["train_ratio"] if train_ratio is None else train_ratio
     n = len(dataset.examples)
     extra = list(test.examples) if test is not None else []
