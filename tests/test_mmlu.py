@@ -93,7 +93,9 @@ VERDICTS = [
 def test_grading_matches_the_reference_on_model_style_answers(
     tmp_path: Path, answer: str, correct: bool
 ) -> None:
-    problem = PromptProblem.from_spec(spec_from_dataset(load_dataset(write(tmp_path, "a.csv", ROWS))))
+    problem = PromptProblem.from_spec(
+        spec_from_dataset(load_dataset(write(tmp_path, "a.csv", ROWS)))
+    )
     prompt = problem.scorer_prompt("", 0)
     parsed = normalize(answer, "choice")
     assert is_correct(parsed, "B", "choice", prompt=prompt) is correct

@@ -56,7 +56,11 @@ def _new_prompt_problem(args: argparse.Namespace) -> Any:
     dataset = load_dataset(args.dataset, args.format, args.input_col, args.target_col)
     for warning in dataset.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = _preset_options(args.preset, dataset.name) if args.preset else {}
+    for opt, key in _ABLATION_KEYS:
+        value = getattr(args, opt, None)
+        if value is not None:
+            options[key] = value
     if args.task_type in ("exact", "regex"):
         options["match"] = args.task_type
     elif args.task_type:
@@ -74,6 +78,33 @@ def _new_prompt_problem(args: argparse.Namespace) -> Any:
         dataset, train_ratio=args.train_ratio, seed=args.seed, test=test, **options
     )
     return PromptProblem.from_spec(spec)
+
+
+_ABLATION_KEYS = (
+    ("order", "order"),
+    ("score_format", "score_format"),
+    ("score_buckets", "score_buckets"),
+    ("exemplars", "exemplar_count"),
+    ("exemplar_criterion", "criterion"),
+    ("exemplar_placement", "exemplar_placement"),
+    ("score_threshold", "score_threshold"),
+    ("boxed", "boxed"),
+    ("extract_again", "extract_again"),
+    ("lenient", "lenient_substring"),
+)
+
+
+def _preset_options(name: str, dataset_name: str) -> dict[str, Any]:
+    from opro_gui.problems.datasets import paper_defaults
+    from opro_gui.problems.prompt_presets import get_preset
+
+    preset = get_preset(name)
+    if not preset.matches(paper_defaults(dataset_name)["task_name"]):
+        print(
+            f"warning: preset {name} is for {preset.dataset}, not {dataset_name}",
+            file=sys.stderr,
+        )
+    return {**preset.spec, "preset": preset.name, "run_defaults": dict(preset.run)}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -97,6 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return EXIT_OK
             prev_settings = session.run_settings(last)
             prev_opt, prev_sc = session.endpoints(last)
+        else:  # a preset's run settings (samples, temperature, steps) for the first run
+            prev_settings = session.default_run_settings()
         settings = settings_from_args(args, prev_settings)
         optimizer = endpoint_from_args(args, "optimizer", prev_opt)
         scorer = None

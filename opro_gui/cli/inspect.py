@@ -29,6 +29,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{data['name']}  ({data['kind']})  {data['path']}")
     print("  " + facts_line(data["kind"], data["problem"]))
+    if data["problem"].get("settings"):
+        settings = data["problem"]["settings"]
+        print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    if data["problem"].get("preset"):
+        print(f"  preset: {data['problem']['preset']}")
     if not data["runs"]:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in data["runs"]:

@@ -51,6 +51,33 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _prompt_ablation_options(p: argparse.ArgumentParser) -> None:
+    """The paper's §5.3 meta-prompt settings and scoring switches (defaults: the paper's)."""
+    g = p.add_argument_group("meta-prompt and scoring (paper defaults unless given)")
+    g.add_argument("--preset", help="a configuration of the paper (README lists them)")
+    g.add_argument("--order", choices=["ascending", "descending", "random"],
+                   help="order of past instructions (ascending: best last)")  # fmt: skip
+    g.add_argument("--score-format", choices=["rounded", "bucketed", "none"],
+                   help="scores as 0-100 (rounded), 0-N (bucketed) or not shown")  # fmt: skip
+    g.add_argument("--score-buckets", type=int, help="N for --score-format bucketed (20)")
+    g.add_argument("--exemplars", type=int, help="exemplars per meta-prompt (3)")
+    g.add_argument("--exemplar-criterion",
+                   choices=["random", "constant", "accumulative_most_frequent",
+                            "current_most_frequent"], help="how exemplars are chosen (random)")  # fmt: skip
+    g.add_argument("--exemplar-placement", choices=["after", "before"],
+                   help="exemplars after the instructions (the paper) or before them")  # fmt: skip
+    g.add_argument("--score-threshold", type=float,
+                   help="hide instructions scoring below this (0; the reference 0.3 for GPT)")  # fmt: skip
+    g.add_argument("--boxed", action=argparse.BooleanOptionalAction,
+                   help="read \\boxed{} answers (the reference: with GPT scorers)")  # fmt: skip
+    g.add_argument("--extract-again", action=argparse.BooleanOptionalAction,
+                   help="second-round answer extraction (off)")  # fmt: skip
+    g.add_argument("--lenient", action=argparse.BooleanOptionalAction,
+                   help="count gold-in-answer as correct for non-numeric tasks (on)")  # fmt: skip
+    g.add_argument("--strict", dest="lenient", action="store_false",
+                   help="same as --no-lenient")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opro", description="OPRO Studio, headless.")
     parser.add_argument("--version", action="version", version=f"opro {__version__}")
@@ -76,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
     )
     pr.add_argument(
-        "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
+        "--format",
+        choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
         help="dataset format (default: detected); mmlu takes a subject CSV or a folder of them",
     )
     pr.add_argument("--input-col")
@@ -89,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--train-ratio", type=float)
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--initial", action="append", help="an initial instruction (repeatable)")
+    _prompt_ablation_options(pr)
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="run or continue the OPRO loop")

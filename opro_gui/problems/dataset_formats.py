@@ -127,7 +127,7 @@ _MMLU_SUFFIXES = ("_test", "_dev", "_val", "_auxiliary_train")
 
 
 def mmlu_subject(stem: str) -> str:
-    """"anatomy_test" -> "anatomy": the subject an MMLU file holds."""
+    """ "anatomy_test" -> "anatomy": the subject an MMLU file holds."""
     for suffix in _MMLU_SUFFIXES:
         if stem.endswith(suffix):
             return stem[: -len(suffix)]
@@ -138,9 +138,7 @@ def looks_like_mmlu(rows: list[list[str]]) -> bool:
     """Headerless rows of question, 2–26 options and an answer letter naming one of them."""
     if not rows:
         return False
-    return all(
-        3 <= len(row) <= 28 and _mmlu_letter(row) is not None for row in rows
-    )
+    return all(3 <= len(row) <= 28 and _mmlu_letter(row) is not None for row in rows)
 
 
 def _mmlu_letter(row: list[str]) -> str | None:
@@ -169,7 +167,9 @@ def _read_mmlu(rows: Any, filename: str) -> list[dict[str, str]]:
                 f"its {len(row) - 2} options"
             )
         symbols = [f"({chr(65 + k)})" for k in range(len(row) - 2)]
-        question = row[0] + "".join(f"\n{sym} {opt}" for sym, opt in zip(symbols, row[1:-1]))
+        question = row[0] + "".join(
+            f"\n{sym} {opt}" for sym, opt in zip(symbols, row[1:-1], strict=True)
+        )
         question += f"\nWhat's the answer in {' '.join(symbols)}?"
         out.append({"input": question, "target": letter})
     return out

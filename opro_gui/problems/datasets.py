@@ -347,9 +347,7 @@ def _task_type(stem: str, fmt: str, examples: list[dict[str, str]]) -> str:
         return "numeric"
     if fmt in ("aqua", "mmlu"):
         return "choice"
-    return detect_task_type(
-        [ex["target"] for ex in examples], [ex["input"] for ex in examples]
-    )
+    return detect_task_type([ex["target"] for ex in examples], [ex["input"] for ex in examples])
 
 
 def paper_defaults(name: str, fmt: str | None = None) -> dict[str, Any]:

@@ -135,6 +135,10 @@ class PromptProblem:
             "exemplar_placement must be after (the instructions, as the paper) or before",
         )
         self.trajectory = bool(spec.get("trajectory", True))
+        self.preset = str(spec.get("preset") or "")
+        run_defaults = spec.get("run_defaults") or {}
+        _check(isinstance(run_defaults, dict), "run_defaults must map run settings to values")
+        self.run_defaults: dict[str, Any] = dict(run_defaults)
         _check(
             self.trajectory or self.style != "text",
             "the no-trajectory baseline needs the ins or bracket style (the base-model <TEXT> "
@@ -214,6 +218,8 @@ class PromptProblem:
             "score_buckets": self.score_buckets,
             "exemplar_placement": self.exemplar_placement,
             **({} if self.trajectory else {"trajectory": False}),
+            **({"preset": self.preset} if self.preset else {}),
+            **({"run_defaults": dict(self.run_defaults)} if self.run_defaults else {}),
             "score_threshold": self.score_threshold,
             "initial_instructions": list(self.initial_instructions),
             "templates": dict(self.template_overrides),
@@ -233,17 +239,23 @@ class PromptProblem:
             "include_qa": self.include_qa,
             "style": self.style,
             "criterion": self.criterion,
-            "exemplar_count": self.exemplar_count,
-            "exemplar_placement": self.exemplar_placement,
-            "order": self.order,
-            "score_format": self.score_format,
-            "score_buckets": self.score_buckets if self.score_format == "bucketed" else None,
-            "score_threshold": self.score_threshold,
-            "boxed": self.boxed,
-            "extract_again": self.extract_again,
-            "lenient": self.lenient_substring,
             "baselines": list(BASELINES),
-        }
+            "preset": self.preset or None,
+            # the §5.3 settings and scoring switches, shown by `opro show` and the GUI
+            "settings": {
+                "order": self.order,
+                "score_format": self.score_format,
+                **({"score_buckets": self.score_buckets}
+                   if self.score_format == "bucketed" else {}),
+                "exemplars": self.exemplar_count,
+                "exemplar_criterion": self.criterion,
+                "exemplar_placement": self.exemplar_placement,
+                "score_threshold": self.score_threshold,
+                "boxed": self.boxed,
+                "extract_again": self.extract_again,
+                "lenient": self.lenient_substring,
+            },
+        }  # fmt: skip
 
     # -- the loop's hooks ----------------------------------------------------------------
     def initial_solutions(self) -> list[Solution]:

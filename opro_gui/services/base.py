@@ -171,6 +171,11 @@ class SessionBase:
                 return run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 
+    def default_run_settings(self) -> RunSettings | None:
+        """Run settings the task asks for (a paper preset's), or None for the defaults."""
+        wanted = self.store.spec().get("run_defaults")
+        return RunSettings.from_dict(wanted) if isinstance(wanted, dict) and wanted else None
+
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
         return RunSettings.from_dict(self.store.run(run_id)["settings"])
