@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class ReferenceStream:
     def __init__(self, pool_size: int, n_train: int, n_validation: int = 0) -> None:
         self._start = (pool_size, n_train, n_validation)
         # step -> (fingerprint of the history up to that step, generator state after it)
-        self._states: dict[int, tuple[int, tuple[object, ...]]] = {}
+        self._states: dict[int, tuple[int, Any]] = {}
 
     def _initial(self) -> np.random.RandomState:
         pool, n_train, n_val = self._start

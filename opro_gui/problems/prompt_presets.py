@@ -114,6 +114,28 @@ _BBH = [
 # §5.3 ablations: text-bison scorer (Q_begin), PaLM 2-L optimizer, GSM8K or BBH
 # sports_understanding, 200 steps, 3 repetitions each; each preset changes one setting.
 _ABLATION_BASE = {**_TEXT_BISON_SCORER, **_IT_OPTIMIZER, "initial_instructions": [""]}
+_ABLATION_ROWS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
+    ("default", "the paper's defaults (ascending order, scores 0–100, 3 exemplars)", {}, {}),
+    ("order-descending", "instructions in descending order", {"order": "descending"}, {}),
+    ("order-random", "instructions in random order", {"order": "random"}, {}),
+    ("scores-20-buckets", "scores in 20 buckets", {"score_format": "bucketed"}, {}),
+    ("scores-none", "no scores shown", {"score_format": "none"}, {}),
+    ("exemplars-0", "no exemplars", {"exemplar_count": 0}, {}),
+    ("exemplars-10", "10 exemplars", {"exemplar_count": 10}, {}),
+    *(
+        (
+            f"per-step-{k}",
+            f"{k} instructions per step at 1,600 in all",
+            {},
+            {"samples_per_step": k, "max_steps": 1600 // k},
+        )
+        for k in (1, 2, 4, 16)
+    ),
+    *(
+        (f"temperature-{t}", f"optimizer temperature {t}", {}, {"temperature": t})
+        for t in (0.0, 0.5, 1.5, 2.0)
+    ),
+)
 _ABLATIONS = [
     Preset(
         f"ablation-{name}",
@@ -124,28 +146,7 @@ _ABLATIONS = [
         {**_ABLATION_BASE, **change},
         {**_PAPER_RUN, **run},
     )
-    for name, what, change, run in (
-        ("default", "the paper's defaults (ascending order, scores 0–100, 3 exemplars)", {}, {}),
-        ("order-descending", "instructions in descending order", {"order": "descending"}, {}),
-        ("order-random", "instructions in random order", {"order": "random"}, {}),
-        ("scores-20-buckets", "scores in 20 buckets", {"score_format": "bucketed"}, {}),
-        ("scores-none", "no scores shown", {"score_format": "none"}, {}),
-        ("exemplars-0", "no exemplars", {"exemplar_count": 0}, {}),
-        ("exemplars-10", "10 exemplars", {"exemplar_count": 10}, {}),
-        *(
-            (
-                f"per-step-{k}",
-                f"{k} instructions per step at 1,600 in all",
-                {},
-                {"samples_per_step": k, "max_steps": 1600 // k},
-            )
-            for k in (1, 2, 4, 16)
-        ),
-        *(
-            (f"temperature-{t}", f"optimizer temperature {t}", {}, {"temperature": t})
-            for t in (0.0, 0.5, 1.5, 2.0)
-        ),
-    )  # fmt: skip
+    for name, what, change, run in _ABLATION_ROWS
 ]
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (*_GSM8K, *_BBH, *_ABLATIONS)}
