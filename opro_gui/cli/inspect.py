@@ -47,6 +47,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             line += f", optimum found at step {run['found_at_step']}"
         if run.get("best_test_accuracy") is not None:
             line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
+        for name, acc in (run.get("best_transfer_accuracy") or {}).items():
+            line += f", {name} {fmt_score('prompt', acc)}"
         print(line)
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
@@ -121,13 +123,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
             else None
         )
-        rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+        rows = session.evaluate(
+            run_id,
+            split=args.split,
+            top=args.top,
+            scorer_endpoint=scorer,
+            dataset=args.dataset,
+            dataset_format=args.format,
+            input_col=args.input_col,
+            target_col=args.target_col,
+        )
     for r in rows:
         train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
         acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
         flag = "" if r["complete"] else "  (incomplete: some requests failed)"
         print(
-            f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
+            f"{r['label']}: train {train}  {r['split']} {acc}  n={r['n_examples']}  "
             f"{short(r['instruction'] or '(empty)', 80)}{flag}"
         )
     return EXIT_OK

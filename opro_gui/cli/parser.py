@@ -161,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=["test", "train", "all"], default="test")
     ev.add_argument("--top", type=int, default=1)
     ev.add_argument("--run", type=int)
+    ev.add_argument(
+        "--dataset", help="score on another dataset instead (transfer, e.g. MultiArith.json)"
+    )
+    ev.add_argument(
+        "--format",
+        choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
+        help="format of --dataset (default: detected)",
+    )
+    ev.add_argument("--input-col", help="input column of a --dataset CSV/JSONL")
+    ev.add_argument("--target-col", help="target column of a --dataset CSV/JSONL")
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 

@@ -129,11 +129,23 @@ class ActionsMixin(SessionBase):
         scorer_endpoint: EndpointConfig | None = None,
         cancel: CancelToken | None = None,
         client: LLMClient | None = None,
+        dataset: str | None = None,
+        dataset_format: str | None = None,
+        input_col: str | None = None,
+        target_col: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
+        """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``.
+
+        ``dataset``: another dataset file (transfer, paper §5.2.3: GSM8K instructions on
+        MultiArith and AQuA): every example of it is scored with the run's scorer settings, and
+        the evaluation is stored under the split ``transfer:<dataset name>``."""
         if self.kind != "prompt":
             raise ProjectError("evaluate applies to prompt-optimization projects only")
         problem = self.problem(run_id)
+        if dataset is not None:
+            problem, split = transfer_problem(
+                cast(PromptProblem, problem), dataset, dataset_format, input_col, target_col
+            )
         cands = [c for c in self.store.candidates(run_id) if c["status"] == CandidateStatus.SCORED]
         cands.sort(key=lambda c: (-c["score"], c["step"], c["index"]))
         chosen: list[tuple[str, str, float | None]] = []
@@ -150,7 +162,10 @@ class ActionsMixin(SessionBase):
         calls: list[CallRecord] = []
         scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
         results = prompt_problem.evaluate(
-            [c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel
+            [c[1] for c in chosen],
+            _Collect(scorer, calls),
+            split="all" if dataset is not None else split,
+            cancel=cancel,
         )
         out = []
         for (label, instr, train), res in zip(chosen, results, strict=True):
@@ -168,6 +183,37 @@ class ActionsMixin(SessionBase):
                 }
             )
         return out
+
+
+def transfer_problem(
+    home: PromptProblem,
+    path: str,
+    fmt: str | None,
+    input_col: str | None,
+    target_col: str | None,
+) -> tuple[PromptProblem, str]:
+    """The run's task on another dataset: its examples, task type and answer checking; the
+    run's instruction position and scorer settings. Returns it and the split name to store."""
+    from opro_gui.problems.datasets import DatasetError, load_dataset, paper_defaults
+
+    try:
+        other = load_dataset(path, fmt, input_col, target_col)
+    except DatasetError as exc:
+        raise ProjectError(str(exc)) from None
+    defaults = paper_defaults(other.name, other.fmt)
+    spec = {
+        **home.to_spec(),
+        "examples": other.examples,
+        "train_ids": list(range(len(other.examples))),
+        "task_type": defaults["task_type"] or other.task_type_guess,
+        "task_name": defaults["task_name"],
+        "task_phrase": None,
+    }
+    spec.pop("test_ids", None)
+    try:
+        return PromptProblem.from_spec(spec), f"transfer:{other.name}"
+    except ValueError as exc:
+        raise ProjectError(f"{other.name}: {exc}") from None
 
 
 class _Collect:

@@ -161,11 +161,31 @@ class ReportsMixin(SessionBase):
             "best_train_accuracy": steps[-1]["best_score"] if steps else None,
             "best_test_accuracy": None,
         }
-        evals = [e for e in self.store.evaluations(run_id) if e["split"] == "test"]
+        every = self.store.evaluations(run_id)
+        evals = [e for e in every if e["split"] == "test"]
         for e in reversed(evals):
             if e["solution"] == best:
                 out["best_test_accuracy"] = e["score"]
                 break
+        # Transfer (§5.2.3): evaluations on other datasets, stored as "transfer:<name>".
+        transfer = [e for e in every if str(e["split"]).startswith("transfer:")]
+        out["best_transfer_accuracy"] = {
+            e["split"].removeprefix("transfer:"): e["score"]
+            for e in transfer
+            if e["solution"] == best
+        }
+        out["transfer_evaluations"] = [
+            {
+                "dataset": e["split"].removeprefix("transfer:"),
+                "label": e["label"],
+                "instruction": e["solution"],
+                "train_accuracy": e["train_score"],
+                "accuracy": e["score"],
+                "n_examples": e["n_examples"],
+                "complete": bool(e["complete"]),
+            }
+            for e in transfer
+        ]
         out["test_evaluations"] = [
             {
                 "label": e["label"],
