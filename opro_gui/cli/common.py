@@ -95,6 +95,7 @@ def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -
         ("patience", "patience"),
         ("budget_tokens", "budget_tokens"),
         ("budget_usd", "budget_usd"),
+        ("baseline", "baseline"),
     ):
         value = getattr(args, opt, None)
         if value is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.events import RunFinished, StepCompleted
+from opro_gui.core.events import BaselineStepCompleted, RunFinished, StepCompleted
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.services import ProjectSession
 
@@ -138,7 +138,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_id = session.prepare_run(settings, optimizer, scorer, new_run=args.new_run)
         cancel = CancelToken()
         _install_signal_handlers(cancel)
-        engine = session.engine(run_id, cancel)
         optimum = None  # for the gap on each progress line, computed once
         if session.kind == "tsp":
             facts = session.problem(run_id).summary()
@@ -152,9 +151,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             flush=True,
         )
         final: RunFinished | None = None
-        for event in engine.events():
+        for event in session.run_events(run_id, cancel):
             if isinstance(event, StepCompleted):
                 print(_progress_line(session.kind, event, settings, optimum), flush=True)
+            elif isinstance(event, BaselineStepCompleted):
+                line = _progress_line(session.kind, event, settings, None)
+                print(f"  baseline (run {event.run_id}) {line}", flush=True)
             elif isinstance(event, RunFinished):
                 final = event
         assert final is not None
@@ -166,7 +168,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _progress_line(
-    kind: str, event: StepCompleted, settings: RunSettings, optimum: float | None
+    kind: str,
+    event: StepCompleted | BaselineStepCompleted,
+    settings: RunSettings,
+    optimum: float | None,
 ) -> str:
     r = event.record
     statuses = [c.status for c in r.candidates]
@@ -184,7 +189,7 @@ def _progress_line(
     parts.append(f"tokens {t['total_tokens']}")
     if t["cost_usd"]:
         parts.append(f"${t['cost_usd']:.4f}")
-    if event.improved and r.step > 0:
+    if isinstance(event, StepCompleted) and event.improved and r.step > 0:
         parts.append("improved")
     return "  ".join(parts)
 

@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("project")
     run.add_argument("--steps", type=int, required=True, help="the run's total step budget")
     run.add_argument("--new-run", action="store_true", help="start a new run instead of continuing")
+    run.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        help="prompt runs: also run the equal-budget no-trajectory baseline (off; doubles the "
+        "scorer calls)",
+    )
     _settings_options(run)
     _endpoint_options(run)
     run.set_defaults(func=cmd_run)

@@ -21,6 +21,8 @@ from .models import (
 )
 from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
 
+_SENT = (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)  # what the scorer was asked about
+
 
 class _Recorder:
     """Wraps a client and keeps every CallRecord it produced during one step."""
@@ -42,6 +44,10 @@ class _Recorder:
         return results
 
 
+#: With a quota, how many optimizer requests one step may make to reach it.
+QUOTA_ROUNDS = 4
+
+
 class StepPaused(Exception):
     """A step could not be completed for a reason that resuming may fix (endpoint down...)."""
 
@@ -57,7 +63,12 @@ class Engine:
         state: RunState | None = None,
         cancel: CancelToken | None = None,
         clock: Callable[[], float] = time.time,
+        quota: Callable[[int], int] | None = None,
     ) -> None:
+        """``quota``: if given, step s sends exactly ``quota(s)`` candidates to the scorer when
+        the optimizer proposes enough new valid ones within ``QUOTA_ROUNDS`` requests (an
+        equal-budget comparison run); otherwise at most ``samples_per_step``."""
+        self.quota = quota
         self.problem = problem
         self.optimizer = optimizer
         self.scorer = scorer
@@ -182,18 +193,31 @@ class Engine:
             max_tokens=self.settings.max_tokens,
             role="optimizer",
         )
-        (result,) = optimizer.complete([request], self.cancel)
-        if not result.texts:
-            raise StepPaused(f"optimizer request failed: {result.error or 'no completion'}")
-        completions = tuple(result.texts)
-        parsed: list[ParsedCandidate] = []
-        origin: list[int] = []
-        for i, text in enumerate(completions):
-            for p in self.problem.parse(text):
-                parsed.append(p)
-                origin.append(i)
-        candidates = self._judge(step, parsed, origin, calls, cap=self.settings.samples_per_step)
-        return self._record(step, meta_prompt, completions, candidates, calls, started)
+        want = self.quota(step) if self.quota is not None else None
+        completions: list[str] = []
+        candidates: list[Candidate] = []
+        step_keys: set[str] = set()
+        for round_ in range(QUOTA_ROUNDS if want is not None else 1):
+            sent = sum(c.status in _SENT for c in candidates)
+            if want is not None and sent >= want:
+                break
+            (result,) = optimizer.complete([request], self.cancel)
+            if not result.texts:
+                if round_ == 0:
+                    raise StepPaused(f"optimizer request failed: {result.error or 'no completion'}")
+                break
+            parsed: list[ParsedCandidate] = []
+            origin: list[int] = []
+            for i, text in enumerate(result.texts, start=len(completions)):
+                for p in self.problem.parse(text):
+                    parsed.append(p)
+                    origin.append(i)
+            completions.extend(result.texts)
+            cap = self.settings.samples_per_step if want is None else want - sent
+            candidates += self._judge(
+                step, parsed, origin, calls, cap=cap, step_keys=step_keys, first=len(candidates)
+            )
+        return self._record(step, meta_prompt, tuple(completions), candidates, calls, started)
 
     def _judge(
         self,
@@ -202,10 +226,13 @@ class Engine:
         origin: Sequence[int],
         calls: list[CallRecord],
         cap: int | None,
+        step_keys: set[str] | None = None,
+        first: int = 0,
     ) -> list[Candidate]:
-        """Dedupe, filter and score parsed candidates; returns them in proposal order."""
+        """Dedupe, filter and score parsed candidates; returns them in proposal order.
+        ``step_keys``: keys seen earlier in this step; ``first``: index of the first one."""
         seen = self.state.seen_keys
-        step_keys: set[str] = set()
+        step_keys = set() if step_keys is None else step_keys
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
         for i, p in enumerate(parsed):
@@ -214,7 +241,7 @@ class Engine:
                 verdicts.append(
                     Candidate(
                         step=step,
-                        index=i,  # noqa: B023 - called at once, inside this iteration
+                        index=first + i,  # noqa: B023 - called at once, inside this iteration
                         completion_index=origin[i],  # noqa: B023
                         solution=p.solution,  # noqa: B023
                         text=text,
@@ -255,7 +282,7 @@ class Engine:
             complete = res.complete and res.score is not None
             verdicts[i] = Candidate(
                 step=step,
-                index=i,
+                index=first + i,
                 completion_index=origin[i],
                 solution=solution,
                 text=text,

@@ -35,6 +35,24 @@ class RunFinished:
     totals: dict[str, Any]
 
 
-Event = RunStarted | StepStarted | StepCompleted | RunFinished
+@dataclass(frozen=True)
+class BaselineStepCompleted:
+    """A step of a run's equal-budget comparison run (its own run ``run_id``), made right
+    after the main run's step of the same number."""
 
-__all__ = ["Event", "RunFinished", "RunStarted", "StepCompleted", "StepStarted", "Totals"]
+    run_id: int
+    record: StepRecord
+    totals: dict[str, Any]
+
+
+Event = RunStarted | StepStarted | StepCompleted | RunFinished | BaselineStepCompleted
+
+__all__ = [
+    "BaselineStepCompleted",
+    "Event",
+    "RunFinished",
+    "RunStarted",
+    "StepCompleted",
+    "StepStarted",
+    "Totals",
+]

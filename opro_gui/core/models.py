@@ -146,6 +146,7 @@ class RunSettings:
     stop_at_optimum: bool = True
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    baseline: bool = False  # also run the problem's equal-budget baseline (prompt runs)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

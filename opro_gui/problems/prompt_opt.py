@@ -47,6 +47,8 @@ class PromptProblem:
     kind = "prompt"
     higher_is_better = True
     default_history_size = 20
+    #: The equal-budget baseline: the same optimizer, the task and exemplars, no trajectory.
+    baseline_spec_override = {"trajectory": False}
 
     def __init__(self, spec: dict[str, Any]) -> None:
         examples = spec.get("examples")

@@ -7,10 +7,11 @@ from opro_gui.storage import ProjectError
 
 from .actions import ActionsMixin
 from .base import StoreSink
+from .baseline import BaselineMixin
 from .export import ExportMixin
 
 __all__ = ["ProjectError", "ProjectSession", "StoreSink"]
 
 
-class ProjectSession(ExportMixin, ActionsMixin):
+class ProjectSession(ExportMixin, ActionsMixin, BaselineMixin):
     """An open project file. Not thread-safe: open one session per thread."""

@@ -12,7 +12,8 @@ from opro_gui.problems import make_problem
 from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectError
 
-from .base import SessionBase
+from .base import SessionBase, is_baseline_run
+from .reports import BASELINE_LABEL
 
 
 class ActionsMixin(SessionBase):
@@ -121,6 +122,16 @@ class ActionsMixin(SessionBase):
         self.store.copy_steps(run_id, new_id, step)
         return new_id
 
+    def _baseline_best(self, run_id: int) -> tuple[str, float] | None:
+        """The best instruction of the run's equal-budget baseline and its training score."""
+        for other in self.store.run_ids():
+            run = self.store.run(other)
+            if is_baseline_run(run) and run["spec_override"]["baseline_of"] == run_id:
+                steps = self.store.steps(other)
+                if steps and steps[-1]["best_solution"] is not None:
+                    return str(steps[-1]["best_solution"]), float(steps[-1]["best_score"])
+        return None
+
     def evaluate(
         self,
         run_id: int,
@@ -156,6 +167,9 @@ class ActionsMixin(SessionBase):
                 chosen.append((f"top-{len(chosen) + 1}", c["solution"], c["score"]))
         train_of = {c["solution"]: c["score"] for c in cands}
         prompt_problem = cast(PromptProblem, problem)
+        base = self._baseline_best(run_id)
+        if base is not None:
+            chosen.append((BASELINE_LABEL, base[0], base[1]))
         for b in prompt_problem.baselines():
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
         opt_cfg, sc_cfg = self.endpoints(run_id)

@@ -84,6 +84,12 @@ def live_status(status: str, reason: str) -> tuple[str, str]:
     return status, ""  # alive here: the mark is for us, not for the user
 
 
+def is_baseline_run(run: dict[str, Any]) -> bool:
+    """A run that holds another run's equal-budget baseline (marked ``baseline_of``)."""
+    override = run.get("spec_override") or {}
+    return isinstance(override, dict) and override.get("baseline_of") is not None
+
+
 class SessionBase:
     """An open project file. Not thread-safe: open one session per thread."""
 
@@ -145,10 +151,11 @@ class SessionBase:
         self._problem = problem
 
     def run_ids(self) -> list[int]:
-        return self.store.run_ids()
+        """The project's runs, without the equal-budget baseline runs that belong to them."""
+        return [r for r in self.store.run_ids() if not is_baseline_run(self.store.run(r))]
 
     def latest_run_id(self) -> int | None:
-        ids = self.store.run_ids()
+        ids = self.run_ids()
         return ids[-1] if ids else None
 
     def prepare_run(
@@ -199,6 +206,7 @@ class SessionBase:
         cancel: CancelToken | None = None,
         optimizer: LLMClient | None = None,
         scorer: LLMClient | None = None,
+        quota: Callable[[int], int] | None = None,
     ) -> Engine:
         """An engine that continues ``run_id`` from its last completed step."""
         settings = self.run_settings(run_id)
@@ -213,7 +221,14 @@ class SessionBase:
         )
         self.store.enable_wal()
         return Engine(
-            problem, optimizer, scorer, settings, StoreSink(self.store, run_id), state, cancel
+            problem,
+            optimizer,
+            scorer,
+            settings,
+            StoreSink(self.store, run_id),
+            state,
+            cancel,
+            quota=quota,
         )
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

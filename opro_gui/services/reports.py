@@ -14,6 +14,9 @@ from opro_gui.storage import totals_of
 
 from .base import SessionBase, _reads_file, live_status
 
+#: The evaluation label of the baseline run's best instruction (scored beside the run's).
+BASELINE_LABEL = "equal-budget baseline"
+
 
 class ReportsMixin(SessionBase):
     def estimate(
@@ -186,6 +189,7 @@ class ReportsMixin(SessionBase):
             }
             for e in transfer
         ]
+        out.update(self._baseline_summary(run_id, every))
         out["test_evaluations"] = [
             {
                 "label": e["label"],
@@ -197,6 +201,49 @@ class ReportsMixin(SessionBase):
             }
             for e in evals
         ]
+        return out
+
+    def _baseline_summary(self, run_id: int, evals: list[dict[str, Any]]) -> dict[str, Any]:
+        """The equal-budget no-trajectory baseline beside the run (None when never run)."""
+        from .base import is_baseline_run
+
+        base = next(
+            (
+                r
+                for r in self.store.run_ids()
+                if is_baseline_run(run := self.store.run(r))
+                and run["spec_override"]["baseline_of"] == run_id
+            ),
+            None,
+        )
+        out: dict[str, Any] = dict.fromkeys(
+            ("baseline_run_id", "baseline_best_instruction", "baseline_best_train_accuracy",
+             "baseline_best_test_accuracy", "baseline_scored_instructions",
+             "baseline_total_tokens", "baseline_cost_usd"),
+        )  # fmt: skip
+        sent = ("scored", "incomplete")
+        cands = self.store.candidates(run_id)
+        out["scored_instructions"] = sum(c["step"] > 0 and c["status"] in sent for c in cands)
+        if base is None:
+            return out
+        steps = self.store.steps(base)
+        totals = totals_of(self.store.calls(base)).to_dict()
+        base_cands = self.store.candidates(base)
+        out.update(
+            baseline_run_id=base,
+            baseline_steps_completed=max(0, steps[-1]["step"]) if steps else 0,
+            baseline_best_instruction=steps[-1]["best_solution"] if steps else None,
+            baseline_best_train_accuracy=steps[-1]["best_score"] if steps else None,
+            baseline_scored_instructions=sum(
+                c["step"] > 0 and c["status"] in sent for c in base_cands
+            ),
+            baseline_total_tokens=totals["total_tokens"],
+            baseline_cost_usd=totals["cost_usd"],
+        )
+        for e in reversed(evals):
+            if e["split"] == "test" and e["label"] == BASELINE_LABEL:
+                out["baseline_best_test_accuracy"] = e["score"]
+                break
         return out
 
     @_reads_file
