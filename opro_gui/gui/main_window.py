@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
         c.step_completed.connect(self._on_controller_step_completed)
+        c.baseline_step_completed.connect(self.run_view.add_baseline_event)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
         c.running_changed.connect(lambda _running: self._update_actions())

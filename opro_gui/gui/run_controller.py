@@ -23,6 +23,7 @@ class RunController(QObject):
     run_started = Signal(int, object)  # run id, RunStarted
     step_started = Signal(object)  # StepStarted
     step_completed = Signal(object)  # StepCompleted
+    baseline_step_completed = Signal(object)  # BaselineStepCompleted (equal-budget baseline)
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)
     running_changed = Signal(bool)
@@ -73,6 +74,7 @@ class RunController(QObject):
         worker.run_started.connect(self._on_worker_run_started)
         worker.step_started.connect(self.step_started)
         worker.step_completed.connect(self.step_completed)
+        worker.baseline_step_completed.connect(self.baseline_step_completed)
         worker.run_finished.connect(self.run_finished)
         worker.run_failed.connect(self.run_failed)
         worker.work_done.connect(thread.quit)

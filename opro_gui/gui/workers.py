@@ -4,12 +4,17 @@ and emits one Qt signal per engine event."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.events import RunFinished, RunStarted, StepCompleted, StepStarted
+from opro_gui.core.events import (
+    BaselineStepCompleted,
+    RunFinished,
+    RunStarted,
+    StepCompleted,
+    StepStarted,
+)
 from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectError, ProjectSession
@@ -22,6 +27,7 @@ class RunWorker(QObject):
     run_started = Signal(object)  # RunStarted
     step_started = Signal(object)  # StepStarted
     step_completed = Signal(object)  # StepCompleted
+    baseline_step_completed = Signal(object)  # BaselineStepCompleted
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)  # the run could not start or crashed outside the engine
     work_done = Signal()  # always last: the thread may quit
@@ -59,7 +65,6 @@ class RunWorker(QObject):
 
     def _drive(self) -> None:
         session = ProjectSession.open(self._path)
-        engine: Any = None
         try:
             run_id = self._run_id
             if run_id is None:
@@ -67,10 +72,11 @@ class RunWorker(QObject):
                     self._settings, self._optimizer, self._scorer, new_run=self._new_run
                 )
             self.run_prepared.emit(run_id)
-            engine = session.engine(run_id, self._cancel)
-            for event in engine.events():
+            for event in session.run_events(run_id, self._cancel):
                 if isinstance(event, StepCompleted):
                     self.step_completed.emit(event)
+                elif isinstance(event, BaselineStepCompleted):
+                    self.baseline_step_completed.emit(event)
                 elif isinstance(event, StepStarted):
                     self.step_started.emit(event)
                 elif isinstance(event, RunStarted):
@@ -78,9 +84,4 @@ class RunWorker(QObject):
                 elif isinstance(event, RunFinished):
                     self.run_finished.emit(event)
         finally:
-            if engine is not None:
-                for client in (engine.optimizer, engine.scorer):
-                    close = getattr(client, "close", None)
-                    if callable(close):
-                        close()
-            session.close()
+            session.close()  # closes the clients its engines made

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from opro_gui.core.events import StepCompleted
+from opro_gui.core.events import BaselineStepCompleted, StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.services import ProjectSession
 
@@ -48,6 +48,7 @@ class RunView(QWidget):
         self._best_solutions: list[Any] = []
         self._step_solutions: dict[str, int] = {}  # prompt: instruction -> first step
         self.random_curve: list[float] = []
+        self.baseline_points: list[tuple[int, float]] = []  # (step, best) of the baseline run
         self._analysis_call: BackgroundCall | None = None
         self.summary: dict[str, Any] | None = None
         self.banner_messages: list[str] = []
@@ -137,7 +138,7 @@ class RunView(QWidget):
         self.summary = None
         self.score_plot.clear_data()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
-        self._step_solutions, self.random_curve = {}, []
+        self._step_solutions, self.random_curve, self.baseline_points = {}, [], []
         self.last_step = -1
         self.banner.setVisible(False)
         self.tsp_view.set_best_tour([], None)
@@ -194,6 +195,13 @@ class RunView(QWidget):
         self.summary_label.setText(self._live_summary(r.step, r.best_score))
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
+
+    def add_baseline_event(self, event: BaselineStepCompleted) -> None:
+        """A step of the equal-budget baseline run: its best-so-far curve grows beside ours."""
+        best = event.record.best_score
+        if best is not None and all(s != event.record.step for s, _ in self.baseline_points):
+            self.baseline_points.append((event.record.step, float(best)))
+            self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
 
     def _add_step(
         self, step: int, cands: list[dict[str, Any]], best: float | None, best_solution: Any
@@ -288,9 +296,12 @@ class RunView(QWidget):
         self.summary_label.setText(f"Could not read the run summary: {exc}")
         self.analysis_done.emit()
 
-    def _on_analysis_done(self, result: tuple[dict[str, Any], list[float]]) -> None:
+    def _on_analysis_done(
+        self, result: tuple[dict[str, Any], list[float], list[tuple[int, float]]]
+    ) -> None:
         self._analysis_call = None
-        s, curve = result
+        s, curve, self.baseline_points = result
+        self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
         self.random_curve = [float(v) for v in curve]
         self.score_plot.set_random_curve(list(range(1, len(curve) + 1)), self.random_curve)
         status, reason = s["status"].replace("_", " "), s.get("status_reason") or ""
@@ -306,6 +317,8 @@ class RunView(QWidget):
             parts.append(f"gap {s['gap_percent']:.2f}%")
         if s.get("best_test_accuracy") is not None:
             parts.append(f"test accuracy {self.fmt(s['best_test_accuracy'])}")
+        if s.get("baseline_best_train_accuracy") is not None:
+            parts.append(f"no-trajectory baseline {self.fmt(s['baseline_best_train_accuracy'])}")
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)
@@ -376,7 +389,17 @@ class RunView(QWidget):
         return self.score_plot.export(path)
 
 
-def _analyse(path: Path, run_id: int) -> tuple[dict[str, Any], list[float]]:
+def _analyse(
+    path: Path, run_id: int
+) -> tuple[dict[str, Any], list[float], list[tuple[int, float]]]:
     """Runs in a worker thread: its own read-only session, closed before returning."""
     with ProjectSession.open(path, readonly=True) as session:
-        return session.run_summary(run_id), session.random_search_curve(run_id)
+        return (
+            session.run_summary(run_id),
+            session.random_search_curve(run_id),
+            session.baseline_curve(run_id),
+        )
+
+
+def _columns(points: list[tuple[int, float]]) -> tuple[list[int], list[float]]:
+    return [s for s, _ in points], [v for _, v in points]
