@@ -1,0 +1,104 @@
+"""GUI: a prompt run with the equal-budget baseline on draws both curves live and reports both
+numbers; the §5.3 form in the task panel writes the spec."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_helpers import no_thread_left  # noqa: F401  (fixture)
+from PySide6.QtGui import QUndoStack
+from test_gui_shell import run_to_end, use_server
+
+from opro_gui.core.models import RunSettings
+from opro_gui.gui import settings
+from opro_gui.gui.main_window import MainWindow
+from opro_gui.gui.widgets import shell_projects
+from opro_gui.gui.widgets.panel_prompt import PromptPanel
+from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
+from opro_gui.gui.widgets.panel_undo import UndoBinder
+from opro_gui.services import ProjectSession
+
+pytestmark = pytest.mark.usefixtures("no_thread_left")
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    settings.set_settings_dir(tmp_path / "settings")
+    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    return win
+
+
+def responder() -> Any:
+    counter = itertools.count(1)
+
+    def respond(prompt: str, body: dict[str, Any]) -> str:
+        if float(body.get("temperature") or 0) > 0:  # the optimizer samples at temperature 1
+            kind = "Trajectory" if "score:" in prompt else "Fresh"
+            return f"<INS>{kind} idea number {next(counter)}.</INS>"
+        h = hashlib.sha256(prompt.encode()).digest()[0]
+        return "True" if h % 2 else "False"
+
+    return respond
+
+
+def test_prompt_run_with_baseline_draws_both_curves(
+    qtbot: Any, window: MainWindow, fake_server: Any
+) -> None:
+    server = fake_server(responder()).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    stem = next(s for s, (_l, kind) in shell_projects.example_catalog().items() if kind == "prompt")
+    assert window.open_example(stem)
+    live: list[int] = []
+    window.controller.baseline_step_completed.connect(lambda ev: live.append(ev.record.step))
+    finished = run_to_end(
+        qtbot,
+        window,
+        RunSettings(max_steps=3, samples_per_step=2, stop_at_optimum=False, baseline=True),
+    )
+    assert finished.status == "completed", finished.reason
+    assert live == [0, 1, 2, 3]
+    plot = window.run_view.score_plot
+    assert list(plot.baseline_curve.xData) == [0, 1, 2, 3]
+    assert list(plot.best_curve.xData) == [0, 1, 2, 3]
+    assert "no-trajectory baseline (same budget)" in [t.text for _s, t in plot._legend.items]
+    summary = window.run_view.summary
+    assert summary is not None and summary["baseline_best_train_accuracy"] is not None
+    assert "no-trajectory baseline" in window.run_view.summary_label.text()
+    with ProjectSession.open(window.session.path, readonly=True) as s:
+        assert s.run_ids() == [1]
+        assert s.sent_per_step(1) == s.sent_per_step(2) and sum(s.sent_per_step(1).values()) == 6
+        curve = s.baseline_curve(1)
+    assert [100 * v for _s, v in curve] == pytest.approx(list(plot.baseline_curve.yData))
+
+
+def test_run_settings_form_has_the_baseline_switch(qtbot: Any) -> None:
+    form = RunSettingsForm(UndoBinder(QUndoStack()))
+    qtbot.addWidget(form)
+    assert form.settings().baseline is False  # off by default
+    form.baseline_check.setChecked(True)
+    assert form.settings().baseline is True
+    form.load(RunSettings())
+    assert not form.baseline_check.isChecked()
+
+
+def test_prompt_panel_ablation_form_writes_the_spec(qtbot: Any) -> None:
+    panel = PromptPanel(UndoBinder(QUndoStack()))
+    qtbot.addWidget(panel)
+    spec = {"examples": [{"input": f"q{i}", "target": str(i)} for i in range(5)]}
+    panel.load({**spec, "order": "descending", "boxed": True})
+    form = panel.ablations
+    assert form.order_combo.currentData() == "descending" and form.boxed_check.isChecked()
+    assert not form.buckets_spin.isEnabled()
+    form.score_combo.setCurrentIndex(form.score_combo.findData("bucketed"))
+    assert form.buckets_spin.isEnabled()
+    form.lenient_check.setChecked(False)
+    out = panel.spec()
+    assert out["score_format"] == "bucketed" and out["lenient_substring"] is False
+    assert out["order"] == "descending" and out["boxed"] is True
