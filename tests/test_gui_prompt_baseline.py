@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,34 @@ def test_prompt_panel_ablation_form_writes_the_spec(qtbot: Any) -> None:
     out = panel.spec()
     assert out["score_format"] == "bucketed" and out["lenient_substring"] is False
     assert out["order"] == "descending" and out["boxed"] is True
+
+
+def test_new_from_the_paper_creates_the_preset_project(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opro_gui.gui.widgets import shell_menus
+
+    data = tmp_path / "sports_understanding.json"
+    examples = [{"input": f"Is sentence {i} plausible?", "target": "yes"} for i in range(10)]
+    data.write_text(json.dumps({"canary": "x", "examples": examples}))
+    asked: list[list[str]] = []
+
+    def pick(_parent: Any, _title: str, _label: str, items: list[str], *_a: Any) -> Any:
+        asked.append(items)
+        return next(i for i in items if i.startswith("bbh-sports_understanding-text-bison ")), True
+
+    monkeypatch.setattr(shell_menus.QInputDialog, "getItem", pick)
+    monkeypatch.setattr(shell_menus.QFileDialog, "getOpenFileName", lambda *a: (str(data), ""))
+    out = tmp_path / "paper"
+    monkeypatch.setattr(shell_menus.QFileDialog, "getSaveFileName", lambda *a: (str(out), ""))
+    window.menus.new_from_paper_action.trigger()
+    assert any("Table 7" in item for item in asked[0])
+    assert window.session is not None and window.session.path == out.with_suffix(".opro")
+    problem = window.session.problem()
+    facts = problem.summary()
+    assert facts["preset"] == "bbh-sports_understanding-text-bison"
+    assert (facts["position"], facts["style"]) == ("Q_begin", "bracket")
+    assert problem.initial_solutions() == [""]
+    assert window.session.default_run_settings() == RunSettings(
+        max_steps=200, samples_per_step=8, temperature=1.0
+    )

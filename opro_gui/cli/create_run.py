@@ -95,16 +95,12 @@ _ABLATION_KEYS = (
 
 
 def _preset_options(name: str, dataset_name: str) -> dict[str, Any]:
-    from opro_gui.problems.datasets import paper_defaults
-    from opro_gui.problems.prompt_presets import get_preset
+    from opro_gui.services.presets import preset_options
 
-    preset = get_preset(name)
-    if not preset.matches(paper_defaults(dataset_name)["task_name"]):
-        print(
-            f"warning: preset {name} is for {preset.dataset}, not {dataset_name}",
-            file=sys.stderr,
-        )
-    return {**preset.spec, "preset": preset.name, "run_defaults": dict(preset.run)}
+    options, warning = preset_options(name, dataset_name)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return options
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from opro_gui.services import ProjectError, ProjectSession
+
 from .. import settings
 from .shell_projects import KIND_LABELS, example_catalog
 
@@ -52,7 +54,13 @@ class ShellMenus(QObject):
         self.export_plot_action = self._action(
             "Export &Plot…", self._on_export_plot_action_triggered
         )
-        m.addActions([self.new_action, self.open_action])
+        self.new_from_paper_action = self._action(
+            "New from the &Paper…", self._on_new_from_paper_action_triggered
+        )
+        self.new_from_paper_action.setToolTip(
+            "A prompt-optimization project set up as one of the paper's experiments"
+        )
+        m.addActions([self.new_action, self.new_from_paper_action, self.open_action])
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = m.addMenu("&Examples")
@@ -123,6 +131,42 @@ class ShellMenus(QObject):
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
+
+    def _on_new_from_paper_action_triggered(self) -> None:
+        from opro_gui.services.presets import PRESETS, prompt_spec_from_file
+
+        win = self._win
+        labels = [f"{p.name} — {p.reproduces}" for p in PRESETS.values()]
+        label, ok = QInputDialog.getItem(
+            win,
+            "New from the paper",
+            "Experiment (figure or table it reproduces):",
+            labels,
+            0,
+            False,
+        )
+        if not ok:
+            return
+        name = label.split(" — ", 1)[0]
+        data, _ = QFileDialog.getOpenFileName(
+            win,
+            f"Dataset for {name} ({PRESETS[name].dataset})",
+            settings.last_dir(),
+            "Datasets (*.json *.jsonl *.tsv *.csv);;All files (*)",
+        )
+        if not data:
+            return
+        path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
+        if not path:
+            return
+        try:
+            spec, warnings = prompt_spec_from_file(data, preset=name)
+            ProjectSession.create(_with_suffix(path), "prompt", spec).close()
+        except (ProjectError, ValueError) as exc:
+            win.show_error("Cannot create the project", str(exc))
+            return
+        if win.open_project(_with_suffix(path)) and warnings:
+            win.status_label.setText("Note: " + "; ".join(warnings))
 
     def _on_open_action_triggered(self) -> None:
         win = self._win
