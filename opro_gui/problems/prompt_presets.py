@@ -91,7 +91,7 @@ _GSM8K = [
     ),
 ]
 
-# The 23 BBH tasks of the paper (seven-object versions only), Table 7 and Figs. 23–24.
+# The 23 BBH tasks of the paper (seven-object versions only), Table 7.
 _BBH_TASKS = sorted(t for t in BBH_TASK_TYPES if not t.endswith(("three_objects", "five_objects")))
 _BBH = [
     Preset(
@@ -114,7 +114,7 @@ _BBH = [
 # §5.3 ablations: text-bison scorer (Q_begin), PaLM 2-L optimizer, GSM8K or BBH
 # sports_understanding, 200 steps, 3 repetitions each; each preset changes one setting.
 _ABLATION_BASE = {**_TEXT_BISON_SCORER, **_IT_OPTIMIZER, "initial_instructions": [""]}
-_ABLATION_ROWS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
+_ABLATION_ROWS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (  # fmt: skip
     ("default", "the paper's defaults (ascending order, scores 0–100, 3 exemplars)", {}, {}),
     ("order-descending", "instructions in descending order", {"order": "descending"}, {}),
     ("order-random", "instructions in random order", {"order": "random"}, {}),
@@ -122,10 +122,34 @@ _ABLATION_ROWS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
     ("scores-none", "no scores shown", {"score_format": "none"}, {}),
     ("exemplars-0", "no exemplars", {"exemplar_count": 0}, {}),
     ("exemplars-10", "10 exemplars", {"exemplar_count": 10}, {}),
+    (
+        "start-solve",
+        'starting from "Solve the following problem."',
+        {"initial_instructions": ["Solve the following problem."]},
+        {},
+    ),
+    (
+        "start-three",
+        'starting from "", "Solve the following problem." and "Let\'s solve the problem."',
+        {"initial_instructions": ["", "Solve the following problem.", "Let's solve the problem."]},
+        {},
+    ),
+    (
+        "start-step-by-step-palm2",
+        'PaLM 2-L scorer (A_begin) starting from "Let\'s think step by step."',
+        {**_PALM2_SCORER, "initial_instructions": ["Let's think step by step."]},
+        {},
+    ),
+    (
+        "one-step-50",
+        "one-step generation: 50 instructions from the initial meta-prompt",
+        {},
+        {"samples_per_step": 50, "max_steps": 1},
+    ),
     *(
         (
             f"per-step-{k}",
-            f"{k} instructions per step at 1,600 in all",
+            f"{k} instruction(s) per step, 1,600 in all",
             {},
             {"samples_per_step": k, "max_steps": 1600 // k},
         )
