@@ -66,6 +66,13 @@ def test_baseline_run_matches_the_budget_and_is_reported(
     )
     assert run["baseline_best_train_accuracy"] == curve[-1][1]
     assert run["best_train_accuracy"] is not None and run["baseline_total_tokens"] > 0
+    text = opro(capsys, "show", str(project))[1]
+    assert f"no-trajectory baseline {100 * curve[-1][1]:.1f}% (run 2, " in text
+    assert opro(capsys, "history", str(project), "--run", "2", "--step", "1")[0] == 0
+    export = tmp_path / "e.json"
+    assert opro(capsys, "export", str(project), "-o", str(export))[0] == 0
+    runs = json.loads(export.read_text())["runs"]
+    assert [r["spec_override"] for r in runs] == [None, {"trajectory": False, "baseline_of": 1}]
     with fake_server(world) as srv:
         code, out, err = opro(capsys, "evaluate", str(project), *roles(srv.base_url))
     assert code == 0, err

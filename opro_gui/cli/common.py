@@ -118,7 +118,7 @@ def short(value: Any, width: int = 100) -> str:
 
 def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
     if wanted is not None:
-        if wanted not in session.run_ids():
+        if wanted not in session.store.run_ids():  # a baseline run may be inspected too
             raise CliError(f"run {wanted} does not exist (runs: {session.run_ids() or 'none'})")
         return wanted
     last = session.latest_run_id()

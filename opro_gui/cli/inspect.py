@@ -47,6 +47,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             line += f", optimum found at step {run['found_at_step']}"
         if run.get("best_test_accuracy") is not None:
             line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
+        if run.get("baseline_best_train_accuracy") is not None:
+            line += (
+                f", no-trajectory baseline {fmt_score('prompt', run['baseline_best_train_accuracy'])}"
+                f" (run {run['baseline_run_id']}, {run['baseline_scored_instructions']} of "
+                f"{run['scored_instructions']} instructions)"
+            )
         for name, acc in (run.get("best_transfer_accuracy") or {}).items():
             line += f", {name} {fmt_score('prompt', acc)}"
         print(line)

@@ -30,7 +30,7 @@ class ExportMixin(ReportsMixin):
             "problem": self.problem().summary(),
             "runs": [],
         }
-        for run_id in self.run_ids():
+        for run_id in self.store.run_ids():  # baseline runs too (spec_override baseline_of)
             run = self.store.run(run_id)
             run["summary"] = self.run_summary(run_id)
             run["steps"] = []
@@ -69,7 +69,7 @@ class ExportMixin(ReportsMixin):
                             "text",
                         ]
                     )
-                    for run_id in self.run_ids():
+                    for run_id in self.store.run_ids():
                         for c in self.store.candidates(run_id):
                             w.writerow(
                                 [
