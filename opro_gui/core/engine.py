@@ -268,9 +268,12 @@ class Engine:
                 reject(CandidateStatus.FILTERED, why, text, key)
                 continue
             if cap is not None and len(to_score) >= cap:
-                reject(
-                    CandidateStatus.FILTERED, f"more than {cap} candidates in one step", text, key
+                why = (
+                    f"more than {cap} candidates in one step"
+                    if self.quota is None
+                    else "this step's budget is used (as many as the compared run scored)"
                 )
+                reject(CandidateStatus.FILTERED, why, text, key)
                 continue
             verdicts.append(None)
             to_score.append((i, p.solution, text, key))
