@@ -91,3 +91,21 @@ def test_baseline_off_by_default(
     assert code == 0 and "baseline" not in out
     run = json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"][0]
     assert run["baseline_run_id"] is None and run["baseline_best_train_accuracy"] is None
+
+
+def test_baseline_continues_with_the_run_and_can_be_turned_off(
+    tmp_path: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path, capsys)
+    world = BaselineWorld()
+    with fake_server(world) as srv:
+        args = ["--samples", "2", *roles(srv.base_url)]
+        assert opro(capsys, "run", str(project), "--steps", "1", "--baseline", *args)[0] == 0
+        code, out, _ = opro(capsys, "run", str(project), "--steps", "2", *args)  # stays on
+        assert code == 0 and "  baseline (run 2) step 2/2" in out
+        code, out, _ = opro(capsys, "run", str(project), "--steps", "3", "--no-baseline", *args)
+        assert code == 0 and "baseline" not in out
+    with ProjectSession.open(project, readonly=True) as session:
+        assert [s for s, _ in session.baseline_curve(1)] == [0, 1, 2]
+        counts = session.sent_per_step(1)
+        assert session.sent_per_step(2) == {s: n for s, n in counts.items() if s <= 2}
