@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,15 @@ def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """`opro run` installs SIGINT/SIGTERM handlers while it runs (and restores them); a test
+    that calls the CLI in-process must not leave them behind for the tests after it."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    changed = [sig.name for sig, old in saved.items() if signal.getsignal(sig) is not old]
+    for sig, old in saved.items():
+        signal.signal(sig, old)
+    assert not changed, f"the test left its own handler for {', '.join(changed)}"

@@ -49,6 +49,9 @@ class Stats:
     requests: int = 0
     successes: int = 0  # 200 answers with a valid body
     successes_by_model: Counter[str] = field(default_factory=Counter)
+    # 200 answers by request content: a client may give up on a request (timeout) that the
+    # server still answers, so compare what a client received by content, not by count.
+    successes_by_prompt: Counter[str] = field(default_factory=Counter)
     completions_served: int = 0  # choices returned in successful answers
     statuses: Counter[int] = field(default_factory=Counter)
     prompts: list[str] = field(default_factory=list)
@@ -308,6 +311,7 @@ class FakeOpenAIServer:
                 with server._lock:
                     server.stats.successes += 1
                     server.stats.successes_by_model[str(body.get("model", ""))] += 1
+                    server.stats.successes_by_prompt[prompt] += 1
                     server.stats.completions_served += len(texts)
                     server.stats.statuses[200] += 1
                 self._send(200, payload)

@@ -88,11 +88,17 @@ def test_steps_is_a_total_budget_and_new_run_starts_over(tmp_path, fake_server, 
         assert opro("run", str(project), "--steps", "4", *url, capsys=capsys)[0] == 0
         (run,) = show_json(project, capsys)["runs"]
         assert run["steps_completed"] == 4 and run["status"] == "completed"
+        # The run ended: the plan (services.plan, the GUI's too) says so, then starts run 2.
         code, out, _ = opro("run", str(project), "--steps", "4", *url, capsys=capsys)
-        assert code == 0 and "already ended" in out
-        assert opro("run", str(project), "--steps", "1", "--new-run", *url, capsys=capsys)[0] == 0
+        assert code == 0
+        assert out.splitlines()[0] == (
+            "Run 1 already ended (completed: step budget of 4 used) after step 4: "
+            "starting run 2, up to step 4"
+        )
+        code, out, _ = opro("run", str(project), "--steps", "1", "--new-run", *url, capsys=capsys)
+        assert code == 0 and out.startswith("New run asked for: starting run 3, up to step 1\n")
     runs = show_json(project, capsys)["runs"]
-    assert [r["steps_completed"] for r in runs] == [4, 1]
+    assert [r["steps_completed"] for r in runs] == [4, 4, 1]
 
 
 def test_history_replay_export(tmp_path, fake_server, capsys) -> None:

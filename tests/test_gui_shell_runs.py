@@ -252,3 +252,27 @@ def test_budget_pause_advises_raising_the_budget(
     assert finished.status == "paused" and "token budget reached" in finished.reason
     assert steps == [1]
     assert len(messages) == 1 and "Raise the budget" in messages[0]
+
+
+def test_run_on_a_finished_run_follows_plan_run_and_says_so_first(
+    qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
+) -> None:
+    server = fake_server(tsp_responder()).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    window.open_example("tsp-10-seed1")
+    assert run_to_end(qtbot, window, THREE).status == "completed"
+    assert window.session is not None
+    expected = window.session.plan_run(THREE)  # the rule the CLI follows too
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000) as blocker:
+        assert window.start_run(THREE)
+        said = window.status_label.text()  # before the worker's first event arrives
+    qtbot.waitUntil(lambda: not window.controller.is_running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.run_view.analysis_pending, timeout=10_000)
+    assert blocker.args[0].status == "completed"
+    assert window.last_plan == expected and expected.is_new and expected.run_id == 2
+    assert said.startswith(
+        "Run 1 already ended (completed: step budget of 3 used) after step 3: starting run 2, "
+        "up to step 3 (optimizer fake-optimizer at "
+    )
+    assert window.session.run_ids() == [1, 2] and messages == []

@@ -121,13 +121,20 @@ def test_fault_mix_loses_and_duplicates_nothing(
     with make(srv, timeout=0.3, concurrency=16) as c:
         results = c.complete(reqs)
     assert len(results) == 300
-    ok = [r for r in results if r.ok]
-    assert len(ok) == srv.stats.successes
     assert all(r.texts == (f"answer to q{i}",) for i, r in enumerate(results) if r.ok)
     assert all(r.error and r.texts == () for r in results if not r.ok)
+    # Matched by request content, not by count: every answer the client returned was served
+    # for that very request; any other success the server counted was one the client had
+    # already given up on (a timed-out attempt), never a second answer it returned.
+    served = srv.stats.successes_by_prompt
+    assert all(served[f"q{i}"] >= 1 for i, r in enumerate(results) if r.ok)
+    abandoned = sum(served[f"q{i}"] - int(r.ok) for i, r in enumerate(results))
+    timeouts = caplog.text.count("timed out after 0.3 s")
+    assert 0 <= abandoned <= timeouts and timeouts > 0  # some hangs really happened
+    assert sum(served.values()) == srv.stats.successes
     retries = sum(r.call.retries for r in results)
+    # Under load an attempt may time out before the server reads it: at most one per attempt.
     assert retries > 0 and srv.stats.requests <= 300 + retries
-    assert "timed out after 0.3 s" in caplog.text  # some hangs really happened
 
 
 def test_cancel_while_request_in_flight_returns_promptly(

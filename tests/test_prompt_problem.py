@@ -269,7 +269,7 @@ class _Sink:
     def step_completed(self, record: StepRecord) -> None:
         self.records.append(record)
 
-    def status_changed(self, status: str, reason: str = "") -> None:
+    def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         pass
 
 

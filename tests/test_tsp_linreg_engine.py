@@ -48,7 +48,7 @@ class MemorySink:
     def step_completed(self, record: StepRecord) -> None:
         self.steps.append(record)
 
-    def status_changed(self, status: str, reason: str = "") -> None:
+    def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         self.statuses.append(status)
 
 

@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
-from opro_gui.services import ProjectSession
+
+if TYPE_CHECKING:
+    from opro_gui.services import ProjectSession
 
 EXIT_OK, EXIT_RUN_STOPPED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROVEMENT}
@@ -19,29 +21,6 @@ DEFAULT_MODEL = "gpt-4o-mini"
 
 class CliError(Exception):
     """A one-line reason printed as ``opro: error: ...`` with exit code 2."""
-
-
-def facts_line(kind: str, facts: dict[str, Any]) -> str:
-    keys = {
-        "tsp": (
-            "n",
-            "nearest_neighbour",
-            "farthest_insertion",
-            "optimal_length",
-            "best_known_length",
-        ),
-        "linreg": ("w_true", "b_true", "optimum_w", "optimum_b"),
-        "prompt": (
-            "task_name",
-            "task_type",
-            "n_examples",
-            "n_train",
-            "n_test",
-            "position",
-            "style",
-        ),
-    }[kind]
-    return ", ".join(f"{k}={facts[k]}" for k in keys if facts.get(k) is not None)
 
 
 def endpoint_from_args(
@@ -101,14 +80,6 @@ def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -
         if value is not None:
             changes[field] = value
     return replace(s, **changes)
-
-
-def fmt_score(kind: str, score: float | None) -> str:
-    if score is None:
-        return "-"
-    if kind == "prompt":
-        return f"{100 * score:.1f}%"
-    return f"{score:g}"
 
 
 def short(value: Any, width: int = 100) -> str:

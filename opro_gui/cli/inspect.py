@@ -7,15 +7,15 @@ import json
 import sys
 from typing import Any
 
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
+from opro_gui.services.status import status_label
 
 from .common import (
     EXIT_OK,
     EXIT_RUN_STOPPED,
     CliError,
     endpoint_from_args,
-    facts_line,
-    fmt_score,
     pick_run_id,
     short,
 )
@@ -27,8 +27,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
+    kind = get_kind(data["kind"])
     print(f"{data['name']}  ({data['kind']})  {data['path']}")
-    print("  " + facts_line(data["kind"], data["problem"]))
+    print("  " + kind.facts_line(data["problem"]))
     if data["problem"].get("settings"):
         settings = data["problem"]["settings"]
         print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
@@ -38,27 +39,27 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in data["runs"]:
         line = (
-            f"  run {run['id']}: {run['status']}, {run['steps_completed']} steps, best "
-            f"{fmt_score(data['kind'], run['best_score'])}, tokens {run['total_tokens']}"
+            f"  run {run['id']}: {status_label(run['status'])}, {run['steps_completed']} steps, best "
+            f"{kind.format_score(run['best_score'])}, tokens {run['total_tokens']}"
         )
         if run.get("gap_percent") is not None:
             line += f", gap {run['gap_percent']:.2f}%"
         if run.get("found_at_step") is not None:
             line += f", optimum found at step {run['found_at_step']}"
         if run.get("best_test_accuracy") is not None:
-            line += f", test {fmt_score('prompt', run['best_test_accuracy'])}"
+            line += f", test {kind.format_score(run['best_test_accuracy'])}"
         if run.get("baseline_best_train_accuracy") is not None:
             line += (
-                f", no-trajectory baseline {fmt_score('prompt', run['baseline_best_train_accuracy'])}"
+                f", no-trajectory baseline {kind.format_score(run['baseline_best_train_accuracy'])}"
                 f" (run {run['baseline_run_id']}, {run['baseline_scored_instructions']} of "
                 f"{run['scored_instructions']} instructions)"
             )
         for name, acc in (run.get("best_transfer_accuracy") or {}).items():
-            line += f", {name} {fmt_score('prompt', acc)}"
+            line += f", {name} {kind.format_score(acc)}"
         print(line)
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
-            print(f"    {run['status_reason']}")
+            print(f"    {run['status_text']}")
         if run["model_mismatch"]:
             print(
                 f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
 
 from opro_gui import __version__
+from opro_gui.problems import kinds as problem_kinds
 
-from .create_run import cmd_estimate, cmd_new, cmd_run
-from .inspect import cmd_evaluate, cmd_export, cmd_history, cmd_replay, cmd_show
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command loaded when it runs: `opro --version` and `--help` import no command code
+    (and so no sqlite-utils, numpy or openai)."""
+
+    def run(args: argparse.Namespace) -> int:
+        mod = importlib.import_module(f"{__package__}.{module}")
+        return int(getattr(mod, name)(args))
+
+    run.__name__ = name
+    return run
+
+
+cmd_new, cmd_run, cmd_estimate = (
+    _command("create_run", n) for n in ("cmd_new", "cmd_run", "cmd_estimate")
+)
+cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
+    _command("inspect", n)
+    for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
+)
 
 
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
@@ -51,33 +72,6 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _prompt_ablation_options(p: argparse.ArgumentParser) -> None:
-    """The paper's §5.3 meta-prompt settings and scoring switches (defaults: the paper's)."""
-    g = p.add_argument_group("meta-prompt and scoring (paper defaults unless given)")
-    g.add_argument("--preset", help="a configuration of the paper (README lists them)")
-    g.add_argument("--order", choices=["ascending", "descending", "random"],
-                   help="order of past instructions (ascending: best last)")  # fmt: skip
-    g.add_argument("--score-format", choices=["rounded", "bucketed", "none"],
-                   help="scores as 0-100 (rounded), 0-N (bucketed) or not shown")  # fmt: skip
-    g.add_argument("--score-buckets", type=int, help="N for --score-format bucketed (20)")
-    g.add_argument("--exemplars", type=int, help="exemplars per meta-prompt (3)")
-    g.add_argument("--exemplar-criterion",
-                   choices=["random", "constant", "accumulative_most_frequent",
-                            "current_most_frequent"], help="how exemplars are chosen (random)")  # fmt: skip
-    g.add_argument("--exemplar-placement", choices=["after", "before"],
-                   help="exemplars after the instructions (the paper) or before them")  # fmt: skip
-    g.add_argument("--score-threshold", type=float,
-                   help="hide instructions scoring below this (0; the reference 0.3 for GPT)")  # fmt: skip
-    g.add_argument("--boxed", action=argparse.BooleanOptionalAction,
-                   help="read \\boxed{} answers (the reference: with GPT scorers)")  # fmt: skip
-    g.add_argument("--extract-again", action=argparse.BooleanOptionalAction,
-                   help="second-round answer extraction (off)")  # fmt: skip
-    g.add_argument("--lenient", action=argparse.BooleanOptionalAction,
-                   help="count gold-in-answer as correct for non-numeric tasks (on)")  # fmt: skip
-    g.add_argument("--strict", dest="lenient", action="store_false",
-                   help="same as --no-lenient")  # fmt: skip
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opro", description="OPRO Studio, headless.")
     parser.add_argument("--version", action="version", version=f"opro {__version__}")
@@ -85,39 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="create a project file")
     kinds = new.add_subparsers(dest="kind", required=True)
-    tsp = kinds.add_parser("tsp", help="travelling salesman")
-    tsp.add_argument("out")
-    tsp.add_argument("--points", type=int, default=10)
-    tsp.add_argument("--seed", type=int, default=0)
-    tsp.add_argument("--import", dest="import_file", help="CSV or TSPLIB file with the points")
-    lr = kinds.add_parser("linreg", help="linear regression")
-    lr.add_argument("out")
-    lr.add_argument("--w", type=int, default=15)
-    lr.add_argument("--b", type=int, default=14)
-    lr.add_argument("--seed", type=int, default=0)
-    pr = kinds.add_parser("prompt", help="prompt optimization")
-    pr.add_argument("out")
-    pr.add_argument("--dataset", required=True)
-    pr.add_argument(
-        "--test-dataset",
-        help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
-    )
-    pr.add_argument(
-        "--format",
-        choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
-        help="dataset format (default: detected); mmlu takes a subject CSV or a folder of them",
-    )
-    pr.add_argument("--input-col")
-    pr.add_argument("--target-col")
-    pr.add_argument(
-        "--task-type", choices=["numeric", "choice", "boolean", "text", "exact", "regex"]
-    )
-    pr.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
-    pr.add_argument("--style", choices=["ins", "bracket", "text"])
-    pr.add_argument("--train-ratio", type=float)
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--initial", action="append", help="an initial instruction (repeatable)")
-    _prompt_ablation_options(pr)
+    for kind in problem_kinds():
+        kp = kinds.add_parser(kind.name, help=kind.cli_help or kind.display_name)
+        kp.add_argument("out")
+        kind.add_cli_arguments(kp)
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="run or continue the OPRO loop")

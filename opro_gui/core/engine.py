@@ -18,6 +18,7 @@ from .models import (
     Scored,
     Solution,
     StepRecord,
+    StopCause,
 )
 from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
 
@@ -50,6 +51,10 @@ QUOTA_ROUNDS = 4
 
 class StepPaused(Exception):
     """A step could not be completed for a reason that resuming may fix (endpoint down...)."""
+
+    def __init__(self, message: str, cause: StopCause) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class Engine:
@@ -92,16 +97,16 @@ class Engine:
     def events(self) -> Iterator[Event]:
         st = self.state
         yield RunStarted(first_step=st.last_step + 1, max_steps=self.settings.max_steps)
-        status, reason = RunStatus.FAILED, ""
+        status, reason, cause = RunStatus.FAILED, "", StopCause.ERROR
         try:
             try:
                 self.sink.status_changed(RunStatus.RUNNING)
             except Exception as exc:
-                raise StepPaused(f"cannot write to the project: {exc}") from exc
+                raise StepPaused(f"cannot write to the project: {exc}", StopCause.DISK) from exc
             while True:
                 stop = self._stop_reason()
                 if stop:
-                    status, reason = stop
+                    status, cause, reason = stop
                     break
                 step = st.last_step + 1
                 if step == 0:
@@ -115,52 +120,81 @@ class Engine:
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
-                    raise StepPaused(f"could not save step {record.step}: {exc}") from exc
+                    raise StepPaused(
+                        f"could not save step {record.step}: {exc}", StopCause.DISK
+                    ) from exc
                 improved = self._apply(record)
                 yield StepCompleted(record=record, totals=st.totals.to_dict(), improved=improved)
                 if record.step > 0 and self._all_incomplete(record):
                     status, reason = RunStatus.PAUSED, self._incomplete_reason(record)
+                    cause = StopCause.SCORER_FAILED
                     break
         except Cancelled:
-            status, reason = RunStatus.CANCELLED, "cancelled by the user"
+            status, cause, reason = (
+                RunStatus.CANCELLED,
+                StopCause.USER_CANCEL,
+                "cancelled by the user",
+            )
         except StepPaused as exc:
-            status, reason = RunStatus.PAUSED, str(exc)
+            status, cause, reason = RunStatus.PAUSED, exc.cause, str(exc)
         except Exception as exc:  # a bug or an unexpected failure: keep what is done
-            status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            status, cause, reason = (
+                RunStatus.FAILED,
+                StopCause.ERROR,
+                f"{type(exc).__name__}: {exc}",
+            )
         try:
-            self.sink.status_changed(status, reason)
+            self.sink.status_changed(status, reason, cause)
         except Exception as exc:  # the file is unwritable; the reason still reaches the caller
             reason = f"{reason} (and the run status could not be saved: {exc})"
         yield RunFinished(
-            status=status, reason=reason, last_step=st.last_step, totals=st.totals.to_dict()
+            status=status,
+            reason=reason,
+            last_step=st.last_step,
+            totals=st.totals.to_dict(),
+            cause=cause,
         )
 
     # -- stop rules ------------------------------------------------------------------------
-    def _stop_reason(self) -> tuple[RunStatus, str] | None:
+    def _stop_reason(self) -> tuple[RunStatus, StopCause, str] | None:
         s, st = self.settings, self.state
         self.cancel.raise_if_cancelled()
         if st.last_step >= 0:
             if st.found_optimum and s.stop_at_optimum:
-                return RunStatus.TARGET_REACHED, "the optimum was found"
+                return RunStatus.TARGET_REACHED, StopCause.OPTIMUM, "the optimum was found"
             best = self.best()
             if s.target_score is not None and best is not None and self._reached(best.score):
-                return RunStatus.TARGET_REACHED, f"target score {s.target_score:g} reached"
+                return (
+                    RunStatus.TARGET_REACHED,
+                    StopCause.TARGET,
+                    f"target score {s.target_score:g} reached",
+                )
             if st.last_step >= s.max_steps:
-                return RunStatus.COMPLETED, f"step budget of {s.max_steps} used"
+                return (
+                    RunStatus.COMPLETED,
+                    StopCause.STEP_BUDGET,
+                    f"step budget of {s.max_steps} used",
+                )
             if s.patience is not None and st.steps_without_improvement >= s.patience:
-                return RunStatus.NO_IMPROVEMENT, f"no improvement for {s.patience} steps"
+                return (
+                    RunStatus.NO_IMPROVEMENT,
+                    StopCause.PATIENCE,
+                    f"no improvement for {s.patience} steps",
+                )
             if s.budget_tokens is not None and st.totals.tokens >= s.budget_tokens:
                 return (
                     RunStatus.PAUSED,
+                    StopCause.BUDGET_TOKENS,
                     f"token budget reached: {st.totals.tokens} of {s.budget_tokens} tokens used",
                 )
             if s.budget_usd is not None and st.totals.cost_usd >= s.budget_usd:
                 return (
                     RunStatus.PAUSED,
+                    StopCause.BUDGET_USD,
                     f"cost budget reached: ${st.totals.cost_usd:.4f} of ${s.budget_usd:.4f}",
                 )
             if self.cancel.pause_requested:
-                return RunStatus.PAUSED, "paused by the user"
+                return RunStatus.PAUSED, StopCause.USER_PAUSE, "paused by the user"
         return None
 
     def _reached(self, score: float) -> bool:
@@ -204,7 +238,10 @@ class Engine:
             (result,) = optimizer.complete([request], self.cancel)
             if not result.texts:
                 if round_ == 0:
-                    raise StepPaused(f"optimizer request failed: {result.error or 'no completion'}")
+                    raise StepPaused(
+                        f"optimizer request failed: {result.error or 'no completion'}",
+                        StopCause.OPTIMIZER_FAILED,
+                    )
                 break
             parsed: list[ParsedCandidate] = []
             origin: list[int] = []

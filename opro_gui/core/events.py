@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import StepRecord, Totals
+from .models import StepRecord, StopCause, Totals
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class RunFinished:
     reason: str
     last_step: int
     totals: dict[str, Any]
+    cause: StopCause = StopCause.NONE  # why it stopped; wording: services.status
 
 
 @dataclass(frozen=True)
@@ -54,5 +55,6 @@ __all__ = [
     "RunStarted",
     "StepCompleted",
     "StepStarted",
+    "StopCause",
     "Totals",
 ]

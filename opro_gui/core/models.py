@@ -30,6 +30,58 @@ class RunStatus(StrEnum):
     FAILED = "failed"  # an error ended the run; completed steps kept; resumable
 
 
+class StopCause(StrEnum):
+    """Why a run stopped (or ``NONE`` while it has not). Every message about a stop is made
+    from the cause in one place (``services.status``); nothing recognises a stop by its text."""
+
+    NONE = ""
+    STEP_BUDGET = "step_budget"  # completed: the step budget is used
+    TARGET = "target"  # the target score was reached
+    OPTIMUM = "optimum"  # a provably optimal solution was found
+    PATIENCE = "patience"  # no improvement for N steps
+    USER_PAUSE = "user_pause"  # paused by the user at a step boundary
+    USER_CANCEL = "user_cancel"  # stopped by the user now
+    BUDGET_TOKENS = "budget_tokens"  # the token budget is used
+    BUDGET_USD = "budget_usd"  # the dollar budget is used
+    OPTIMIZER_FAILED = "optimizer_failed"  # the optimizer endpoint did not answer
+    SCORER_FAILED = "scorer_failed"  # every scoring request of a step failed
+    DISK = "disk"  # the project file could not be written
+    ERROR = "error"  # an unexpected error
+    INTERRUPTED = "interrupted"  # the process running it died (killed, crash, power cut)
+
+
+def stop_cause_from_text(status: str, reason: str) -> StopCause:
+    """The cause of a stop recorded before causes were stored (files of schema version 1):
+    read once from the engine's own wording of that time."""
+    r = reason or ""
+    if status == RunStatus.COMPLETED:
+        return StopCause.STEP_BUDGET
+    if status == RunStatus.NO_IMPROVEMENT:
+        return StopCause.PATIENCE
+    if status == RunStatus.TARGET_REACHED:
+        return StopCause.OPTIMUM if "optimum" in r else StopCause.TARGET
+    if status == RunStatus.CANCELLED:
+        return StopCause.USER_CANCEL
+    if status == RunStatus.FAILED:
+        return StopCause.ERROR
+    if status == RunStatus.PAUSED:
+        for prefix, cause in _OLD_PAUSES:
+            if r.startswith(prefix):
+                return cause
+        return StopCause.ERROR
+    return StopCause.NONE
+
+
+_OLD_PAUSES = (
+    ("paused by the user", StopCause.USER_PAUSE),
+    ("token budget reached", StopCause.BUDGET_TOKENS),
+    ("cost budget reached", StopCause.BUDGET_USD),
+    ("optimizer request failed", StopCause.OPTIMIZER_FAILED),
+    ("scorer requests failed", StopCause.SCORER_FAILED),
+    ("cannot write", StopCause.DISK),
+    ("could not save", StopCause.DISK),
+)
+
 #: Statuses after which ``opro run`` may continue the run.
 RESUMABLE = frozenset(
     {RunStatus.CREATED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.CANCELLED, RunStatus.FAILED}

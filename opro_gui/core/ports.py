@@ -107,7 +107,9 @@ class RunSink(Protocol):
 
     def step_completed(self, record: StepRecord) -> None: ...
 
-    def status_changed(self, status: str, reason: str = "") -> None: ...
+    def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
+        """``cause``: a StopCause value (empty while running)."""
+        ...
 
 
 @dataclass

@@ -20,6 +20,8 @@ from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.secrets import resolve_key
 from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services.plan import RunPlan
+from opro_gui.services.status import needs_attention, status_text, stop_message
 
 from . import settings, themes
 from .run_controller import RunController
@@ -30,7 +32,7 @@ from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
 from .widgets.shell_projects import default_spec, ensure_example
-from .widgets.shell_status import RunStatusBar, stop_advice
+from .widgets.shell_status import RunStatusBar
 
 APP_TITLE = "OPRO Studio"
 HISTORY_REFRESH_MS = 150
@@ -38,7 +40,6 @@ NO_ENDPOINT_TEXT = (
     "No model endpoint is configured yet: Run offers servers found on this computer, "
     "$OPENAI_API_KEY or any server address (or see Model settings)."
 )
-USER_STOPS = ("paused by the user", "cancelled by the user")
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.session: ProjectSession | None = None
         self.last_message = ""
+        self.last_plan: RunPlan | None = None  # what the latest Run said it would do
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
@@ -215,13 +217,14 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.show_error("No project", "Open a project or create one (File ▸ New) first.")
             return False
+        spec_changed = False
         optimizer = self.endpoint("optimizer")
         if optimizer is None and (
             not self.offer_first_run() or (optimizer := self.endpoint("optimizer")) is None
         ):
             self.status_label.setText("Not started: no model endpoint is configured.")
             return False
-        scorer = self.endpoint("scorer") if self.session.kind == "prompt" else None
+        scorer = self.endpoint("scorer") if self.session.problem_kind.needs_scorer else None
         for cfg in (optimizer, scorer):
             if (
                 cfg is not None
@@ -243,15 +246,25 @@ class MainWindow(QMainWindow):
             if self.task_editor.current_spec() != self.session.store.spec():
                 if not self.save():
                     return False
-                new_run = new_run or bool(self.session.run_ids())
+                spec_changed = True
             run_settings = self.task_editor.run_settings()
         if run_settings is None:
             run_id = self.session.latest_run_id()
             run_settings = (
                 self.session.run_settings(run_id) if run_id is not None else RunSettings()
             )
-        self.controller.start(self.session.path, run_settings, optimizer, scorer, new_run=new_run)
-        self.status_label.setText(f"Starting: optimizer {optimizer.model} at {optimizer.base_url}")
+        try:  # the one continue-or-new rule (services.plan), said before the run starts
+            plan = self.session.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
+        except ProjectError as exc:
+            self.show_error("The run cannot start", str(exc))
+            return False
+        self.last_plan = plan
+        self.controller.start(
+            self.session.path, run_settings, optimizer, scorer, new_run=plan.is_new
+        )
+        self.status_label.setText(
+            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
+        )
         return True
 
     def pause_run(self) -> None:
@@ -329,10 +342,11 @@ class MainWindow(QMainWindow):
         self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
-        text = f"Run {event.status.replace('_', ' ')}"
-        self.status.run_ended(f"{text}: {event.reason}" if event.reason else text)
-        if event.status in ("paused", "failed") and event.reason not in USER_STOPS:
-            self.show_error("The run stopped", stop_advice(event.reason, event.last_step))
+        self.status.run_ended(f"Run {status_text(event.status, event.reason)}")
+        if needs_attention(event.cause):  # from the cause, never from the message text
+            self.show_error(
+                "The run stopped", stop_message(event.cause, event.reason, event.last_step)
+            )
 
     def _on_controller_run_failed(self, message: str) -> None:
         self.status.run_ended("Run failed")

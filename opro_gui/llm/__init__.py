@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from opro_gui.core.ports import LLMClient, ResponseCache
 
 from .cache import MemoryCache, cache_key
-from .config import EndpointConfig, is_local_url, is_loopback_url
-from .openai_compat import OpenAICompatClient
-from .presets import (
-    PRESETS,
-    Preset,
-    detect_local_servers,
-    list_models,
-    model_mismatch,
-    test_connection,
-)
+from .config import EndpointConfig, is_local_url, is_loopback_url, model_mismatch
 from .pricing import PRICE_TABLE, RunEstimate, estimate_cost, estimate_run, price_for
+
+if TYPE_CHECKING:
+    from .openai_compat import OpenAICompatClient
+    from .presets import (
+        PRESETS,
+        Preset,
+        detect_local_servers,
+        list_models,
+        test_connection,
+    )
+
+#: Loaded on first use: they import the `openai` SDK (slow), which most commands never need.
+_LAZY = {
+    "OpenAICompatClient": "openai_compat",
+    "PRESETS": "presets",
+    "Preset": "presets",
+    "detect_local_servers": "presets",
+    "list_models": "presets",
+    "test_connection": "presets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PRESETS",
@@ -50,4 +72,6 @@ def make_client(
     profile; loopback/private servers work without one. ``role`` is recorded on each call
     unless a request sets its own (non-default) role. ``close()`` ends its worker threads
     at once; otherwise they end when the client is garbage-collected."""
+    from .openai_compat import OpenAICompatClient
+
     return OpenAICompatClient(config, cache=cache, api_key=api_key, role=role)

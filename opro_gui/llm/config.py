@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,3 +83,27 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# What may follow a model name without making it another model: dates, snapshot numbers,
+# "latest"/"preview", explicit v-versions and quantisation tags of local servers.
+_VERSION_SUFFIX = re.compile(
+    r"^(?:[-:@](?:\d{4}-\d{2}-\d{2}|\d{4,8}|v\d+(?:\.\d+)*|latest|preview|q\d\w*|fp16|bf16|gguf|awq|gptq))+$",
+    re.IGNORECASE,
+)
+
+
+def model_mismatch(requested: str, reported: str) -> bool:
+    """True when the server answered with a different model than asked (not just a version).
+
+    ``gpt-4o`` vs ``gpt-4o-2024-08-06`` or ``llama3`` vs ``llama3:latest`` match;
+    ``gpt-4o`` vs ``gpt-4o-mini`` does not. An empty ``reported`` is no evidence: False.
+    """
+    if not reported or not requested:
+        return False
+    a = requested.lower().rsplit("/", 1)[-1]
+    b = reported.lower().rsplit("/", 1)[-1]
+    if a == b:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return not (long_.startswith(short) and _VERSION_SUFFIX.match(long_[len(short) :]))

@@ -20,9 +20,8 @@ from opro_gui.core.models import CallRecord
 from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
 
 from .cache import cache_key, decode_value, encode_value
-from .config import EndpointConfig
+from .config import EndpointConfig, model_mismatch
 from .pool import DaemonPool
-from .presets import model_mismatch
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
 from .retry import backoff_delay, classify, refused_n

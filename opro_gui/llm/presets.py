@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import openai
 
 from .config import EndpointConfig, is_local_url, is_loopback_url
+from .config import model_mismatch as model_mismatch  # its home before config.py
 from .retry import classify
 from .secrets import NO_KEY, resolve_key, scrub
 from .wire import make_sdk
@@ -152,27 +152,3 @@ def _looks_like_model_list(body: bytes) -> bool:
     except ValueError:
         return False
     return isinstance(data, dict) and isinstance(data.get("data"), list)
-
-
-# What may follow a model name without making it another model: dates, snapshot numbers,
-# "latest"/"preview", explicit v-versions and quantisation tags of local servers.
-_VERSION_SUFFIX = re.compile(
-    r"^(?:[-:@](?:\d{4}-\d{2}-\d{2}|\d{4,8}|v\d+(?:\.\d+)*|latest|preview|q\d\w*|fp16|bf16|gguf|awq|gptq))+$",
-    re.IGNORECASE,
-)
-
-
-def model_mismatch(requested: str, reported: str) -> bool:
-    """True when the server answered with a different model than asked (not just a version).
-
-    ``gpt-4o`` vs ``gpt-4o-2024-08-06`` or ``llama3`` vs ``llama3:latest`` match;
-    ``gpt-4o`` vs ``gpt-4o-mini`` does not. An empty ``reported`` is no evidence: False.
-    """
-    if not reported or not requested:
-        return False
-    a = requested.lower().rsplit("/", 1)[-1]
-    b = reported.lower().rsplit("/", 1)[-1]
-    if a == b:
-        return False
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return not (long_.startswith(short) and _VERSION_SUFFIX.match(long_[len(short) :]))

@@ -1,17 +1,28 @@
 """Application services shared by the CLI and the GUI: open a project, run, inspect, replay,
-fork, evaluate, export. Plain Python; the GUI calls it from worker threads."""
+fork, evaluate, export. Plain Python; the GUI calls it from worker threads.
+
+``ProjectSession`` and ``StoreSink`` load the storage and model layers on first use."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from opro_gui.storage import ProjectError
 
-from .actions import ActionsMixin
-from .base import StoreSink
-from .baseline import BaselineMixin
-from .export import ExportMixin
+if TYPE_CHECKING:
+    from .base import StoreSink
+    from .session import ProjectSession
 
 __all__ = ["ProjectError", "ProjectSession", "StoreSink"]
 
 
-class ProjectSession(ExportMixin, ActionsMixin, BaselineMixin):
-    """An open project file. Not thread-safe: open one session per thread."""
+def __getattr__(name: str) -> Any:
+    if name == "ProjectSession":
+        from .session import ProjectSession
+
+        return ProjectSession
+    if name == "StoreSink":
+        from .base import StoreSink
+
+        return StoreSink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

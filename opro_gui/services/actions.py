@@ -70,7 +70,7 @@ class ActionsMixin(SessionBase):
                 candidates.append(entry)
         if score and to_score:
             scorer = None
-            if self.kind == "prompt":
+            if self.problem_kind.needs_scorer:
                 scorer = self.client(sc_cfg or opt_cfg, "scorer")
             results = problem.score(
                 [e["solution"] for e in to_score],
@@ -150,8 +150,10 @@ class ActionsMixin(SessionBase):
         ``dataset``: another dataset file (transfer, paper §5.2.3: GSM8K instructions on
         MultiArith and AQuA): every example of it is scored with the run's scorer settings, and
         the evaluation is stored under the split ``transfer:<dataset name>``."""
-        if self.kind != "prompt":
-            raise ProjectError("evaluate applies to prompt-optimization projects only")
+        if not self.problem_kind.supports_evaluation:
+            raise ProjectError(
+                f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
+            )
         problem = self.problem(run_id)
         if dataset is not None:
             problem, split = transfer_problem(

@@ -14,11 +14,14 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RESUMABLE, RunSettings, RunStatus, StepRecord
+from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
-from opro_gui.problems import make_problem
+from opro_gui.problems import ProblemKind, get_kind, make_problem
+from opro_gui.problems.kinds import PLUGINS_ENV
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+
+from .plan import PlanAction, RunPlan, decide
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -56,12 +59,14 @@ class StoreSink:
     def step_completed(self, record: StepRecord) -> None:
         self.store.write_step(self.run_id, record)
 
-    def status_changed(self, status: str, reason: str = "") -> None:
+    def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
             reason = writer_mark()  # lets readers tell a live run from one whose process died
-        self.store.set_status(self.run_id, status, reason)
+        self.store.set_status(self.run_id, status, reason, cause)
 
 
+#: The status shown for a "running" run whose process is gone (never stored).
+INTERRUPTED = "interrupted"
 _WRITER = re.compile(r"written by process (\d+) on (.+)")
 
 
@@ -69,19 +74,40 @@ def writer_mark() -> str:
     return f"written by process {os.getpid()} on {socket.gethostname()}"
 
 
-def live_status(status: str, reason: str) -> tuple[str, str]:
+def live_status(
+    status: str, reason: str, cause: StopCause | str = StopCause.NONE
+) -> tuple[str, str, StopCause]:
     """A "running" run whose writing process on this machine is gone was interrupted (killed,
     crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
+    cause = StopCause(cause) if cause in StopCause._value2member_map_ else StopCause.ERROR
     m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
     if m is None or m.group(2) != socket.gethostname():
-        return status, reason
+        return status, reason, cause
     try:
         os.kill(int(m.group(1)), 0)
     except ProcessLookupError:
-        return "interrupted", "the process running it stopped; `opro run` (or Run) continues it"
+        return (
+            INTERRUPTED,
+            "the process running it stopped; `opro run` (or Run) continues it",
+            StopCause.INTERRUPTED,
+        )
     except (PermissionError, OverflowError, ValueError):
         pass  # alive under another user, or a mark we cannot check
-    return status, ""  # alive here: the mark is for us, not for the user
+    return status, "", cause  # alive here: the mark is for us, not for the user
+
+
+def writer_alive_elsewhere(status: str, reason: str) -> int | None:
+    """The id of another live process on this machine that is writing the run, or None."""
+    m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
+    if m is None or m.group(2) != socket.gethostname() or int(m.group(1)) == os.getpid():
+        return None
+    try:
+        os.kill(int(m.group(1)), 0)
+    except (ProcessLookupError, OverflowError, ValueError):
+        return None
+    except PermissionError:
+        pass
+    return int(m.group(1))
 
 
 def is_baseline_run(run: dict[str, Any]) -> bool:
@@ -96,6 +122,13 @@ class SessionBase:
     def __init__(self, store: ProjectStore) -> None:
         self.store = store
         self.kind = store.kind
+        try:
+            self.problem_kind: ProblemKind = get_kind(self.kind)  # every question about it
+        except ValueError as exc:
+            store.close()
+            raise ProjectError(
+                f"{store.path.name}: {exc} (a plugin may provide it: ${PLUGINS_ENV})"
+            ) from None
         self._clients: list[Any] = []  # closed with the session: their threads and connections
         self._problem: Problem | None = None
 
@@ -158,6 +191,43 @@ class SessionBase:
         ids = self.run_ids()
         return ids[-1] if ids else None
 
+    @_reads_file
+    def plan_run(
+        self, settings: RunSettings, *, new_run: bool = False, spec_changed: bool = False
+    ) -> RunPlan:
+        """What a run with ``settings`` will do — continue the latest run or start a new one —
+        and the sentence that says so (see ``services.plan``). Writes nothing."""
+        latest: dict[str, Any] | None = None
+        every = self.store.run_ids()  # a new run's id counts the baseline runs too
+        ids = self.run_ids()  # ...which are never the run to continue
+        if ids:
+            run = self.store.run(ids[-1])
+            status, reason, _ = live_status(run["status"], run["status_reason"])
+            latest = {
+                "id": ids[-1],
+                "status": status,
+                "status_reason": reason,
+                "last_step": self.store.last_step(ids[-1]),
+                "settings": run["settings"],
+                "busy_pid": writer_alive_elsewhere(run["status"], run["status_reason"]),
+            }
+        next_id = (every[-1] + 1) if every else 1
+        return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
+
+    def start_planned(
+        self,
+        plan: RunPlan,
+        settings: RunSettings,
+        optimizer: EndpointConfig,
+        scorer: EndpointConfig | None = None,
+    ) -> int:
+        """Carry out ``plan``: the id of the run to drive."""
+        opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
+        if plan.action is PlanAction.CONTINUE:
+            self.store.update_run_config(plan.run_id, settings.to_dict(), opt, sc)
+            return plan.run_id
+        return self.store.create_run(settings.to_dict(), opt, sc)
+
     def prepare_run(
         self,
         settings: RunSettings,
@@ -165,18 +235,11 @@ class SessionBase:
         scorer: EndpointConfig | None = None,
         *,
         new_run: bool = False,
+        spec_changed: bool = False,
     ) -> int:
-        """Continue the latest resumable run (with these settings), or start a new one."""
-        run_id = self.latest_run_id()
-        opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
-        if run_id is not None and not new_run:
-            run = self.store.run(run_id)
-            finished = run["status"] not in RESUMABLE
-            more_steps = settings.max_steps > self.store.last_step(run_id)
-            if not finished or (run["status"] == "completed" and more_steps):
-                self.store.update_run_config(run_id, settings.to_dict(), opt, sc)
-                return run_id
-        return self.store.create_run(settings.to_dict(), opt, sc)
+        """``plan_run`` then ``start_planned``: the id of the run to drive."""
+        plan = self.plan_run(settings, new_run=new_run, spec_changed=spec_changed)
+        return self.start_planned(plan, settings, optimizer, scorer)
 
     def default_run_settings(self) -> RunSettings | None:
         """Run settings the task asks for (a paper preset's), or None for the defaults."""
@@ -214,10 +277,12 @@ class SessionBase:
         opt_cfg, sc_cfg = self.endpoints(run_id)
         if optimizer is None:
             optimizer = self.client(opt_cfg, "optimizer")
-        if scorer is None and self.kind == "prompt":
+        if scorer is None and self.problem_kind.needs_scorer:
             scorer = self.client(sc_cfg or opt_cfg, "scorer")
         state = self.store.load_state(
-            run_id, problem.higher_is_better, with_records=self.kind == "prompt"
+            run_id,
+            problem.higher_is_better,
+            with_records=self.problem_kind.needs_records_on_resume,
         )
         self.store.enable_wal()
         return Engine(

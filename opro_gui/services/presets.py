@@ -5,21 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opro_gui.problems.datasets import DatasetError, load_dataset, paper_defaults
+from opro_gui.problems.datasets import DatasetError, load_dataset
 from opro_gui.problems.prompt_opt import spec_from_dataset
-from opro_gui.problems.prompt_presets import PRESETS, Preset, get_preset
+from opro_gui.problems.prompt_presets import PRESETS, Preset, preset_options
 from opro_gui.storage import ProjectError
 
 __all__ = ["PRESETS", "Preset", "preset_options", "prompt_spec_from_file"]
-
-
-def preset_options(name: str, dataset_name: str) -> tuple[dict[str, Any], str]:
-    """The spec options a preset sets, and a warning when the dataset is not the one it is for."""
-    preset = get_preset(name)
-    warning = ""
-    if not preset.matches(paper_defaults(dataset_name)["task_name"]):
-        warning = f"preset {name} is for {preset.dataset}, not {dataset_name}"
-    return {**preset.spec, "preset": preset.name, "run_defaults": dict(preset.run)}, warning
 
 
 def prompt_spec_from_file(

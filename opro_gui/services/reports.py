@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from opro_gui.core.models import CandidateStatus, RunSettings, Scored
-from opro_gui.core.ports import Problem
 from opro_gui.llm import EndpointConfig
-from opro_gui.llm.presets import model_mismatch
+from opro_gui.llm.config import model_mismatch
 from opro_gui.llm.pricing import estimate_run
-from opro_gui.problems.prompt_opt import PromptProblem
+from opro_gui.problems import ScorerLoad
 from opro_gui.storage import totals_of
 
 from .base import SessionBase, _reads_file, live_status
+from .status import status_text
 
 #: The evaluation label of the baseline run's best instruction (scored beside the run's).
 BASELINE_LABEL = "equal-budget baseline"
@@ -37,24 +37,18 @@ class ReportsMixin(SessionBase):
         base = len(problem.render_meta_prompt(fake, 1, size))
         per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
         meta_chars = base + max(0, size - len(initial)) * per_entry
-        scorer_per_step = scorer_chars = initial_requests = 0
-        if self.kind == "prompt" and scorer is not None:
-            prompt_problem = cast(PromptProblem, problem)
-            train_ids = list(prompt_problem.train_ids)
-            scorer_per_step = settings.samples_per_step * len(train_ids)
-            initial_requests = len(initial) * len(train_ids)
-            sample = train_ids[:50]
-            chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
-            scorer_chars = sum(chars) // max(1, len(chars))
+        load = ScorerLoad()
+        if self.problem_kind.needs_scorer and scorer is not None:
+            load = self.problem_kind.scorer_load(problem, settings.samples_per_step)
         est = estimate_run(
             steps=steps,
             optimizer=optimizer,
             meta_prompt_chars=meta_chars,
             samples_per_step=settings.samples_per_step,
             scorer=scorer,
-            scorer_requests_per_step=scorer_per_step,
-            scorer_prompt_chars=scorer_chars,
-            initial_scorer_requests=initial_requests,
+            scorer_requests_per_step=load.requests_per_step,
+            scorer_prompt_chars=load.prompt_chars,
+            initial_scorer_requests=load.initial_requests,
         )
         return {
             "steps": est.steps,
@@ -72,7 +66,9 @@ class ReportsMixin(SessionBase):
     @_reads_file
     def run_summary(self, run_id: int) -> dict[str, Any]:
         run = self.store.run(run_id)
-        status, status_reason = live_status(run["status"], run["status_reason"])
+        status, status_reason, cause = live_status(
+            run["status"], run["status_reason"], run["stop_cause"]
+        )
         problem = self.problem(run_id)
         steps = self.store.steps(run_id)
         last = steps[-1] if steps else None
@@ -82,6 +78,8 @@ class ReportsMixin(SessionBase):
             "id": run_id,
             "status": status,
             "status_reason": status_reason,
+            "status_text": status_text(status, status_reason),
+            "stop_cause": str(cause),
             "steps_completed": max(0, last["step"]) if last else 0,
             "max_steps": run["settings"].get("max_steps"),
             "best_score": last["best_score"] if last else None,
@@ -121,18 +119,19 @@ class ReportsMixin(SessionBase):
             and model_mismatch(c["model_requested"], c["model_reported"])
         }
         summary["model_mismatch"] = sorted(mismatched)
-        summary.update(_kind_summary(self.kind, problem, summary, found))
-        if self.kind in ("tsp", "linreg"):
+        kind = self.problem_kind
+        summary.update(kind.summary_facts(problem, summary["best_score"], found))
+        if kind.has_random_search:
             curve = self._random_search_curve(run_id, cands, steps)
             rs_best = curve[-1] if curve else None
             summary["random_search_best"] = rs_best
             summary["beats_random_search"] = (
                 None
                 if rs_best is None or summary["best_score"] is None
-                else summary["best_score"] < rs_best
+                else kind.better(summary["best_score"], rs_best)
             )
-        if self.kind == "prompt":
-            summary.update(self._prompt_summary(run_id))
+        if kind.supports_evaluation:
+            summary.update(self._evaluation_summary(run_id))
         return summary
 
     def random_search_curve(self, run_id: int) -> list[float]:
@@ -156,7 +155,7 @@ class ReportsMixin(SessionBase):
         budget = [per_step.get(step, 0) for step in range(1, last + 1)]
         return [float(x) for x in curve_fn(budget, self.run_settings(run_id).seed)]
 
-    def _prompt_summary(self, run_id: int) -> dict[str, Any]:
+    def _evaluation_summary(self, run_id: int) -> dict[str, Any]:
         steps = self.store.steps(run_id)
         best = steps[-1]["best_solution"] if steps else None
         out: dict[str, Any] = {
@@ -262,29 +261,3 @@ class ReportsMixin(SessionBase):
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
         return self.store.step_detail(run_id, step)
-
-
-def _kind_summary(
-    kind: str, problem: Problem, run: dict[str, Any], found_at: int | None
-) -> dict[str, Any]:
-    facts = problem.summary()
-    best = run["best_score"]
-    if kind == "tsp":
-        opt = facts.get("optimal_length") or facts.get("best_known_length")
-        return {
-            "optimal_length": opt,
-            "optimal_is_exact": facts.get("optimal_is_exact", True),
-            "gap_percent": None if best is None or not opt else round((best - opt) / opt * 100, 4),
-            "found_at_step": found_at,
-            "nearest_neighbour_length": facts.get("nearest_neighbour"),
-            "farthest_insertion_length": facts.get("farthest_insertion"),
-        }
-    if kind == "linreg":
-        return {
-            "w_true": facts.get("w_true"),
-            "b_true": facts.get("b_true"),
-            "optimum_w": facts.get("optimum_w"),
-            "optimum_b": facts.get("optimum_b"),
-            "found_at_step": found_at,
-        }
-    return {}

@@ -13,6 +13,7 @@ from typing import Any, Self
 import sqlite_utils
 
 from opro_gui import __version__
+from opro_gui.core.models import StopCause
 
 from . import schema
 from .rows import ProjectError, from_json, to_json
@@ -54,6 +55,20 @@ def _structure_problem(conn: sqlite3.Connection) -> str:
         return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
     verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
     return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
+
+
+def _stop_cause(value: Any) -> StopCause:
+    try:
+        return StopCause(value)
+    except ValueError:  # a cause from a newer version, or a hand-edited file
+        return StopCause.ERROR
+
+
+def _in_memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    memory = sqlite3.connect(":memory:")
+    conn.backup(memory)
+    conn.close()
+    return memory
 
 
 class StoreBase:
@@ -151,10 +166,16 @@ class StoreBase:
         if version < 1 or (version < schema.SCHEMA_VERSION and version not in schema.UPGRADES):
             conn.close()
             raise ProjectError(f"{path} has an unknown schema version {version}")
+        try:
+            if version < schema.SCHEMA_VERSION:
+                if readonly:  # never write a file opened to read: upgrade a private copy
+                    conn = _in_memory_copy(conn)
+                schema.upgrade(conn, version)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            conn.close()
+            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         store = cls(path, conn)
         try:
-            if version < schema.SCHEMA_VERSION and not readonly:
-                schema.upgrade(conn, version)
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
             problem = _structure_problem(conn)
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
@@ -308,7 +329,8 @@ class StoreBase:
     def run(self, run_id: int) -> dict[str, Any]:
         row = self.conn.execute(
             "SELECT id, created_at, settings, optimizer, scorer, status, status_reason,"
-            " parent_run_id, fork_step, spec_override, app_version FROM run WHERE id = ?",
+            " parent_run_id, fork_step, spec_override, app_version, stop_cause"
+            " FROM run WHERE id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
@@ -325,16 +347,17 @@ class StoreBase:
             "fork_step": row[8],
             "spec_override": from_json(row[9], "run template"),
             "app_version": row[10],
+            "stop_cause": _stop_cause(row[11]),
         }
 
     def run_ids(self) -> list[int]:
         return [r[0] for r in self.conn.execute("SELECT id FROM run ORDER BY id")]
 
-    def set_status(self, run_id: int, status: str, reason: str = "") -> None:
+    def set_status(self, run_id: int, status: str, reason: str = "", cause: str = "") -> None:
         with self._tx():
             self.conn.execute(
-                "UPDATE run SET status = ?, status_reason = ? WHERE id = ?",
-                (str(status), reason, run_id),
+                "UPDATE run SET status = ?, status_reason = ?, stop_cause = ? WHERE id = ?",
+                (str(status), reason, str(cause), run_id),
             )
 
     def last_step(self, run_id: int) -> int:

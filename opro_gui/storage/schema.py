@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from opro_gui.core.models import stop_cause_from_text
+
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -35,6 +37,7 @@ CREATE TABLE IF NOT EXISTS run (
     scorer TEXT,
     status TEXT NOT NULL,
     status_reason TEXT NOT NULL DEFAULT '',
+    stop_cause TEXT NOT NULL DEFAULT '',
     parent_run_id INTEGER REFERENCES run(id),
     fork_step INTEGER,
     spec_override TEXT,
@@ -130,8 +133,18 @@ CREATE TABLE IF NOT EXISTS response_cache (
 );
 """
 
-#: UPGRADES[v] turns a version-v file into version v+1. Empty while there is only version 1.
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+def _add_stop_cause(conn: sqlite3.Connection) -> None:
+    """Version 2 stores why each run stopped; older runs get it from their recorded wording."""
+    conn.execute("ALTER TABLE run ADD COLUMN stop_cause TEXT NOT NULL DEFAULT ''")
+    rows = conn.execute("SELECT id, status, status_reason FROM run").fetchall()
+    for run_id, status, reason in rows:
+        cause = stop_cause_from_text(str(status), str(reason or ""))
+        conn.execute("UPDATE run SET stop_cause = ? WHERE id = ?", (str(cause), run_id))
+
+
+#: UPGRADES[v] turns a version-v file into version v+1.
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_stop_cause}
 
 
 def create(conn: sqlite3.Connection) -> None:

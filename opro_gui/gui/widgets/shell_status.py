@@ -72,20 +72,3 @@ def eta_text(durations: list[float], remaining: int) -> str:
     if seconds < 3600:
         return f"ETA {seconds / 60:.0f} min"
     return f"ETA {seconds / 3600:.1f} h"
-
-
-def stop_advice(reason: str, last_step: int) -> str:
-    """What happened and what to do, for a run that paused or failed on its own."""
-    kept = f"Every completed step is saved (last step {last_step}). "
-    if "budget reached" in reason:
-        todo = "Raise the budget in the OPRO settings, then press Run to continue."
-    elif reason.startswith("optimizer request failed") or "scorer requests failed" in reason:
-        todo = (
-            "Check Model settings ▸ Test connection (server address, key, model), then press "
-            "Run to continue where it stopped."
-        )
-    elif "cannot write" in reason:
-        todo = "Check the disk and the file's permissions, then press Run to continue."
-    else:
-        todo = "Press Run to continue where it stopped; if it happens again, please report it."
-    return f"{reason}\n\n{kept}{todo}"
