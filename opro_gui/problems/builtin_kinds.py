@@ -182,7 +182,7 @@ class PromptKind(ProblemKind):
         parser.add_argument(
             "--initial", action="append", help="an initial instruction (repeatable)"
         )
-        from .prompt_presets import add_prompt_options
+        from .prompt_cli import add_prompt_options
 
         add_prompt_options(parser)
 
@@ -190,8 +190,8 @@ class PromptKind(ProblemKind):
         self, args: argparse.Namespace, warn: Callable[[str], None]
     ) -> dict[str, Any]:
         from .datasets import load_dataset
+        from .prompt_cli import options_from_args
         from .prompt_opt import spec_from_dataset
-        from .prompt_presets import options_from_args
 
         dataset = load_dataset(args.dataset, args.format, args.input_col, args.target_col)
         for warning in dataset.warnings:
