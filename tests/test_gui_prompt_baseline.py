@@ -134,3 +134,22 @@ def test_new_from_the_paper_creates_the_preset_project(
     assert window.session.default_run_settings() == RunSettings(
         max_steps=200, samples_per_step=8, temperature=1.0
     )
+
+
+def test_dataset_import_reads_a_folder_of_mmlu_files(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opro_gui.gui.widgets import dataset_import
+
+    folder = tmp_path / "test"
+    folder.mkdir()
+    (folder / "anatomy_test.csv").write_text("Q1,a,b,c,d,B\nQ2,a,b,c,d,C\n")
+    (folder / "virology_test.csv").write_text("Q3,a,b,c,d,A\n")
+    widget = dataset_import.DatasetImportWidget()
+    qtbot.addWidget(widget)
+    monkeypatch.setattr(dataset_import.QFileDialog, "getExistingDirectory", lambda *a: str(folder))
+    with qtbot.waitSignal(widget.dataset_loaded, timeout=10_000) as loaded:
+        widget._on_folder_button_clicked()
+    dataset = loaded.args[0]
+    assert (dataset.fmt, dataset.name, len(dataset.examples)) == ("mmlu", "mmlu", 3)
+    assert [e["target"] for e in dataset.examples] == ["B", "C", "A"]
