@@ -153,3 +153,31 @@ def test_dataset_import_reads_a_folder_of_mmlu_files(
     dataset = loaded.args[0]
     assert (dataset.fmt, dataset.name, len(dataset.examples)) == ("mmlu", "mmlu", 3)
     assert [e["target"] for e in dataset.examples] == ["B", "C", "A"]
+
+
+def test_evaluate_on_another_dataset_from_the_menu(
+    qtbot: Any, window: MainWindow, fake_server: Any, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from opro_gui.gui.widgets import shell_menus
+
+    server = fake_server(responder()).start()
+    use_server(server.base_url)
+    window.model_panel.reload()
+    stem = next(s for s, (_l, kind) in shell_projects.example_catalog().items() if kind == "prompt")
+    assert window.open_example(stem)
+    run_to_end(qtbot, window, RunSettings(max_steps=1, samples_per_step=2))
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps({"input": f"Is {i} even?", "target": "True"}) + "\n"
+                             for i in range(6)))  # fmt: skip
+    monkeypatch.setattr(shell_menus.QFileDialog, "getOpenFileName", lambda *a: (str(other), ""))
+    assert window.menus.transfer_action.isEnabled()
+    analysis = qtbot.waitSignal(window.run_view.analysis_done, timeout=30_000)
+    with analysis, qtbot.waitSignal(window.evaluation.evaluation_finished, timeout=30_000) as done:
+        window.menus.transfer_action.trigger()
+    rows = done.args[0]
+    assert {r["split"] for r in rows} == {"transfer:other"}
+    assert all(r["n_examples"] == 6 for r in rows)
+    assert window.status_label.text().startswith("Transfer evaluation on other stored")
+    top = next(r for r in rows if r["label"] == "top-1")
+    assert f"other {100 * top['accuracy']:.1f}%" in window.run_view.summary_label.text()

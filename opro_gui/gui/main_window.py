@@ -277,15 +277,17 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
             self.status_label.setText("Stopping…")
 
-    def evaluate_test(self) -> bool:
-        """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
+    def evaluate_test(self, dataset: str | None = None) -> bool:
+        """Held-out accuracy of the best instructions and the baselines (prompt runs), on the
+        test split or on another dataset file (transfer)."""
         run_id = self.run_view.run_id
         if self.session is None or self.session.kind != "prompt" or run_id is None:
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
-        self.evaluation.start(self.session.path, run_id, self.endpoint("scorer"))
-        self.status_label.setText("Evaluating on the test split…")
+        self.evaluation.start(self.session.path, run_id, self.endpoint("scorer"), dataset=dataset)
+        where = Path(dataset).name if dataset else "the test split"
+        self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
 
@@ -389,7 +391,7 @@ class MainWindow(QMainWindow):
         running, has = self.controller.is_running, self.session is not None
         for act in (self.menus.run_action, self.menus.new_run_action):
             act.setEnabled(has and not running)
-        self.menus.evaluate_action.setEnabled(
+        can_evaluate = (
             has
             and not running
             and not self.evaluation.is_running
@@ -397,6 +399,8 @@ class MainWindow(QMainWindow):
             and self.session.kind == "prompt"
             and self.run_view.run_id is not None
         )
+        self.menus.evaluate_action.setEnabled(can_evaluate)
+        self.menus.transfer_action.setEnabled(can_evaluate)
         self.menus.pause_action.setEnabled(running)
         self.menus.stop_action.setEnabled(running)
         for act in (

@@ -312,6 +312,8 @@ class RunView(QWidget):
             parts.append(f"gap {s['gap_percent']:.2f}%")
         if s.get("best_test_accuracy") is not None:
             parts.append(f"test accuracy {self.fmt(s['best_test_accuracy'])}")
+        for name, acc in (s.get("best_transfer_accuracy") or {}).items():
+            parts.append(f"{name} {self.fmt(acc)}")
         if s.get("baseline_best_train_accuracy") is not None:
             parts.append(f"no-trajectory baseline {self.fmt(s['baseline_best_train_accuracy'])}")
         self.summary_label.setText(" · ".join(parts))

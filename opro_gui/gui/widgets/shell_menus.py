@@ -95,7 +95,13 @@ class ShellMenus(QObject):
         self.evaluate_action.setToolTip(
             "Score the best instructions (by training accuracy) and the baselines on held-out data"
         )
-        r.addAction(self.evaluate_action)
+        self.transfer_action = self._action(
+            "Evaluate on &Another Dataset…", self._on_transfer_action_triggered
+        )
+        self.transfer_action.setToolTip(
+            "Transfer (paper §5.2.3): score the best instructions on another dataset file"
+        )
+        r.addActions([self.evaluate_action, self.transfer_action])
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
@@ -167,6 +173,17 @@ class ShellMenus(QObject):
             return
         if win.open_project(_with_suffix(path)) and warnings:
             win.status_label.setText("Note: " + "; ".join(warnings))
+
+    def _on_transfer_action_triggered(self) -> None:
+        win = self._win
+        path, _ = QFileDialog.getOpenFileName(
+            win,
+            "Evaluate on another dataset",
+            settings.last_dir(),
+            "Datasets (*.json *.jsonl *.tsv *.csv);;All files (*)",
+        )
+        if path:
+            win.evaluate_test(dataset=path)
 
     def _on_open_action_triggered(self) -> None:
         win = self._win
