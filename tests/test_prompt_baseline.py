@@ -109,3 +109,19 @@ def test_baseline_continues_with_the_run_and_can_be_turned_off(
         assert [s for s, _ in session.baseline_curve(1)] == [0, 1, 2]
         counts = session.sent_per_step(1)
         assert session.sent_per_step(2) == {s: n for s, n in counts.items() if s <= 2}
+
+
+def test_baseline_is_refused_where_there_is_none(
+    tmp_path: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripted_models import two_opt_optimizer
+
+    project = tmp_path / "t.opro"
+    assert opro(capsys, "new", "tsp", str(project), "--points", "6")[0] == 0
+    with fake_server(two_opt_optimizer) as srv:
+        code, out, err = opro(
+            capsys, "run", str(project), "--steps", "1", "--baseline", "--base-url", srv.base_url
+        )
+    assert code == 0 and "warning: --baseline is ignored" in err and "baseline (run" not in out
+    with ProjectSession.open(project, readonly=True) as session:
+        assert session.store.run_ids() == [1]

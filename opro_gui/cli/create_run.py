@@ -77,6 +77,12 @@ def _drive(
     scorer: EndpointConfig | None,
 ) -> int:
     kind = session.problem_kind
+    if settings.baseline and session.baseline_override(run_id) is None:
+        print(
+            "warning: --baseline is ignored: only prompt runs in the ins or bracket style have "
+            "an equal-budget no-trajectory baseline",
+            file=sys.stderr,
+        )
     optimum = kind.reference_score(session.problem(run_id))  # the gap's reference, once
     start = session.store.last_step(run_id)
     print(

@@ -49,8 +49,6 @@ class PromptProblem(PromptScoring):
     kind = "prompt"
     higher_is_better = True
     default_history_size = 20
-    #: The equal-budget baseline: the same optimizer, the task and exemplars, no trajectory.
-    baseline_spec_override = {"trajectory": False}
 
     def __init__(self, spec: dict[str, Any]) -> None:
         examples = spec.get("examples")
@@ -187,6 +185,12 @@ class PromptProblem(PromptScoring):
         else:
             self.test_ids = [i for i in range(n) if i not in train]
             self._explicit_test = False
+
+    @property
+    def baseline_spec_override(self) -> dict[str, Any] | None:
+        """The equal-budget baseline: the same optimizer, the task and exemplars, no
+        trajectory; None for the base-model <TEXT> style, which only continues a list."""
+        return None if self.style == "text" else {"trajectory": False}
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> PromptProblem:
