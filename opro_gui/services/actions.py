@@ -12,7 +12,7 @@ from opro_gui.problems import make_problem
 from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectError
 
-from .base import SessionBase, is_baseline_run
+from .base import SessionBase
 from .reports import BASELINE_LABEL
 
 
@@ -124,12 +124,10 @@ class ActionsMixin(SessionBase):
 
     def _baseline_best(self, run_id: int) -> tuple[str, float] | None:
         """The best instruction of the run's equal-budget baseline and its training score."""
-        for other in self.store.run_ids():
-            run = self.store.run(other)
-            if is_baseline_run(run) and run["spec_override"]["baseline_of"] == run_id:
-                steps = self.store.steps(other)
-                if steps and steps[-1]["best_solution"] is not None:
-                    return str(steps[-1]["best_solution"]), float(steps[-1]["best_score"])
+        base = self.baseline_run_id(run_id)
+        steps = self.store.steps(base) if base is not None else []
+        if steps and steps[-1]["best_solution"] is not None:
+            return str(steps[-1]["best_solution"]), float(steps[-1]["best_score"])
         return None
 
     def evaluate(

@@ -187,6 +187,14 @@ class SessionBase:
         """The project's runs, without the equal-budget baseline runs that belong to them."""
         return [r for r in self.store.run_ids() if not is_baseline_run(self.store.run(r))]
 
+    def baseline_run_id(self, run_id: int) -> int | None:
+        """The run holding ``run_id``'s equal-budget baseline, if it has one."""
+        for other in self.store.run_ids():
+            run = self.store.run(other)
+            if is_baseline_run(run) and run["spec_override"]["baseline_of"] == run_id:
+                return other
+        return None
+
     def latest_run_id(self) -> int | None:
         ids = self.run_ids()
         return ids[-1] if ids else None

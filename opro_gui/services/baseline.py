@@ -14,7 +14,7 @@ from opro_gui.core.models import CandidateStatus, RunStatus, StepRecord
 from opro_gui.core.ports import LLMClient
 from opro_gui.storage import ProjectError
 
-from .base import SessionBase, is_baseline_run
+from .base import SessionBase
 
 _SENT = (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
 
@@ -25,13 +25,6 @@ class BaselineMixin(SessionBase):
         problem kind has none (TSP and LR compare with a random search instead)."""
         override = getattr(self.problem(run_id), "baseline_spec_override", None)
         return dict(override) if isinstance(override, dict) else None
-
-    def baseline_run_id(self, run_id: int) -> int | None:
-        for other in self.store.run_ids():
-            run = self.store.run(other)
-            if is_baseline_run(run) and run["spec_override"]["baseline_of"] == run_id:
-                return other
-        return None
 
     def ensure_baseline_run(self, run_id: int) -> int:
         """The baseline run of ``run_id``, created (or brought to its endpoints) as needed."""

@@ -204,17 +204,7 @@ class ReportsMixin(SessionBase):
 
     def _baseline_summary(self, run_id: int, evals: list[dict[str, Any]]) -> dict[str, Any]:
         """The equal-budget no-trajectory baseline beside the run (None when never run)."""
-        from .base import is_baseline_run
-
-        base = next(
-            (
-                r
-                for r in self.store.run_ids()
-                if is_baseline_run(run := self.store.run(r))
-                and run["spec_override"]["baseline_of"] == run_id
-            ),
-            None,
-        )
+        base = self.baseline_run_id(run_id)
         out: dict[str, Any] = dict.fromkeys(
             ("baseline_run_id", "baseline_best_instruction", "baseline_best_train_accuracy",
              "baseline_best_test_accuracy", "baseline_scored_instructions",

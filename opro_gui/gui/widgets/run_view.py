@@ -362,7 +362,7 @@ class RunView(QWidget):
         for e in s.get("test_evaluations", []):
             if e["test_accuracy"] is None:
                 continue
-            if str(e["label"]).startswith("baseline"):
+            if "baseline" in str(e["label"]):  # fixed instructions and the equal-budget run
                 lines.append((f"{e['label']} (test)", float(e["test_accuracy"])))
             else:
                 steps.append(self._step_solutions.get(str(e["instruction"]), 0))
