@@ -106,6 +106,8 @@ class ReportsMixin(SessionBase):
             if c["step"] > 0:
                 counts[c["status"]] = counts.get(c["status"], 0) + 1
         summary["status_counts"] = counts
+        # what the scorer was asked about after step 0: the unit of an equal-budget comparison
+        summary["scored_instructions"] = counts.get("scored", 0) + counts.get("incomplete", 0)
         proposed = sum(counts.values())
         summary["invalid_rate"] = (
             round(counts.get("invalid", 0) / proposed, 4) if proposed else None
@@ -211,8 +213,6 @@ class ReportsMixin(SessionBase):
              "baseline_total_tokens", "baseline_cost_usd"),
         )  # fmt: skip
         sent = ("scored", "incomplete")
-        cands = self.store.candidates(run_id)
-        out["scored_instructions"] = sum(c["step"] > 0 and c["status"] in sent for c in cands)
         if base is None:
             return out
         steps = self.store.steps(base)
