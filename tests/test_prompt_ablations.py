@@ -219,3 +219,33 @@ def test_wrong_answer_criteria_draw_as_the_reference(criterion: str) -> None:
         want[2],
         want[11],
     ]
+
+
+def test_a_fork_with_other_settings_shows_them_on_its_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(f'{{"input": "q{i}", "target": "{i}"}}\n' for i in range(10)))
+    path = tmp_path / "a.opro"
+    assert main(["new", "prompt", str(path), "--dataset", str(data)]) == 0
+    with ProjectSession.open(path) as s:
+        from opro_gui.core.models import RunSettings
+        from opro_gui.llm import EndpointConfig
+
+        endpoint = EndpointConfig.from_dict({"base_url": "http://127.0.0.1:9/v1", "model": "m"})
+        run = s.prepare_run(RunSettings(max_steps=1), endpoint, endpoint)
+        s.store.write_step(run, _initial_record())
+        fork = s.fork(run, 0, spec_override={"order": "descending", "score_format": "none"})
+        summaries = {r["id"]: r for r in s.summary()["runs"]}
+    assert summaries[run]["task_settings"]["order"] == "ascending"
+    assert summaries[fork]["task_settings"]["order"] == "descending"
+    capsys.readouterr()
+    assert main(["show", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert text.count("    settings: order=descending, score_format=none,") == 1
+
+
+def _initial_record():  # type: ignore[no-untyped-def]
+    from opro_gui.core.models import StepRecord
+
+    return StepRecord(0, "", (), (), (), None, None, 0.0, 0.0)

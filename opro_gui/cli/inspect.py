@@ -57,6 +57,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         for name, acc in (run.get("best_transfer_accuracy") or {}).items():
             line += f", {name} {kind.format_score(acc)}"
         print(line)
+        own = run.get("task_settings")
+        if own and own != data["problem"].get("settings"):
+            print("    settings: " + ", ".join(f"{k}={v}" for k, v in own.items()))
         print(f"    best: {short(run['best_solution'])}")
         if run["status_reason"]:
             print(f"    {run['status_text']}")

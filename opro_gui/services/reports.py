@@ -123,6 +123,10 @@ class ReportsMixin(SessionBase):
         summary["model_mismatch"] = sorted(mismatched)
         kind = self.problem_kind
         summary.update(kind.summary_facts(problem, summary["best_score"], found))
+        # The meta-prompt settings this run used (a fork may change them), when the kind has any.
+        task_settings = problem.summary().get("settings")
+        if task_settings is not None:
+            summary["task_settings"] = task_settings
         if kind.has_random_search:
             curve = self._random_search_curve(run_id, cands, steps)
             rs_best = curve[-1] if curve else None
