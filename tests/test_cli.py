@@ -216,8 +216,7 @@ def test_token_budget_pauses_then_resumes_after_raise(tmp_path, fake_server, cap
         # The boundary is the first one past the budget: one step fewer was still under it.
         with ProjectStore.open(project) as store:
             per_step = [
-                sum(c["prompt_tokens"] + c["completion_tokens"] for c in store.calls(1, s))
-                for s in range(paused_at + 1)
+                sum(c.record.total_tokens for c in store.calls(1, s)) for s in range(paused_at + 1)
             ]
         assert sum(per_step[:-1]) < 600 <= sum(per_step)
         code, out, err = opro(
@@ -238,8 +237,8 @@ def test_running_status_tells_live_from_interrupted(tmp_path, capsys) -> None:
         run_id = session.store.create_run({"max_steps": 3}, {"model": "m", "base_url": "u"}, None)
         StoreSink(session.store, run_id).status_changed("running")  # this process: alive
         assert (
-            session.run_summary(run_id)["status"],
-            session.run_summary(run_id)["status_reason"],
+            session.run_summary(run_id).status,
+            session.run_summary(run_id).status_reason,
         ) == ("running", "")
         import socket
 
@@ -247,6 +246,6 @@ def test_running_status_tells_live_from_interrupted(tmp_path, capsys) -> None:
         session.store.set_status(
             run_id, "running", f"written by process {dead} on {socket.gethostname()}"
         )
-        assert session.run_summary(run_id)["status"] == "interrupted"
+        assert session.run_summary(run_id).status == "interrupted"
         session.store.set_status(run_id, "running", f"written by process {dead} on another-host")
-        assert session.run_summary(run_id)["status"] == "running"  # cannot check another machine
+        assert session.run_summary(run_id).status == "running"  # cannot check another machine

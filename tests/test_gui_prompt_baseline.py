@@ -70,7 +70,9 @@ def test_prompt_run_with_baseline_draws_both_curves(
     assert list(plot.best_curve.xData) == [0, 1, 2, 3]
     assert "no-trajectory baseline (same budget)" in [t.text for _s, t in plot._legend.items]
     summary = window.run_view.summary
-    assert summary is not None and summary["baseline_best_train_accuracy"] is not None
+    assert summary is not None and summary.prompt is not None
+    assert summary.prompt.baseline is not None
+    assert summary.prompt.baseline.best_train_accuracy is not None
     assert "no-trajectory baseline" in window.run_view.summary_label.text()
     with ProjectSession.open(window.session.path, readonly=True) as s:
         assert s.run_ids() == [1]
@@ -176,8 +178,9 @@ def test_evaluate_on_another_dataset_from_the_menu(
     with analysis, qtbot.waitSignal(window.evaluation.evaluation_finished, timeout=30_000) as done:
         window.menus.transfer_action.trigger()
     rows = done.args[0]
-    assert {r["split"] for r in rows} == {"transfer:other"}
-    assert all(r["n_examples"] == 6 for r in rows)
+    assert {r.split for r in rows} == {"transfer:other"}
+    assert all(r.n_examples == 6 for r in rows)
     assert window.status_label.text().startswith("Transfer evaluation on other stored")
-    top = next(r for r in rows if r["label"] == "top-1")
-    assert f"other {100 * top['accuracy']:.1f}%" in window.run_view.summary_label.text()
+    top = next(r for r in rows if r.label == "top-1")
+    assert top.accuracy is not None
+    assert f"other {100 * top.accuracy:.1f}%" in window.run_view.summary_label.text()

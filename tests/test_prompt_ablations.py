@@ -236,7 +236,7 @@ def test_a_fork_with_other_settings_shows_them_on_its_run(
         run = s.prepare_run(RunSettings(max_steps=1), endpoint, endpoint)
         s.store.write_step(run, _initial_record())
         fork = s.fork(run, 0, spec_override={"order": "descending", "score_format": "none"})
-        summaries = {r["id"]: r for r in s.summary()["runs"]}
+        summaries = {r["id"]: r for r in s.summary().to_json()["runs"]}
     assert summaries[run]["task_settings"]["order"] == "ascending"
     assert summaries[fork]["task_settings"]["order"] == "descending"
     capsys.readouterr()

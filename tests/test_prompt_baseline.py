@@ -52,7 +52,9 @@ def test_baseline_run_matches_the_budget_and_is_reported(
         assert opro_counts == base_counts and sum(opro_counts.values()) > 0
         curve = session.baseline_curve(1)
         assert [s for s, _ in curve] == [0, 1, 2]
-        meta = session.store.step_detail(2, 2)["meta_prompt"]
+        detail = session.store.step_detail(2, 2)
+        assert detail is not None
+        meta = detail.meta_prompt
     # The baseline's meta-prompt has the task and exemplars, never the scored trajectory.
     assert "score:" not in meta and "Below are some problems." in meta
     assert meta.startswith("Your task is to generate the instruction <INS>.\n\n")

@@ -71,7 +71,7 @@ def test_evaluate_on_another_dataset_stores_and_shows_transfer(
     assert run["best_transfer_accuracy"] == {"multiarith": rows[0]["accuracy"]}
     assert run["best_test_accuracy"] is not None  # the home test split is still reported
     with ProjectStore.open(project, readonly=True) as store:
-        splits = [e["split"] for e in store.evaluations(1)]
+        splits = [e.split for e in store.evaluations(1)]
     assert splits.count("transfer:multiarith") == 5 and splits.count("test") == 3
     text = opro(capsys, "show", str(project))[1]
     best = 100 * rows[0]["accuracy"]

@@ -190,7 +190,7 @@ def test_huge_and_sql_looking_fields_round_trip_as_plain_text(
     with ProjectSession.open(path) as s:
         assert s.problem().template.endswith(SQLISH)  # {__class__} was not formatted
         assert {r[0] for r in s.store.conn.execute("SELECT name FROM sqlite_master")} == tables
-        assert [st["step"] for st in s.store.steps(1)] == [0, 1, 2]
+        assert [st.step for st in s.store.steps(1)] == [0, 1, 2]
     assert not (tmp_path / "pwn.db").exists() and not Path("pwn.db").exists()
 
 

@@ -159,12 +159,12 @@ def test_an_interrupted_run_reads_the_same_in_show_and_the_summary(tmp_path: Pat
             run_id, "running", f"written by process {dead} on {socket.gethostname()}"
         )
         summary = session.run_summary(run_id)
-    assert (summary["status"], summary["stop_cause"]) == ("interrupted", "interrupted")
-    assert summary["status_text"] == (
+    assert (summary.status, summary.stop_cause) == ("interrupted", "interrupted")
+    assert summary.status_text == (
         "interrupted: the process running it stopped; `opro run` (or Run) continues it"
     )
     capsys.readouterr()
     assert main(["show", str(project)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith("  run 1: interrupted, 0 steps")
-    assert lines[4] == "    " + summary["status_text"]
+    assert lines[4] == "    " + summary.status_text

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
+from opro_gui.core.models import Candidate, CandidateStatus
+from opro_gui.core.rows import ReplayCandidate
 from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
@@ -23,50 +24,51 @@ from .common import (
 
 def cmd_show(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
-        data = session.summary()
+        summary = session.summary()
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
-    kind = get_kind(data["kind"])
-    print(f"{data['name']}  ({data['kind']})  {data['path']}")
-    print("  " + kind.facts_line(data["problem"]))
-    if data["problem"].get("settings"):
-        settings = data["problem"]["settings"]
+    kind = get_kind(summary.kind)
+    print(f"{summary.name}  ({summary.kind})  {summary.path}")
+    print("  " + kind.facts_line(summary.problem))
+    if summary.problem.get("settings"):
+        settings = summary.problem["settings"]
         print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-    if data["problem"].get("preset"):
-        print(f"  preset: {data['problem']['preset']}")
-    if not data["runs"]:
+    if summary.problem.get("preset"):
+        print(f"  preset: {summary.problem['preset']}")
+    if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
-    for run in data["runs"]:
+    for run in summary.runs:
         line = (
-            f"  run {run['id']}: {status_label(run['status'])}, {run['steps_completed']} steps, best "
-            f"{kind.format_score(run['best_score'])}, tokens {run['total_tokens']}"
+            f"  run {run.id}: {status_label(run.status)}, {run.steps_completed} steps, best "
+            f"{kind.format_score(run.best_score)}, tokens {run.usage.tokens}"
         )
-        if run.get("gap_percent") is not None:
-            line += f", gap {run['gap_percent']:.2f}%"
-        if run.get("found_at_step") is not None:
-            line += f", optimum found at step {run['found_at_step']}"
-        if run.get("best_test_accuracy") is not None:
-            line += f", test {kind.format_score(run['best_test_accuracy'])}"
-        if run.get("baseline_best_train_accuracy") is not None:
+        if run.facts.get("gap_percent") is not None:
+            line += f", gap {run.facts['gap_percent']:.2f}%"
+        if run.facts.get("found_at_step") is not None:
+            line += f", optimum found at step {run.facts['found_at_step']}"
+        p = run.prompt
+        if p is not None and p.best_test_accuracy is not None:
+            line += f", test {kind.format_score(p.best_test_accuracy)}"
+        if p is not None and p.baseline is not None and p.baseline.best_train_accuracy is not None:
             line += (
-                f", no-trajectory baseline {kind.format_score(run['baseline_best_train_accuracy'])}"
-                f" (run {run['baseline_run_id']}, {run['baseline_scored_instructions']} of "
-                f"{run['scored_instructions']} instructions)"
+                f", no-trajectory baseline {kind.format_score(p.baseline.best_train_accuracy)}"
+                f" (run {p.baseline.run_id}, {p.baseline.scored_instructions} of "
+                f"{run.scored_instructions} instructions)"
             )
-        for name, acc in (run.get("best_transfer_accuracy") or {}).items():
+        for name, acc in (p.best_transfer_accuracy if p is not None else {}).items():
             line += f", {name} {kind.format_score(acc)}"
         print(line)
-        own = run.get("task_settings")
-        if own and own != data["problem"].get("settings"):
+        own = run.task_settings
+        if own and own != summary.problem.get("settings"):
             print("    settings: " + ", ".join(f"{k}={v}" for k, v in own.items()))
-        print(f"    best: {short(run['best_solution'])}")
-        if run["status_reason"]:
-            print(f"    {run['status_text']}")
-        if run["model_mismatch"]:
+        print(f"    best: {short(run.best_solution)}")
+        if run.status_reason:
+            print(f"    {run.status_text}")
+        if run.model_mismatch:
             print(
-                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
-                f" although {run['optimizer_model']} was asked for"
+                f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
+                f" although {run.optimizer_model} was asked for"
             )
     return EXIT_OK
 
@@ -81,27 +83,28 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
-    out.write(detail["meta_prompt"] + "\n")
-    by_completion: dict[int, list[dict[str, Any]]] = {}
-    for c in detail["candidates"]:
-        by_completion.setdefault(c["completion_index"], []).append(c)
-    for i, text in enumerate(detail["completions"]):
-        out.write(f"=== completion {i + 1} of {len(detail['completions'])} ===\n{text}\n")
-        for c in by_completion.get(i, []) or [{"status": "invalid", "reason": "nothing parsed"}]:
+    out.write(detail.meta_prompt + "\n")
+    by_completion: dict[int, list[Candidate]] = {}
+    for c in detail.candidates:
+        by_completion.setdefault(c.completion_index, []).append(c)
+    nothing = Candidate(0, 0, 0, None, "", CandidateStatus.INVALID, "nothing parsed")
+    for i, text in enumerate(detail.completions):
+        out.write(f"=== completion {i + 1} of {len(detail.completions)} ===\n{text}\n")
+        for c in by_completion.get(i, []) or [nothing]:
             out.write("--- " + _verdict(c) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c) + "\n")
     return EXIT_OK
 
 
-def _verdict(c: dict[str, Any]) -> str:
-    v = f"verdict: {c['status']}"
-    if c.get("score") is not None:
-        v += f"  score: {c['score']:g}"
-    if c.get("reason"):
-        v += f"  reason: {c['reason']}"
-    if c.get("text"):
-        v += f"  solution: {short(c['text'], 200)}"
+def _verdict(c: Candidate | ReplayCandidate) -> str:
+    v = f"verdict: {c.status}"
+    if c.score is not None:
+        v += f"  score: {c.score:g}"
+    if c.reason:
+        v += f"  reason: {c.reason}"
+    if c.text:
+        v += f"  solution: {short(c.text, 200)}"
     return v
 
 
@@ -113,15 +116,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
-    print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
-    if result["error"]:
-        print(f"  (some requests failed: {result['error']})")
-    for i, text in enumerate(result["completions"]):
+    print(f"replay {result.id} of run {run_id} step {args.step} with {result.model}:")
+    if result.error:
+        print(f"  (some requests failed: {result.error})")
+    for i, text in enumerate(result.completions):
         print(f"=== replay completion {i + 1} ===\n{text}")
-        for c in result["candidates"]:
-            if c["completion_index"] == i:
+        for c in result.candidates:
+            if c.completion_index == i:
                 print("--- " + _verdict(c))
-    return EXIT_OK if result["completions"] else EXIT_RUN_STOPPED
+    return EXIT_OK if result.completions else EXIT_RUN_STOPPED
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -144,12 +147,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             target_col=args.target_col,
         )
     for r in rows:
-        train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
-        acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
-        flag = "" if r["complete"] else "  (incomplete: some requests failed)"
+        train = "-" if r.train_accuracy is None else f"{100 * r.train_accuracy:.1f}%"
+        acc = "-" if r.accuracy is None else f"{100 * r.accuracy:.1f}%"
+        flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
-            f"{r['label']}: train {train}  {r['split']} {acc}  n={r['n_examples']}  "
-            f"{short(r['instruction'] or '(empty)', 80)}{flag}"
+            f"{r.label}: train {train}  {r.split} {acc}  n={r.n_examples}  "
+            f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
     return EXIT_OK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import socket
@@ -14,8 +15,9 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
+from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
+from opro_gui.core.rows import RunRow
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.problems.kinds import PLUGINS_ENV
@@ -50,14 +52,38 @@ def _reads_file(
 
 
 class StoreSink:
-    """The engine's RunSink: one transaction per completed step."""
+    """The engine's RunSink: one transaction per completed step, with the run's aggregates
+    (and, for kinds that compare with one, the equal-budget random search's next value)."""
 
-    def __init__(self, store: ProjectStore, run_id: int) -> None:
+    def __init__(
+        self, store: ProjectStore, run_id: int, problem: Problem | None = None, seed: int = 0
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        self._resume = getattr(problem, "random_search_resume", None)
+        self.seed = seed
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record)
+        self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+
+    def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
+        """The random search's best after ``record``'s step, given as many evaluations as
+        the step scored: continued from the stored state (or rebuilt once from the stored
+        per-step counts). Never stops a step from being saved."""
+        if self._resume is None or record.step < 1:
+            return None
+        k = sum(c.status == CandidateStatus.SCORED for c in record.candidates)
+        try:
+            state = self.store.random_search_state(self.run_id)
+            if state is not None and state.get("step") == record.step - 1:
+                curve, new = self._resume(state, [k], self.seed)
+            else:  # a fork, an upgraded file or a changed seed: from the start, once
+                budget = self.store.scored_per_step(self.run_id)[: record.step - 1]
+                budget += [0] * (record.step - 1 - len(budget))  # steps with no stats row
+                curve, new = self._resume(None, [*budget, k], self.seed)
+        except (ProjectError, ValueError, TypeError, KeyError, IndexError):
+            return None  # read at the next summary instead
+        return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
@@ -110,10 +136,11 @@ def writer_alive_elsewhere(status: str, reason: str) -> int | None:
     return int(m.group(1))
 
 
-def is_baseline_run(run: dict[str, Any]) -> bool:
-    """A run that holds another run's equal-budget baseline (marked ``baseline_of``)."""
-    override = run.get("spec_override") or {}
-    return isinstance(override, dict) and override.get("baseline_of") is not None
+def baseline_of(run: RunRow) -> int | None:
+    """The run whose equal-budget baseline ``run`` holds (marked ``baseline_of``), or None."""
+    override = run.spec_override or {}
+    owner = override.get("baseline_of") if isinstance(override, dict) else None
+    return owner if isinstance(owner, int) else None
 
 
 class SessionBase:
@@ -170,7 +197,7 @@ class SessionBase:
 
     def problem(self, run_id: int | None = None) -> Problem:
         """The project's problem; a forked run may carry its own template or settings."""
-        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        override = self.store.run(run_id).spec_override if run_id is not None else None
         if override:
             spec = {**self.store.spec(), **override}
             return make_problem(self.kind, spec)
@@ -185,15 +212,13 @@ class SessionBase:
 
     def run_ids(self) -> list[int]:
         """The project's runs, without the equal-budget baseline runs that belong to them."""
-        return [r for r in self.store.run_ids() if not is_baseline_run(self.store.run(r))]
+        return [r for r in self.store.run_ids() if baseline_of(self.store.run(r)) is None]
 
     def baseline_run_id(self, run_id: int) -> int | None:
         """The run holding ``run_id``'s equal-budget baseline, if it has one."""
-        for other in self.store.run_ids():
-            run = self.store.run(other)
-            if is_baseline_run(run) and run["spec_override"]["baseline_of"] == run_id:
-                return other
-        return None
+        return next(
+            (r for r in self.store.run_ids() if baseline_of(self.store.run(r)) == run_id), None
+        )
 
     def latest_run_id(self) -> int | None:
         ids = self.run_ids()
@@ -210,14 +235,14 @@ class SessionBase:
         ids = self.run_ids()  # ...which are never the run to continue
         if ids:
             run = self.store.run(ids[-1])
-            status, reason, _ = live_status(run["status"], run["status_reason"])
+            status, reason, _ = live_status(run.status, run.status_reason)
             latest = {
                 "id": ids[-1],
                 "status": status,
                 "status_reason": reason,
                 "last_step": self.store.last_step(ids[-1]),
-                "settings": run["settings"],
-                "busy_pid": writer_alive_elsewhere(run["status"], run["status_reason"]),
+                "settings": run.settings.to_dict(),
+                "busy_pid": writer_alive_elsewhere(run.status, run.status_reason),
             }
         next_id = (every[-1] + 1) if every else 1
         return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
@@ -256,13 +281,13 @@ class SessionBase:
 
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
-        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+        return self.store.run(run_id).settings
 
     @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
-        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
-        return EndpointConfig.from_dict(run["optimizer"]), scorer
+        scorer = EndpointConfig.from_dict(run.scorer) if run.scorer else None
+        return EndpointConfig.from_dict(run.optimizer), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         client = make_client(config, cache=ProjectCache(self.store), role=role)
@@ -298,7 +323,7 @@ class SessionBase:
             optimizer,
             scorer,
             settings,
-            StoreSink(self.store, run_id),
+            StoreSink(self.store, run_id, problem, settings.seed),
             state,
             cancel,
             quota=quota,

@@ -32,22 +32,27 @@ class BaselineMixin(SessionBase):
         if override is None:
             raise ProjectError(f"a {self.kind} run has no equal-budget baseline of this kind")
         run = self.store.run(run_id)
-        settings = {**run["settings"], "baseline": False, "target_score": None, "patience": None}
+        settings = {
+            **run.settings.to_dict(),
+            "baseline": False,
+            "target_score": None,
+            "patience": None,
+        }
         existing = self.baseline_run_id(run_id)
         if existing is not None:
-            self.store.update_run_config(existing, settings, run["optimizer"], run["scorer"])
+            self.store.update_run_config(existing, settings, run.optimizer, run.scorer)
             return existing
-        spec = {**(run["spec_override"] or {}), **override, "baseline_of": run_id}
+        spec = {**(run.spec_override or {}), **override, "baseline_of": run_id}
         return self.store.create_run(
-            settings, run["optimizer"], run["scorer"], parent_run_id=run_id, spec_override=spec
+            settings, run.optimizer, run.scorer, parent_run_id=run_id, spec_override=spec
         )
 
     def sent_per_step(self, run_id: int) -> dict[int, int]:
         """Candidates sent to the scorer per optimization step (the budget to match)."""
         counts: dict[int, int] = {}
         for c in self.store.candidates(run_id):
-            if c["step"] > 0 and c["status"] in _SENT:
-                counts[c["step"]] = counts.get(c["step"], 0) + 1
+            if c.step > 0 and c.status in _SENT:
+                counts[c.step] = counts.get(c.step, 0) + 1
         return counts
 
     def baseline_curve(self, run_id: int) -> list[tuple[int, float]]:
@@ -56,9 +61,9 @@ class BaselineMixin(SessionBase):
         if base is None:
             return []
         return [
-            (int(s["step"]), float(s["best_score"]))
+            (s.step, float(s.best_score))
             for s in self.store.steps(base)
-            if s["best_score"] is not None
+            if s.best_score is not None
         ]
 
     def run_events(

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from opro_gui.core.models import stop_cause_from_text
 
+from . import stats_sql
+
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -144,11 +146,14 @@ def _add_stop_cause(conn: sqlite3.Connection) -> None:
 
 
 #: UPGRADES[v] turns a version-v file into version v+1.
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_stop_cause}
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_stop_cause,
+    2: stats_sql.upgrade,  # version 3: aggregates kept with each step
+}
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES)
+    conn.executescript(TABLES + stats_sql.TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
