@@ -8,7 +8,7 @@ import sys
 
 from opro_gui.core.models import Candidate, CandidateStatus
 from opro_gui.core.rows import ReplayCandidate
-from opro_gui.problems import get_kind
+from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
 
@@ -20,6 +20,8 @@ from .common import (
     pick_run_id,
     short,
 )
+from .provenance_text import print_provenance
+from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -62,6 +64,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         own = run.task_settings
         if own and own != summary.problem.get("settings"):
             print("    settings: " + ", ".join(f"{k}={v}" for k, v in own.items()))
+        for text in confidence_lines(run.to_json()):
+            print(f"    {text}")
         print(f"    best: {short(run.best_solution)}")
         if run.status_reason:
             print(f"    {run.status_text}")
@@ -70,17 +74,26 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
                 f" although {run.optimizer_model} was asked for"
             )
+    for group in summary.seed_spread:
+        print("  " + spread_line(summary.kind, group))
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         detail = session.step_detail(run_id, args.step)
         if detail is None:
             raise CliError(
                 f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
             )
+        if args.candidate is not None:
+            print_provenance(
+                session.provenance(run_id, args.step, args.candidate),
+                session.problem_kind.format_score,
+            )
+            return EXIT_OK
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
     out.write(detail.meta_prompt + "\n")
@@ -91,16 +104,22 @@ def cmd_history(args: argparse.Namespace) -> int:
     for i, text in enumerate(detail.completions):
         out.write(f"=== completion {i + 1} of {len(detail.completions)} ===\n{text}\n")
         for c in by_completion.get(i, []) or [nothing]:
-            out.write("--- " + _verdict(c) + "\n")
+            out.write("--- " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-1, []):
-        out.write("--- initial: " + _verdict(c) + "\n")
+        out.write("--- initial: " + _verdict(c, kind) + "\n")
+    shown = detail.ingredients
+    if shown.get("candidates") or shown.get("examples"):
+        out.write(
+            f"=== the meta-prompt contained candidates {shown['candidates']} and examples "
+            f"{shown['examples']} (by id); `--candidate I` shows where candidate I came from ===\n"
+        )
     return EXIT_OK
 
 
-def _verdict(c: Candidate | ReplayCandidate) -> str:
+def _verdict(c: Candidate | ReplayCandidate, kind: ProblemKind) -> str:
     v = f"verdict: {c.status}"
     if c.score is not None:
-        v += f"  score: {c.score:g}"
+        v += f"  score: {kind.format_score(c.score)}"
     if c.reason:
         v += f"  reason: {c.reason}"
     if c.text:
@@ -110,6 +129,7 @@ def _verdict(c: Candidate | ReplayCandidate) -> str:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
@@ -123,12 +143,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"=== replay completion {i + 1} ===\n{text}")
         for c in result.candidates:
             if c.completion_index == i:
-                print("--- " + _verdict(c))
+                print("--- " + _verdict(c, kind))
     return EXIT_OK if result.completions else EXIT_RUN_STOPPED
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         _, sc = session.endpoints(run_id)
         scorer = (
@@ -146,14 +167,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             input_col=args.input_col,
             target_col=args.target_col,
         )
+        tests = session.paired_tests(run_id, rows[0].split if rows else args.split)
     for r in rows:
-        train = "-" if r.train_accuracy is None else f"{100 * r.train_accuracy:.1f}%"
-        acc = "-" if r.accuracy is None else f"{100 * r.accuracy:.1f}%"
+        train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
+        if r.accuracy_ci:
+            acc += f" [95% CI {ci_text(r.accuracy_ci)}]"
         flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
             f"{r.label}: train {train}  {r.split} {acc}  n={r.n_examples}  "
             f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
+    for t in tests:
+        print(paired_line(t))
     return EXIT_OK
 
 

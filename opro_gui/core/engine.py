@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .ingredients import with_ingredients
 from .models import (
     CallRecord,
     Candidate,
@@ -20,30 +21,8 @@ from .models import (
     StepRecord,
     StopCause,
 )
-from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
-
-_SENT = (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)  # what the scorer was asked about
-
-
-class _Recorder:
-    """Wraps a client and keeps every CallRecord it produced during one step."""
-
-    def __init__(self, inner: LLMClient, calls: list[CallRecord]) -> None:
-        self._inner = inner
-        self._calls = calls
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    def complete(
-        self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
-    ) -> list[LLMResult]:
-        results = self._inner.complete(requests, cancel)
-        for r in results:
-            self._calls.extend(r.calls or (r.call,))
-        return results
-
+from .ports import LLMClient, LLMRequest, Problem, RunSink, RunState
+from .recording import SENT, Recorder, all_incomplete, incomplete_reason
 
 #: With a quota, how many optimizer requests one step may make to reach it.
 QUOTA_ROUNDS = 4
@@ -117,6 +96,9 @@ class Engine:
                     )
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt)
+                    record = with_ingredients(
+                        self.problem, self.state.history, self._history_size(), record
+                    )
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -125,8 +107,8 @@ class Engine:
                     ) from exc
                 improved = self._apply(record)
                 yield StepCompleted(record=record, totals=st.totals.to_dict(), improved=improved)
-                if record.step > 0 and self._all_incomplete(record):
-                    status, reason = RunStatus.PAUSED, self._incomplete_reason(record)
+                if record.step > 0 and all_incomplete(record):
+                    status, reason = RunStatus.PAUSED, incomplete_reason(record)
                     cause = StopCause.SCORER_FAILED
                     break
         except Cancelled:
@@ -219,7 +201,7 @@ class Engine:
     def _optimization_step(self, step: int, meta_prompt: str) -> StepRecord:
         started = self._clock()
         calls: list[CallRecord] = []
-        optimizer = _Recorder(self.optimizer, calls)
+        optimizer = Recorder(self.optimizer, calls)
         request = LLMRequest(
             prompt=meta_prompt,
             n=self.settings.samples_per_step,
@@ -232,7 +214,7 @@ class Engine:
         candidates: list[Candidate] = []
         step_keys: set[str] = set()
         for round_ in range(QUOTA_ROUNDS if want is not None else 1):
-            sent = sum(c.status in _SENT for c in candidates)
+            sent = sum(c.status in SENT for c in candidates)
             if want is not None and sent >= want:
                 break
             (result,) = optimizer.complete([request], self.cancel)
@@ -316,7 +298,7 @@ class Engine:
             to_score.append((i, p.solution, text, key))
         results = []
         if to_score:
-            scorer = _Recorder(self.scorer, calls) if self.scorer is not None else None
+            scorer = Recorder(self.scorer, calls) if self.scorer is not None else None
             results = self.problem.score([s for _, s, _, _ in to_score], scorer, self.cancel)
         for (i, solution, text, key), res in zip(to_score, results, strict=True):
             complete = res.complete and res.score is not None
@@ -365,7 +347,7 @@ class Engine:
     @staticmethod
     def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
         return [
-            Scored(solution=c.solution, score=float(c.score), step=c.step, records=c.records)
+            Scored(c.solution, float(c.score), c.step, records=c.records, index=c.index)
             for c in candidates
             if c.score is not None
         ]
@@ -406,17 +388,3 @@ class Engine:
         if record.step > 0:
             st.steps_without_improvement = 0 if improved else st.steps_without_improvement + 1
         return improved
-
-    @staticmethod
-    def _all_incomplete(record: StepRecord) -> bool:
-        judged = [
-            c
-            for c in record.candidates
-            if c.status in (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
-        ]
-        return bool(judged) and all(c.status is CandidateStatus.INCOMPLETE for c in judged)
-
-    @staticmethod
-    def _incomplete_reason(record: StepRecord) -> str:
-        errors = [c.reason for c in record.candidates if c.status is CandidateStatus.INCOMPLETE]
-        return f"scorer requests failed for every candidate of step {record.step}: {errors[0]}"

@@ -20,7 +20,6 @@ from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.core.rows import RunRow
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import ProblemKind, get_kind, make_problem
-from opro_gui.problems.kinds import PLUGINS_ENV
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
 from .plan import PlanAction, RunPlan, decide
@@ -105,7 +104,10 @@ def live_status(
 ) -> tuple[str, str, StopCause]:
     """A "running" run whose writing process on this machine is gone was interrupted (killed,
     crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
-    cause = StopCause(cause) if cause in StopCause._value2member_map_ else StopCause.ERROR
+    try:
+        cause = StopCause(cause)
+    except ValueError:  # written by a newer version
+        cause = StopCause.ERROR
     m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
     if m is None or m.group(2) != socket.gethostname():
         return status, reason, cause
@@ -153,9 +155,7 @@ class SessionBase:
             self.problem_kind: ProblemKind = get_kind(self.kind)  # every question about it
         except ValueError as exc:
             store.close()
-            raise ProjectError(
-                f"{store.path.name}: {exc} (a plugin may provide it: ${PLUGINS_ENV})"
-            ) from None
+            raise ProjectError(f"{store.path.name}: {exc}") from None
         self._clients: list[Any] = []  # closed with the session: their threads and connections
         self._problem: Problem | None = None
 
@@ -257,7 +257,10 @@ class SessionBase:
         """Carry out ``plan``: the id of the run to drive."""
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
         if plan.action is PlanAction.CONTINUE:
-            self.store.update_run_config(plan.run_id, settings.to_dict(), opt, sc)
+            # a sweep's run keeps its grid point, so the sweep still finds it afterwards
+            kept = self.store.sweep_point(plan.run_id)
+            point = {"sweep": kept} if kept is not None else {}
+            self.store.update_run_config(plan.run_id, {**settings.to_dict(), **point}, opt, sc)
             return plan.run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from .actions import ActionsMixin
 from .baseline import BaselineMixin
 from .export import ExportMixin
+from .provenance import ProvenanceMixin
+from .sweep import SweepMixin
 
 
-class ProjectSession(ExportMixin, ActionsMixin, BaselineMixin):
+class ProjectSession(ProvenanceMixin, SweepMixin, ExportMixin, ActionsMixin, BaselineMixin):
     """An open project file. Not thread-safe: open one session per thread."""

@@ -18,6 +18,8 @@ class TestEvaluation:
     test_accuracy: float | None
     n_examples: int
     complete: bool
+    train_accuracy_ci: list[float] | None = None  # 95 % bootstrap interval [low, high]
+    test_accuracy_ci: list[float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -27,6 +29,8 @@ class TestEvaluation:
             "test_accuracy": self.test_accuracy,
             "n_examples": self.n_examples,
             "complete": self.complete,
+            "train_accuracy_ci": self.train_accuracy_ci,
+            "test_accuracy_ci": self.test_accuracy_ci,
         }
 
 
@@ -99,6 +103,9 @@ class PromptFacts:
     transfer_evaluations: tuple[TransferEvaluation, ...] = ()
     best_transfer_accuracy: dict[str, float | None] = field(default_factory=dict)
     baseline: BaselineFacts | None = None
+    #: How sure we are (services.confidence): best_train_accuracy_ci, best_test_accuracy_ci,
+    #: paired_tests, train_test_gap_warning — `show --json` keys as they are.
+    confidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,7 @@ class RunSummary:
             out["transfer_evaluations"] = [e.to_json() for e in p.transfer_evaluations]
             out["best_transfer_accuracy"] = dict(p.best_transfer_accuracy)
             out.update(p.baseline.to_json() if p.baseline is not None else _NO_BASELINE)
+            out.update(p.confidence)
         return out
 
 
@@ -195,6 +203,8 @@ class ProjectSummary:
     app_version: str
     problem: dict[str, Any]  # the problem's static facts (optimum, baselines...)
     runs: tuple[RunSummary, ...]
+    #: groups of runs that differ only in their seed, with the spread of their best scores
+    seed_spread: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -204,4 +214,5 @@ class ProjectSummary:
             "app_version": self.app_version,
             "problem": self.problem,
             "runs": [r.to_json() for r in self.runs],
+            "seed_spread": list(self.seed_spread),
         }

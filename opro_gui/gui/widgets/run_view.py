@@ -16,6 +16,7 @@ from opro_gui.services import ProjectSession, RunSummary
 
 from ..background import BackgroundCall, call_in_background
 from ..themes import LIGHT, PlotColors
+from .confidence_text import confidence_parts, confidence_warnings
 from .lr_view import LRView
 from .score_plot import ScorePlot
 from .tsp_view import TSPView
@@ -304,6 +305,7 @@ class RunView(QWidget):
             parts.append(f"{name} {self.fmt(acc)}")
         if p is not None and p.baseline is not None and p.baseline.best_train_accuracy is not None:
             parts.append(f"no-trajectory baseline {self.fmt(p.baseline.best_train_accuracy)}")
+        parts += confidence_parts(s)
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)
@@ -339,7 +341,7 @@ class RunView(QWidget):
                     f"⚠ The optimizer did no better than a random search with the same number of "
                     f"evaluations (best {ours:g} vs random search {rnd:g})."
                 )
-        return out
+        return out + confidence_warnings(s)
 
     def _prompt_markers(self, s: RunSummary) -> None:
         lines: list[tuple[str, float]] = []
