@@ -10,6 +10,7 @@ from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from .ingredients import with_ingredients
 from .models import (
+    REPAIRED_PREFIX,
     CallRecord,
     Candidate,
     CandidateStatus,
@@ -254,6 +255,7 @@ class Engine:
         step_keys = set() if step_keys is None else step_keys
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
+        repairs: dict[int, str] = {}
         for i, p in enumerate(parsed):
 
             def reject(status: CandidateStatus, reason: str, text: str, key: str = "") -> None:
@@ -296,6 +298,8 @@ class Engine:
                 continue
             verdicts.append(None)
             to_score.append((i, p.solution, text, key))
+            if p.repair:
+                repairs[i] = f"{REPAIRED_PREFIX}{p.repair}"
         results = []
         if to_score:
             scorer = Recorder(self.scorer, calls) if self.scorer is not None else None
@@ -309,7 +313,10 @@ class Engine:
                 solution=solution,
                 text=text,
                 status=CandidateStatus.SCORED if complete else CandidateStatus.INCOMPLETE,
-                reason="" if complete else (res.error or "some scorer requests failed"),
+                # A scored candidate's reason says what robust parsing repaired, if anything.
+                reason=repairs.get(i, "")
+                if complete
+                else (res.error or "some scorer requests failed"),
                 score=res.score,
                 key=key,
                 records=res.records,

@@ -18,9 +18,9 @@ from opro_gui.core.events import Event
 from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.core.rows import RunRow
-from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
-from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
 
 from .plan import PlanAction, RunPlan, decide
 
@@ -41,29 +41,55 @@ def _reads_file(
             return fn(self, *args, **kwargs)
         except ProjectError:
             raise
+        except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):  # locked by another process: busy, not damaged
+                raise busy.busy_error(self.path, self.store.conn) from exc
+            raise _damaged(self.path, exc) from exc
         except _DAMAGE as exc:
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            raise ProjectError(
-                f"{self.path.name} is damaged or was edited by hand ({detail})"
-            ) from exc
+            raise _damaged(self.path, exc) from exc
 
     return guarded
 
 
+def _damaged(path: Path, exc: BaseException) -> ProjectError:
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return ProjectError(f"{path.name} is damaged or was edited by hand ({detail})")
+
+
 class StoreSink:
     """The engine's RunSink: one transaction per completed step, with the run's aggregates
-    (and, for kinds that compare with one, the equal-budget random search's next value)."""
+    (and, for kinds that compare with one, the equal-budget random search's next value).
+    Once another live process is seen writing the same run, this sink writes nothing more
+    (not even "paused"): the run is theirs."""
 
     def __init__(
-        self, store: ProjectStore, run_id: int, problem: Problem | None = None, seed: int = 0
+        self,
+        store: ProjectStore,
+        run_id: int,
+        problem: Problem | None = None,
+        seed: int = 0,
+        base_urls: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.run_id = run_id
         self._resume = getattr(problem, "random_search_resume", None)
         self.seed = seed
+        self.base_urls = tuple(dict.fromkeys(base_urls))
+        self.foreign = ""  # who else is writing the run, once known
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+        try:
+            self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+        except ProjectError as exc:
+            if "is writing this run" in str(exc):
+                self.foreign = "another process"
+            raise
+        notes = [n for url in self.base_urls for n in pacing.take_notes(url)]
+        if notes:  # what adaptive pacing changed, kept with the run (`opro show`, the GUI)
+            run = self.store.run(self.run_id)
+            optimizer = dict(run.optimizer)
+            optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
+            self.store.update_run_config(self.run_id, run.settings.to_dict(), optimizer, run.scorer)
 
     def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
         """The random search's best after ``record``'s step, given as many evaluations as
@@ -85,7 +111,16 @@ class StoreSink:
         return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
+        if self.foreign:
+            return
         if status == RunStatus.RUNNING and not reason:
+            # The plan refused a run another process writes; this closes the race between
+            # two processes that planned at the same moment.
+            run = self.store.run(self.run_id)
+            pid = writer_alive_elsewhere(run.status, run.status_reason)
+            if pid is not None:
+                self.foreign = f"process {pid}"
+                raise ProjectError(f"run {self.run_id} is being run by process {pid}")
             reason = writer_mark()  # lets readers tell a live run from one whose process died
         self.store.set_status(self.run_id, status, reason, cause)
 
@@ -327,7 +362,13 @@ class SessionBase:
             optimizer,
             scorer,
             settings,
-            StoreSink(self.store, run_id, problem, settings.seed),
+            StoreSink(
+                self.store,
+                run_id,
+                problem,
+                settings.seed,
+                (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
+            ),
             state,
             cancel,
             quota=quota,
