@@ -207,3 +207,25 @@ def test_optimizer_request_shape(k: int) -> None:
     engine.run()
     (req,) = client.requests
     assert (req.n, req.temperature, req.max_tokens, req.role) == (k, 0.7, 99, "optimizer")
+
+
+def test_quota_scores_exactly_that_many_asking_again_for_repeats() -> None:
+    calls = iter(range(1000))
+
+    def repeats(prompt: str, i: int) -> str:
+        k = next(calls)
+        return f"<x>{10 + k // 2}</x>"  # every value twice: half the proposals are repeats
+
+    quotas = {1: 5, 2: 0, 3: 2}
+    settings = RunSettings(max_steps=3, samples_per_step=4, stop_at_optimum=False)
+    engine, sink = make(settings, repeats, quota=lambda s: quotas[s])
+    client = engine.optimizer
+    engine.run()
+    sent = [sum(c.status is CandidateStatus.SCORED for c in s.candidates) for s in sink.steps[1:]]
+    assert sent == [5, 0, 2]
+    # step 1: 4 samples give 2 new values, then 4 more give 2, then 4 more give the 5th
+    assert [r.role for r in client.requests] == ["optimizer"] * 4  # 3 for step 1, 1 for step 3
+    assert len(sink.steps[1].completions) == 12 and sink.steps[2].completions == ()
+    over = [c for c in sink.steps[1].candidates if c.status is CandidateStatus.FILTERED]
+    assert over and all("budget is used" in c.reason for c in over)
+    assert [c.index for c in sink.steps[1].candidates] == list(range(12))

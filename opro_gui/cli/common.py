@@ -88,6 +88,7 @@ def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -
         ("budget_usd", "budget_usd"),
         ("pause_after_unparseable", "pause_after_unparseable"),
         ("pause_after_zero_score", "pause_after_zero_score"),
+        ("baseline", "baseline"),
     ):
         value = getattr(args, opt, None)
         if value is not None:
@@ -105,7 +106,7 @@ def short(value: Any, width: int = 100) -> str:
 
 def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
     if wanted is not None:
-        if wanted not in session.run_ids():
+        if wanted not in session.store.run_ids():  # a baseline run may be inspected too
             raise CliError(f"run {wanted} does not exist (runs: {session.run_ids() or 'none'})")
         return wanted
     last = session.latest_run_id()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.events import RunFinished, StepCompleted
+from opro_gui.core.events import BaselineStepCompleted, RunFinished, StepCompleted
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm.config import EndpointConfig
 from opro_gui.problems import ProblemKind, get_kind
@@ -56,6 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if last is not None:
             prev_settings = session.run_settings(last)
             prev_opt, prev_sc = session.endpoints(last)
+        else:  # a preset's run settings (samples, temperature, steps) for the first run
+            prev_settings = session.default_run_settings()
         settings = settings_from_args(args, prev_settings)
         optimizer = endpoint_from_args(args, "optimizer", prev_opt)
         scorer = None
@@ -84,7 +86,12 @@ def _drive(
     scorer: EndpointConfig | None,
 ) -> int:
     kind = session.problem_kind
-    engine = session.engine(run_id, cancel)
+    if settings.baseline and session.baseline_override(run_id) is None:
+        print(
+            "warning: --baseline is ignored: only prompt runs in the ins or bracket style have "
+            "an equal-budget no-trajectory baseline",
+            file=sys.stderr,
+        )
     optimum = kind.reference_score(session.problem(run_id))  # the gap's reference, once
     start = session.store.last_step(run_id)
     print(
@@ -96,13 +103,16 @@ def _drive(
     )
     final: RunFinished | None = None
     shown_notes = len(session.pacing_notes(run_id))
-    for event in engine.events():
+    for event in session.run_events(run_id, cancel):
         if isinstance(event, StepCompleted):
             print(_progress_line(kind, event, settings, optimum), flush=True)
             notes = session.pacing_notes(run_id)
             for note in notes[shown_notes:]:
                 print(f"  pacing: {note}", flush=True)
             shown_notes = len(notes)
+        elif isinstance(event, BaselineStepCompleted):
+            line = _progress_line(kind, event, settings, None)
+            print(f"  baseline (run {event.run_id}) {line}", flush=True)
         elif isinstance(event, RunFinished):
             final = event
     assert final is not None
@@ -115,7 +125,10 @@ def _drive(
 
 
 def _progress_line(
-    kind: ProblemKind, event: StepCompleted, settings: RunSettings, optimum: float | None
+    kind: ProblemKind,
+    event: StepCompleted | BaselineStepCompleted,
+    settings: RunSettings,
+    optimum: float | None,
 ) -> str:
     r = event.record
     statuses = [c.status for c in r.candidates]
@@ -134,7 +147,7 @@ def _progress_line(
     parts.append(f"tokens {t['total_tokens']}")
     if t["cost_usd"]:
         parts.append(f"${t['cost_usd']:.4f}")
-    if event.improved and r.step > 0:
+    if isinstance(event, StepCompleted) and event.improved and r.step > 0:
         parts.append("improved")
     transport = step_transport(r.calls)
     if transport:

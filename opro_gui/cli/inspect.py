@@ -36,6 +36,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     kind = get_kind(summary.kind)
     print(f"{summary.name}  ({summary.kind})  {summary.path}")
     print("  " + kind.facts_line(summary.problem))
+    if summary.problem.get("settings"):
+        settings = summary.problem["settings"]
+        print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    if summary.problem.get("preset"):
+        print(f"  preset: {summary.problem['preset']}")
     if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in summary.runs:
@@ -47,9 +52,21 @@ def cmd_show(args: argparse.Namespace) -> int:
             line += f", gap {run.facts['gap_percent']:.2f}%"
         if run.facts.get("found_at_step") is not None:
             line += f", optimum found at step {run.facts['found_at_step']}"
-        if run.prompt is not None and run.prompt.best_test_accuracy is not None:
-            line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
+        p = run.prompt
+        if p is not None and p.best_test_accuracy is not None:
+            line += f", test {kind.format_score(p.best_test_accuracy)}"
+        if p is not None and p.baseline is not None and p.baseline.best_train_accuracy is not None:
+            line += (
+                f", no-trajectory baseline {kind.format_score(p.baseline.best_train_accuracy)}"
+                f" (run {p.baseline.run_id}, {p.baseline.scored_instructions} of "
+                f"{run.scored_instructions} instructions)"
+            )
+        for name, acc in (p.best_transfer_accuracy if p is not None else {}).items():
+            line += f", {name} {kind.format_score(acc)}"
         print(line)
+        own = run.task_settings
+        if own and own != summary.problem.get("settings"):
+            print("    settings: " + ", ".join(f"{k}={v}" for k, v in own.items()))
         for text in confidence_lines(run.to_json()):
             print(f"    {text}")
         print(f"    best: {short(run.best_solution)}")
@@ -144,15 +161,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
             else None
         )
-        rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
-        tests = session.paired_tests(run_id, args.split)
+        rows = session.evaluate(
+            run_id,
+            split=args.split,
+            top=args.top,
+            scorer_endpoint=scorer,
+            dataset=args.dataset,
+            dataset_format=args.format,
+            input_col=args.input_col,
+            target_col=args.target_col,
+        )
+        tests = session.paired_tests(run_id, rows[0].split if rows else args.split)
     for r in rows:
         train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
         if r.accuracy_ci:
             acc += f" [95% CI {ci_text(r.accuracy_ci)}]"
         flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
-            f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "
+            f"{r.label}: train {train}  {r.split} {acc}  n={r.n_examples}  "
             f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
     for t in tests:

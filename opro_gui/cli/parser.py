@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=v.int_range(1, 1_000_000), required=True, help="the run's total step budget"
     )
     run.add_argument("--new-run", action="store_true", help="start a new run instead of continuing")
+    run.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        help="prompt runs: also run the equal-budget no-trajectory baseline (off; doubles the "
+        "scorer calls)",
+    )
     _settings_options(run)
     _endpoint_options(run)
     run.set_defaults(func=cmd_run)
@@ -209,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=["test", "train", "all"], default="test")
     ev.add_argument("--top", type=v.int_range(1, 1000), default=1)
     ev.add_argument("--run", type=v.positive)
+    ev.add_argument(
+        "--dataset", help="score on another dataset instead (transfer, e.g. MultiArith.json)"
+    )
+    ev.add_argument(
+        "--format",
+        choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
+        help="format of --dataset (default: detected)",
+    )
+    ev.add_argument("--input-col", help="input column of a --dataset CSV/JSONL")
+    ev.add_argument("--target-col", help="target column of a --dataset CSV/JSONL")
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 

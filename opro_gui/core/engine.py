@@ -22,28 +22,12 @@ from .models import (
     StepRecord,
     StopCause,
 )
-from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
-from .stall import StallWatch, all_incomplete, incomplete_reason
+from .ports import LLMClient, LLMRequest, Problem, RunSink, RunState
+from .recording import SENT, Recorder, all_incomplete, incomplete_reason
+from .stall import StallWatch
 
-
-class _Recorder:
-    """Wraps a client and keeps every CallRecord it produced during one step."""
-
-    def __init__(self, inner: LLMClient, calls: list[CallRecord]) -> None:
-        self._inner = inner
-        self._calls = calls
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    def complete(
-        self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
-    ) -> list[LLMResult]:
-        results = self._inner.complete(requests, cancel)
-        for r in results:
-            self._calls.extend(r.calls or (r.call,))
-        return results
+#: With a quota, how many optimizer requests one step may make to reach it.
+QUOTA_ROUNDS = 4
 
 
 class StepPaused(Exception):
@@ -65,7 +49,12 @@ class Engine:
         state: RunState | None = None,
         cancel: CancelToken | None = None,
         clock: Callable[[], float] = time.time,
+        quota: Callable[[int], int] | None = None,
     ) -> None:
+        """``quota``: if given, step s sends exactly ``quota(s)`` candidates to the scorer when
+        the optimizer proposes enough new valid ones within ``QUOTA_ROUNDS`` requests (an
+        equal-budget comparison run); otherwise at most ``samples_per_step``."""
+        self.quota = quota
         self.problem = problem
         self.optimizer = optimizer
         self.scorer = scorer
@@ -219,7 +208,7 @@ class Engine:
     def _optimization_step(self, step: int, meta_prompt: str) -> StepRecord:
         started = self._clock()
         calls: list[CallRecord] = []
-        optimizer = _Recorder(self.optimizer, calls)
+        optimizer = Recorder(self.optimizer, calls)
         request = LLMRequest(
             prompt=meta_prompt,
             n=self.settings.samples_per_step,
@@ -227,21 +216,34 @@ class Engine:
             max_tokens=self.settings.max_tokens,
             role="optimizer",
         )
-        (result,) = optimizer.complete([request], self.cancel)
-        if not result.texts:
-            raise StepPaused(
-                f"optimizer request failed: {result.error or 'no completion'}",
-                StopCause.OPTIMIZER_FAILED,
+        want = self.quota(step) if self.quota is not None else None
+        completions: list[str] = []
+        candidates: list[Candidate] = []
+        step_keys: set[str] = set()
+        for round_ in range(QUOTA_ROUNDS if want is not None else 1):
+            sent = sum(c.status in SENT for c in candidates)
+            if want is not None and sent >= want:
+                break
+            (result,) = optimizer.complete([request], self.cancel)
+            if not result.texts:
+                if round_ == 0:
+                    raise StepPaused(
+                        f"optimizer request failed: {result.error or 'no completion'}",
+                        StopCause.OPTIMIZER_FAILED,
+                    )
+                break
+            parsed: list[ParsedCandidate] = []
+            origin: list[int] = []
+            for i, text in enumerate(result.texts, start=len(completions)):
+                for p in self.problem.parse(text):
+                    parsed.append(p)
+                    origin.append(i)
+            completions.extend(result.texts)
+            cap = self.settings.samples_per_step if want is None else want - sent
+            candidates += self._judge(
+                step, parsed, origin, calls, cap=cap, step_keys=step_keys, first=len(candidates)
             )
-        completions = tuple(result.texts)
-        parsed: list[ParsedCandidate] = []
-        origin: list[int] = []
-        for i, text in enumerate(completions):
-            for p in self.problem.parse(text):
-                parsed.append(p)
-                origin.append(i)
-        candidates = self._judge(step, parsed, origin, calls, cap=self.settings.samples_per_step)
-        return self._record(step, meta_prompt, completions, candidates, calls, started)
+        return self._record(step, meta_prompt, tuple(completions), candidates, calls, started)
 
     def _judge(
         self,
@@ -250,10 +252,13 @@ class Engine:
         origin: Sequence[int],
         calls: list[CallRecord],
         cap: int | None,
+        step_keys: set[str] | None = None,
+        first: int = 0,
     ) -> list[Candidate]:
-        """Dedupe, filter and score parsed candidates; returns them in proposal order."""
+        """Dedupe, filter and score parsed candidates; returns them in proposal order.
+        ``step_keys``: keys seen earlier in this step; ``first``: index of the first one."""
         seen = self.state.seen_keys
-        step_keys: set[str] = set()
+        step_keys = set() if step_keys is None else step_keys
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
         repairs: dict[int, str] = {}
@@ -263,7 +268,7 @@ class Engine:
                 verdicts.append(
                     Candidate(
                         step=step,
-                        index=i,  # noqa: B023 - called at once, inside this iteration
+                        index=first + i,  # noqa: B023 - called at once, inside this iteration
                         completion_index=origin[i],  # noqa: B023
                         solution=p.solution,  # noqa: B023
                         text=text,
@@ -290,9 +295,12 @@ class Engine:
                 reject(CandidateStatus.FILTERED, why, text, key)
                 continue
             if cap is not None and len(to_score) >= cap:
-                reject(
-                    CandidateStatus.FILTERED, f"more than {cap} candidates in one step", text, key
+                why = (
+                    f"more than {cap} candidates in one step"
+                    if self.quota is None
+                    else "this step's budget is used (as many as the compared run scored)"
                 )
+                reject(CandidateStatus.FILTERED, why, text, key)
                 continue
             verdicts.append(None)
             to_score.append((i, p.solution, text, key))
@@ -300,13 +308,13 @@ class Engine:
                 repairs[i] = f"{REPAIRED_PREFIX}{p.repair}"
         results = []
         if to_score:
-            scorer = _Recorder(self.scorer, calls) if self.scorer is not None else None
+            scorer = Recorder(self.scorer, calls) if self.scorer is not None else None
             results = self.problem.score([s for _, s, _, _ in to_score], scorer, self.cancel)
         for (i, solution, text, key), res in zip(to_score, results, strict=True):
             complete = res.complete and res.score is not None
             verdicts[i] = Candidate(
                 step=step,
-                index=i,
+                index=first + i,
                 completion_index=origin[i],
                 solution=solution,
                 text=text,

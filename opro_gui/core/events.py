@@ -36,9 +36,20 @@ class RunFinished:
     cause: StopCause = StopCause.NONE  # why it stopped; wording: services.status
 
 
-Event = RunStarted | StepStarted | StepCompleted | RunFinished
+@dataclass(frozen=True)
+class BaselineStepCompleted:
+    """A step of a run's equal-budget comparison run (its own run ``run_id``), made right
+    after the main run's step of the same number."""
+
+    run_id: int
+    record: StepRecord
+    totals: dict[str, Any]
+
+
+Event = RunStarted | StepStarted | StepCompleted | RunFinished | BaselineStepCompleted
 
 __all__ = [
+    "BaselineStepCompleted",
     "Event",
     "RunFinished",
     "RunStarted",

@@ -256,6 +256,7 @@ class RunSettings:
     # candidate at the problem's worst score (the scorer got nothing right); 0 turns it off.
     pause_after_unparseable: int = 3
     pause_after_zero_score: int = 3
+    baseline: bool = False  # also run the problem's equal-budget baseline (prompt runs)
 
     def __post_init__(self) -> None:
         """Range-check every field, so a bad value is refused before it can be stored."""

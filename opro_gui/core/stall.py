@@ -55,18 +55,3 @@ class StallWatch:
                 "scorer got nothing right",
             )
         return None
-
-
-def all_incomplete(record: StepRecord) -> bool:
-    """True when candidates were sent to the scorer and every one came back incomplete."""
-    judged = [
-        c
-        for c in record.candidates
-        if c.status in (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
-    ]
-    return bool(judged) and all(c.status is CandidateStatus.INCOMPLETE for c in judged)
-
-
-def incomplete_reason(record: StepRecord) -> str:
-    errors = [c.reason for c in record.candidates if c.status is CandidateStatus.INCOMPLETE]
-    return f"scorer requests failed for every candidate of step {record.step}: {errors[0]}"

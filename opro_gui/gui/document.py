@@ -89,7 +89,7 @@ def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
     history, step, size = pages.history_top(session, run_id, with_records=records)
     yield PreviewLoaded(run_id, tuple(history), step, size)
     curve = session.random_search_curve(run_id) if session.problem_kind.has_random_search else []
-    yield CurveLoaded(run_id, tuple(curve))
+    yield CurveLoaded(run_id, tuple(curve), tuple(session.baseline_curve(run_id)))
 
 
 def _read_ended_run(path: Path, run_id: int) -> Iterator[object]:

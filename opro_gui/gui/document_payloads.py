@@ -74,10 +74,12 @@ class SummaryLoaded:
 
 @dataclass(frozen=True)
 class CurveLoaded:
-    """The equal-budget random search's best after each step (last of a run's reads)."""
+    """The equal-budget random search's best after each step (last of a run's reads), and the
+    (step, best so far) of the run's equal-budget no-trajectory baseline, if it has one."""
 
     run_id: int
     random_curve: tuple[float, ...]
+    baseline_curve: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)

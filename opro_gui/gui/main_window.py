@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
         c.step_completed.connect(self._on_controller_step_completed)
+        c.baseline_step_completed.connect(self.run_view.add_baseline_event)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
         c.running_changed.connect(lambda _running: self._update_actions())
@@ -306,8 +307,9 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
             self.status_label.setText("Stopping…")
 
-    def evaluate_test(self) -> bool:
-        """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
+    def evaluate_test(self, dataset: str | None = None) -> bool:
+        """Held-out accuracy of the best instructions and the baselines (prompt runs), on the
+        test split or on another dataset file (transfer)."""
         run_id = self.run_view.run_id
         kind = self.document.problem_kind
         if kind is None or not kind.supports_evaluation:
@@ -317,8 +319,9 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
-        self.evaluation.start(self.document.path, run_id, self.endpoint("scorer"))
-        self.status_label.setText("Evaluating on the test split…")
+        self.evaluation.start(self.document.path, run_id, self.endpoint("scorer"), dataset=dataset)
+        where = Path(dataset).name if dataset else "the test split"
+        self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
 
@@ -412,7 +415,7 @@ class MainWindow(QMainWindow):
         running, has = self.controller.is_running, self.session is not None
         for act in (self.menus.run_action, self.menus.new_run_action):
             act.setEnabled(has and not running)
-        self.menus.evaluate_action.setEnabled(
+        can_evaluate = (
             has
             and not running
             and not self.evaluation.is_running
@@ -420,6 +423,8 @@ class MainWindow(QMainWindow):
             and self.document.problem_kind.supports_evaluation
             and self.run_view.run_id is not None
         )
+        self.menus.evaluate_action.setEnabled(can_evaluate)
+        self.menus.transfer_action.setEnabled(can_evaluate)
         self.menus.pause_action.setEnabled(running)
         self.menus.stop_action.setEnabled(running)
         for act in (

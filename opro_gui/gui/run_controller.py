@@ -9,7 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from opro_gui.core.events import (
+    BaselineStepCompleted,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepCompleted,
+    StepStarted,
+)
 from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectError, ProjectSession
@@ -30,20 +37,14 @@ def drive_run(
 ) -> Iterator[int | Event]:
     """Runs in the worker thread with its own session: yields the run id, then every event."""
     session = ProjectSession.open(path)
-    engine = None
     try:
         if run_id is None:
             run_id = session.prepare_run(settings, optimizer, scorer, new_run=new_run)
         yield run_id
-        engine = session.engine(run_id, cancel)
-        yield from engine.events()
+        # the run's events, and its equal-budget baseline's steps when that is switched on
+        yield from session.run_events(run_id, cancel)
     finally:
-        if engine is not None:
-            for client in (engine.optimizer, engine.scorer):
-                close = getattr(client, "close", None)
-                if callable(close):
-                    close()
-        session.close()
+        session.close()  # closes the clients its engines made
 
 
 class RunController(QObject):
@@ -52,6 +53,7 @@ class RunController(QObject):
     run_started = Signal(int, object)  # run id, RunStarted
     step_started = Signal(object)  # StepStarted
     step_completed = Signal(object)  # StepCompleted
+    baseline_step_completed = Signal(object)  # BaselineStepCompleted (equal-budget baseline)
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)
     running_changed = Signal(bool)
@@ -141,6 +143,8 @@ class RunController(QObject):
             self._run_id = value
         elif isinstance(value, StepCompleted):
             self.step_completed.emit(value)
+        elif isinstance(value, BaselineStepCompleted):
+            self.baseline_step_completed.emit(value)
         elif isinstance(value, StepStarted):
             self.step_started.emit(value)
         elif isinstance(value, RunStarted):

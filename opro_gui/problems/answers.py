@@ -295,8 +295,12 @@ def is_correct(
     return _paper_correct(pred, gold, task_type, prompt, lenient)
 
 
-def detect_task_type(targets: Sequence[str]) -> str:
-    """Guess the task type from the gold answers: numeric, boolean, choice or text."""
+def detect_task_type(targets: Sequence[str], inputs: Sequence[str] = ()) -> str:
+    """Guess the task type from the gold answers: numeric, boolean, choice or text.
+
+    Letter answers ("B" or "(B)") are multiple choice when the questions list their options
+    as "(A) ..." (the scorer reads the option texts from there); bare letters without such
+    options stay text."""
     values = [str(t).strip() for t in targets]
     if not values:
         return "text"
@@ -307,4 +311,7 @@ def detect_task_type(targets: Sequence[str]) -> str:
     letters = [v.lower() for v in values]
     if sum(v in _BRACKETED for v in letters) >= 0.9 * len(letters):
         return "choice"  # BBH has a few text targets among letters (§6 data quirks)
+    bare = sum(len(v) == 1 and v in _LETTERS for v in letters)
+    if bare >= 0.9 * len(letters) and any("(A)" in q for q in inputs):
+        return "choice"
     return "text"

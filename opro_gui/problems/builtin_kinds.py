@@ -193,7 +193,9 @@ class PromptKind(ProblemKind):
             help="a separate held-out file (GSM8K: the test file); default: the rest of --dataset",
         )
         parser.add_argument(
-            "--format", choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua"]
+            "--format",
+            choices=["gsm8k", "bbh", "bigbench", "csv", "jsonl", "multiarith", "aqua", "mmlu"],
+            help="dataset format (default: detected); mmlu takes a subject CSV or a folder of them",
         )
         parser.add_argument("--input-col")
         parser.add_argument("--target-col")
@@ -207,17 +209,21 @@ class PromptKind(ProblemKind):
         parser.add_argument(
             "--initial", action="append", help="an initial instruction (repeatable)"
         )
+        from .prompt_cli import add_prompt_options
+
+        add_prompt_options(parser)
 
     def spec_from_args(
         self, args: argparse.Namespace, warn: Callable[[str], None]
     ) -> dict[str, Any]:
         from .datasets import load_dataset
+        from .prompt_cli import options_from_args
         from .prompt_opt import spec_from_dataset
 
         dataset = load_dataset(args.dataset, args.format, args.input_col, args.target_col)
         for warning in dataset.warnings:
             warn(warning)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = options_from_args(args, dataset.name, warn)
         if args.task_type in ("exact", "regex"):
             options["match"] = args.task_type
         elif args.task_type:

@@ -123,6 +123,58 @@ def _read_aqua(records: Any, filename: str) -> list[dict[str, str]]:
     return out
 
 
+_MMLU_SUFFIXES = ("_test", "_dev", "_val", "_auxiliary_train")
+
+
+def mmlu_subject(stem: str) -> str:
+    """ "anatomy_test" -> "anatomy": the subject an MMLU file holds."""
+    for suffix in _MMLU_SUFFIXES:
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def looks_like_mmlu(rows: list[list[str]]) -> bool:
+    """Headerless rows of question, 2–26 options and an answer letter naming one of them."""
+    if not rows:
+        return False
+    return all(3 <= len(row) <= 28 and _mmlu_letter(row) is not None for row in rows)
+
+
+def _mmlu_letter(row: list[str]) -> str | None:
+    letter = row[-1].strip().strip("()").upper()
+    n_options = len(row) - 2
+    if len(letter) == 1 and "A" <= letter < chr(ord("A") + n_options):
+        return letter
+    return None
+
+
+def _read_mmlu(rows: Any, filename: str) -> list[dict[str, str]]:
+    """Question, options and answer letter; the question text as the reference builds it:
+    the question, "(A) option" lines, then "What's the answer in (A) (B) (C) (D)?" (§2.6).
+    Cells are kept verbatim (the reference's pandas reads "None" as a missing value)."""
+    out = []
+    for lineno, row in enumerate(rows, start=1):
+        if not 3 <= len(row) <= 28:
+            raise DatasetError(
+                f"{filename}: line {lineno} has {len(row)} column(s); MMLU rows are question, "
+                "options A, B, C, D and the answer letter"
+            )
+        letter = _mmlu_letter(row)
+        if letter is None:
+            raise DatasetError(
+                f"{filename}: line {lineno}: the answer {row[-1]!r} is not the letter of one of "
+                f"its {len(row) - 2} options"
+            )
+        symbols = [f"({chr(65 + k)})" for k in range(len(row) - 2)]
+        question = row[0] + "".join(
+            f"\n{sym} {opt}" for sym, opt in zip(symbols, row[1:-1], strict=True)
+        )
+        question += f"\nWhat's the answer in {' '.join(symbols)}?"
+        out.append({"input": question, "target": letter})
+    return out
+
+
 BENCHMARK_READERS = {
     "gsm8k_tsv": _read_gsm8k_tsv,
     "gsm8k_jsonl": _read_gsm8k_jsonl,
@@ -130,4 +182,5 @@ BENCHMARK_READERS = {
     "bigbench": _read_bigbench,
     "multiarith": _read_multiarith,
     "aqua": _read_aqua,
+    "mmlu": _read_mmlu,
 }

@@ -16,7 +16,13 @@ import numpy as np
 from opro_gui.core.text import storable
 
 from .answers import detect_task_type
-from .dataset_formats import BENCHMARK_READERS, DatasetError, text_value
+from .dataset_formats import (
+    BENCHMARK_READERS,
+    DatasetError,
+    looks_like_mmlu,
+    mmlu_subject,
+    text_value,
+)
 
 __all__ = [
     "BBH_TASK_TYPES",
@@ -32,10 +38,13 @@ __all__ = [
 
 MAX_BYTES = 200 * 1024 * 1024
 FORMATS = (
-    "gsm8k_tsv", "gsm8k_jsonl", "bbh", "bigbench", "multiarith", "aqua", "csv", "tsv", "jsonl",
+    "gsm8k_tsv", "gsm8k_jsonl", "bbh", "bigbench", "multiarith", "aqua", "mmlu", "csv", "tsv",
+    "jsonl",
 )  # fmt: skip
 #: Formats of published benchmarks: duplicates are kept so the paper's seeded split is reproduced.
-BENCHMARK_FORMATS = frozenset({"gsm8k_tsv", "gsm8k_jsonl", "bbh", "bigbench", "multiarith", "aqua"})
+BENCHMARK_FORMATS = frozenset(
+    {"gsm8k_tsv", "gsm8k_jsonl", "bbh", "bigbench", "multiarith", "aqua", "mmlu"}
+)
 INPUT_COLUMNS = ("input", "question", "prompt", "text")
 TARGET_COLUMNS = ("target", "answer", "output", "label")
 
@@ -88,6 +97,8 @@ def load_dataset(
     drop for CSV/TSV/JSONL of the user's own.
     """
     p = Path(path)
+    if p.is_dir():
+        return _load_folder(p, fmt, max_bytes)
     try:
         size = p.stat().st_size
     except OSError as exc:
@@ -101,6 +112,29 @@ def load_dataset(
     except OSError as exc:
         raise DatasetError(f"cannot read {p}: {exc.strerror or exc}") from exc
     return parse_dataset(data, p.name, fmt, input_col, target_col, max_bytes, duplicates)
+
+
+def _load_folder(folder: Path, fmt: str | None, max_bytes: int) -> Dataset:
+    """A folder of MMLU subject files (e.g. MMLU-data/test), concatenated in name order."""
+    if fmt not in (None, "mmlu"):
+        raise DatasetError(f"{folder} is a folder; only --format mmlu reads a folder of files")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv" and f.is_file())
+    if not files:
+        raise DatasetError(f"{folder} holds no .csv files (expected MMLU subject files)")
+    examples: list[dict[str, str]] = []
+    total = 0
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            raise DatasetError(f"cannot read {f}: {exc.strerror or exc}") from exc
+        total += len(data)
+        if total > max_bytes:
+            raise DatasetError(f"{folder} is above the import limit of {max_bytes / 1e6:.0f} MB")
+        examples += parse_dataset(data, f.name, "mmlu", duplicates="keep").examples
+    # MMLU-data/test -> "mmlu"; a folder of the user's own subject files keeps its name
+    name = "mmlu" if folder.name in ("test", "dev", "val", "auxiliary_train") else folder.name
+    return Dataset(examples, "choice", name, "mmlu", ())
 
 
 def parse_dataset(
@@ -181,14 +215,16 @@ def _rows(text: str, filename: str, delimiter: str) -> list[list[str]]:
 def _detect_and_parse(
     text: str, filename: str, ext: str, fmt: str | None, mapped: bool
 ) -> tuple[str, Any]:
-    if fmt in ("csv", "tsv", "gsm8k_tsv") or (fmt is None and ext in (".csv", ".tsv")):
-        delimiter = "," if (fmt or ext.lstrip(".")) == "csv" else "\t"
-        rows = _rows(text, filename, delimiter)
+    if fmt in ("csv", "tsv", "gsm8k_tsv", "mmlu") or (fmt is None and ext in (".csv", ".tsv")):
+        comma = fmt in ("csv", "mmlu") or (fmt is None and ext == ".csv")
+        rows = _rows(text, filename, "," if comma else "\t")
+        if fmt is None and ext == ".csv" and not mapped and looks_like_mmlu(rows):
+            fmt = "mmlu"  # headerless question, options, answer letter: MMLU's layout
         if fmt is None:
             fmt = (
                 "csv" if ext == ".csv" else ("tsv" if mapped or _has_header(rows) else "gsm8k_tsv")
             )
-        if fmt == "gsm8k_tsv":
+        if fmt in ("gsm8k_tsv", "mmlu"):
             return fmt, rows
         return fmt, _records_from_rows(rows, filename)
     if fmt in ("jsonl", "gsm8k_jsonl", "aqua") or (fmt is None and ext == ".jsonl"):
@@ -315,14 +351,17 @@ def _task_type(stem: str, fmt: str, examples: list[dict[str, str]]) -> str:
         return BBH_TASK_TYPES[stem]
     if fmt in ("gsm8k_tsv", "gsm8k_jsonl", "multiarith"):
         return "numeric"
-    if fmt == "aqua":
+    if fmt in ("aqua", "mmlu"):
         return "choice"
-    return detect_task_type([ex["target"] for ex in examples])
+    return detect_task_type([ex["target"] for ex in examples], [ex["input"] for ex in examples])
 
 
-def paper_defaults(name: str) -> dict[str, Any]:
+def paper_defaults(name: str, fmt: str | None = None) -> dict[str, Any]:
     """The paper's settings for a dataset or task name (file stem accepted): split and filters."""
     key = name.lower().removesuffix(".json").removesuffix(".tsv")
+    if fmt == "mmlu":  # the reference: 80 % train, the rest its validation draw (our test)
+        return {"dataset": "mmlu", "task_name": mmlu_subject(key), "task_type": "choice",
+                "train_ratio": 0.8, "forbid_digits": False}  # fmt: skip
     if key.startswith("gsm"):
         return {"dataset": "gsm8k", "task_name": "gsm8k", "task_type": "numeric",
                 "train_ratio": 0.035, "forbid_digits": True}  # fmt: skip

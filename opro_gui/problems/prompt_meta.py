@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -12,9 +11,25 @@ import numpy as np
 
 from opro_gui.core.models import Scored
 
+from .prompt_exemplars import CRITERIA, select_exemplars, shown_history, step_rng
+
+__all__ = ["CRITERIA", "select_exemplars", "shown_history", "step_rng"]  # re-exported
+
 POSITIONS = ("before_Q", "Q_begin", "Q_end", "A_begin")
 STYLES = ("ins", "bracket", "text")
-CRITERIA = ("random", "constant", "accumulative_most_frequent", "current_most_frequent")
+#: §5.3 ablations: order of the shown instructions, how scores are shown, exemplar placement.
+ORDERS = ("ascending", "descending", "random")
+SCORE_FORMATS = ("rounded", "bucketed", "none")
+PLACEMENTS = ("after", "before")  # exemplars after (reference default) or before the history
+# {order} in a header: the scored wording (the paper's) and the wording without scores.
+_ORDER_PHRASES = {
+    ("ascending", True): "ascending order based on their scores",
+    ("descending", True): "descending order based on their scores",
+    ("random", True): "random order",
+    ("ascending", False): "ascending order of quality, the best last",
+    ("descending", False): "descending order of quality, the best first",
+    ("random", False): "random order",
+}
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _SECTION = re.compile(r"^=== (\w+) ===$")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -62,80 +77,23 @@ def fill(template: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def display_score(score: float) -> int:
-    """Accuracy in [0, 1] shown as an integer 0–100 (100 buckets, Python rounding)."""
-    return round(score * 100)
+def display_score(score: float, buckets: int = 100) -> int:
+    """Accuracy in [0, 1] shown as an integer 0–``buckets`` (default 100, Python rounding);
+    the reference's ``_bucketize_float`` for 20 buckets."""
+    return round(score * buckets)
 
 
-def shown_history(history: Sequence[Scored], size: int, threshold: float) -> list[Scored]:
-    """The top ``size`` by score, ascending (best last), then those below ``threshold`` dropped."""
-    best = sorted(history, key=lambda h: h.score)[-size:] if size > 0 else []
-    return [h for h in best if not threshold or h.score >= threshold]
-
-
-def step_rng(seed: int, step: int) -> np.random.RandomState:
-    """The generator for step ``step`` (1-based). Seed 0 reproduces the reference's
-    ``np.random.seed(i_step)`` with ``i_step = step - 1``; other seeds mix (seed, step)."""
-    if seed == 0:
-        return np.random.RandomState(max(step - 1, 0))
-    state = np.random.SeedSequence([seed, max(step, 0)]).generate_state(1)[0]
-    return np.random.RandomState(int(state))
-
-
-def _draw(rng: np.random.RandomState, pool: Sequence[int], count: int) -> list[int]:
-    if count >= len(pool):
-        return sorted(pool)
-    return sorted(int(i) for i in rng.choice(list(pool), count, replace=False))
-
-
-def _wrong_counts(entries: Sequence[Scored]) -> Counter[int]:
-    counts: Counter[int] = Counter()
-    for entry in entries:
-        for example_id in {r.example_id for r in entry.records if r.correct is False}:
-            counts[example_id] += 1
-    return counts
-
-
-def select_exemplars(
-    criterion: str,
-    train_ids: Sequence[int],
-    history: Sequence[Scored],
-    step: int,
-    *,
-    seed: int = 0,
-    count: int = 3,
-    history_size: int = 20,
-    threshold: float = 0.0,
-) -> list[int]:
-    """Sorted example ids shown in the meta-prompt of ``step`` (§1.4).
-
-    The "wrong answers" criteria read ``Scored.records``; ties in wrong-answer counts are
-    broken by example id (the reference's order there depends on set iteration).
-    """
-    if count <= 0 or not train_ids:
-        return []
-    if criterion == "constant":
-        return _draw(np.random.RandomState(seed), train_ids, count)
-    if criterion == "accumulative_most_frequent":
-        counts = _wrong_counts(history)
-        ordered = sorted(counts, key=lambda k: (-counts[k], k))
-        # The reference draws uniformly among every question ever answered wrongly.
-        return (
-            sorted(ordered)
-            if len(ordered) <= count
-            else _draw(step_rng(seed, step), ordered, count)
+def order_history(shown: Sequence[Scored], order: str, seed: int, step: int) -> list[Scored]:
+    """The shown entries (ascending) in the meta-prompt's order. "random" shuffles with its
+    own generator per (seed, step), so the exemplar draw stays the reference's."""
+    if order == "descending":
+        return list(reversed(shown))
+    if order == "random":
+        rng = np.random.RandomState(
+            int(np.random.SeedSequence([seed, max(step, 0), 53]).generate_state(1)[0])
         )
-    if criterion == "current_most_frequent":
-        shown = shown_history(history, history_size, threshold if step > 1 else 0.0)
-        counts = _wrong_counts(shown)
-        if not counts:
-            return []
-        top = max(counts.values())
-        most = sorted(k for k, v in counts.items() if v == top)
-        if len(most) < count:
-            return sorted(sorted(counts, key=lambda k: (-counts[k], k))[:count])
-        return _draw(step_rng(seed, step), most, count)
-    return _draw(step_rng(seed, step), train_ids, count)
+        return [shown[int(i)] for i in rng.permutation(len(shown))]
+    return list(shown)
 
 
 def exemplar_section(position: str, include_qa: bool) -> str:
@@ -150,28 +108,64 @@ def render_meta_prompt(
     shown: Sequence[Scored],
     exemplars: Sequence[tuple[str, str]],
     task_phrase: str = "",
+    *,
+    order: str = "ascending",
+    score_format: str = "rounded",
+    score_buckets: int = 20,
+    exemplars_before: bool = False,
 ) -> str:
-    """The meta-prompt text from template sections, the shown history and (question, answer)
-    exemplars. Layout as the reference: history, blank line, exemplars, blank line, footer."""
+    """The meta-prompt text from template sections, the shown history (already in ``order``)
+    and (question, answer) exemplars. Layout as the reference: history, blank line, exemplars,
+    blank line, footer; ``exemplars_before`` swaps the first two (its
+    ``instructions_before_exemplars=False``). ``score_format``: "rounded" (0–100, the paper),
+    "bucketed" (0–``score_buckets``) or "none" (no scores: the ``*_unscored`` sections)."""
+    scored = score_format != "none"
+    buckets = score_buckets if score_format == "bucketed" else 100
+    entry = sections["entry"] if scored else sections.get("entry_unscored", sections["entry"])
     entries = "".join(
-        fill(sections["entry"], instruction=str(h.solution), score=str(display_score(h.score)))
+        fill(entry, instruction=str(h.solution), score=str(display_score(h.score, buckets)))
         for h in shown
     )
+    header = sections["header"] if scored else sections.get("header_unscored", sections["header"])
+    header = fill(
+        header,
+        position_phrase=_POSITION_PHRASES.get(position, ""),
+        task_phrase=task_phrase.strip(),
+        score_max=str(buckets),
+        order=_ORDER_PHRASES.get((order, scored), order),
+    )
     if style == "text":
-        header = fill(
-            sections["header"],
-            position_phrase=_POSITION_PHRASES.get(position, ""),
-            task_phrase=task_phrase.strip(),
-        )
         return header + entries
-    meta = sections["header"] + entries
-    if exemplars:
-        block = sections[exemplar_section(position, include_qa)]
-        shown_exemplars = "".join(
-            fill(block, question=q) + fill(sections["answer"], answer=a) for q, a in exemplars
-        )
-        meta += "\n\n" + sections["exemplar_intro"] + shown_exemplars
-    return meta + "\n\n" + sections["footer"]
+    history = header + entries
+    if not exemplars:
+        return history + "\n\n" + sections["footer"]
+    block = sections[exemplar_section(position, include_qa)]
+    shown_exemplars = sections["exemplar_intro"] + "".join(
+        fill(block, question=q) + fill(sections["answer"], answer=a) for q, a in exemplars
+    )
+    first, second = (shown_exemplars, history) if exemplars_before else (history, shown_exemplars)
+    return first + "\n\n" + second + "\n\n" + sections["footer"]
+
+
+def render_baseline_prompt(
+    sections: Mapping[str, str],
+    style: str,
+    position: str,
+    include_qa: bool,
+    exemplars: Sequence[tuple[str, str]],
+    task_phrase: str = "",
+) -> str:
+    """The equal-budget baseline's prompt: the task and the exemplars, no scored trajectory
+    (APE-style resampling from the same optimizer)."""
+    header = fill(sections["header_baseline"], task_phrase=task_phrase.strip())
+    if not exemplars:
+        return header + "\n\n" + sections["footer_baseline"]
+    block = sections[exemplar_section(position, include_qa)]
+    intro = sections.get("exemplar_intro_baseline", sections["exemplar_intro"])
+    shown = intro + "".join(
+        fill(block, question=q) + fill(sections["answer"], answer=a) for q, a in exemplars
+    )
+    return header + "\n\n" + shown + "\n\n" + sections["footer_baseline"]
 
 
 def scorer_prompt(question: str, instruction: str, position: str, include_qa: bool) -> str:

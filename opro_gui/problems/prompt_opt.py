@@ -7,18 +7,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.models import ExampleRecord, ParsedCandidate, Scored, ScoreResult, Solution
-from opro_gui.core.ports import LLMClient, LLMRequest
+from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
+from opro_gui.core.ports import LLMClient
 
 from . import prompt_meta as meta
-from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
+from .answers import MATCH_MODES, TASK_TYPES, detect_task_type
 from .datasets import Dataset, paper_defaults, split_indices
 from .local_scoring import STRICT_KEY
+from .prompt_exemplars import ReferenceStream
+from .prompt_scoring import SECOND_ROUND_MAX_TOKENS, PromptScoring
 from .safe_regex import check_patterns
 
 BASELINES = ("", "Let's think step by step.")
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
-SECOND_ROUND_MAX_TOKENS = 50
+__all__ = ["BASELINES", "DEFAULT_INITIAL", "SECOND_ROUND_MAX_TOKENS", "PromptProblem",
+           "spec_from_dataset"]  # fmt: skip
 _SPLITS = ("train", "test", "all")
 
 
@@ -41,7 +44,7 @@ def _auto_include_qa(position: str, include_qa: Any) -> bool:
     return bool(include_qa)
 
 
-class PromptProblem:
+class PromptProblem(PromptScoring):
     """Instructions are strings; a score is the training accuracy in [0, 1]."""
 
     kind = "prompt"
@@ -77,9 +80,12 @@ class PromptProblem:
         _check(len(set(train_ids)) == len(train_ids), "train_ids contains duplicates")
         _check(all(0 <= i < n for i in train_ids), f"train_ids must lie within 0..{n - 1}")
         self.train_ids = sorted(train_ids)
+        n_pool = n - len(spec.get("test_ids") or [])
+        self._stream = ReferenceStream(n_pool, len(self.train_ids))
         self.task_type = str(
             spec.get("task_type") or defaults["task_type"]
-            or detect_task_type([ex["target"] for ex in self.examples])
+            or detect_task_type([ex["target"] for ex in self.examples],
+                                [ex["input"] for ex in self.examples])
         )  # fmt: skip
         _check(self.task_type in TASK_TYPES, f"task_type must be one of {', '.join(TASK_TYPES)}")
         _check(
@@ -114,6 +120,30 @@ class PromptProblem:
         _check(self.match in MATCH_MODES, f"match must be one of {', '.join(MATCH_MODES)}")
         if self.match == "regex":  # RE2 runs them (linear time): refuse what it cannot run
             check_patterns(str(ex["target"]) for ex in self.examples)
+        self.order = str(spec.get("order", "ascending"))
+        _check(self.order in meta.ORDERS, f"order must be one of {', '.join(meta.ORDERS)}")
+        self.score_format = str(spec.get("score_format", "rounded"))
+        _check(
+            self.score_format in meta.SCORE_FORMATS,
+            f"score_format must be one of {', '.join(meta.SCORE_FORMATS)}",
+        )
+        self.score_buckets = int(spec.get("score_buckets", 20))
+        _check(1 <= self.score_buckets <= 1000, "score_buckets must lie within 1..1000")
+        self.exemplar_placement = str(spec.get("exemplar_placement", "after"))
+        _check(
+            self.exemplar_placement in meta.PLACEMENTS,
+            "exemplar_placement must be after (the instructions, as the paper) or before",
+        )
+        self.trajectory = bool(spec.get("trajectory", True))
+        self.preset = str(spec.get("preset") or "")
+        run_defaults = spec.get("run_defaults") or {}
+        _check(isinstance(run_defaults, dict), "run_defaults must map run settings to values")
+        self.run_defaults: dict[str, Any] = dict(run_defaults)
+        _check(
+            self.trajectory or self.style != "text",
+            "the no-trajectory baseline needs the ins or bracket style (the base-model <TEXT> "
+            "style only continues a list of past instructions)",
+        )
         self.extract_again = bool(spec.get("extract_again", False))
         self.boxed = bool(spec.get("boxed", False))
         self.score_threshold = float(spec.get("score_threshold", 0.0))
@@ -155,6 +185,12 @@ class PromptProblem:
             self.test_ids = [i for i in range(n) if i not in train]
             self._explicit_test = False
 
+    @property
+    def baseline_spec_override(self) -> dict[str, Any] | None:
+        """The equal-budget baseline: the same optimizer, the task and exemplars, no
+        trajectory; None for the base-model <TEXT> style, which only continues a list."""
+        return None if self.style == "text" else {"trajectory": False}
+
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> PromptProblem:
         return cls(spec)
@@ -184,6 +220,13 @@ class PromptProblem:
             "match": self.match,
             "extract_again": self.extract_again,
             "boxed": self.boxed,
+            "order": self.order,
+            "score_format": self.score_format,
+            "score_buckets": self.score_buckets,
+            "exemplar_placement": self.exemplar_placement,
+            **({} if self.trajectory else {"trajectory": False}),
+            **({"preset": self.preset} if self.preset else {}),
+            **({"run_defaults": dict(self.run_defaults)} if self.run_defaults else {}),
             "score_threshold": self.score_threshold,
             "initial_instructions": list(self.initial_instructions),
             "templates": dict(self.template_overrides),
@@ -205,7 +248,22 @@ class PromptProblem:
             "style": self.style,
             "criterion": self.criterion,
             "baselines": list(BASELINES),
-        }
+            "preset": self.preset or None,
+            # the §5.3 settings and scoring switches, shown by `opro show` and the GUI
+            "settings": {
+                "order": self.order,
+                "score_format": self.score_format,
+                **({"score_buckets": self.score_buckets}
+                   if self.score_format == "bucketed" else {}),
+                "exemplars": self.exemplar_count,
+                "exemplar_criterion": self.criterion,
+                "exemplar_placement": self.exemplar_placement,
+                "score_threshold": self.score_threshold,
+                "boxed": self.boxed,
+                "extract_again": self.extract_again,
+                "lenient": self.lenient_substring,
+            },
+        }  # fmt: skip
 
     # -- the loop's hooks ----------------------------------------------------------------
     def initial_solutions(self) -> list[Solution]:
@@ -219,6 +277,7 @@ class PromptProblem:
         return meta.select_exemplars(
             self.criterion, self.train_ids, history, step, seed=self.seed,
             count=self.exemplar_count, history_size=history_size, threshold=self.score_threshold,
+            stream=self._stream,
         )  # fmt: skip
 
     def meta_prompt_ingredients(
@@ -226,17 +285,25 @@ class PromptProblem:
     ) -> tuple[list[Scored], list[int]]:
         """The instructions and exemplar ids ``render_meta_prompt`` shows, in order."""
         shown = meta.shown_history(history, history_size, self.score_threshold)
+        shown = meta.order_history(shown, self.order, self.seed, step)
         ids = self.exemplar_ids(history, step, history_size) if self.style != "text" else []
-        return list(shown), list(ids)
+        return (list(shown) if self.trajectory else []), list(ids)
 
     def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
         # Fix of reference pitfall 10: the <TEXT> style is capped to the best ``history_size``
         # entries (and the threshold) like the other styles instead of growing without bound.
         shown, ids = self.meta_prompt_ingredients(history, step, history_size)
         exemplars = [(self.examples[i]["input"], self.examples[i]["target"]) for i in ids]
+        if not self.trajectory:  # the equal-budget baseline: task and exemplars only
+            return meta.render_baseline_prompt(
+                self.sections, self.style, self.position, self.include_qa, exemplars,
+                self.task_phrase,
+            )  # fmt: skip
         return meta.render_meta_prompt(
             self.sections, self.style, self.position, self.include_qa, shown, exemplars,
-            self.task_phrase,
+            self.task_phrase, order=self.order, score_format=self.score_format,
+            score_buckets=self.score_buckets,
+            exemplars_before=self.exemplar_placement == "before",
         )  # fmt: skip
 
     def parse(self, completion: str) -> list[ParsedCandidate]:
@@ -310,79 +377,6 @@ class PromptProblem:
                     for _ in instructions]  # fmt: skip
         return self._score_on(list(instructions), ids, scorer, cancel)
 
-    def _score_on(
-        self,
-        instructions: list[str],
-        ids: Sequence[int],
-        scorer: LLMClient | None,
-        cancel: CancelToken | None,
-    ) -> list[ScoreResult]:
-        if not instructions:
-            return []
-        if scorer is None:
-            raise ValueError("prompt optimization needs a scorer model")
-        pairs = [(ins, i) for ins in instructions for i in ids]
-        prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
-        requests = [
-            LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
-                       role="scorer")
-            for p in prompts
-        ]  # fmt: skip
-        first = scorer.complete(requests, cancel)
-        answers: list[str | None] = [r.texts[0] if r.texts else None for r in first]
-        errors = [r.error or ("" if r.texts else "no completion") for r in first]
-        to_parse: list[str | None] = list(answers)
-        if self.extract_again:
-            todo = [k for k, a in enumerate(answers) if a is not None]
-            second = scorer.complete(
-                [LLMRequest(prompt=meta.second_round_prompt(prompts[k], answers[k] or ""),
-                            n=1, temperature=0.0, max_tokens=SECOND_ROUND_MAX_TOKENS,
-                            role="extract") for k in todo],
-                cancel,
-            )  # fmt: skip
-            for k, r in zip(todo, second, strict=True):
-                to_parse[k] = r.texts[0] if r.texts else None
-                if not r.texts:
-                    errors[k] = "second round: " + (r.error or "no completion")
-        records = [
-            self._judge(example_id, prompts[k], answers[k], to_parse[k], errors[k])
-            for k, (_, example_id) in enumerate(pairs)
-        ]
-        n = len(ids)
-        return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
-
-    def _judge(
-        self, example_id: int, prompt: str, raw: str | None, text: str | None, error: str
-    ) -> ExampleRecord:
-        if raw is None or text is None:
-            return ExampleRecord(example_id, prompt, raw or "", "", None, error or "request failed")
-        gold = self.examples[example_id]["target"]
-        if self.match == "paper":
-            parsed = normalize(
-                text, self.task_type, num_decimals=decimals_of(gold), boxed=self.boxed,
-                second_round=self.extract_again,
-            )  # fmt: skip
-            prompt_for_choice = prompt if self.task_type == "choice" else ""
-            ok = is_correct(parsed, gold, self.task_type, prompt=prompt_for_choice,
-                            lenient=self.lenient_substring)  # fmt: skip
-        else:
-            parsed = text.strip()
-            ok = is_correct(parsed, gold, mode=self.match)
-        return ExampleRecord(example_id, prompt, raw, parsed, ok)
-
-    @staticmethod
-    def _result(records: list[ExampleRecord]) -> ScoreResult:
-        answered = [r for r in records if r.correct is not None]
-        failed = len(records) - len(answered)
-        error = ""
-        if failed:
-            first_error = next(r.error for r in records if r.correct is None)
-            error = f"{failed} of {len(records)} scorer requests failed: {first_error}"
-        if not answered:
-            return ScoreResult(None, complete=False, records=tuple(records), error=error)
-        accuracy = sum(1 for r in answered if r.correct) / len(answered)
-        return ScoreResult(accuracy, complete=not failed, records=tuple(records), error=error)
-
 
 def spec_from_dataset(
     dataset: Dataset,
@@ -398,7 +392,7 @@ def spec_from_dataset(
     ``test``: a separate held-out file (GSM8K's test file, as in the paper): its examples are
     appended and become the test split; the training subset is drawn from ``dataset`` only.
     """
-    defaults = paper_defaults(dataset.name)
+    defaults = paper_defaults(dataset.name, dataset.fmt)
     ratio = defaults["train_ratio"] if train_ratio is None else train_ratio
     n = len(dataset.examples)
     extra = list(test.examples) if test is not None else []

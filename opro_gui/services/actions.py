@@ -16,6 +16,7 @@ from opro_gui.storage import ProjectError
 
 from . import stats
 from .base import SessionBase
+from .reports import BASELINE_LABEL
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,15 @@ class ActionsMixin(SessionBase):
         self.store.copy_steps(run_id, new_id, step)
         return new_id
 
+    def _baseline_best(self, run_id: int) -> tuple[str, float] | None:
+        """The best instruction of the run's equal-budget baseline and its training score."""
+        base = self.baseline_run_id(run_id)
+        steps = self.store.steps(base) if base is not None else []
+        last = steps[-1] if steps else None
+        if last is not None and last.best_solution is not None and last.best_score is not None:
+            return str(last.best_solution), float(last.best_score)
+        return None
+
     def evaluate(
         self,
         run_id: int,
@@ -157,13 +167,25 @@ class ActionsMixin(SessionBase):
         scorer_endpoint: EndpointConfig | None = None,
         cancel: CancelToken | None = None,
         client: LLMClient | None = None,
+        dataset: str | None = None,
+        dataset_format: str | None = None,
+        input_col: str | None = None,
+        target_col: str | None = None,
     ) -> list[EvaluationResult]:
-        """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
+        """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``.
+
+        ``dataset``: another dataset file (transfer, paper §5.2.3: GSM8K instructions on
+        MultiArith and AQuA): every example of it is scored with the run's scorer settings, and
+        the evaluation is stored under the split ``transfer:<dataset name>``."""
         if not self.problem_kind.supports_evaluation:
             raise ProjectError(
                 f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
             )
         problem = self.problem(run_id)
+        if dataset is not None:
+            problem, split = transfer_problem(
+                cast(PromptProblem, problem), dataset, dataset_format, input_col, target_col
+            )
         # Only instructions (text) with a score can be ranked; other stored values are skipped.
         cands = [
             (c.score, c.step, c.index, c.solution)
@@ -181,13 +203,19 @@ class ActionsMixin(SessionBase):
                 chosen.append((f"top-{len(chosen) + 1}", solution, score))
         train_of = {solution: score for score, _, _, solution in cands}
         prompt_problem = cast(PromptProblem, problem)
+        base = self._baseline_best(run_id)
+        if base is not None:
+            chosen.append((BASELINE_LABEL, base[0], base[1]))
         for b in prompt_problem.baselines():
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
         scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
         results = prompt_problem.evaluate(
-            [c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel
+            [c[1] for c in chosen],
+            _Collect(scorer, calls),
+            split="all" if dataset is not None else split,
+            cancel=cancel,
         )
         out = []
         for (label, instr, train), res in zip(chosen, results, strict=True):
@@ -207,6 +235,37 @@ class ActionsMixin(SessionBase):
                 )
             )
         return out
+
+
+def transfer_problem(
+    home: PromptProblem,
+    path: str,
+    fmt: str | None,
+    input_col: str | None,
+    target_col: str | None,
+) -> tuple[PromptProblem, str]:
+    """The run's task on another dataset: its examples, task type and answer checking; the
+    run's instruction position and scorer settings. Returns it and the split name to store."""
+    from opro_gui.problems.datasets import DatasetError, load_dataset, paper_defaults
+
+    try:
+        other = load_dataset(path, fmt, input_col, target_col)
+    except DatasetError as exc:
+        raise ProjectError(str(exc)) from None
+    defaults = paper_defaults(other.name, other.fmt)
+    spec = {
+        **home.to_spec(),
+        "examples": other.examples,
+        "train_ids": list(range(len(other.examples))),
+        "task_type": defaults["task_type"] or other.task_type_guess,
+        "task_name": defaults["task_name"],
+        "task_phrase": None,
+    }
+    spec.pop("test_ids", None)
+    try:
+        return PromptProblem.from_spec(spec), f"transfer:{other.name}"
+    except ValueError as exc:
+        raise ProjectError(f"{other.name}: {exc}") from None
 
 
 class _Collect:

@@ -17,6 +17,7 @@ from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
 from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
+from opro_gui.core.rows import RunRow
 from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
@@ -184,6 +185,13 @@ def writer_alive_elsewhere(status: str, reason: str) -> int | None:
     return int(m.group(1))
 
 
+def baseline_of(run: RunRow) -> int | None:
+    """The run whose equal-budget baseline ``run`` holds (marked ``baseline_of``), or None."""
+    override = run.spec_override or {}
+    owner = override.get("baseline_of") if isinstance(override, dict) else None
+    return owner if isinstance(owner, int) else None
+
+
 class SessionBase:
     """An open project file. Not thread-safe: open one session per thread."""
 
@@ -251,10 +259,17 @@ class SessionBase:
         self._problem = problem
 
     def run_ids(self) -> list[int]:
-        return self.store.run_ids()
+        """The project's runs, without the equal-budget baseline runs that belong to them."""
+        return [r for r in self.store.run_ids() if baseline_of(self.store.run(r)) is None]
+
+    def baseline_run_id(self, run_id: int) -> int | None:
+        """The run holding ``run_id``'s equal-budget baseline, if it has one."""
+        return next(
+            (r for r in self.store.run_ids() if baseline_of(self.store.run(r)) == run_id), None
+        )
 
     def latest_run_id(self) -> int | None:
-        ids = self.store.run_ids()
+        ids = self.run_ids()
         return ids[-1] if ids else None
 
     @_reads_file
@@ -264,7 +279,8 @@ class SessionBase:
         """What a run with ``settings`` will do — continue the latest run or start a new one —
         and the sentence that says so (see ``services.plan``). Writes nothing."""
         latest: dict[str, Any] | None = None
-        ids = self.store.run_ids()
+        every = self.store.run_ids()  # a new run's id counts the baseline runs too
+        ids = self.run_ids()  # ...which are never the run to continue
         if ids:
             run = self.store.run(ids[-1])
             status, reason, _ = live_status(run.status, run.status_reason)
@@ -276,7 +292,7 @@ class SessionBase:
                 "settings": run.settings.to_dict(),
                 "busy_pid": writer_alive_elsewhere(run.status, run.status_reason),
             }
-        next_id = (ids[-1] + 1) if ids else 1
+        next_id = (every[-1] + 1) if every else 1
         return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
 
     def start_planned(
@@ -309,6 +325,11 @@ class SessionBase:
         plan = self.plan_run(settings, new_run=new_run, spec_changed=spec_changed)
         return self.start_planned(plan, settings, optimizer, scorer)
 
+    def default_run_settings(self) -> RunSettings | None:
+        """Run settings the task asks for (a paper preset's), or None for the defaults."""
+        wanted = self.store.spec().get("run_defaults")
+        return RunSettings.from_dict(wanted) if isinstance(wanted, dict) and wanted else None
+
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
         return self.store.run(run_id).settings
@@ -332,6 +353,7 @@ class SessionBase:
         cancel: CancelToken | None = None,
         optimizer: LLMClient | None = None,
         scorer: LLMClient | None = None,
+        quota: Callable[[int], int] | None = None,
     ) -> Engine:
         """An engine that continues ``run_id`` from its last completed step."""
         settings = self.run_settings(run_id)
@@ -364,6 +386,7 @@ class SessionBase:
             ),
             state,
             cancel,
+            quota=quota,
         )
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

@@ -32,7 +32,7 @@ class ExportMixin(ReportsMixin):
             "problem": self.problem().summary(),
             "runs": [],
         }
-        for run_id in self.run_ids():
+        for run_id in self.store.run_ids():  # baseline runs too (spec_override baseline_of)
             run = self.store.run(run_id).to_json()
             run["summary"] = self.run_verdict(run_id).to_json()
             run["steps"] = []
@@ -71,7 +71,7 @@ class ExportMixin(ReportsMixin):
                             "text",
                         ]
                     )
-                    for run_id in self.run_ids():
+                    for run_id in self.store.run_ids():
                         for c in self.store.candidates(run_id):
                             w.writerow(
                                 safe_cells(

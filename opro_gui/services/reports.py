@@ -17,7 +17,18 @@ from .base import _reads_file, live_status
 from .confidence import ConfidenceMixin, seed_spread
 from .estimates import estimate_steps
 from .status import status_text
-from .summary import ProjectSummary, PromptFacts, RandomSearch, RunSummary, TestEvaluation
+from .summary import (
+    BaselineFacts,
+    ProjectSummary,
+    PromptFacts,
+    RandomSearch,
+    RunSummary,
+    TestEvaluation,
+    TransferEvaluation,
+)
+
+#: The evaluation label of the baseline run's best instruction (scored beside the run's).
+BASELINE_LABEL = "equal-budget baseline"
 
 
 class ReportsMixin(ConfidenceMixin):
@@ -112,6 +123,9 @@ class ReportsMixin(ConfidenceMixin):
             found_at_step=stats.found_at_step,
             random_search=random_search,
             prompt=self._prompt_facts(run_id, stats) if kind.supports_evaluation else None,
+            scored_instructions=counts.get("scored", 0) + counts.get("incomplete", 0),
+            # the meta-prompt settings this run used (a fork may change them), if the kind has any
+            task_settings=problem.summary().get("settings"),
         )
         return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
 
@@ -151,8 +165,11 @@ class ReportsMixin(ConfidenceMixin):
 
     def _prompt_facts(self, run_id: int, stats: RunStats) -> PromptFacts:
         best = stats.best_solution
-        evals = [e for e in self.store.evaluations(run_id) if e.split == "test"]
+        every = self.store.evaluations(run_id)
+        evals = [e for e in every if e.split == "test"]
         test_acc = next((e.score for e in reversed(evals) if e.solution == best), None)
+        # Transfer (§5.2.3): evaluations on other datasets, stored as "transfer:<name>".
+        transfer = [e for e in every if e.split.startswith("transfer:")]
         intervals = {e.id: self.evaluation_interval(e.id) for e in evals}
         train_ci = {
             key: self.train_interval(run_id, sol)
@@ -175,7 +192,42 @@ class ReportsMixin(ConfidenceMixin):
                 )
                 for e in evals
             ),
+            transfer_evaluations=tuple(
+                TransferEvaluation(
+                    dataset=e.split.removeprefix("transfer:"),
+                    label=e.label,
+                    instruction=e.solution,
+                    train_accuracy=e.train_score,
+                    accuracy=e.score,
+                    n_examples=e.n_examples,
+                    complete=e.complete,
+                )
+                for e in transfer
+            ),
+            best_transfer_accuracy={
+                e.split.removeprefix("transfer:"): e.score for e in transfer if e.solution == best
+            },
+            baseline=self._baseline_facts(run_id, evals),
             confidence=self._accuracy_stats(run_id, best, evals),
+        )
+
+    def _baseline_facts(self, run_id: int, test_evals: list[Any]) -> BaselineFacts | None:
+        """The equal-budget no-trajectory baseline beside the run (None when never run)."""
+        base = self.baseline_run_id(run_id)
+        if base is None:
+            return None
+        stats = self.store.run_stats(base)
+        counts = stats.status_counts
+        test = next((e.score for e in reversed(test_evals) if e.label == BASELINE_LABEL), None)
+        return BaselineFacts(
+            run_id=base,
+            steps_completed=max(0, stats.last_step),
+            best_instruction=stats.best_solution,
+            best_train_accuracy=stats.best_score,
+            best_test_accuracy=test,
+            scored_instructions=counts.get("scored", 0) + counts.get("incomplete", 0),
+            total_tokens=stats.usage.tokens,
+            cost_usd=stats.usage.cost_usd,
         )
 
     @_reads_file

@@ -36,13 +36,74 @@ class TestEvaluation:
 
 
 @dataclass(frozen=True)
+class TransferEvaluation:
+    """One instruction scored on another dataset (paper §5.2.3), as `show` lists it."""
+
+    dataset: str
+    label: str
+    instruction: Solution | None
+    train_accuracy: float | None
+    accuracy: float | None
+    n_examples: int
+    complete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "label": self.label,
+            "instruction": self.instruction,
+            "train_accuracy": self.train_accuracy,
+            "accuracy": self.accuracy,
+            "n_examples": self.n_examples,
+            "complete": self.complete,
+        }
+
+
+@dataclass(frozen=True)
+class BaselineFacts:
+    """The run's equal-budget no-trajectory baseline (its own run ``run_id``)."""
+
+    run_id: int
+    steps_completed: int
+    best_instruction: Solution | None
+    best_train_accuracy: float | None
+    best_test_accuracy: float | None
+    scored_instructions: int
+    total_tokens: int
+    cost_usd: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline_run_id": self.run_id,
+            "baseline_steps_completed": self.steps_completed,
+            "baseline_best_instruction": self.best_instruction,
+            "baseline_best_train_accuracy": self.best_train_accuracy,
+            "baseline_best_test_accuracy": self.best_test_accuracy,
+            "baseline_scored_instructions": self.scored_instructions,
+            "baseline_total_tokens": self.total_tokens,
+            "baseline_cost_usd": round(self.cost_usd, 6),
+        }
+
+
+_NO_BASELINE = dict.fromkeys(
+    ("baseline_run_id", "baseline_best_instruction", "baseline_best_train_accuracy",
+     "baseline_best_test_accuracy", "baseline_scored_instructions", "baseline_total_tokens",
+     "baseline_cost_usd"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class PromptFacts:
-    """What a prompt-optimization run adds: accuracies of its best instruction."""
+    """What a prompt-optimization run adds: accuracies of its best instruction, transfer
+    evaluations and the equal-budget baseline."""
 
     best_instruction: Solution | None
     best_train_accuracy: float | None
     best_test_accuracy: float | None
     test_evaluations: tuple[TestEvaluation, ...]
+    transfer_evaluations: tuple[TransferEvaluation, ...] = ()
+    best_transfer_accuracy: dict[str, float | None] = field(default_factory=dict)
+    baseline: BaselineFacts | None = None
     #: How sure we are (services.confidence): best_train_accuracy_ci, best_test_accuracy_ci,
     #: paired_tests, train_test_gap_warning — `show --json` keys as they are.
     confidence: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +166,8 @@ class RunSummary:
     found_at_step: int | None = None
     random_search: RandomSearch | None = None
     prompt: PromptFacts | None = None
+    scored_instructions: int = 0  # sent to the scorer after step 0 (the equal-budget unit)
+    task_settings: dict[str, Any] | None = None  # the meta-prompt settings this run used
     checks: Checks | None = None  # parsing and transport facts (issue 16)
     warnings: tuple[str, ...] = ()  # the verdict, worded once (services/verdict.py)
 
@@ -138,8 +201,11 @@ class RunSummary:
             "status_counts": self.status_counts,
             "invalid_rate": self.invalid_rate,
             "model_mismatch": list(self.model_mismatch),
+            "scored_instructions": self.scored_instructions,
             **self.facts,
         }
+        if self.task_settings is not None:
+            out["task_settings"] = self.task_settings
         if self.random_search is not None:
             out["random_search_best"] = self.random_search.best
             out["beats_random_search"] = self.random_search.beats
@@ -149,6 +215,9 @@ class RunSummary:
             out["best_train_accuracy"] = p.best_train_accuracy
             out["best_test_accuracy"] = p.best_test_accuracy
             out["test_evaluations"] = [e.to_json() for e in p.test_evaluations]
+            out["transfer_evaluations"] = [e.to_json() for e in p.transfer_evaluations]
+            out["best_transfer_accuracy"] = dict(p.best_transfer_accuracy)
+            out.update(p.baseline.to_json() if p.baseline is not None else _NO_BASELINE)
             out.update(p.confidence)
         if self.checks is not None:
             out.update(self.checks.to_json())

@@ -147,6 +147,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "budget_usd": (int, float),
     "pause_after_unparseable": (int,),
     "pause_after_zero_score": (int,),
+    "baseline": (bool,),
 }
 _AT_LEAST = {"max_steps": 0, "samples_per_step": 1, "max_tokens": 1, "history_size": 1,
              "patience": 0, "budget_tokens": 0, "budget_usd": 0, "temperature": 0,

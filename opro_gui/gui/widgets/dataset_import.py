@@ -65,10 +65,13 @@ class DatasetImportWidget(QWidget):
         self._call: Worker | None = None
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(
-            "GSM8K, BBH, BIG-bench, MultiArith, AQuA, CSV, TSV, JSONL"
+            "GSM8K, BBH, BIG-bench, MultiArith, AQuA, MMLU, CSV, TSV, JSONL"
         )
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_button_clicked)
+        folder = QPushButton("Folder…")
+        folder.setToolTip("A folder of MMLU subject files (e.g. MMLU-data/test)")
+        folder.clicked.connect(self._on_folder_button_clicked)
         self.format_combo = QComboBox()
         self.format_combo.addItem("detect", None)
         for fmt in FORMATS:
@@ -91,6 +94,7 @@ class DatasetImportWidget(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
+        row.addWidget(folder)
         cols = QHBoxLayout()
         cols.addWidget(QLabel("Input:"))
         cols.addWidget(self.input_combo, 1)
@@ -175,6 +179,13 @@ class DatasetImportWidget(QWidget):
         )
         if path:
             self.set_path(path)
+            self.load_file()
+
+    def _on_folder_button_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Import a folder of MMLU subject files")
+        if path:
+            self.set_path(path)
+            self.format_combo.setCurrentIndex(self.format_combo.findData("mmlu"))
             self.load_file()
 
     def _on_path_edit_finished(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.gui.widgets.dataset_import import DatasetImportWidget, embedded_dataset
+from opro_gui.gui.widgets.panel_prompt_ablations import PromptAblationForm
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.problems.answers import TASK_TYPES
@@ -135,6 +136,9 @@ class PromptPanel(QWidget):
         lay.addWidget(self.importer, 1)
         lay.addWidget(self.dataset_error)
         lay.addLayout(form)
+        lay.addWidget(QLabel("<b>Meta-prompt and scoring</b> (the paper's §5.3 ablations)"))
+        self.ablations = PromptAblationForm(binder)
+        lay.addWidget(self.ablations)
 
         self.binder = binder
         ds_field = binder.bind(
@@ -174,6 +178,7 @@ class PromptPanel(QWidget):
             "initial_instructions": list(self.instructions.instructions()),
             "exemplar_count": self.exemplar_spin.value(),
             "criterion": self.criterion_combo.currentData(),
+            **self.ablations.values(),
         }
 
     def load(self, spec: dict[str, Any]) -> None:
@@ -208,6 +213,7 @@ class PromptPanel(QWidget):
         self.criterion_combo.setCurrentIndex(
             max(0, self.criterion_combo.findData(spec.get("criterion", "random")))
         )
+        self.ablations.load(spec)
         self._loaded_form = self._form()
         self._loaded_dataset = self.importer.dataset()
 

@@ -65,6 +65,9 @@ class RunSettingsForm(QWidget):
         self.budget_usd_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=2, singleStep=1.0)
         self.budget_usd_spin.setSpecialValueText(OFF)
         self.budget_usd_spin.setPrefix("$")
+        self.baseline_check = QCheckBox(
+            "Equal-budget baseline (prompt runs: no trajectory; doubles the scorer calls)"
+        )
         self.temperature_note = QLabel()
         self.temperature_note.setStyleSheet("color: #a06000;")
         self.temperature_note.hide()
@@ -83,6 +86,7 @@ class RunSettingsForm(QWidget):
         form.addRow("", self.optimum_check)
         form.addRow("Token budget:", self.budget_tokens_spin)
         form.addRow("Cost budget:", self.budget_usd_spin)
+        form.addRow("", self.baseline_check)
 
         for name, widget in (
             ("steps", self.steps_spin),
@@ -96,6 +100,7 @@ class RunSettingsForm(QWidget):
             ("stop at optimum", self.optimum_check),
             ("token budget", self.budget_tokens_spin),
             ("cost budget", self.budget_usd_spin),
+            ("equal-budget baseline", self.baseline_check),
         ):
             binder.bind_widget(name, widget)
         binder.field_edited.connect(lambda _name: self.validation_errors())
@@ -115,6 +120,7 @@ class RunSettingsForm(QWidget):
         self.optimum_check.setChecked(settings.stop_at_optimum)
         self.budget_tokens_spin.setValue(settings.budget_tokens or 0)
         self.budget_usd_spin.setValue(settings.budget_usd or 0.0)
+        self.baseline_check.setChecked(settings.baseline)
         self.validation_errors()
 
     def settings(self) -> RunSettings:
@@ -133,6 +139,7 @@ class RunSettingsForm(QWidget):
             budget_usd=self.budget_usd_spin.value() or None,
             pause_after_unparseable=self._kept.pause_after_unparseable,
             pause_after_zero_score=self._kept.pause_after_zero_score,
+            baseline=self.baseline_check.isChecked(),
         )
 
     def validation_errors(self) -> list[str]:

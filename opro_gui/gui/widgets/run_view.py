@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from opro_gui.core.events import StepCompleted
+from opro_gui.core.events import BaselineStepCompleted, StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.problems import ProblemKind
 from opro_gui.services.status import status_text
@@ -57,6 +57,7 @@ class RunView(QWidget):
         self._best_scores: list[float] = []
         self._best_solutions: list[Any] = []
         self.random_curve: list[float] = []
+        self.baseline_points: list[tuple[int, float]] = []  # (step, best) of the baseline run
         self._pending = False
         self.summary: RunSummary | None = None
         self.banner_messages: list[str] = []
@@ -204,6 +205,8 @@ class RunView(QWidget):
         self.score_plot.clear_points()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
         self.random_curve = []
+        self.baseline_points = []
+        self.score_plot.set_baseline_curve([], [])
         self.last_step = -1
         self._draw_warnings = []
         self._show_banner([])
@@ -231,6 +234,13 @@ class RunView(QWidget):
         self.summary_label.setText(self._live_summary(r.step, r.best_score))
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
+
+    def add_baseline_event(self, event: BaselineStepCompleted) -> None:
+        """A step of the equal-budget baseline run: its best-so-far curve grows beside ours."""
+        best = event.record.best_score
+        if best is not None and all(s != event.record.step for s, _ in self.baseline_points):
+            self.baseline_points.append((event.record.step, float(best)))
+            self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
 
     def fmt(self, score: float | None) -> str:
         if self._desc is None:
@@ -312,6 +322,11 @@ class RunView(QWidget):
             parts.append(f"gap {s.facts['gap_percent']:.2f}%")
         if s.prompt is not None and s.prompt.best_test_accuracy is not None:
             parts.append(f"test accuracy {self.fmt(s.prompt.best_test_accuracy)}")
+        p = s.prompt
+        for name, acc in (p.best_transfer_accuracy if p is not None else {}).items():
+            parts.append(f"{name} {self.fmt(acc)}")
+        if p is not None and p.baseline is not None and p.baseline.best_train_accuracy is not None:
+            parts.append(f"no-trajectory baseline {self.fmt(p.baseline.best_train_accuracy)}")
         parts += confidence_parts(s)
         self.summary_label.setText(" · ".join(parts))
         if s.prompt is not None and s.prompt.test_evaluations:
@@ -327,6 +342,8 @@ class RunView(QWidget):
         self.score_plot.set_random_curve(
             list(range(1, len(self.random_curve) + 1)), self.random_curve
         )
+        self.baseline_points = [(int(st), float(v)) for st, v in loaded.baseline_curve]
+        self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
         if self.summary is not None:
             self._show_warnings(self.summary)
         self.analysis_done.emit()
@@ -353,7 +370,7 @@ class RunView(QWidget):
         for e in s.prompt.test_evaluations if s.prompt else ():
             if e.test_accuracy is None:
                 continue
-            if e.label.startswith("baseline"):
+            if "baseline" in e.label:  # fixed instructions and the equal-budget run
                 lines.append((f"{e.label} (test)", float(e.test_accuracy)))
             else:
                 steps.append(first_best.get(str(e.instruction), max(0, self.last_step)))
@@ -375,3 +392,7 @@ class RunView(QWidget):
         current = self.tabs.currentWidget()
         export = getattr(current, "export", None)
         return export(path) if callable(export) else self.score_plot.export(path)
+
+
+def _columns(points: list[tuple[int, float]]) -> tuple[list[int], list[float]]:
+    return [s for s, _ in points], [v for _, v in points]

@@ -92,14 +92,17 @@ class ScorePlot(QWidget):
         self.best_curve = pg.PlotDataItem(name="best so far")
         # Shown in the legend only once they hold data (see _legend_entry).
         self.random_curve = pg.PlotDataItem()
+        self.baseline_curve = pg.PlotDataItem()  # prompt runs: the no-trajectory baseline
         self.test_markers = pg.ScatterPlotItem(size=11, symbol="t", pxMode=True)
         self._optional_names = {
             id(self.random_curve): "random search (same budget)",
+            id(self.baseline_curve): "no-trajectory baseline (same budget)",
             id(self.test_markers): "held-out test accuracy",
         }
         self.highlight = pg.ScatterPlotItem(size=14, symbol="o", pxMode=True)
         for it in (
             self.random_curve,
+            self.baseline_curve,
             self.scatter,
             self.best_curve,
             self.test_markers,
@@ -184,6 +187,7 @@ class ScorePlot(QWidget):
         self.scatter.setData(x=[], y=[])
         self.best_curve.setData(x=[], y=[])
         self.set_random_curve([], [])
+        self.set_baseline_curve([], [])
         self.set_test_markers([], [])
         self.highlight.setData(x=[], y=[])
         self._fit_y()
@@ -212,6 +216,10 @@ class ScorePlot(QWidget):
     def set_random_curve(self, steps: list[int], values: list[float]) -> None:
         self.random_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(values))
         self._legend_entry(self.random_curve, bool(len(values)))
+
+    def set_baseline_curve(self, steps: list[int], values: list[float]) -> None:
+        self.baseline_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(values))
+        self._legend_entry(self.baseline_curve, bool(len(values)))
 
     def set_test_markers(self, steps: list[int], scores: list[float]) -> None:
         self.test_markers.setData(x=np.asarray(steps, dtype=float), y=self._ty(scores))
@@ -284,6 +292,9 @@ class ScorePlot(QWidget):
         self.best_curve.setPen(pg.mkPen(colors.best, width=2.5))
         self.random_curve.setPen(
             pg.mkPen(colors.random_search, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+        )
+        self.baseline_curve.setPen(
+            pg.mkPen(colors.random_search, width=2, style=pg.QtCore.Qt.PenStyle.DashDotLine)
         )
         self.test_markers.setBrush(pg.mkBrush(colors.test_marker))
         self.test_markers.setPen(pg.mkPen(colors.foreground))

@@ -17,17 +17,30 @@ DEFAULT_TOP = 3
 
 
 def evaluate_on_test(
-    path: Path, run_id: int, scorer: EndpointConfig | None, top: int, cancel: CancelToken
+    path: Path,
+    run_id: int,
+    scorer: EndpointConfig | None,
+    top: int,
+    cancel: CancelToken,
+    dataset: str | None = None,
 ) -> list[EvaluationResult]:
-    """Runs in a worker thread with its own session (one SQLite connection per thread)."""
+    """Runs in a worker thread with its own session (one SQLite connection per thread).
+    ``dataset``: another dataset file to score on instead (transfer)."""
     with ProjectSession.open(path) as session:
-        return session.evaluate(run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel)
+        return session.evaluate(
+            run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel, dataset=dataset
+        )
 
 
 def results_text(rows: list[EvaluationResult]) -> str:
     """One status line: the best instruction's held-out accuracy and its sample size."""
     best = next((r for r in rows if r.label == "top-1"), None)
-    text = "Test evaluation stored"
+    split = rows[0].split if rows else "test"
+    text = (
+        f"Transfer evaluation on {split.removeprefix('transfer:')} stored"
+        if split.startswith("transfer:")
+        else "Test evaluation stored"
+    )
     if best is not None and best.accuracy is not None:
         text += f": best instruction {best.accuracy * 100:.1f}% on {best.n_examples} examples"
     return text
@@ -49,13 +62,18 @@ class TestEvaluation(QObject):
         return self._call is not None
 
     def start(
-        self, path: Path, run_id: int, scorer: EndpointConfig | None, top: int = DEFAULT_TOP
+        self,
+        path: Path,
+        run_id: int,
+        scorer: EndpointConfig | None,
+        top: int = DEFAULT_TOP,
+        dataset: str | None = None,
     ) -> None:
         if self._call is not None:
             raise RuntimeError("an evaluation is already running")
         token = CancelToken()
         self._call = run_in_background(
-            evaluate_on_test, path, run_id, scorer, top, token,
+            evaluate_on_test, path, run_id, scorer, top, token, dataset,
             on_done=self._on_call_done, on_error=self._on_call_error, token=token,
         )  # fmt: skip
 

@@ -10,6 +10,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from opro_gui.services import ProjectError, ProjectSession
+
 from .. import settings
 from ..kinds import new_project_kinds
 from . import help_dialogs
@@ -55,7 +57,13 @@ class ShellMenus(QObject):
         self.export_plot_action = self._action(
             "Export &Plot…", self._on_export_plot_action_triggered
         )
-        m.addActions([self.new_action, self.open_action])
+        self.new_from_paper_action = self._action(
+            "New from the &Paper…", self._on_new_from_paper_action_triggered
+        )
+        self.new_from_paper_action.setToolTip(
+            "A prompt-optimization project set up as one of the paper's experiments"
+        )
+        m.addActions([self.new_action, self.new_from_paper_action, self.open_action])
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = m.addMenu("&Examples")
@@ -100,7 +108,13 @@ class ShellMenus(QObject):
         self.evaluate_action.setToolTip(
             "Score the best instructions (by training accuracy) and the baselines on held-out data"
         )
-        r.addAction(self.evaluate_action)
+        self.transfer_action = self._action(
+            "Evaluate on &Another Dataset…", self._on_transfer_action_triggered
+        )
+        self.transfer_action.setToolTip(
+            "Transfer (paper §5.2.3): score the best instructions on another dataset file"
+        )
+        r.addActions([self.evaluate_action, self.transfer_action])
         self.compare_action = self._action("&Compare Runs…", self._on_compare_action_triggered)
         self.lineage_action = self._action("&Lineage of This Run…", self._on_lineage_triggered)
         self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
@@ -153,6 +167,53 @@ class ShellMenus(QObject):
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
+
+    def _on_new_from_paper_action_triggered(self) -> None:
+        from opro_gui.services.presets import PRESETS, prompt_spec_from_file
+
+        win = self._win
+        labels = [f"{p.name} — {p.reproduces}" for p in PRESETS.values()]
+        label, ok = QInputDialog.getItem(
+            win,
+            "New from the paper",
+            "Experiment (figure or table it reproduces):",
+            labels,
+            0,
+            False,
+        )
+        if not ok:
+            return
+        name = label.split(" — ", 1)[0]
+        data, _ = QFileDialog.getOpenFileName(
+            win,
+            f"Dataset for {name} ({PRESETS[name].dataset})",
+            settings.last_dir(),
+            "Datasets (*.json *.jsonl *.tsv *.csv);;All files (*)",
+        )
+        if not data:
+            return
+        path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
+        if not path:
+            return
+        try:
+            spec, warnings = prompt_spec_from_file(data, preset=name)
+            ProjectSession.create(_with_suffix(path), "prompt", spec).close()
+        except (ProjectError, ValueError) as exc:
+            win.show_error("Cannot create the project", str(exc))
+            return
+        if win.open_project(_with_suffix(path)) and warnings:
+            win.status_label.setText("Note: " + "; ".join(warnings))
+
+    def _on_transfer_action_triggered(self) -> None:
+        win = self._win
+        path, _ = QFileDialog.getOpenFileName(
+            win,
+            "Evaluate on another dataset",
+            settings.last_dir(),
+            "Datasets (*.json *.jsonl *.tsv *.csv);;All files (*)",
+        )
+        if path:
+            win.evaluate_test(dataset=path)
 
     def _on_compare_action_triggered(self) -> None:
         from .compare_dialog import CompareDialog
