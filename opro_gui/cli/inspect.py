@@ -75,6 +75,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             out.write("--- " + _verdict(c) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c) + "\n")
+    for c in by_completion.get(-2, []):
+        out.write("--- human: " + _verdict(c) + "\n")
     return EXIT_OK
 
 

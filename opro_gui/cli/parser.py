@@ -134,4 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["json", "csv"], default="json")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
+
+    from .people_args import add_parsers  # argparse only: loads no session code
+
+    add_parsers(sub, _command)
     return parser

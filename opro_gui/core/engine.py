@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator, Sequence
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from .models import (
+    HUMAN_ORIGIN,
     CallRecord,
     Candidate,
     CandidateStatus,
+    Intervention,
     ParsedCandidate,
     RunSettings,
     RunStatus,
@@ -62,6 +64,7 @@ class Engine:
         state: RunState | None = None,
         cancel: CancelToken | None = None,
         clock: Callable[[], float] = time.time,
+        inbox: Callable[[int], Intervention] | None = None,
     ) -> None:
         self.problem = problem
         self.optimizer = optimizer
@@ -71,6 +74,8 @@ class Engine:
         self.state = state or RunState()
         self.cancel = cancel or CancelToken()
         self._clock = clock
+        # Asked before each optimization step for what people added or excluded (any kind).
+        self.inbox = inbox
 
     # -- public ----------------------------------------------------------------------------
     def run(self, on_event: Callable[[Event], None] | None = None) -> RunFinished:
@@ -101,11 +106,16 @@ class Engine:
                 if step == 0:
                     record = self._initial_step()
                 else:
-                    meta_prompt = self.problem.render_meta_prompt(
-                        st.history, step, self._history_size()
+                    started = self._clock()
+                    calls: list[CallRecord] = []
+                    iv = self.inbox(step) if self.inbox is not None else Intervention()
+                    human = self._human_candidates(step, iv, calls)
+                    shown = self._trajectory(
+                        [*st.history, *self._as_history(human)], iv.excluded_keys
                     )
+                    meta_prompt = self.problem.render_meta_prompt(shown, step, self._history_size())
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
-                    record = self._optimization_step(step, meta_prompt)
+                    record = self._optimization_step(step, meta_prompt, human, calls, started)
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -205,9 +215,28 @@ class Engine:
         candidates = self._judge(0, parsed, [-1] * len(parsed), calls, cap=None)
         return self._record(0, "", (), candidates, calls, started)
 
-    def _optimization_step(self, step: int, meta_prompt: str) -> StepRecord:
-        started = self._clock()
-        calls: list[CallRecord] = []
+    def _human_candidates(
+        self, step: int, iv: Intervention, calls: list[CallRecord]
+    ) -> list[Candidate]:
+        """Solutions people added, judged like proposals (deduped, filtered, scored)."""
+        if not iv.added:
+            return []
+        parsed = [ParsedCandidate(s, text=self.problem.format_solution(s)) for s in iv.added]
+        return self._judge(step, parsed, [HUMAN_ORIGIN] * len(parsed), calls, cap=None)
+
+    def _trajectory(self, history: list[Scored], excluded: frozenset[str]) -> list[Scored]:
+        if not excluded:
+            return history
+        return [h for h in history if self.problem.dedup_key(h.solution) not in excluded]
+
+    def _optimization_step(
+        self,
+        step: int,
+        meta_prompt: str,
+        human: list[Candidate],
+        calls: list[CallRecord],
+        started: float,
+    ) -> StepRecord:
         optimizer = _Recorder(self.optimizer, calls)
         request = LLMRequest(
             prompt=meta_prompt,
@@ -229,8 +258,10 @@ class Engine:
             for p in self.problem.parse(text):
                 parsed.append(p)
                 origin.append(i)
-        candidates = self._judge(step, parsed, origin, calls, cap=self.settings.samples_per_step)
-        return self._record(step, meta_prompt, completions, candidates, calls, started)
+        candidates = self._judge(
+            step, parsed, origin, calls, cap=self.settings.samples_per_step, prior=human
+        )
+        return self._record(step, meta_prompt, completions, [*human, *candidates], calls, started)
 
     def _judge(
         self,
@@ -239,10 +270,13 @@ class Engine:
         origin: Sequence[int],
         calls: list[CallRecord],
         cap: int | None,
+        prior: Sequence[Candidate] = (),
     ) -> list[Candidate]:
-        """Dedupe, filter and score parsed candidates; returns them in proposal order."""
+        """Dedupe, filter and score parsed candidates; returns them in proposal order.
+        ``prior``: candidates judged earlier in this step (indices continue after them)."""
         seen = self.state.seen_keys
-        step_keys: set[str] = set()
+        step_keys: set[str] = {c.key for c in prior if c.key}
+        offset = len(prior)
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
         for i, p in enumerate(parsed):
@@ -251,7 +285,7 @@ class Engine:
                 verdicts.append(
                     Candidate(
                         step=step,
-                        index=i,  # noqa: B023 - called at once, inside this iteration
+                        index=offset + i,  # noqa: B023 - called at once, inside this iteration
                         completion_index=origin[i],  # noqa: B023
                         solution=p.solution,  # noqa: B023
                         text=text,
@@ -292,7 +326,7 @@ class Engine:
             complete = res.complete and res.score is not None
             verdicts[i] = Candidate(
                 step=step,
-                index=i,
+                index=offset + i,
                 completion_index=origin[i],
                 solution=solution,
                 text=text,

@@ -43,11 +43,11 @@ def send(
         kwargs["stop"] = list(req.stop)
     if config.mode == "chat":
         kwargs[max_tokens_param(config.model)] = max_tokens
-        kwargs["messages"] = [{"role": "user", "content": req.prompt}]
+        kwargs["messages"] = messages_of(req)
         resp: Any = sdk.chat.completions.create(**kwargs)
     else:
         kwargs["max_tokens"] = max_tokens
-        kwargs["prompt"] = req.prompt
+        kwargs["prompt"] = plain_prompt_of(req)
         resp = sdk.completions.create(**kwargs)
     try:
         choices = sorted(resp.choices, key=lambda c: c.index or 0)
@@ -67,6 +67,23 @@ def send(
     except Exception as exc:
         raise BadResponse(type(exc).__name__) from None
     return texts, reported, p_tok, c_tok
+
+
+def messages_of(req: LLMRequest) -> list[dict[str, str]]:
+    """The chat turns of a request: the user turn, with the system message before or after it."""
+    user = {"role": "user", "content": req.prompt}
+    if not req.system:
+        return [user]
+    system = {"role": "system", "content": req.system}
+    return [user, system] if req.system_after else [system, user]
+
+
+def plain_prompt_of(req: LLMRequest) -> str:
+    """A completion-mode prompt: the system text joined before or after the prompt."""
+    if not req.system:
+        return req.prompt
+    parts = [req.prompt, req.system] if req.system_after else [req.system, req.prompt]
+    return "\n\n".join(parts)
 
 
 def max_tokens_param(model: str) -> str:

@@ -180,6 +180,11 @@ class PromptKind(ProblemKind):
         parser.add_argument(
             "--initial", action="append", help="an initial instruction (repeatable)"
         )
+        parser.add_argument(
+            "--options",
+            metavar="FILE",
+            help="a JSON object of spec keys: evaluators, chat (template, system message), ...",
+        )
 
     def spec_from_args(
         self, args: argparse.Namespace, warn: Callable[[str], None]
@@ -201,12 +206,28 @@ class PromptKind(ProblemKind):
             options["style"] = args.style
         if args.initial:
             options["initial_instructions"] = list(args.initial)
+        if getattr(args, "options", None):
+            options.update(_options_file(args.options))
         test = None
         if args.test_dataset:
             test = load_dataset(args.test_dataset, args.format, args.input_col, args.target_col)
         return spec_from_dataset(
             dataset, train_ratio=args.train_ratio, seed=args.seed, test=test, **options
         )
+
+
+def _options_file(path: str) -> dict[str, Any]:
+    """Spec keys from a JSON file (``opro new prompt --options``)."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read options file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"options file {path} must hold one JSON object")
+    return data
 
 
 BUILTIN: tuple[ProblemKind, ...] = (TSPKind(), LinRegKind(), PromptKind())

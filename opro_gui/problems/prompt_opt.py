@@ -11,6 +11,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ExampleRecord, ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient, LLMRequest
 
+from . import prompt_grading
 from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
 from .datasets import Dataset, paper_defaults, split_indices
@@ -59,8 +60,9 @@ class PromptProblem:
                 and isinstance(ex.get("target"), str),
                 f"example {i} must be an object with string 'input' and 'target'",
             )  # fmt: skip
+        # input, target and any other text columns (chat templates fill {placeholders})
         self.examples: list[dict[str, str]] = [
-            {"input": ex["input"], "target": ex["target"]} for ex in examples
+            {k: v for k, v in ex.items() if isinstance(v, str)} for ex in examples
         ]
         n = len(self.examples)
         self.seed = int(spec.get("seed", 0))
@@ -143,6 +145,7 @@ class PromptProblem:
         _check(not missing, f"{self.style} template lacks section(s) {', '.join(missing)} "
                f"for position {self.position} (include_qa={self.include_qa})")  # fmt: skip
         self.task_phrase = str(spec.get("task_phrase") or self._default_task_phrase())
+        self.evaluators, self.chat = prompt_grading.read_spec(spec, self.examples)
         self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
         train = set(self.train_ids)
         if spec.get("test_ids") is not None:
@@ -191,6 +194,7 @@ class PromptProblem:
             "scorer_max_tokens": self.scorer_max_tokens,
             "seed": self.seed,
             **({"test_ids": list(self.test_ids)} if self._explicit_test else {}),
+            **prompt_grading.spec_keys(self.evaluators, self.chat),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -257,7 +261,7 @@ class PromptProblem:
             return "contains a digit (digits are not allowed for this task)"
         if self.forbid_ins and "INS" in text:
             return 'contains "INS"'
-        return None
+        return self.chat.guard(text)
 
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
@@ -267,6 +271,8 @@ class PromptProblem:
 
     # -- scoring -------------------------------------------------------------------------
     def scorer_prompt(self, instruction: str, example_id: int) -> str:
+        if self.chat.active:
+            return self.scorer_request(instruction, example_id).shown
         question = self.examples[example_id]["input"]
         return meta.scorer_prompt(question, instruction, self.position, self.include_qa)
 
@@ -309,12 +315,16 @@ class PromptProblem:
         if scorer is None:
             raise ValueError("prompt optimization needs a scorer model")
         pairs = [(ins, i) for ins in instructions for i in ids]
-        prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
-        requests = [
-            LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
-                       role="scorer")
-            for p in prompts
-        ]  # fmt: skip
+        if self.chat.active:
+            built = [self.scorer_request(ins, i) for ins, i in pairs]
+            requests, prompts = [b.request for b in built], [b.shown for b in built]
+        else:
+            prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
+            requests = [
+                LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
+                           role="scorer")
+                for p in prompts
+            ]  # fmt: skip
         first = scorer.complete(requests, cancel)
         answers: list[str | None] = [r.texts[0] if r.texts else None for r in first]
         errors = [r.error or ("" if r.texts else "no completion") for r in first]
@@ -335,8 +345,17 @@ class PromptProblem:
             self._judge(example_id, prompts[k], answers[k], to_parse[k], errors[k])
             for k, (_, example_id) in enumerate(pairs)
         ]
+        if not prompt_grading.is_default(self.evaluators):
+            records = prompt_grading.grade_records(self, records, scorer, cancel)
         n = len(ids)
         return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
+
+    def scorer_request(self, instruction: str, example_id: int) -> prompt_grading.BuiltRequest:
+        """The scorer request of a chat prompt (template or system message) for one example."""
+        req, shown = self.chat.request(
+            instruction, self.examples[example_id], self.scorer_max_tokens
+        )
+        return prompt_grading.BuiltRequest(req, shown)
 
     def _judge(
         self, example_id: int, prompt: str, raw: str | None, text: str | None, error: str
@@ -367,7 +386,10 @@ class PromptProblem:
             error = f"{failed} of {len(records)} scorer requests failed: {first_error}"
         if not answered:
             return ScoreResult(None, complete=False, records=tuple(records), error=error)
-        accuracy = sum(1 for r in answered if r.correct) / len(answered)
+        if any(r.score is not None for r in answered):  # chosen evaluators: weighted scores
+            accuracy = sum(float(r.score or 0.0) for r in answered) / len(answered)
+        else:
+            accuracy = sum(1 for r in answered if r.correct) / len(answered)
         return ScoreResult(accuracy, complete=not failed, records=tuple(records), error=error)
 
 

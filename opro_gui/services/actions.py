@@ -13,6 +13,7 @@ from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectError
 
 from .base import SessionBase
+from .judging import with_judge
 
 
 class ActionsMixin(SessionBase):
@@ -150,7 +151,9 @@ class ActionsMixin(SessionBase):
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
-        scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
+        base = scorer_endpoint or sc_cfg or opt_cfg
+        scorer = with_judge(problem, client or self.client(base, "scorer"), base, self.client)
+        assert scorer is not None
         results = prompt_problem.evaluate(
             [c[1] for c in chosen], _Collect(scorer, calls), split=split, cancel=cancel
         )

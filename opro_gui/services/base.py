@@ -21,6 +21,7 @@ from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.problems.kinds import PLUGINS_ENV
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
+from .judging import with_judge
 from .plan import PlanAction, RunPlan, decide
 
 _P = ParamSpec("_P")
@@ -52,12 +53,17 @@ def _reads_file(
 class StoreSink:
     """The engine's RunSink: one transaction per completed step."""
 
-    def __init__(self, store: ProjectStore, run_id: int) -> None:
+    def __init__(
+        self, store: ProjectStore, run_id: int, on_saved: Callable[[int], None] | None = None
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        self.on_saved = on_saved  # told the step number once a step is saved
 
     def step_completed(self, record: StepRecord) -> None:
         self.store.write_step(self.run_id, record)
+        if self.on_saved is not None:
+            self.on_saved(record.step)
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
@@ -265,15 +271,18 @@ class SessionBase:
             optimizer = self.client(opt_cfg, "optimizer")
         if scorer is None and self.problem_kind.needs_scorer:
             scorer = self.client(sc_cfg or opt_cfg, "scorer")
+        scorer = with_judge(problem, scorer, sc_cfg or opt_cfg, self.client)
         state = self.store.load_state(
             run_id,
             problem.higher_is_better,
             with_records=self.problem_kind.needs_records_on_resume,
         )
         self.store.enable_wal()
-        return Engine(
-            problem, optimizer, scorer, settings, StoreSink(self.store, run_id), state, cancel
-        )
+        from .people import PeopleInbox
+
+        inbox = PeopleInbox(self.store, run_id)
+        sink = StoreSink(self.store, run_id, on_saved=inbox.step_saved)
+        return Engine(problem, optimizer, scorer, settings, sink, state, cancel, inbox=inbox)
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:
         yield from self.engine(run_id, cancel).events()

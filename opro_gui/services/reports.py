@@ -12,6 +12,7 @@ from opro_gui.problems import ScorerLoad
 from opro_gui.storage import totals_of
 
 from .base import SessionBase, _reads_file, live_status
+from .people_report import people_summary
 from .status import status_text
 
 
@@ -129,6 +130,7 @@ class ReportsMixin(SessionBase):
             )
         if kind.supports_evaluation:
             summary.update(self._evaluation_summary(run_id))
+        summary.update(people_summary(self.store, run_id))
         return summary
 
     def random_search_curve(self, run_id: int) -> list[float]:

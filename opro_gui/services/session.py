@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .actions import ActionsMixin
 from .export import ExportMixin
+from .people import PeopleMixin
 
 
-class ProjectSession(ExportMixin, ActionsMixin):
+class ProjectSession(ExportMixin, ActionsMixin, PeopleMixin):
     """An open project file. Not thread-safe: open one session per thread."""

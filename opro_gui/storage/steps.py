@@ -15,11 +15,11 @@ from opro_gui.core.models import (
 )
 from opro_gui.core.ports import RunState
 
-from .base import StoreBase
 from .rows import finite_or_none, from_json, to_json, totals_of
+from .verdicts import VerdictsMixin
 
 
-class StepsMixin(StoreBase):
+class StepsMixin(VerdictsMixin):
     def write_step(self, run_id: int, record: StepRecord, status: str = "running") -> None:
         """Everything of one step in one transaction: a crash loses at most the step in flight."""
         with self._tx():
@@ -65,6 +65,9 @@ class StepsMixin(StoreBase):
         candidate_id: int | None = None,
         evaluation_id: int | None = None,
     ) -> None:
+        if any(r.verdicts for r in records):
+            self._write_graded(records, candidate_id, evaluation_id)
+            return
         self.conn.executemany(
             "INSERT INTO example_result (candidate_id, evaluation_id, example_id, prompt,"
             " raw_answer, parsed_answer, correct, error) VALUES (?,?,?,?,?,?,?,?)",
@@ -121,20 +124,25 @@ class StepsMixin(StoreBase):
                 evaluation_id,
             )
         )
+        rows = self.conn.execute(
+            "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error, id"
+            f" FROM example_result WHERE {col} = ? ORDER BY id",
+            (val,),
+        ).fetchall()
+        verdicts = self._verdicts_of([r[6] for r in rows])
         return [
-            ExampleRecord(
-                example_id=r[0],
-                prompt=r[1],
-                raw_answer=r[2],
-                parsed_answer=r[3],
-                correct=None if r[4] is None else bool(r[4]),
-                error=r[5],
+            self._graded(
+                ExampleRecord(
+                    example_id=r[0],
+                    prompt=r[1],
+                    raw_answer=r[2],
+                    parsed_answer=r[3],
+                    correct=None if r[4] is None else bool(r[4]),
+                    error=r[5],
+                ),
+                verdicts.get(r[6], ()),
             )
-            for r in self.conn.execute(
-                "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error"
-                f" FROM example_result WHERE {col} = ? ORDER BY id",
-                (val,),
-            )
+            for r in rows
         ]
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
@@ -267,10 +275,6 @@ class StepsMixin(StoreBase):
                     " text, key, status, reason, score FROM candidate WHERE id = ?",
                     (dst_run, cid),
                 )
-                self.conn.execute(
-                    "INSERT INTO example_result (candidate_id, example_id, prompt, raw_answer,"
-                    " parsed_answer, correct, error) SELECT ?, example_id, prompt, raw_answer,"
-                    " parsed_answer, correct, error FROM example_result WHERE candidate_id = ?",
-                    (cur.lastrowid, cid),
-                )
+                assert cur.lastrowid is not None
+                self._copy_records(cid, cur.lastrowid)
             self.conn.execute("UPDATE run SET status = 'paused' WHERE id = ?", (dst_run,))

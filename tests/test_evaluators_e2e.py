@@ -1,0 +1,123 @@
+"""Evaluators and chat templates end to end: the JSON-extraction example on the suite's server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scripted_models import ExtractionWorld
+
+from opro_gui.cli import main
+from opro_gui.storage import ProjectStore
+
+TASKS = Path(__file__).resolve().parents[1] / "tasks"
+
+
+def opro(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def new_extraction_project(tmp_path: Path, capsys) -> Path:
+    project = tmp_path / "extract.opro"
+    code, _, err = opro(
+        capsys, "new", "prompt", str(project),
+        "--dataset", str(TASKS / "json_extraction" / "people.jsonl"),
+        "--options", str(TASKS / "json_extraction" / "options.json"),
+        "--train-ratio", "0.5", "--seed", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    return project
+
+
+def run(capsys, project: Path, url: str, steps: int, samples: int = 3) -> None:
+    code, _, err = opro(
+        capsys, "run", str(project), "--steps", str(steps), "--samples", str(samples),
+        "--base-url", url, "--optimizer-model", "fake-optimizer", "--scorer-model", "fake-scorer",
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_json_extraction_improves_and_every_record_has_each_verdict(
+    tmp_path, fake_server, capsys
+) -> None:
+    project = new_extraction_project(tmp_path, capsys)
+    world = ExtractionWorld()
+    with fake_server(world) as srv:
+        run(capsys, project, srv.base_url, steps=2)
+    with ProjectStore.open(project) as store:
+        n_train = len(store.spec()["train_ids"])
+        cands = store.candidates(1)
+        scored = [c for c in cands if c["status"] == "scored"]
+        by_text = {c["solution"]: c["score"] for c in scored}
+        start = "Read this {channel} message: {input}"
+        # schema 0 + judge 0.5 -> 0.25; JSON with a string age: 0 + 1; schema and judge: 1
+        assert by_text[start] == 0.25
+        assert by_text[start + " Reply in JSON."] == 0.5
+        assert by_text[start + " Reply in JSON. Give the age as an integer."] == 1.0
+        assert store.steps(1)[-1]["best_score"] == 1.0
+        for c in scored:
+            records = store.records(candidate_id=c["id"])
+            assert len(records) == n_train
+            for r in records:
+                assert [v.name for v in r.verdicts] == ["schema", "judge"]
+                assert all(v.reason for v in r.verdicts)
+                judge = r.verdicts[1]
+                assert judge.prompt.startswith("You grade an answer against a rubric.")
+                assert r.raw_answer in judge.prompt
+                assert r.score == sum(v.score for v in r.verdicts) / 2
+            assert c["score"] == sum(r.score for r in records) / n_train
+        # the filled template is what the scorer saw: {channel} and {input} from the columns
+        first = store.records(candidate_id=scored[0]["id"])[0]
+        ex = store.examples()[first.example_id]
+        assert first.prompt == f"Read this {ex['channel']} message: {ex['input']}"
+        # the schema verdict names the failing field
+        string_age = next(c for c in scored if c["solution"] == start + " Reply in JSON.")
+        reason = store.records(candidate_id=string_age["id"])[0].verdicts[0].reason
+        assert "at age" in reason and "is not of type 'integer'" in reason
+
+
+def test_a_template_that_drops_input_is_filtered_and_costs_no_scorer_call(
+    tmp_path, fake_server, capsys
+) -> None:
+    project = new_extraction_project(tmp_path, capsys)
+    world = ExtractionWorld()
+    with fake_server(world) as srv:
+        run(capsys, project, srv.base_url, steps=1)
+        requests = srv.stats.requests
+    with ProjectStore.open(project) as store:
+        n_train = len(store.spec()["train_ids"])
+        cands = store.candidates(1)
+    dropped = [c for c in cands if c["text"] == "Describe the person as JSON."]
+    assert [(c["status"], c["reason"]) for c in dropped] == [
+        ("filtered", "drops the placeholder {input}")
+    ]
+    scored = [c for c in cands if c["status"] == "scored"]
+    assert len(scored) == 3  # the start, "+ Reply in JSON.", "+ Be brief."
+    # every scorer request is one of a scored candidate's: none carries the dropped template
+    assert len(world.scorer_prompts) == len(scored) * n_train
+    assert not any(p.startswith("Describe the person") for p in world.scorer_prompts)
+    assert len(world.judge_prompts) == len(scored) * n_train
+    assert requests == 1 + 2 * len(scored) * n_train  # one optimizer request (n=3)
+
+
+def test_show_reports_the_judges_agreement_with_gold_labels(tmp_path, fake_server, capsys) -> None:
+    project = new_extraction_project(tmp_path, capsys)
+    with fake_server(ExtractionWorld()) as srv:
+        run(capsys, project, srv.base_url, steps=2)
+    summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
+    agreement = summary["runs"][0]["judge_agreement"]
+    with ProjectStore.open(project) as store:
+        verdicts = [
+            v
+            for c in store.candidates(1)
+            for r in store.records(candidate_id=c["id"])
+            for v in r.verdicts
+            if v.name == "judge"
+        ]
+    assert agreement["labelled"] == len(verdicts) > 0
+    assert agreement["agree"] == sum(1 for v in verdicts if v.agrees)
+    code, out, _ = opro(capsys, "verdicts", str(project), "--candidate", "1")
+    assert code == 0
+    assert "schema (x1): 0" in out and "judge (x1): 0.5  names the person but is not JSON" in out
