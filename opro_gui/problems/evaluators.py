@@ -290,3 +290,15 @@ def agreement(verdicts: Sequence[Verdict]) -> tuple[int, int]:
     """(judge verdicts that agree with the gold label, judge verdicts on labelled examples)."""
     labelled = [v for v in verdicts if v.agrees is not None]
     return sum(1 for v in labelled if v.agrees), len(labelled)
+
+
+def judge_profile(evaluators: Sequence[Evaluator]) -> dict[str, str]:
+    """The endpoint fields (model, base_url, api_key_env) the first LLM judge that names its
+    own profile sets; empty when judges use the scorer's endpoint."""
+    for e in evaluators:
+        if e.kind == "judge":
+            found = {k: str(e.options[k]) for k in ("model", "base_url", "api_key_env")
+                     if e.options.get(k)}  # fmt: skip
+            if found:
+                return found
+    return {}

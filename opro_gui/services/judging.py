@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.ports import LLMClient, LLMRequest, LLMResult, Problem
 from opro_gui.llm import EndpointConfig
+from opro_gui.problems.evaluators import judge_profile
 
 JUDGE_ROLE = "judge"
 
@@ -41,15 +41,15 @@ class RoleRouter:
 
 def judge_endpoint(problem: Problem, base: EndpointConfig) -> EndpointConfig | None:
     """The endpoint of the project's first LLM judge that names its own model or server."""
-    for ev in getattr(problem, "evaluators", ()):
-        if ev.kind != "judge":
-            continue
-        changes: dict[str, Any] = {
-            k: ev.options[k] for k in ("model", "base_url", "api_key_env") if ev.options.get(k)
-        }
-        if changes:
-            return replace(base, **changes)
-    return None
+    changes = judge_profile(getattr(problem, "evaluators", ()))
+    if not changes:
+        return None
+    return replace(
+        base,
+        model=changes.get("model", base.model),
+        base_url=changes.get("base_url", base.base_url),
+        api_key_env=changes.get("api_key_env", base.api_key_env),
+    )
 
 
 def with_judge(
