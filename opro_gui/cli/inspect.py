@@ -119,7 +119,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
             else None
         )
-        rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+        if getattr(args, "batch", False):
+            if not args.batch_poll > 0:
+                raise CliError("--batch-poll must be a number of seconds above 0")
+            rows = session.evaluate_batch(
+                run_id, split=args.split, top=args.top, scorer_endpoint=scorer,
+                poll_interval=args.batch_poll,
+                on_status=lambda st: print(f"batch: {st}", file=sys.stderr, flush=True),
+            )  # fmt: skip
+        else:
+            rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
     for r in rows:
         train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
         acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"

@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=["test", "train", "all"], default="test")
     ev.add_argument("--top", type=int, default=1)
     ev.add_argument("--run", type=int)
+    ev.add_argument(
+        "--batch", action="store_true", help="send the scorer requests through the Batch API"
+    )
+    ev.add_argument(
+        "--batch-poll", type=float, default=30.0, help="seconds between batch status checks"
+    )
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 

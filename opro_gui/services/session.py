@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .actions import ActionsMixin
+from .batch_eval import BatchEvalMixin
 from .export import ExportMixin
 from .people import PeopleMixin
 
 
-class ProjectSession(ExportMixin, ActionsMixin, PeopleMixin):
+class ProjectSession(ExportMixin, BatchEvalMixin, ActionsMixin, PeopleMixin):
     """An open project file. Not thread-safe: open one session per thread."""

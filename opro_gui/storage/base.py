@@ -142,9 +142,13 @@ class StoreBase:
         if not path.is_file():  # a FIFO or device would block or never end
             raise ProjectError(f"{path} is not a regular file")
         with path.open("rb") as fh:
-            head = fh.read(16)
-        if head != b"SQLite format 3\x00":
+            head = fh.read(18)
+        if head[:16] != b"SQLite format 3\x00":
             raise ProjectError(f"{path} is not an OPRO Studio project (not a SQLite database)")
+        page = int.from_bytes(head[16:18], "big") if len(head) == 18 else 0
+        page = 65536 if page == 1 else page
+        if not page or path.stat().st_size % page:  # a cut file (its last page may be unused)
+            raise ProjectError(f"{path} is damaged and cannot be read (the file is truncated)")
         conn = cls._connect(path, readonly)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]

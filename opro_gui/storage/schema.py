@@ -165,18 +165,18 @@ CREATE TABLE IF NOT EXISTS human_action (
 CREATE INDEX IF NOT EXISTS human_action_run ON human_action(run_id, step);
 CREATE TABLE IF NOT EXISTS llm_batch (
     id INTEGER PRIMARY KEY,
-    purpose TEXT NOT NULL,
-    run_id INTEGER REFERENCES run(id),
-    base_url TEXT NOT NULL,
-    model TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    base_url TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    requests INTEGER NOT NULL DEFAULT 0,
     input_file_id TEXT NOT NULL DEFAULT '',
     batch_id TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL,
-    requests TEXT NOT NULL,
     output TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS llm_batch_fingerprint ON llm_batch(fingerprint);
 """
 
 
