@@ -210,3 +210,19 @@ def test_unreadable_project_reports_instead_of_raising(qtbot, project):
     assert "not a SQLite database" in blocker.args[0]
     assert panel.session is None and panel.runs_combo.count() == 0
     assert panel.count_label.text() == blocker.args[0]
+
+
+def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path) -> None:
+    import socket
+
+    from opro_gui.gui.widgets.history import run_label
+
+    path = tmp_path / "s.opro"
+    spec = {"points": [[0, 0], [3, 0], [0, 4]]}
+    with ProjectSession.create(path, "tsp", spec) as session:
+        run_id = session.store.create_run({"max_steps": 3}, {"model": "m", "base_url": "u"}, None)
+        dead = 2**22 + 12345  # above the default pid_max: no such process
+        mark = f"written by process {dead} on {socket.gethostname()}"
+        session.store.set_status(run_id, "running", mark)
+        assert session.run_summary(run_id)["status"] == "interrupted"
+        assert run_label(session.store, run_id) == "Run 1 — interrupted, 0 step(s)"

@@ -32,7 +32,7 @@ def opro(*args: str, plugins: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)])}
     env.pop("OPRO_KIND_PLUGINS", None)
     if plugins:
-        env["OPRO_KIND_PLUGINS"] = "toy_kind"
+        env["OPRO_KIND_PLUGINS"] = "toy_kind:KIND"
     return subprocess.run(
         [sys.executable, "-m", "opro_gui", *args],
         capture_output=True,

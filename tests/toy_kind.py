@@ -1,6 +1,6 @@
 """A fourth problem kind that lives only in the test suite: one-max (make a 20-bit string all
-ones). Importing this module registers it; a CLI subprocess finds it through
-``OPRO_KIND_PLUGINS=toy_kind`` with this folder on ``PYTHONPATH``."""
+ones). A CLI subprocess finds it through ``OPRO_KIND_PLUGINS=toy_kind:KIND`` with this folder
+on ``PYTHONPATH``; a test registers ``KIND`` itself (``register_kind``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult
 from opro_gui.core.ports import LLMClient, Problem
-from opro_gui.problems import ProblemKind, register_kind
+from opro_gui.problems import ProblemKind
 
 _BITS = re.compile(r"<bits>(.*?)</bits>", re.S)
 
@@ -121,7 +121,7 @@ class OneMaxKind(ProblemKind):
         return OneMaxProblem(args.bits, args.seed).to_spec()
 
 
-KIND = register_kind(OneMaxKind())
+KIND = OneMaxKind()
 
 
 def flip_optimizer(prompt: str, body: dict[str, Any]) -> str:

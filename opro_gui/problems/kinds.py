@@ -127,6 +127,7 @@ def register_kind(kind: ProblemKind) -> ProblemKind:
     """Add (or replace) a kind. Returns it, so a module can write ``KIND = register_kind(...)``."""
     if not kind.name or not kind.name.isidentifier():
         raise ValueError(f"a kind needs an identifier-like name, got {kind.name!r}")
+    _load()  # the built-ins first, whoever registers first
     _REGISTRY[kind.name] = kind
     return kind
 

@@ -32,12 +32,15 @@ from opro_gui.gui.models.history_model import (
 )
 from opro_gui.gui.widgets.step_detail import StepDetailPane
 from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services.base import live_status
+from opro_gui.services.status import status_label
 
 
 def run_label(store: Any, run_id: int) -> str:
     run = store.run(run_id)
     last = store.last_step(run_id)
-    text = f"Run {run_id} — {run['status']}, {max(0, last)} step(s)"
+    status, _, _ = live_status(run["status"], run["status_reason"])  # "interrupted", as elsewhere
+    text = f"Run {run_id} — {status_label(status)}, {max(0, last)} step(s)"
     if run["parent_run_id"] is not None:
         text += f" (fork of run {run['parent_run_id']} at step {run['fork_step']})"
     return text

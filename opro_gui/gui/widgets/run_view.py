@@ -293,12 +293,7 @@ class RunView(QWidget):
         s, curve = result
         self.random_curve = [float(v) for v in curve]
         self.score_plot.set_random_curve(list(range(1, len(curve) + 1)), self.random_curve)
-        status, reason = s["status"].replace("_", " "), s.get("status_reason") or ""
-        if reason.startswith(status):
-            status = reason  # "cancelled by the user", not "cancelled (cancelled by the user)"
-        elif reason:
-            status += f" ({reason})"
-        parts = [f"Run {s['id']}: {status}"]
+        parts = [f"Run {s['id']}: {s['status_text']}"]  # the one wording (services.status)
         parts.append(f"step {s['steps_completed']} of {s['max_steps']}")
         if s.get("best_score") is not None:
             parts.append(f"best {self.fmt(s['best_score'])}")
