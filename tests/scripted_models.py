@@ -177,3 +177,46 @@ class ExtractionWorld:
         if name and name in answer:
             return "SCORE: 0.5\nREASON: names the person but is not JSON."
         return "SCORE: 0\nREASON: does not name the person."
+
+
+class CapitalsWorld:
+    """Plays optimizer, scorer and judge for tasks/short_answer (capital cities).
+
+    - scorer: a long sentence unless the instruction says "only the city"; for HARD countries
+      it names the wrong city unless the instruction says "carefully";
+    - judge: PASS when the reference city is in the answer, and (a judge fooled by length)
+      also for any answer longer than 12 words;
+    - optimizer: adds " Name only the city." then " Think carefully." to the best shown.
+    """
+
+    HARD = ("Canada", "Nepal")
+    _ENTRY = re.compile(r"text:\n(.*?)\nscore:\n(\d+)", re.S)
+    _Q = re.compile(r"What is the capital of (\w+)\?")
+
+    def __init__(self, capitals: dict[str, str]) -> None:
+        self.capitals = capitals
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if "optimizer" in str(body.get("model", "")):
+            entries = self._ENTRY.findall(prompt)
+            best = entries[-1][0].strip() if entries else ""
+            for hint in (" Name only the city.", " Think carefully."):
+                if hint.strip() not in best:
+                    return f"<INS>{best}{hint}</INS>"
+            return f"<INS>{best} Be brief.</INS>"
+        if prompt.startswith("You grade an answer against a rubric."):
+            ref = re.search(r"Reference answer:\n(.*?)\n", prompt)
+            ans = re.search(r"Answer to grade:\n(.*?)\n\nReply with", prompt, re.S)
+            answer = ans.group(1) if ans else ""
+            ok = (ref is not None and ref.group(1) in answer) or len(answer.split()) > 12
+            return f"VERDICT: {'PASS' if ok else 'FAIL'}\nREASON: compared with the reference."
+        m = self._Q.search(prompt)
+        if not m:
+            return "I do not know."
+        country = m.group(1)
+        city = self.capitals[country]
+        if country in self.HARD and "carefully" not in prompt:
+            city = "Springfield"
+        if "only the city" in prompt:
+            return city
+        return f"The capital of {country} is {city}, a city with a long history and many sights."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scripted_models import ExtractionWorld
+from scripted_models import CapitalsWorld, ExtractionWorld
 
 from opro_gui.cli import main
 from opro_gui.storage import ProjectStore
@@ -76,6 +76,11 @@ def test_json_extraction_improves_and_every_record_has_each_verdict(
         string_age = next(c for c in scored if c["solution"] == start + " Reply in JSON.")
         reason = store.records(candidate_id=string_age["id"])[0].verdicts[0].reason
         assert "at age" in reason and "is not of type 'integer'" in reason
+    out = tmp_path / "export.json"
+    assert opro(capsys, "export", str(project), "-o", str(out))[0] == 0
+    records = json.loads(out.read_text())["runs"][0]["steps"][0]["candidates"][0]["records"]
+    assert [v["name"] for v in records[0]["verdicts"]] == ["schema", "judge"]
+    assert records[0]["verdicts"][1]["prompt"].startswith("You grade an answer")
 
 
 def test_a_template_that_drops_input_is_filtered_and_costs_no_scorer_call(
@@ -121,3 +126,37 @@ def test_show_reports_the_judges_agreement_with_gold_labels(tmp_path, fake_serve
     code, out, _ = opro(capsys, "verdicts", str(project), "--candidate", "1")
     assert code == 0
     assert "schema (x1): 0" in out and "judge (x1): 0.5  names the person but is not JSON" in out
+
+
+def test_short_answer_judge_agreement_with_gold_labels(tmp_path, fake_server, capsys) -> None:
+    data = TASKS / "short_answer" / "capitals.jsonl"
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    capitals = {r["input"].split("of ")[1].rstrip("?"): r["target"] for r in rows}
+    project = tmp_path / "caps.opro"
+    code, _, err = opro(
+        capsys, "new", "prompt", str(project), "--dataset", str(data),
+        "--options", str(TASKS / "short_answer" / "options.json"), "--train-ratio", "1.0",
+    )  # fmt: skip
+    assert code == 0, err
+    with fake_server(CapitalsWorld(capitals)) as srv:
+        run(capsys, project, srv.base_url, steps=2, samples=1)
+    with ProjectStore.open(project) as store:
+        scored = {c["solution"]: c for c in store.candidates(1) if c["status"] == "scored"}
+        start = store.records(candidate_id=scored["Answer the question."]["id"])
+        judge = [r.verdicts[0] for r in start]
+    # long answers: the judge passes all 16 (fooled on the 2 wrong cities); gold agrees on 14
+    assert [v.score for v in judge] == [1.0] * 16
+    assert sum(1 for v in judge if v.agrees) == 14
+    assert sorted(scored) == [
+        "Answer the question.",
+        "Answer the question. Name only the city.",
+        "Answer the question. Name only the city. Think carefully.",
+    ]
+    assert scored["Answer the question. Name only the city. Think carefully."]["score"] == 1.0
+    summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
+    # steps 1 and 2 (short answers): the judge agrees with the gold label on all 32
+    assert summary["runs"][0]["judge_agreement"] == {"agree": 46, "labelled": 48, "rate": 0.9583}
+    assert (
+        "judge agreement with gold labels: 46 of 48 (95.8%)"
+        in opro(capsys, "show", str(project))[1]
+    )

@@ -43,6 +43,13 @@ def test_a_human_candidate_added_after_step_3_is_in_the_meta_prompt_of_step_4(
     assert [(a["action"], a["step"], a["applied_step"], a["note"]) for a in actions] == [
         ("add", 4, 4, "mine")
     ]
+    export = tmp_path / "export.json"
+    assert opro(capsys, "export", str(project), "-o", str(export))[0] == 0
+    run = json.loads(export.read_text())["runs"][0]
+    assert [(a["action"], a["step"], a["text"]) for a in run["human_actions"]] == [
+        ("add", 4, HUMAN)
+    ]
+    assert [c["text"] for c in run["steps"][4]["candidates"] if c["human"]] == [HUMAN]
     out = opro(capsys, "history", str(project), "--step", "4")[1]
     assert "--- human: verdict: scored" in out and HUMAN in out
 

@@ -45,6 +45,14 @@ def cmd_show(args: argparse.Namespace) -> int:
             line += f", test {kind.format_score(run['best_test_accuracy'])}"
         print(line)
         print(f"    best: {short(run['best_solution'])}")
+        agreement = run.get("judge_agreement")
+        if agreement:
+            print(
+                f"    judge agreement with gold labels: {agreement['agree']} of "
+                f"{agreement['labelled']} ({100 * agreement['rate']:.1f}%)"
+            )
+        if run.get("human_actions"):
+            print(f"    people: {len(run['human_actions'])} action(s), starred {run['starred']}")
         if run["status_reason"]:
             print(f"    {run['status_text']}")
         if run["model_mismatch"]:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ class ExportMixin(ReportsMixin):
             run["replays"] = self.store.replays(run_id)
             evals = self.store.evaluations(run_id)
             for e in evals:
-                e["records"] = [r.__dict__ for r in self.store.records(evaluation_id=e["id"])]
+                e["records"] = [asdict(r) for r in self.store.records(evaluation_id=e["id"])]
             run["evaluations"] = evals
+            run["human_actions"] = self.store.human_actions(run_id)
             out["runs"].append(run)
         return out
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from opro_gui.core.models import (
+    HUMAN_ORIGIN,
     CallRecord,
     CandidateStatus,
     ExampleRecord,
@@ -208,7 +210,8 @@ class StepsMixin(VerdictsMixin):
             return None
         cands = self.candidates(run_id, step)
         for c in cands:
-            c["records"] = [r.__dict__ for r in self.records(candidate_id=c["id"])]
+            c["records"] = [asdict(r) for r in self.records(candidate_id=c["id"])]
+            c["human"] = c["completion_index"] == HUMAN_ORIGIN
         return {
             "run_id": run_id,
             "step": step,
