@@ -95,3 +95,42 @@ def test_batch_survives_the_cli_killed_mid_poll_and_sends_nothing_twice(
         assert len(store.evaluations(1)) == 3
         assert [b["status"] for b in store.batches()] == ["consumed"]
     assert len(lines) == 3 * n_test and set(lines.values()) == {1}
+
+
+class _Killed(BaseException):
+    """Stands for the process dying at a chosen point (not caught as an ordinary error)."""
+
+
+class DictLedger:
+    def __init__(self, die_on: str = "") -> None:
+        self.rows: dict[str, dict] = {}
+        self.die_on = die_on
+
+    def batch_row(self, fingerprint: str) -> dict | None:
+        row = self.rows.get(fingerprint)
+        return dict(row) if row else None
+
+    def save_batch(self, fingerprint: str, **fields) -> None:
+        if fields.get("status") == self.die_on:
+            self.die_on = ""
+            raise _Killed  # the batch exists on the server; its id was never saved
+        self.rows.setdefault(fingerprint, {"input_file_id": "", "batch_id": ""}).update(fields)
+
+
+def test_a_batch_created_but_not_saved_is_found_by_its_fingerprint(fake_server) -> None:
+    from opro_gui.core.ports import LLMRequest
+    from opro_gui.llm.batch import BatchClient
+
+    requests = [LLMRequest(prompt=f"Say {i}.", temperature=0.0) for i in range(3)]
+    ledger = DictLedger(die_on="submitted")
+    with fake_server(lambda prompt, body: prompt.upper()) as srv:
+        cfg = EndpointConfig(base_url=srv.base_url, model="fake-scorer")
+        with pytest.raises(_Killed):
+            BatchClient(cfg, ledger, poll_interval=0.01).complete(requests)
+        (row,) = ledger.rows.values()
+        assert row["status"] == "creating" and srv.stats.batches_created == 1
+        results = BatchClient(cfg, ledger, poll_interval=0.01).complete(requests)
+        assert (srv.stats.files_uploaded, srv.stats.batches_created) == (1, 1)
+        assert set(srv.stats.batch_lines_run.values()) == {1}
+    assert [r.texts for r in results] == [(f"SAY {i}.",) for i in range(3)]
+    assert all(r.call.role == "scorer" and not r.error for r in results)

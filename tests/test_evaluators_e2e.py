@@ -160,3 +160,26 @@ def test_short_answer_judge_agreement_with_gold_labels(tmp_path, fake_server, ca
         "judge agreement with gold labels: 46 of 48 (95.8%)"
         in opro(capsys, "show", str(project))[1]
     )
+
+
+def test_judge_prompts_are_replayed_from_the_record(tmp_path, fake_server, capsys) -> None:
+    project = new_extraction_project(tmp_path, capsys)
+    world = ExtractionWorld()
+    with fake_server(world) as srv:
+        run(capsys, project, srv.base_url, steps=1)
+        sent = len(world.judge_prompts)
+        # the same judge at temperature 0: answered from the project's response cache
+        code, out, err = opro(capsys, "verdicts", str(project), "--candidate", "1", "--replay")
+        assert code == 0, err
+        assert len(world.judge_prompts) == sent
+        assert out.endswith("10 of 10 judge verdicts unchanged\n")
+        # another judge model: the stored prompts go out again, exactly as stored
+        code, out, err = opro(
+            capsys, "verdicts", str(project), "--candidate", "1", "--replay", "--json",
+            "--model", "other-judge",
+        )  # fmt: skip
+        assert code == 0, err
+    with ProjectStore.open(project) as store:
+        stored = [r.verdicts[1].prompt for r in store.records(candidate_id=1)]
+    assert sorted(world.judge_prompts[sent:]) == sorted(stored)
+    assert [r["score"] for r in json.loads(out)] == [0.5] * 10

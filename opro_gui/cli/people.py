@@ -7,7 +7,7 @@ import json
 
 from opro_gui.services import ProjectSession
 
-from .common import EXIT_OK, CliError, short
+from .common import EXIT_OK, CliError, endpoint_from_args, short
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -40,6 +40,8 @@ def cmd_exclude(args: argparse.Namespace) -> int:
 
 
 def cmd_verdicts(args: argparse.Namespace) -> int:
+    if args.replay:
+        return _replay(args)
     with ProjectSession.open(args.project, readonly=True) as session:
         records = session.store.records(candidate_id=args.candidate)
     if not records:
@@ -60,4 +62,26 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
             print(f"    {v.name} (x{v.weight:g}): {s}  {v.reason}{agree}")
             if v.prompt and args.prompts:
                 print("      prompt: " + v.prompt.replace("\n", "\n      "))
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    with ProjectSession.open(args.project) as session:
+        endpoint = None
+        if args.base_url or args.model:
+            run_id = session.store.candidate_by_id(args.candidate)
+            if run_id is None:
+                raise CliError(f"no candidate with id {args.candidate}")
+            _, sc = session.endpoints(int(run_id["run_id"]))
+            endpoint = endpoint_from_args(args, "scorer", sc)
+        rows = session.replay_judge(args.candidate, endpoint)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    same = sum(1 for r in rows if r["score"] == r["stored_score"])
+    for r in rows:
+        new = "-" if r["score"] is None else f"{r['score']:g}"
+        old = "-" if r["stored_score"] is None else f"{r['stored_score']:g}"
+        print(f"example {r['example_id']} {r['name']}: stored {old}, now {new}  {r['reason']}")
+    print(f"{same} of {len(rows)} judge verdicts unchanged")
     return EXIT_OK

@@ -25,4 +25,7 @@ def add_parsers(sub: Any, _command: Callable[[str, str], Any]) -> None:
     ver.add_argument("--candidate", type=int, required=True)
     ver.add_argument("--prompts", action="store_true", help="show the judge prompts as sent")
     ver.add_argument("--json", action="store_true")
+    ver.add_argument("--replay", action="store_true", help="send the judge prompts again")
+    ver.add_argument("--base-url", help="replay on another server (default: the judge's own)")
+    ver.add_argument("--model", help="replay with another judge model")
     ver.set_defaults(func=_command("people", "cmd_verdicts"))

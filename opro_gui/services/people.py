@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from opro_gui.core.models import Intervention
+from opro_gui.llm import EndpointConfig
+from opro_gui.problems.evaluators import judge_request, read_judge
 from opro_gui.storage import ProjectError, ProjectStore
 
 from .base import SessionBase
+from .judging import judge_endpoint
 
 
 class PeopleInbox:
@@ -78,3 +81,40 @@ class PeopleMixin(SessionBase):
 
     def human_actions(self, run_id: int | None = None) -> list[dict[str, Any]]:
         return self.store.human_actions(run_id)
+
+
+class JudgeReplayMixin(SessionBase):
+    def replay_judge(
+        self, candidate_id: int, endpoint: EndpointConfig | None = None
+    ) -> list[dict[str, Any]]:
+        """Send a candidate's stored judge prompts again (temperature 0: through the project's
+        response cache, so the same judge answers the same unless ``endpoint`` is another)."""
+        cand = self.store.candidate_by_id(candidate_id)
+        if cand is None:
+            raise ProjectError(f"no candidate with id {candidate_id} (see `opro history`)")
+        run_id = int(cand["run_id"])
+        problem = self.problem(run_id)
+        asks = [
+            (r.example_id, v)
+            for r in self.store.records(candidate_id=candidate_id)
+            for v in r.verdicts
+            if v.prompt
+        ]
+        if not asks:
+            raise ProjectError(f"candidate {candidate_id} has no judge verdicts to replay")
+        opt_cfg, sc_cfg = self.endpoints(run_id)
+        base = sc_cfg or opt_cfg
+        cfg = endpoint or judge_endpoint(problem, base) or base
+        client = self.client(cfg, "judge")
+        results = client.complete([judge_request(v.prompt) for _, v in asks])
+        by_name = {e.name: e for e in getattr(problem, "evaluators", ())}
+        out = []
+        for (example_id, v), res in zip(asks, results, strict=True):
+            row: dict[str, Any] = {"example_id": example_id, "name": v.name,
+                                   "stored_score": v.score, "stored_reason": v.reason}  # fmt: skip
+            if res.texts and v.name in by_name:
+                row["score"], row["reason"] = read_judge(by_name[v.name], res.texts[0])
+            else:
+                row["score"], row["reason"] = None, res.error or "no reply"
+            out.append(row)
+        return out

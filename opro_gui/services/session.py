@@ -5,8 +5,8 @@ from __future__ import annotations
 from .actions import ActionsMixin
 from .batch_eval import BatchEvalMixin
 from .export import ExportMixin
-from .people import PeopleMixin
+from .people import JudgeReplayMixin, PeopleMixin
 
 
-class ProjectSession(ExportMixin, BatchEvalMixin, ActionsMixin, PeopleMixin):
+class ProjectSession(ExportMixin, BatchEvalMixin, ActionsMixin, PeopleMixin, JudgeReplayMixin):
     """An open project file. Not thread-safe: open one session per thread."""
