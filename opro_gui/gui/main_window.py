@@ -283,7 +283,10 @@ class MainWindow(QMainWindow):
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
-        self.evaluation.start(self.session.path, run_id, self.endpoint("scorer"))
+        self.evaluation.start(
+            self.session.path, run_id, self.endpoint("scorer"),
+            batch=self.menus.batch_action.isChecked(),
+        )  # fmt: skip
         self.status_label.setText("Evaluating on the test split…")
         self._update_actions()
         return True

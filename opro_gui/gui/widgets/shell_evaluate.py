@@ -18,10 +18,21 @@ DEFAULT_TOP = 3
 
 
 def evaluate_on_test(
-    path: Path, run_id: int, scorer: EndpointConfig | None, top: int, cancel: CancelToken
+    path: Path,
+    run_id: int,
+    scorer: EndpointConfig | None,
+    top: int,
+    cancel: CancelToken,
+    batch: bool = False,
+    poll_interval: float = 30.0,
 ) -> list[dict[str, Any]]:
     """Runs in a worker thread with its own session (one SQLite connection per thread)."""
     with ProjectSession.open(path) as session:
+        if batch:
+            return session.evaluate_batch(
+                run_id, "test", top=top, scorer_endpoint=scorer, poll_interval=poll_interval,
+                cancel=cancel,
+            )  # fmt: skip
         return session.evaluate(run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel)
 
 
@@ -50,13 +61,19 @@ class TestEvaluation(QObject):
         return self._call is not None
 
     def start(
-        self, path: Path, run_id: int, scorer: EndpointConfig | None, top: int = DEFAULT_TOP
+        self,
+        path: Path,
+        run_id: int,
+        scorer: EndpointConfig | None,
+        top: int = DEFAULT_TOP,
+        batch: bool = False,
+        poll_interval: float = 30.0,
     ) -> None:
         if self._call is not None:
             raise RuntimeError("an evaluation is already running")
         token = CancelToken()
         self._call = call_in_background(
-            evaluate_on_test, path, run_id, scorer, top, token,
+            evaluate_on_test, path, run_id, scorer, top, token, batch, poll_interval,
             on_done=self._on_call_done, on_error=self._on_call_error, cancel_token=token,
         )  # fmt: skip
 

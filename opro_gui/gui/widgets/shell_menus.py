@@ -88,6 +88,13 @@ class ShellMenus(QObject):
             "Score the best instructions (by training accuracy) and the baselines on held-out data"
         )
         r.addAction(self.evaluate_action)
+        self.batch_action = QAction("Evaluate through the &Batch API (half price)", win)
+        self.batch_action.setCheckable(True)
+        self.batch_action.setToolTip(
+            "Send the evaluation's scorer requests as one batch job: cheaper, slower; if the app "
+            "closes meanwhile, evaluating again picks the same batch up"
+        )
+        r.addAction(self.batch_action)
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
