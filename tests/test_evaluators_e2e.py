@@ -68,6 +68,11 @@ def test_json_extraction_improves_and_every_record_has_each_verdict(
                 assert r.raw_answer in judge.prompt
                 assert r.score == sum(v.score for v in r.verdicts) / 2
             assert c["score"] == sum(r.score for r in records) / n_train
+        meta_prompt = store.step_detail(1, 1)["meta_prompt"]
+        assert meta_prompt.rstrip().endswith(
+            "The instruction is a template: keep {input} exactly as written; each is replaced "
+            "by the example's text."
+        )
         # the filled template is what the scorer saw: {channel} and {input} from the columns
         first = store.records(candidate_id=scored[0]["id"])[0]
         ex = store.examples()[first.example_id]

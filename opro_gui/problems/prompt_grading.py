@@ -42,6 +42,20 @@ def read_spec(
     return evaluators, chat
 
 
+def with_placeholder_note(sections: dict[str, str], chat: ChatSettings) -> dict[str, str]:
+    """Template placement: the meta-prompt's closing line asks to keep the required slots."""
+    if chat.placement != "template" or not chat.required or "footer" not in sections:
+        return sections
+    slots = ", ".join(f"{{{p}}}" for p in chat.required)
+    note = (
+        f" The instruction is a template: keep {slots} exactly as written; each is replaced by"
+        " the example's text."
+    )
+    footer = sections["footer"]
+    body = footer.rstrip("\n")
+    return {**sections, "footer": body + note + footer[len(body) :]}
+
+
 def spec_keys(evaluators: Sequence[ev.Evaluator], chat: ChatSettings) -> dict[str, Any]:
     """The spec keys of non-default settings (a default project's spec stays as it was)."""
     out: dict[str, Any] = {}

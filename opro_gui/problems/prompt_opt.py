@@ -146,6 +146,7 @@ class PromptProblem:
                f"for position {self.position} (include_qa={self.include_qa})")  # fmt: skip
         self.task_phrase = str(spec.get("task_phrase") or self._default_task_phrase())
         self.evaluators, self.chat = prompt_grading.read_spec(spec, self.examples)
+        self.sections = prompt_grading.with_placeholder_note(self.sections, self.chat)
         self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
         train = set(self.train_ids)
         if spec.get("test_ids") is not None:
