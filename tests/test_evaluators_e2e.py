@@ -188,3 +188,26 @@ def test_judge_prompts_are_replayed_from_the_record(tmp_path, fake_server, capsy
         stored = [r.verdicts[1].prompt for r in store.records(candidate_id=1)]
     assert sorted(world.judge_prompts[sent:]) == sorted(stored)
     assert [r["score"] for r in json.loads(out)] == [0.5] * 10
+
+
+def test_the_judge_uses_its_own_model_profile(tmp_path, fake_server, capsys) -> None:
+    options = json.loads((TASKS / "json_extraction" / "options.json").read_text())
+    options["evaluators"][1]["model"] = "fake-judge"
+    opts = tmp_path / "options.json"
+    opts.write_text(json.dumps(options))
+    project = tmp_path / "judged.opro"
+    code, _, err = opro(
+        capsys, "new", "prompt", str(project),
+        "--dataset", str(TASKS / "json_extraction" / "people.jsonl"),
+        "--options", str(opts), "--train-ratio", "0.5",
+    )  # fmt: skip
+    assert code == 0, err
+    with fake_server(ExtractionWorld()) as srv:
+        run(capsys, project, srv.base_url, steps=1)
+        sent = list(zip(srv.stats.models, srv.stats.prompts, strict=True))
+    judged = [m for m, p in sent if p.startswith("You grade an answer against a rubric.")]
+    scored = [m for m, p in sent if m != "fake-optimizer" and not p.startswith("You grade")]
+    assert set(judged) == {"fake-judge"} and set(scored) == {"fake-scorer"}
+    with ProjectStore.open(project) as store:
+        roles = {c["role"]: c["model_requested"] for c in store.calls(1)}
+    assert roles == {"optimizer": "fake-optimizer", "scorer": "fake-scorer", "judge": "fake-judge"}

@@ -153,9 +153,11 @@ class PromptKind(ProblemKind):
         initial = prompt_problem.initial_solutions()
         sample = train_ids[:50]
         chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
+        # each LLM judge sends one more request per scorer answer
+        per_answer = 1 + sum(1 for e in prompt_problem.evaluators if e.kind == "judge")
         return ScorerLoad(
-            requests_per_step=samples_per_step * len(train_ids),
-            initial_requests=len(initial) * len(train_ids),
+            requests_per_step=samples_per_step * len(train_ids) * per_answer,
+            initial_requests=len(initial) * len(train_ids) * per_answer,
             prompt_chars=sum(chars) // max(1, len(chars)),
         )
 
