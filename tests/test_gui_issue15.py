@@ -60,6 +60,9 @@ def test_history_adds_stars_and_excludes(qtbot, tmp_path, fake_server, capsys) -
         actions = [(a["action"], a["step"], a["text"]) for a in store.human_actions(1)]
     assert actions == [("star", 0, "Solve it."), ("exclude", 2, "Solve it."),
                        ("add", 2, "Mine, step by step.")]  # fmt: skip
+    verdicts = panel.detail_pane.verdict_model
+    origin_col = [c.key for c in verdicts.columns].index("completion_index")
+    assert verdicts.index(0, origin_col).data() == "initial"
     panel.set_project(None)
 
 
@@ -83,3 +86,23 @@ def test_the_test_evaluation_can_go_through_the_batch_api(
     ]
     summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
     assert summary["runs"][0]["best_test_accuracy"] is not None
+
+
+def test_scorer_answers_show_each_evaluators_verdict(qtbot, tmp_path, fake_server, capsys) -> None:
+    from scripted_models import ExtractionWorld
+    from test_evaluators_e2e import new_extraction_project, run
+
+    project = new_extraction_project(tmp_path, capsys)
+    with fake_server(ExtractionWorld()) as srv:
+        run(capsys, project, srv.base_url, steps=1)
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(project)
+    panel.select_candidate(0, 0)
+    records = panel.detail_pane.records_model
+    col = [c.key for c in records.columns].index("verdicts")
+    assert records.index(0, col).data() == (
+        "schema 0: not valid JSON: Expecting value: line 1 column 1 (char 0); "
+        "judge 0.5: names the person but is not JSON."
+    )
+    panel.set_project(None)

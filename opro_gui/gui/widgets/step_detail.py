@@ -22,13 +22,26 @@ from opro_gui.gui.models.dict_table import Column, DictTableModel
 from opro_gui.gui.models.history_model import format_score, solution_text
 
 
+def _origin(value: Any) -> str:
+    return {-1: "initial", -2: "human"}.get(value, "" if value is None else str(value))
+
+
+def verdicts_text(verdicts: list[dict[str, Any]]) -> str:
+    """Each evaluator's score and reason on one answer (empty with the paper's grading alone)."""
+    parts = []
+    for v in verdicts:
+        score = "-" if v.get("score") is None else f"{v['score']:g}"
+        parts.append(f"{v.get('name')} {score}: {v.get('reason', '')}")
+    return "; ".join(parts)
+
+
 def _yes_no(value: Any) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
 VERDICT_COLUMNS = [
     Column("#", "index"),
-    Column("Completion", "completion_index"),
+    Column("Completion", "completion_index", _origin),
     Column("Status", "status"),
     Column("Score", "score", format_score),
     Column("Reason", "reason"),
@@ -40,6 +53,7 @@ RECORD_COLUMNS = [
     Column("Raw answer", "raw_answer"),
     Column("Parsed", "parsed_answer"),
     Column("Correct", "correct", _yes_no),
+    Column("Verdicts", "verdicts", lambda v: verdicts_text(v or [])),
     Column("Error", "error"),
 ]
 
