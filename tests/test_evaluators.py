@@ -98,3 +98,19 @@ def test_the_instruction_goes_as_a_system_message(fake_server, placement, roles)
     questions = [p.examples[i]["input"] for i in p.train_ids]
     assert sorted(t["user"] for t in turns) == sorted(f"Q: {q}\nA:" for q in questions)
     assert res.records[0].prompt.startswith(f"[{roles[0]}]\n")
+
+
+def test_the_paper_alone_scores_exactly_as_before(fake_server) -> None:
+    default = PromptProblem(spec())
+    explicit = PromptProblem(spec(evaluators=[{"type": "paper", "weight": 3}]))
+    assert explicit.to_spec() == default.to_spec()  # the paper alone is not written down
+    world = ArithmeticWorld()
+    with fake_server(world) as srv:
+        cfg = EndpointConfig(base_url=srv.base_url, model="fake-scorer", max_retries=0)
+        with make_client(cfg) as client:
+            a = default.score(["Solve it.", "Go step by step."], client)
+            b = explicit.score(["Solve it.", "Go step by step."], client)
+    assert a == b
+    assert all(r.verdicts == () and r.score is None for res in a for r in res.records)
+    given = [world.given[("Solve it.", default.examples[i]["input"])] for i in default.train_ids]
+    assert a[0].score == sum(given) / len(given)
