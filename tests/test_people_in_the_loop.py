@@ -80,3 +80,21 @@ def test_actions_on_unknown_candidates_or_runs_are_one_clear_error(tmp_path, cap
     assert code != 0 and "no candidate with id 99" in err
     code, _, err = opro(capsys, "add", str(project), "Try harder.")
     assert code != 0 and "no such run" in err
+
+
+def test_people_add_solutions_of_any_kind_written_as_the_optimizer_would(
+    tmp_path, fake_server, capsys
+) -> None:
+    project = tmp_path / "t.opro"
+    assert opro(capsys, "new", "tsp", str(project), "--points", "8", "--seed", "2")[0] == 0
+    with fake_server(lambda prompt, body: "no idea") as srv:  # the optimizer proposes nothing
+        args = ("--samples", "2", "--base-url", srv.base_url)
+        assert opro(capsys, "run", str(project), "--steps", "1", *args)[0] == 0
+        code, _, err = opro(capsys, "add", str(project), "<trace>0,2,4,6,1,3,5,7</trace>")
+        assert code == 0, err
+        assert opro(capsys, "run", str(project), "--steps", "2", *args)[0] == 0
+    with ProjectStore.open(project) as store:
+        step2 = store.step_detail(1, 2)
+        (human,) = [c for c in step2["candidates"] if c["human"]]
+        assert human["solution"] == [0, 2, 4, 6, 1, 3, 5, 7] and human["status"] == "scored"
+        assert "<trace> 0,2,4,6,1,3,5,7 </trace>" in step2["meta_prompt"]
