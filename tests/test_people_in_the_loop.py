@@ -98,3 +98,31 @@ def test_people_add_solutions_of_any_kind_written_as_the_optimizer_would(
         (human,) = [c for c in step2["candidates"] if c["human"]]
         assert human["solution"] == [0, 2, 4, 6, 1, 3, 5, 7] and human["status"] == "scored"
         assert "<trace> 0,2,4,6,1,3,5,7 </trace>" in step2["meta_prompt"]
+
+
+def test_a_candidate_added_while_the_run_goes_is_taken_at_its_next_step(
+    tmp_path, fake_server, capsys
+) -> None:
+    """Like the app: the run goes on in one session while another (the History panel's)
+    stores the addition; the engine takes it before its next meta-prompt."""
+    from opro_gui.core.events import StepCompleted
+    from opro_gui.core.models import RunSettings
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.services import ProjectSession
+
+    project = make_project(tmp_path, capsys)
+    with fake_server(SlowWorld()) as srv:
+        opt = EndpointConfig(base_url=srv.base_url, model="fake-optimizer")
+        sc = EndpointConfig(base_url=srv.base_url, model="fake-scorer")
+        with ProjectSession.open(project) as running:
+            run_id = running.prepare_run(RunSettings(max_steps=3, samples_per_step=2), opt, sc)
+            for event in running.run(run_id):
+                if isinstance(event, StepCompleted) and event.record.step == 1:
+                    with ProjectSession.open(project) as other:
+                        assert other.add_candidate(HUMAN, run_id=run_id)["step"] == 2
+    with ProjectStore.open(project) as store:
+        assert HUMAN not in store.step_detail(1, 1)["meta_prompt"]
+        step2 = store.step_detail(1, 2)
+        assert f"text:\n{HUMAN}\nscore:" in step2["meta_prompt"]
+        assert [c["text"] for c in step2["candidates"] if c["human"]] == [HUMAN]
+        assert [a["applied_step"] for a in store.human_actions(1)] == [2]
