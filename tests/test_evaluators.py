@@ -114,3 +114,29 @@ def test_the_paper_alone_scores_exactly_as_before(fake_server) -> None:
     assert all(r.verdicts == () and r.score is None for res in a for r in res.records)
     given = [world.given[("Solve it.", default.examples[i]["input"])] for i in default.train_ids]
     assert a[0].score == sum(given) / len(given)
+
+
+def test_a_version_2_file_gains_the_new_tables_and_a_read_only_open_writes_nothing(
+    tmp_path,
+) -> None:
+    import hashlib
+    import sqlite3
+
+    from opro_gui.storage import ProjectStore
+    from opro_gui.storage.schema import SCHEMA_VERSION
+
+    path = tmp_path / "old.opro"
+    ProjectStore.create(path, "prompt", spec()).close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE example_verdict; DROP TABLE human_action; DROP TABLE llm_batch;"
+        " PRAGMA user_version = 2; VACUUM;"
+    )
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with ProjectStore.open(path, readonly=True) as store:  # a private upgraded copy
+        assert store.human_actions() == [] and store.batches() == []
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    with ProjectStore.open(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.judge_agreement(1) == (0, 0) and store.human_actions() == []
