@@ -93,6 +93,8 @@ def main() -> None:
     args = ap.parse_args()
     repeat = 3 if args.quick else 7
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at start: {load} on {os.cpu_count()} CPUs (figures grow with it)")
     base = _timed([sys.executable, "-c", "pass"], repeat)
     version = _timed([*_opro(), "--version"], repeat)
     print(f"python -c pass:   {base:.3f} s (median of {repeat})")

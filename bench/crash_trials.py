@@ -134,28 +134,32 @@ def check_file(project: Path, problems: list[str], kind: str = "tsp") -> int:
     with ProjectStore.open(project) as store:
         if not store.integrity_ok():
             problems.append("integrity_check failed")
-        steps = [s["step"] for s in store.steps(1)] if 1 in store.run_ids() else []
+        steps = [s.step for s in store.steps(1)] if 1 in store.run_ids() else []
         if steps != list(range(len(steps))):
             problems.append(f"steps not contiguous from 0: {steps}")
         for s in steps:
             detail = store.step_detail(1, s)
             assert detail is not None
-            comps, cands = detail["completions"], detail["candidates"]
+            comps, cands = detail.completions, detail.candidates
             if s == 0:
                 if not cands or comps:
                     problems.append("step 0 is not whole")
                 continue
             if len(comps) != SAMPLES:
                 problems.append(f"step {s}: {len(comps)} completions stored, {SAMPLES} expected")
-            if sorted(c["index"] for c in cands) != list(range(len(cands))) or not cands:
+            if sorted(c.index for c in cands) != list(range(len(cands))) or not cands:
                 problems.append(f"step {s}: candidate indexes broken")
-            if any(not 0 <= c["completion_index"] < len(comps) for c in cands):
+            if any(not 0 <= c.completion_index < len(comps) for c in cands):
                 problems.append(f"step {s}: candidate from a completion not stored")
-            ok_calls = [c for c in detail["calls"] if not c["error"] and c["role"] == "optimizer"]
-            if sum(c["n"] for c in ok_calls) != len(comps):
+            ok_calls = [
+                c.record
+                for c in detail.calls
+                if not c.record.error and c.record.role == "optimizer"
+            ]
+            if sum(c.n for c in ok_calls) != len(comps):
                 problems.append(f"step {s}: call records do not match the completions")
             if kind == "prompt" and any(
-                len(c["records"]) != N_TRAIN for c in cands if c["status"] == "scored"
+                len(c.records) != N_TRAIN for c in cands if c.status == "scored"
             ):
                 problems.append(f"step {s}: a scored instruction lacks per-example answers")
         return steps[-1] if steps else -1
@@ -231,7 +235,7 @@ def run_trial(index: int, rng: random.Random, workdir: Path, kind: str = "tsp") 
     with ProjectStore.open(project) as store:
         if _snapshot(store, trial.on_disk) != before:
             trial.problems.append("rows of steps stored before the kill changed on resume")
-        status = store.run(1)["status"]
+        status = store.run(1).status
         if status != "completed":
             trial.problems.append(f"final status {status}")
     return trial

@@ -45,14 +45,14 @@ def test_batch_evaluation_matches_the_scorer_and_costs_half(tmp_path, fake_serve
         calls = list(store.db.query("SELECT * FROM llm_call WHERE evaluation_id IS NOT NULL"))
         assert [b["status"] for b in store.batches()] == ["consumed"]
         for e in evals:  # the stored verdicts are the server's own
-            records = store.records(evaluation_id=e["id"])
-            given = [world.given[(e["solution"], r.prompt[len(e["solution"]) :].strip())]
+            records = store.records(evaluation_id=e.id)
+            given = [world.given[(e.solution, r.prompt[len(e.solution) :].strip())]
                      for r in records]  # fmt: skip
             assert [r.correct for r in records] == given
-            assert e["score"] == pytest.approx(sum(given) / len(given))
+            assert e.score == pytest.approx(sum(given) / len(given))
     assert len(rows) == 3 and len(lines) == 3 * n_test and set(lines.values()) == {1}
     for r in rows:
-        assert r["complete"] and r["n_examples"] == n_test
+        assert r.complete and r.n_examples == n_test
     assert len(calls) == 3 * n_test
     for c in calls:
         list_price = (c["prompt_tokens"] * 2.0 + c["completion_tokens"] * 8.0) / 1e6

@@ -71,11 +71,11 @@ def test_sigkill_mid_step_then_resume_has_no_gap_or_duplicate(tmp_path, fake_ser
         assert f"continuing after step {done}" in again.stdout
 
     with ProjectStore.open(project) as store:
-        steps = [s["step"] for s in store.steps(1)]
+        steps = [s.step for s in store.steps(1)]
         final = store.last_step(1)
         assert steps == list(range(final + 1))
         cands = store.candidates(1)
-        assert len({(c["step"], c["index"]) for c in cands}) == len(cands)
+        assert len({(c.step, c.index) for c in cands}) == len(cands)
         # What was on disk before the kill is unchanged.
-        assert [c for c in cands if c["step"] <= done] == rows_before
+        assert [c for c in cands if c.step <= done] == rows_before
         assert store.integrity_ok()

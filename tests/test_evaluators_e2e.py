@@ -49,16 +49,16 @@ def test_json_extraction_improves_and_every_record_has_each_verdict(
     with ProjectStore.open(project) as store:
         n_train = len(store.spec()["train_ids"])
         cands = store.candidates(1)
-        scored = [c for c in cands if c["status"] == "scored"]
-        by_text = {c["solution"]: c["score"] for c in scored}
+        scored = [c for c in cands if c.status == "scored"]
+        by_text = {c.solution: c.score for c in scored}
         start = "Read this {channel} message: {input}"
         # schema 0 + judge 0.5 -> 0.25; JSON with a string age: 0 + 1; schema and judge: 1
         assert by_text[start] == 0.25
         assert by_text[start + " Reply in JSON."] == 0.5
         assert by_text[start + " Reply in JSON. Give the age as an integer."] == 1.0
-        assert store.steps(1)[-1]["best_score"] == 1.0
+        assert store.steps(1)[-1].best_score == 1.0
         for c in scored:
-            records = store.records(candidate_id=c["id"])
+            records = store.records(candidate_id=c.id)
             assert len(records) == n_train
             for r in records:
                 assert [v.name for v in r.verdicts] == ["schema", "judge"]
@@ -67,19 +67,19 @@ def test_json_extraction_improves_and_every_record_has_each_verdict(
                 assert judge.prompt.startswith("You grade an answer against a rubric.")
                 assert r.raw_answer in judge.prompt
                 assert r.score == sum(v.score for v in r.verdicts) / 2
-            assert c["score"] == sum(r.score for r in records) / n_train
-        meta_prompt = store.step_detail(1, 1)["meta_prompt"]
+            assert c.score == sum(r.score for r in records) / n_train
+        meta_prompt = store.step_detail(1, 1).meta_prompt
         assert meta_prompt.rstrip().endswith(
             "The instruction is a template: keep {input} exactly as written; each is replaced "
             "by the example's text."
         )
         # the filled template is what the scorer saw: {channel} and {input} from the columns
-        first = store.records(candidate_id=scored[0]["id"])[0]
+        first = store.records(candidate_id=scored[0].id)[0]
         ex = store.examples()[first.example_id]
         assert first.prompt == f"Read this {ex['channel']} message: {ex['input']}"
         # the schema verdict names the failing field
-        string_age = next(c for c in scored if c["solution"] == start + " Reply in JSON.")
-        reason = store.records(candidate_id=string_age["id"])[0].verdicts[0].reason
+        string_age = next(c for c in scored if c.solution == start + " Reply in JSON.")
+        reason = store.records(candidate_id=string_age.id)[0].verdicts[0].reason
         assert "at age" in reason and "is not of type 'integer'" in reason
     out = tmp_path / "export.json"
     assert opro(capsys, "export", str(project), "-o", str(out))[0] == 0
@@ -99,11 +99,11 @@ def test_a_template_that_drops_input_is_filtered_and_costs_no_scorer_call(
     with ProjectStore.open(project) as store:
         n_train = len(store.spec()["train_ids"])
         cands = store.candidates(1)
-    dropped = [c for c in cands if c["text"] == "Describe the person as JSON."]
-    assert [(c["status"], c["reason"]) for c in dropped] == [
+    dropped = [c for c in cands if c.text == "Describe the person as JSON."]
+    assert [(c.status, c.reason) for c in dropped] == [
         ("filtered", "drops the placeholder {input}")
     ]
-    scored = [c for c in cands if c["status"] == "scored"]
+    scored = [c for c in cands if c.status == "scored"]
     assert len(scored) == 3  # the start, "+ Reply in JSON.", "+ Be brief."
     # every scorer request is one of a scored candidate's: none carries the dropped template
     assert len(world.scorer_prompts) == len(scored) * n_train
@@ -122,7 +122,7 @@ def test_show_reports_the_judges_agreement_with_gold_labels(tmp_path, fake_serve
         verdicts = [
             v
             for c in store.candidates(1)
-            for r in store.records(candidate_id=c["id"])
+            for r in store.records(candidate_id=c.id)
             for v in r.verdicts
             if v.name == "judge"
         ]
@@ -146,8 +146,8 @@ def test_short_answer_judge_agreement_with_gold_labels(tmp_path, fake_server, ca
     with fake_server(CapitalsWorld(capitals)) as srv:
         run(capsys, project, srv.base_url, steps=2, samples=1)
     with ProjectStore.open(project) as store:
-        scored = {c["solution"]: c for c in store.candidates(1) if c["status"] == "scored"}
-        start = store.records(candidate_id=scored["Answer the question."]["id"])
+        scored = {c.solution: c for c in store.candidates(1) if c.status == "scored"}
+        start = store.records(candidate_id=scored["Answer the question."].id)
         judge = [r.verdicts[0] for r in start]
     # long answers: the judge passes all 16 (fooled on the 2 wrong cities); gold agrees on 14
     assert [v.score for v in judge] == [1.0] * 16
@@ -157,7 +157,7 @@ def test_short_answer_judge_agreement_with_gold_labels(tmp_path, fake_server, ca
         "Answer the question. Name only the city.",
         "Answer the question. Name only the city. Think carefully.",
     ]
-    assert scored["Answer the question. Name only the city. Think carefully."]["score"] == 1.0
+    assert scored["Answer the question. Name only the city. Think carefully."].score == 1.0
     summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
     # steps 1 and 2 (short answers): the judge agrees with the gold label on all 32
     assert summary["runs"][0]["judge_agreement"] == {"agree": 46, "labelled": 48, "rate": 0.9583}
@@ -209,5 +209,5 @@ def test_the_judge_uses_its_own_model_profile(tmp_path, fake_server, capsys) -> 
     scored = [m for m, p in sent if m != "fake-optimizer" and not p.startswith("You grade")]
     assert set(judged) == {"fake-judge"} and set(scored) == {"fake-scorer"}
     with ProjectStore.open(project) as store:
-        roles = {c["role"]: c["model_requested"] for c in store.calls(1)}
+        roles = {c.record.role: c.record.model_requested for c in store.calls(1)}
     assert roles == {"optimizer": "fake-optimizer", "scorer": "fake-scorer", "judge": "fake-judge"}

@@ -79,7 +79,7 @@ def test_the_test_evaluation_can_go_through_the_batch_api(
         with qtbot.waitSignal(evaluation.evaluation_finished, timeout=30_000) as done:
             evaluation.start(project, 1, scorer, top=1, batch=True, poll_interval=0.01)
         assert srv.stats.batches_created == 1 and srv.stats.requests == before
-    assert [r["label"] for r in done.args[0]] == [
+    assert [r.label for r in done.args[0]] == [
         "top-1",
         "baseline: empty",
         'baseline: "Let\'s think step by step."',

@@ -83,7 +83,7 @@ def test_refresh_appends_new_steps_without_reset(tmp_path, qtbot):
         writer.store.update_run_config(
             1,
             RunSettings(max_steps=4, samples_per_step=4, stop_at_optimum=False).to_dict(),
-            writer.store.run(1)["optimizer"],
+            writer.store.run(1).optimizer,
             None,
         )
         for _ in writer.engine(1, optimizer=ScriptedOptimizer(7, seed=9)).events():
@@ -122,7 +122,7 @@ def test_panel_shows_meta_prompt_of_selected_step(qtbot, project, session):
     with qtbot.waitSignal(panel.candidate_selected) as blocker:
         panel.select_candidate(3, 2)  # beyond the first chunk: fetched on demand
     assert blocker.args == [3, 2]
-    expected = session.step_detail(1, 3)["meta_prompt"]
+    expected = session.step_detail(1, 3).meta_prompt
     assert panel.detail_pane.meta_prompt_view.toPlainText() == expected
     assert "<trace>" in panel.detail_pane.completions_view.toPlainText()
     assert panel.selected_candidate() == (3, 2)
@@ -167,7 +167,7 @@ def test_runs_combo_switches_runs(qtbot, project):
 
 def test_detail_models_pass_modeltester(qtmodeltester, session):
     model = DictTableModel(VERDICT_COLUMNS)
-    model.set_rows(session.step_detail(1, 2)["candidates"])
+    model.set_rows(session.step_detail(1, 2).to_json()["candidates"])
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 4
 
@@ -224,5 +224,5 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
         dead = 2**22 + 12345  # above the default pid_max: no such process
         mark = f"written by process {dead} on {socket.gethostname()}"
         session.store.set_status(run_id, "running", mark)
-        assert session.run_summary(run_id)["status"] == "interrupted"
+        assert session.run_summary(run_id).status == "interrupted"
         assert run_label(session.store, run_id) == "Run 1 — interrupted, 0 step(s)"

@@ -41,7 +41,7 @@ def test_replay_stores_and_shows_answers(qtbot, project, server):
     dialog = ReplayDialog(project, 1, 2, profiles)
     qtbot.addWidget(dialog)
     with ProjectSession.open(project, readonly=True) as s:
-        original = s.step_detail(1, 2)["meta_prompt"]
+        original = s.step_detail(1, 2).meta_prompt
     assert dialog.prompt_edit.toPlainText() == original
     assert "<trace>" in dialog.original_view.toPlainText()
     assert "verdicts" in dialog.original_view.toPlainText()  # the originals' parse verdicts
@@ -61,8 +61,8 @@ def test_replay_stores_and_shows_answers(qtbot, project, server):
     assert server.stats.prompts[-1].endswith("Be brief.")
     with ProjectSession.open(project, readonly=True) as s:
         stored = s.store.replays(1, 2)[0]
-    assert stored["endpoint"]["model"] == "fake-scorer"
-    assert stored["candidates"][0]["score"] is not None
+    assert stored.endpoint["model"] == "fake-scorer"
+    assert stored.candidates[0].score is not None
 
     again = ReplayDialog(project, 1, 2, profiles)  # stored replays are listed on open
     qtbot.addWidget(again)
@@ -91,8 +91,9 @@ def test_fork_creates_run_with_template(qtbot, project):
     with ProjectSession.open(project, readonly=True) as s:
         assert s.run_ids() == [1, new_id]
         run = s.store.run(new_id)
-        assert run["parent_run_id"] == 1 and run["fork_step"] == 2
-        assert run["spec_override"]["template"].endswith("Shorter please.")
+        assert run.parent_run_id == 1 and run.fork_step == 2
+        assert run.spec_override is not None
+        assert run.spec_override["template"].endswith("Shorter please.")
         assert s.run_settings(new_id).max_steps == 7
         assert s.store.last_step(new_id) == 2
 

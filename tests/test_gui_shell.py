@@ -101,7 +101,7 @@ def test_example_runs_three_steps_plot_and_history_fill(
     assert server.stats.successes == 3
     with ProjectSession.open(window.session.path) as s:
         run_id = s.latest_run_id()
-        scored = [c for c in s.store.candidates(run_id) if c["status"] == "scored"]
+        scored = [c for c in s.store.candidates(run_id) if c.status == "scored"]
     plot = window.run_view.score_plot
     assert plot.point_count == len(scored) > 5  # 5 starting tours + new tours
     assert len(plot.best_curve.getData()[0]) == 4
@@ -144,7 +144,7 @@ def test_save_as_and_reopen_round_trip(
         second.usage_label.text().startswith("tokens ")
         and "tokens 0 " not in second.usage_label.text()
     )
-    assert second.session.run_summary(second.session.latest_run_id())["steps_completed"] == 3
+    assert second.session.run_summary(second.session.latest_run_id()).steps_completed == 3
     second.close()
 
 
@@ -193,8 +193,8 @@ def test_close_mid_run_cancels_and_keeps_completed_steps(
     assert not window.controller.is_running
     with ProjectSession.open(path) as s:
         summary = s.run_summary(s.latest_run_id())
-    assert summary["status"] == "cancelled"
-    assert summary["steps_completed"] >= 1
+    assert summary.status == "cancelled"
+    assert summary.steps_completed >= 1
 
 
 def test_unreachable_endpoint_says_what_to_do(
@@ -286,7 +286,7 @@ def test_every_example_opens(window: MainWindow, stem: str) -> None:
     label, kind = shell_projects.example_catalog()[stem]
     assert window.open_example(stem)
     assert window.session.kind == kind == window.run_view.kind
-    assert window.session.store.project()["name"] == label
+    assert window.session.store.project().name == label
 
 
 def test_theme_switch_recolours_plots(window: MainWindow) -> None:

@@ -103,7 +103,7 @@ def test_linear_regression_run_draws_fit_and_trajectory(
     assert len(xs) == 4  # best pair after steps 0..3
     assert "Best fit: y =" in view.lr_view.fit_label.text()
     # losses are drawn on a log axis
-    best = view.summary["best_score"]
+    best = view.summary.best_score
     assert view.score_plot.best_curve.getData()[1][-1] == pytest.approx(math.log10(best))
 
 
@@ -178,7 +178,7 @@ def test_prompt_run_then_held_out_evaluation_marks_the_plot(
     with analysis, qtbot.waitSignal(window.evaluation.evaluation_finished, timeout=30_000) as done:
         assert window.evaluate_test()
     rows = done.args[0]
-    assert any(r["label"] == "top-1" for r in rows)
+    assert any(r.label == "top-1" for r in rows)
     assert len(window.run_view.score_plot.test_markers.data) >= 1
     assert any("(test)" in label for label in window.run_view.score_plot.baseline_labels())
     assert "Test evaluation stored" in window.status_label.text()

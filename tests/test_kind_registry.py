@@ -136,3 +136,24 @@ def test_format_number() -> None:
         "0.1235",
         "inf",
     ]
+
+
+@pytest.mark.parametrize("kind", ["tsp", "prompt"])
+def test_estimate_takes_the_scorer_load_from_the_kind(kind: str, tmp_path: Path, capsys) -> None:
+    import json
+
+    from opro_gui.cli import main
+    from opro_gui.services import ProjectSession
+
+    path = tmp_path / "p.opro"
+    with ProjectSession.create(path, kind, get_kind(kind).default_spec()) as session:
+        problem = session.problem()
+        n_train = problem.summary().get("n_train", 0)
+        n_initial = len(problem.initial_solutions())
+    capsys.readouterr()
+    args = ["estimate", str(path), "--steps", "3", "--json", "--base-url", "http://127.0.0.1:9/v1"]
+    assert main(args) == 0
+    est = json.loads(capsys.readouterr().out)
+    assert est["optimizer_calls"] == 3 * 8
+    assert est["scorer_calls"] == (3 * 8 + n_initial) * n_train  # 0 for TSP: scored locally
+    assert (kind == "prompt") == (n_train > 0)

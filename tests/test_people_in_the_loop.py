@@ -32,13 +32,13 @@ def test_a_human_candidate_added_after_step_3_is_in_the_meta_prompt_of_step_4(
         assert "scored at the start of step 4" in out
         assert opro(capsys, "run", str(project), "--steps", "4", *args)[0] == 0
     with ProjectStore.open(project) as store:
-        assert HUMAN not in store.step_detail(1, 3)["meta_prompt"]
+        assert HUMAN not in store.step_detail(1, 3).meta_prompt
         step4 = store.step_detail(1, 4)
-        assert f"text:\n{HUMAN}\nscore:" in step4["meta_prompt"]
-        human = [c for c in step4["candidates"] if c["completion_index"] == -2]
-        assert [(c["solution"], c["status"], c["index"]) for c in human] == [(HUMAN, "scored", 0)]
+        assert f"text:\n{HUMAN}\nscore:" in step4.meta_prompt
+        human = [c for c in step4.candidates if c.completion_index == -2]
+        assert [(c.solution, c.status, c.index) for c in human] == [(HUMAN, "scored", 0)]
         # scored on every training example like any candidate
-        assert len(human[0]["records"]) == len(store.spec()["train_ids"])
+        assert len(human[0].records) == len(store.spec()["train_ids"])
         actions = store.human_actions(1)
     assert [(a["action"], a["step"], a["applied_step"], a["note"]) for a in actions] == [
         ("add", 4, 4, "mine")
@@ -62,16 +62,16 @@ def test_excluded_candidates_leave_the_trajectory_and_stars_are_kept(
         args = ("--samples", "2", *roles(srv.base_url))
         assert opro(capsys, "run", str(project), "--steps", "2", *args)[0] == 0
         with ProjectStore.open(project) as store:
-            first = next(c for c in store.candidates(1) if c["step"] == 0)
-            assert f"text:\n{first['solution']}\n" in store.step_detail(1, 2)["meta_prompt"]
-        assert opro(capsys, "exclude", str(project), "--candidate", str(first["id"]))[0] == 0
-        assert opro(capsys, "star", str(project), "--candidate", str(first["id"]))[0] == 0
+            first = next(c for c in store.candidates(1) if c.step == 0)
+            assert f"text:\n{first.solution}\n" in store.step_detail(1, 2).meta_prompt
+        assert opro(capsys, "exclude", str(project), "--candidate", str(first.id))[0] == 0
+        assert opro(capsys, "star", str(project), "--candidate", str(first.id))[0] == 0
         assert opro(capsys, "run", str(project), "--steps", "3", *args)[0] == 0
     with ProjectStore.open(project) as store:
-        assert f"text:\n{first['solution']}\n" not in store.step_detail(1, 3)["meta_prompt"]
+        assert f"text:\n{first.solution}\n" not in store.step_detail(1, 3).meta_prompt
     run = json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"][0]
     assert [(a["action"], a["step"]) for a in run["human_actions"]] == [("exclude", 3), ("star", 0)]
-    assert run["starred"] == [first["id"]]
+    assert run["starred"] == [first.id]
 
 
 def test_actions_on_unknown_candidates_or_runs_are_one_clear_error(tmp_path, capsys) -> None:
@@ -95,9 +95,9 @@ def test_people_add_solutions_of_any_kind_written_as_the_optimizer_would(
         assert opro(capsys, "run", str(project), "--steps", "2", *args)[0] == 0
     with ProjectStore.open(project) as store:
         step2 = store.step_detail(1, 2)
-        (human,) = [c for c in step2["candidates"] if c["human"]]
-        assert human["solution"] == [0, 2, 4, 6, 1, 3, 5, 7] and human["status"] == "scored"
-        assert "<trace> 0,2,4,6,1,3,5,7 </trace>" in step2["meta_prompt"]
+        (human,) = [c for c in step2.candidates if c.completion_index == -2]
+        assert human.solution == [0, 2, 4, 6, 1, 3, 5, 7] and human.status == "scored"
+        assert "<trace> 0,2,4,6,1,3,5,7 </trace>" in step2.meta_prompt
 
 
 def test_a_candidate_added_while_the_run_goes_is_taken_at_its_next_step(
@@ -121,8 +121,8 @@ def test_a_candidate_added_while_the_run_goes_is_taken_at_its_next_step(
                     with ProjectSession.open(project) as other:
                         assert other.add_candidate(HUMAN, run_id=run_id)["step"] == 2
     with ProjectStore.open(project) as store:
-        assert HUMAN not in store.step_detail(1, 1)["meta_prompt"]
+        assert HUMAN not in store.step_detail(1, 1).meta_prompt
         step2 = store.step_detail(1, 2)
-        assert f"text:\n{HUMAN}\nscore:" in step2["meta_prompt"]
-        assert [c["text"] for c in step2["candidates"] if c["human"]] == [HUMAN]
+        assert f"text:\n{HUMAN}\nscore:" in step2.meta_prompt
+        assert [c.text for c in step2.candidates if c.completion_index == -2] == [HUMAN]
         assert [a["applied_step"] for a in store.human_actions(1)] == [2]

@@ -43,13 +43,13 @@ def test_bbh_navigate_runs_end_to_end(tmp_path, shared_data, fake_server, capsys
         spec = store.spec()
         assert spec["task_type"] == "boolean" and len(spec["train_ids"]) == 50
         yes_share = sum(examples[i]["target"] == "Yes" for i in spec["train_ids"]) / 50
-        scored = [c for c in store.candidates(1) if c["status"] == "scored"]
-        assert scored and all(abs(c["score"] - yes_share) < 1e-9 for c in scored)
+        scored = [c for c in store.candidates(1) if c.status == "scored"]
+        assert scored and all(abs(c.score - yes_share) < 1e-9 for c in scored)
         tests = store.evaluations(1)
         test_ids = [i for i in range(len(examples)) if i not in set(spec["train_ids"])]
         yes_test = sum(examples[i]["target"] == "Yes" for i in test_ids) / len(test_ids)
-        assert {e["n_examples"] for e in tests} == {200}
-        assert all(abs(e["score"] - yes_test) < 1e-9 for e in tests)
+        assert {e.n_examples for e in tests} == {200}
+        assert all(abs(e.score - yes_test) < 1e-9 for e in tests)
 
 
 def test_gsm8k_paper_split_with_the_test_file(tmp_path, shared_data, capsys) -> None:

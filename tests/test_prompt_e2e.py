@@ -62,19 +62,18 @@ def test_run_climbs_and_stored_accuracy_matches_the_server(tmp_path, fake_server
     assert code == 0, err
     with ProjectStore.open(project) as store:
         cands = store.candidates(1)
-        scored = [c for c in cands if c["status"] == "scored"]
-        initial = [c for c in scored if c["step"] == 0]
-        assert [c["solution"] for c in initial] == ["Solve it."]
-        assert max(c["score"] for c in scored) > initial[0]["score"]
+        scored = [c for c in cands if c.status == "scored"]
+        initial = [c for c in scored if c.step == 0]
+        assert [c.solution for c in initial] == ["Solve it."]
+        assert max(c.score for c in scored) > initial[0].score
         n_train = len(store.spec()["train_ids"])
         for c in scored:
-            records = store.records(candidate_id=c["id"])
+            records = store.records(candidate_id=c.id)
             assert len(records) == n_train
             verdicts = [
-                world.given[(c["solution"], r.prompt[len(c["solution"]) :].strip())]
-                for r in records
+                world.given[(c.solution, r.prompt[len(c.solution) :].strip())] for r in records
             ]
-            assert c["score"] == pytest.approx(sum(verdicts) / len(verdicts))
+            assert c.score == pytest.approx(sum(verdicts) / len(verdicts))
             assert [r.correct for r in records] == verdicts
     summary = json.loads(opro(capsys, "show", str(project), "--json")[1])
     run = summary["runs"][0]

@@ -37,9 +37,9 @@ def test_two_writers_on_one_run_never_duplicate_a_step(tmp_path: Path, fake_serv
         assert codes[1] == 1 and "another" in errors, errors
     with ProjectStore.open(project) as store:
         assert store.integrity_ok()
-        steps = [s["step"] for s in store.steps(1)]
+        steps = [s.step for s in store.steps(1)]
         assert steps == list(range(16))
-        keys = [(c["step"], c["index"]) for c in store.candidates(1)]
+        keys = [(c.step, c.index) for c in store.candidates(1)]
         assert len(keys) == len(set(keys))
 
 
@@ -58,11 +58,11 @@ def test_reading_while_a_run_writes_always_sees_whole_steps(tmp_path: Path, fake
             if not line.startswith("step "):
                 continue
             with ProjectSession.open(project, readonly=True) as session:
-                run = session.summary()["runs"][0]
+                run = session.summary().runs[0]
                 steps = session.store.steps(1)
                 for s in steps[1:]:
-                    assert len(session.step_detail(1, s["step"])["completions"]) == 8
-            assert [s["step"] for s in steps] == list(range(len(steps)))
-            seen.append(run["steps_completed"])
+                    assert len(session.step_detail(1, s.step).completions) == 8
+            assert [s.step for s in steps] == list(range(len(steps)))
+            seen.append(run.steps_completed)
         assert proc.wait(timeout=120) == 0
     assert seen == sorted(seen) and seen[-1] == 25 and len(seen) == 26

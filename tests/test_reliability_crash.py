@@ -79,10 +79,10 @@ def test_polite_stop_mid_run_records_cancelled_and_resumes(
         assert proc.returncode == 130, err
         assert "run 1 cancelled by the user" in out and "Traceback" not in err
         with ProjectStore.open(project) as store:
-            assert store.run(1)["status"] == "cancelled"
+            assert store.run(1).status == "cancelled"
             done = store.last_step(1)
-            assert [s["step"] for s in store.steps(1)] == list(range(done + 1)) and done >= 3
+            assert [s.step for s in store.steps(1)] == list(range(done + 1)) and done >= 3
         again = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 0 and f"continuing after step {done}," in again.stdout
     with ProjectStore.open(project) as store:
-        assert [s["step"] for s in store.steps(1)] == list(range(41))
+        assert [s.step for s in store.steps(1)] == list(range(41))

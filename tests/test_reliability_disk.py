@@ -30,7 +30,7 @@ def opro(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def steps_of(project: Path) -> list[int]:
     with ProjectStore.open(project, readonly=True) as store:
         assert store.integrity_ok()
-        return [s["step"] for s in store.steps(1)]
+        return [s.step for s in store.steps(1)]
 
 
 def _sudo(*cmd: str) -> bool:
@@ -62,7 +62,7 @@ def test_disk_full_mid_run_pauses_with_reason_and_resumes(
 ) -> None:
     project = small_disk / "full.opro"
     assert opro(capsys, "new", "tsp", str(project), "--points", "25", "--seed", "1")[0] == 0
-    filler = fill(small_disk, 96 * 1024)
+    filler = fill(small_disk, 192 * 1024)  # each step also updates its run's aggregates
     with fake_server(random_tours) as srv:
         url = ["--base-url", srv.base_url]
         code, out, err = opro(capsys, "run", str(project), "--steps", "60", "--samples", "8", *url)

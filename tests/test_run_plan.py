@@ -159,12 +159,40 @@ def test_an_interrupted_run_reads_the_same_in_show_and_the_summary(tmp_path: Pat
             run_id, "running", f"written by process {dead} on {socket.gethostname()}"
         )
         summary = session.run_summary(run_id)
-    assert (summary["status"], summary["stop_cause"]) == ("interrupted", "interrupted")
-    assert summary["status_text"] == (
+    assert (summary.status, summary.stop_cause) == ("interrupted", "interrupted")
+    assert summary.status_text == (
         "interrupted: the process running it stopped; `opro run` (or Run) continues it"
     )
     capsys.readouterr()
     assert main(["show", str(project)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith("  run 1: interrupted, 0 steps")
-    assert lines[4] == "    " + summary["status_text"]
+    assert lines[4] == "    " + summary.status_text
+
+
+def test_a_version_1_file_gets_its_stop_causes_and_read_only_opens_never_write(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from opro_gui.storage import ProjectStore
+    from opro_gui.storage.schema import SCHEMA_VERSION
+
+    path = tmp_path / "old.opro"
+    with ProjectSession.create(path, "tsp", {"points": [[0, 0], [1, 0], [0, 1]]}) as s:
+        for status, reason in [("paused", "cost budget reached: $1 of $1"), ("completed", "x")]:
+            rid = s.store.create_run({"max_steps": 3}, {"model": "m", "base_url": "u"}, None)
+            s.store.set_status(rid, status, reason)  # as version 1 wrote it: no cause
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE run DROP COLUMN stop_cause")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with ProjectStore.open(path, readonly=True) as store:
+        assert [store.run(r).stop_cause for r in (1, 2)] == ["budget_usd", "step_budget"]
+    assert path.read_bytes() == before  # upgraded in memory only
+    with ProjectStore.open(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        stored = store.conn.execute("SELECT stop_cause FROM run ORDER BY id").fetchall()
+    assert stored == [("budget_usd",), ("step_budget",)]

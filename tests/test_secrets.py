@@ -150,8 +150,8 @@ def test_planted_keys_never_written_or_printed(
         assert opro("export", project, "--format", "csv", "-o", str(out_dir / f"{stem}.csv")) == 0
         with ProjectSession.open(project) as session:
             session.save_as(out_dir / f"{stem}-copy.opro")
-            run = session.summary()["runs"][-1]
-            assert run["status"] == "paused" and "wrong API key" in run["status_reason"]
+            run = session.summary().runs[-1]
+            assert run.status == "paused" and "wrong API key" in run.status_reason
 
     assert '"keyring_profile": "paid"' in Path(ring_project).read_bytes().decode("utf-8", "replace")
     files = sorted(p.name for p in out_dir.iterdir())

@@ -37,7 +37,7 @@ def test_create_reopen_and_version_stamps(tmp_path: Path) -> None:
     with ProjectStore.open(tmp_path / "p.opro") as s:
         assert s.kind == "toy"
         assert s.spec() == {"target": 42, "start": [0, 100]}
-        assert s.project()["app_version"]
+        assert s.project().app_version
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
@@ -63,10 +63,10 @@ def test_steps_persist_and_resume_continues_without_gap(tmp_path: Path) -> None:
     assert sorted(h.score for h in state.history) == sorted(h.score for h in first.state.history)
     assert state.totals.tokens == first.state.totals.tokens > 0
     run_toy(store, run_id, 6)
-    steps = [s["step"] for s in store.steps(run_id)]
+    steps = [s.step for s in store.steps(run_id)]
     assert steps == [0, 1, 2, 3, 4, 5, 6]
     cands = store.candidates(run_id)
-    assert len({(c["step"], c["index"]) for c in cands}) == len(cands)
+    assert len({(c.step, c.index) for c in cands}) == len(cands)
     assert store.integrity_ok()
 
 
@@ -76,12 +76,12 @@ def test_step_detail_has_exact_prompt_and_completions(tmp_path: Path) -> None:
     engine = run_toy(store, run_id, 1)
     detail = store.step_detail(run_id, 1)
     assert detail is not None
-    assert detail["meta_prompt"] == engine.problem.render_meta_prompt(
+    assert detail.meta_prompt == engine.problem.render_meta_prompt(
         [h for h in engine.state.history if h.step == 0], 1, 5
     )
-    assert len(detail["completions"]) == 2
-    assert {c["status"] for c in detail["candidates"]} <= {"scored", "duplicate"}
-    assert detail["calls"][0]["role"] == "optimizer"
+    assert len(detail.completions) == 2
+    assert {c.status for c in detail.candidates} <= {"scored", "duplicate"}
+    assert detail.calls[0].record.role == "optimizer"
     assert store.step_detail(run_id, 99) is None
 
 
@@ -103,7 +103,7 @@ def test_example_records_and_evaluations(tmp_path: Path) -> None:
     )
     assert store.records(evaluation_id=eval_id) == list(recs)
     (ev,) = store.evaluations(run_id)
-    assert ev["score"] == 1.0 and ev["complete"] == 0 and ev["n_examples"] == 2
+    assert ev.score == 1.0 and not ev.complete and ev.n_examples == 2
 
 
 def test_cache_round_trip(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_save_as_is_one_self_contained_file(tmp_path: Path) -> None:
     store.save_as(target)
     assert not (tmp_path / "copy.opro-wal").exists()
     with ProjectStore.open(target) as copy:
-        assert [s["step"] for s in copy.steps(run_id)] == [0, 1, 2]
+        assert [s.step for s in copy.steps(run_id)] == [0, 1, 2]
 
 
 def test_fork_copies_steps_up_to_the_fork_point(tmp_path: Path) -> None:
@@ -131,11 +131,11 @@ def test_fork_copies_steps_up_to_the_fork_point(tmp_path: Path) -> None:
     run_toy(store, run_id, 3)
     new_id = store.create_run({}, {"model": "m"}, None, parent_run_id=run_id, fork_step=1)
     store.copy_steps(run_id, new_id, 1)
-    assert [s["step"] for s in store.steps(new_id)] == [0, 1]
+    assert [s.step for s in store.steps(new_id)] == [0, 1]
     assert len(store.candidates(new_id)) == len(
-        [c for c in store.candidates(run_id) if c["step"] <= 1]
+        [c for c in store.candidates(run_id) if c.step <= 1]
     )
-    assert [s["step"] for s in store.steps(run_id)] == [0, 1, 2, 3]
+    assert [s.step for s in store.steps(run_id)] == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,11 @@ never rename them."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from opro_gui.services import ProjectError
 
@@ -17,6 +20,16 @@ __all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Called without ``argv`` (the `opro` process itself), it ends the
+    process once the command is done: every file is closed and the output flushed by then, and
+    tearing down the thousands of modules the model SDK loads would only add a wait."""
+    code = _run(argv)
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -29,6 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _exit_now(code: int) -> NoReturn:
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-from opro_gui.problems import get_kind
+from opro_gui.core.models import Candidate, CandidateStatus
+from opro_gui.core.rows import ReplayCandidate
+from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
 
@@ -23,48 +24,52 @@ from .common import (
 
 def cmd_show(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
-        data = session.summary()
+        summary = session.summary()
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
-    kind = get_kind(data["kind"])
-    print(f"{data['name']}  ({data['kind']})  {data['path']}")
-    print("  " + kind.facts_line(data["problem"]))
-    if not data["runs"]:
+    kind = get_kind(summary.kind)
+    print(f"{summary.name}  ({summary.kind})  {summary.path}")
+    print("  " + kind.facts_line(summary.problem))
+    if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
-    for run in data["runs"]:
+    for run in summary.runs:
         line = (
-            f"  run {run['id']}: {status_label(run['status'])}, {run['steps_completed']} steps, best "
-            f"{kind.format_score(run['best_score'])}, tokens {run['total_tokens']}"
+            f"  run {run.id}: {status_label(run.status)}, {run.steps_completed} steps, best "
+            f"{kind.format_score(run.best_score)}, tokens {run.usage.tokens}"
         )
-        if run.get("gap_percent") is not None:
-            line += f", gap {run['gap_percent']:.2f}%"
-        if run.get("found_at_step") is not None:
-            line += f", optimum found at step {run['found_at_step']}"
-        if run.get("best_test_accuracy") is not None:
-            line += f", test {kind.format_score(run['best_test_accuracy'])}"
+        if run.facts.get("gap_percent") is not None:
+            line += f", gap {run.facts['gap_percent']:.2f}%"
+        if run.facts.get("found_at_step") is not None:
+            line += f", optimum found at step {run.facts['found_at_step']}"
+        if run.prompt is not None and run.prompt.best_test_accuracy is not None:
+            line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
         print(line)
-        print(f"    best: {short(run['best_solution'])}")
-        agreement = run.get("judge_agreement")
+        print(f"    best: {short(run.best_solution)}")
+        people = run.people or {}
+        agreement = people.get("judge_agreement")
         if agreement:
             print(
                 f"    judge agreement with gold labels: {agreement['agree']} of "
                 f"{agreement['labelled']} ({100 * agreement['rate']:.1f}%)"
             )
-        if run.get("human_actions"):
-            print(f"    people: {len(run['human_actions'])} action(s), starred {run['starred']}")
-        if run["status_reason"]:
-            print(f"    {run['status_text']}")
-        if run["model_mismatch"]:
+        if people.get("human_actions"):
             print(
-                f"    warning: the server answered with model(s) {', '.join(run['model_mismatch'])}"
-                f" although {run['optimizer_model']} was asked for"
+                f"    people: {len(people['human_actions'])} action(s), starred {people['starred']}"
+            )
+        if run.status_reason:
+            print(f"    {run.status_text}")
+        if run.model_mismatch:
+            print(
+                f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
+                f" although {run.optimizer_model} was asked for"
             )
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         detail = session.step_detail(run_id, args.step)
         if detail is None:
@@ -73,53 +78,56 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
-    out.write(detail["meta_prompt"] + "\n")
-    by_completion: dict[int, list[dict[str, Any]]] = {}
-    for c in detail["candidates"]:
-        by_completion.setdefault(c["completion_index"], []).append(c)
-    for i, text in enumerate(detail["completions"]):
-        out.write(f"=== completion {i + 1} of {len(detail['completions'])} ===\n{text}\n")
-        for c in by_completion.get(i, []) or [{"status": "invalid", "reason": "nothing parsed"}]:
-            out.write("--- " + _verdict(c) + "\n")
+    out.write(detail.meta_prompt + "\n")
+    by_completion: dict[int, list[Candidate]] = {}
+    for c in detail.candidates:
+        by_completion.setdefault(c.completion_index, []).append(c)
+    nothing = Candidate(0, 0, 0, None, "", CandidateStatus.INVALID, "nothing parsed")
+    for i, text in enumerate(detail.completions):
+        out.write(f"=== completion {i + 1} of {len(detail.completions)} ===\n{text}\n")
+        for c in by_completion.get(i, []) or [nothing]:
+            out.write("--- " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-1, []):
-        out.write("--- initial: " + _verdict(c) + "\n")
+        out.write("--- initial: " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-2, []):
-        out.write("--- human: " + _verdict(c) + "\n")
+        out.write("--- human: " + _verdict(c, kind) + "\n")
     return EXIT_OK
 
 
-def _verdict(c: dict[str, Any]) -> str:
-    v = f"verdict: {c['status']}"
-    if c.get("score") is not None:
-        v += f"  score: {c['score']:g}"
-    if c.get("reason"):
-        v += f"  reason: {c['reason']}"
-    if c.get("text"):
-        v += f"  solution: {short(c['text'], 200)}"
+def _verdict(c: Candidate | ReplayCandidate, kind: ProblemKind) -> str:
+    v = f"verdict: {c.status}"
+    if c.score is not None:
+        v += f"  score: {kind.format_score(c.score)}"
+    if c.reason:
+        v += f"  reason: {c.reason}"
+    if c.text:
+        v += f"  solution: {short(c.text, 200)}"
     return v
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
-    print(f"replay {result['id']} of run {run_id} step {args.step} with {result['model']}:")
-    if result["error"]:
-        print(f"  (some requests failed: {result['error']})")
-    for i, text in enumerate(result["completions"]):
+    print(f"replay {result.id} of run {run_id} step {args.step} with {result.model}:")
+    if result.error:
+        print(f"  (some requests failed: {result.error})")
+    for i, text in enumerate(result.completions):
         print(f"=== replay completion {i + 1} ===\n{text}")
-        for c in result["candidates"]:
-            if c["completion_index"] == i:
-                print("--- " + _verdict(c))
-    return EXIT_OK if result["completions"] else EXIT_RUN_STOPPED
+        for c in result.candidates:
+            if c.completion_index == i:
+                print("--- " + _verdict(c, kind))
+    return EXIT_OK if result.completions else EXIT_RUN_STOPPED
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
+        kind = session.problem_kind
         run_id = pick_run_id(session, args.run)
         _, sc = session.endpoints(run_id)
         scorer = (
@@ -138,12 +146,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
     for r in rows:
-        train = "-" if r["train_accuracy"] is None else f"{100 * r['train_accuracy']:.1f}%"
-        acc = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.1f}%"
-        flag = "" if r["complete"] else "  (incomplete: some requests failed)"
+        train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
+        flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
-            f"{r['label']}: train {train}  {args.split} {acc}  n={r['n_examples']}  "
-            f"{short(r['instruction'] or '(empty)', 80)}{flag}"
+            f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "
+            f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
     return EXIT_OK
 

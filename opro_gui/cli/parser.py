@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 
 from opro_gui import __version__
 from opro_gui.problems import kinds as problem_kinds
 
 
-def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
     """A command loaded when it runs: `opro --version` and `--help` import no command code
     (and so no sqlite-utils, numpy or openai)."""
 
     def run(args: argparse.Namespace) -> int:
-        mod = importlib.import_module(f"{__package__}.{module}")
-        return int(getattr(mod, name)(args))
+        from . import create_run, inspect
+
+        module = create_run if hasattr(create_run, name) else inspect
+        return int(getattr(module, name)(args))
 
     run.__name__ = name
     return run
 
 
-cmd_new, cmd_run, cmd_estimate = (
-    _command("create_run", n) for n in ("cmd_new", "cmd_run", "cmd_estimate")
-)
+cmd_new, cmd_run, cmd_estimate = (_command(n) for n in ("cmd_new", "cmd_run", "cmd_estimate"))
 cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
-    _command("inspect", n)
-    for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
+    _command(n) for n in ("cmd_show", "cmd_history", "cmd_replay", "cmd_evaluate", "cmd_export")
 )
 
 
@@ -143,5 +141,5 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .people_args import add_parsers  # argparse only: loads no session code
 
-    add_parsers(sub, _command)
+    add_parsers(sub)
     return parser

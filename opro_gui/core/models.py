@@ -171,6 +171,7 @@ class Candidate:
     score: float | None = None
     key: str = ""  # dedup key (empty for invalid candidates)
     records: tuple[ExampleRecord, ...] = ()
+    id: int = 0  # the stored row's id (0 until written)
 
 
 @dataclass(frozen=True)

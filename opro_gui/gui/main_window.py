@@ -130,16 +130,28 @@ class MainWindow(QMainWindow):
             return False
         self._close_session()
         self.session = session
+        try:
+            run_id = session.latest_run_id()
+            self.run_view.set_project(session, run_id)
+            if self.history is not None:
+                self.history.set_project(path, run_id)
+            if self.task_editor is not None:
+                rs = session.run_settings(run_id) if run_id is not None else RunSettings()
+                self.task_editor.load(session.kind, session.store.spec(), rs)
+            self._preview_run_history(run_id)
+        # A value no check caught (a solution of another shape drawn by a view): one message,
+        # the file untouched, the window empty again.
+        except (ProjectError, TypeError, ValueError, IndexError, KeyError) as exc:
+            self._close_session()
+            self.run_view.set_project(None, None)
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            self.show_error(
+                "Cannot open the project",
+                f"{path.name} is damaged or was edited by hand ({detail})\n\nNothing was changed.",
+            )
+            return False
         settings.add_recent_file(path)
         settings.set_last_dir(path.parent)
-        run_id = session.latest_run_id()
-        self.run_view.set_project(session, run_id)
-        if self.history is not None:
-            self.history.set_project(path, run_id)
-        if self.task_editor is not None:
-            run_settings = session.run_settings(run_id) if run_id is not None else RunSettings()
-            self.task_editor.load(session.kind, session.store.spec(), run_settings)
-        self._preview_run_history(run_id)
         self.status.set_usage(None)  # the run view's background summary fills it in
         self._update_title()
         self._update_actions()
@@ -291,7 +303,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return True
 
-    def _on_evaluation_finished(self, rows: list[dict[str, Any]]) -> None:
+    def _on_evaluation_finished(self, rows: list[Any]) -> None:
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
@@ -419,7 +431,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_view_analysis_done(self) -> None:
         if not self.controller.is_running and self.run_view.summary is not None:
-            self.status.set_usage(self.run_view.summary)
+            self.status.set_usage(self.run_view.summary.usage.to_dict())
 
     def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
         if self.history is not None:

@@ -21,21 +21,18 @@ if TYPE_CHECKING:
     )
 
 #: Loaded on first use: they import the `openai` SDK (slow), which most commands never need.
-_LAZY = {
-    "OpenAICompatClient": "openai_compat",
-    "PRESETS": "presets",
-    "Preset": "presets",
-    "detect_local_servers": "presets",
-    "list_models": "presets",
-    "test_connection": "presets",
-}
+_FROM_PRESETS = ("PRESETS", "Preset", "detect_local_servers", "list_models", "test_connection")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    if name == "OpenAICompatClient":
+        from .openai_compat import OpenAICompatClient
 
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        return OpenAICompatClient
+    if name in _FROM_PRESETS:
+        from . import presets
+
+        return getattr(presets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -18,6 +18,7 @@ from opro_gui.core.ports import LLMClient
 
 from .local_scoring import score_each
 from .tsp import fill_template, top_history
+from .tsp_solvers import resume_state, save_state
 
 _TEMPLATE_FILE = Path(__file__).with_name("templates") / "linear_regression.txt"
 _SPAN_RE = re.compile(r"\[(.*?)\]")
@@ -271,11 +272,27 @@ class LinearRegressionProblem:
         evaluates exactly ``evals_per_step[s]`` random integer neighbours (w + dw, b + db),
         dw, db uniform in [−radius, radius], not both 0, of the best pair known at the start of
         the step. Returns the best loss after each step."""
+        return self.random_search_resume(None, evals_per_step, seed, radius)[0]
+
+    def random_search_resume(
+        self,
+        state: dict[str, Any] | None,
+        evals_per_step: Sequence[int],
+        seed: int,
+        radius: int = 2,
+    ) -> tuple[list[float], dict[str, Any]]:
+        """``random_search_curve`` continued from ``state`` (None: from the start): the next
+        values and the state after them (see ``TSPProblem.random_search_resume``)."""
         rng = np.random.default_rng(seed)
-        starts = self.initial_solutions()
-        losses = [self.loss(w, b) for w, b in starts]
-        first = int(np.argmin(losses))
-        best_pair, best = list(starts[first]), float(losses[first])
+        if state is None:
+            starts = self.initial_solutions()
+            losses = [self.loss(w, b) for w, b in starts]
+            first = int(np.argmin(losses))
+            best_pair, best = list(starts[first]), float(losses[first])
+        else:
+            best_pair, best = resume_state(rng, state, seed)
+            if len(best_pair) != 2 or not all(isinstance(v, int) for v in best_pair):
+                raise ValueError("the random search's pair does not fit this task")
         curve: list[float] = []
         for k in evals_per_step:
             step_best = best_pair
@@ -289,7 +306,7 @@ class LinearRegressionProblem:
                     best, step_best = value, pair
             best_pair = step_best
             curve.append(best)
-        return curve
+        return curve, save_state(rng, seed, best_pair, best)
 
 
 def _snippet(text: str) -> str:

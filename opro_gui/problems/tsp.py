@@ -325,6 +325,29 @@ class TSPProblem:
             self.initial_solutions(), evals_per_step, rng, lambda t: float(self.length(t))
         )
 
+    def random_search_resume(
+        self, state: dict[str, Any] | None, evals_per_step: Sequence[int], seed: int
+    ) -> tuple[list[float], dict[str, Any]]:
+        """``random_search_curve`` continued from ``state`` (None: from the start): the next
+        values and the state after them. Feeding the budget step by step gives exactly the
+        curve of the whole budget. A state that does not fit raises ValueError."""
+        rng = np.random.default_rng(seed)
+
+        def evaluate(tour: Sequence[int]) -> float:
+            return float(self.length(tour))
+
+        if state is None:
+            starts = self.initial_solutions()
+            values = [evaluate(t) for t in starts]
+            first = int(np.argmin(values))
+            tour, best = list(starts[first]), values[first]
+        else:
+            tour, best = solvers.resume_state(rng, state, seed)
+            if self.validation_error(tour) is not None:
+                raise ValueError("the random search's tour does not fit this task")
+        curve, tour, best = solvers.random_search_steps(tour, best, evals_per_step, rng, evaluate)
+        return curve, solvers.save_state(rng, seed, tour, best)
+
 
 def _snippet(text: str) -> str:
     text = text.strip()

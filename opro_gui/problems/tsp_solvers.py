@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -175,7 +176,21 @@ def random_search(
     step (a batch, like one OPRO step). Returns the best value after each step."""
     values = [evaluate(t) for t in start_tours]
     first = int(np.argmin(values))
-    best_tour, best = list(start_tours[first]), values[first]
+    curve, _, _ = random_search_steps(
+        list(start_tours[first]), values[first], evals_per_step, rng, evaluate
+    )
+    return curve
+
+
+def random_search_steps(
+    best_tour: list[int],
+    best: float,
+    evals_per_step: Sequence[int],
+    rng: np.random.Generator,
+    evaluate: Callable[[Sequence[int]], float],
+) -> tuple[list[float], list[int], float]:
+    """The steps of ``random_search`` from a known best: the curve, then the best tour and
+    value after the last step (to continue from later with the same ``rng``)."""
     n = len(best_tour)
     curve: list[float] = []
     for k in evals_per_step:
@@ -189,4 +204,17 @@ def random_search(
                 best, step_best_tour = value, tour
         best_tour = step_best_tour
         curve.append(best)
-    return curve
+    return curve, best_tour, best
+
+
+def resume_state(rng: np.random.Generator, state: dict[str, Any], seed: int) -> tuple[Any, float]:
+    """Put ``rng`` back where a saved random search left it; its best solution and value."""
+    if not isinstance(state, dict) or state.get("seed") != seed:
+        raise ValueError("the random search was saved with another seed")
+    rng.bit_generator.state = state["rng"]
+    return list(state["solution"]), float(state["best"])
+
+
+def save_state(rng: np.random.Generator, seed: int, solution: Any, best: float) -> dict[str, Any]:
+    return {"seed": seed, "rng": rng.bit_generator.state, "solution": list(solution),
+            "best": float(best)}  # fmt: skip

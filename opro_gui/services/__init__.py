@@ -9,11 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from opro_gui.storage import ProjectError
 
+from .summary import ProjectSummary, RunSummary
+
 if TYPE_CHECKING:
+    from .actions import EvaluationResult, ReplayResult
     from .base import StoreSink
     from .session import ProjectSession
 
-__all__ = ["ProjectError", "ProjectSession", "StoreSink"]
+__all__ = [
+    "EvaluationResult",
+    "ProjectError",
+    "ProjectSession",
+    "ProjectSummary",
+    "ReplayResult",
+    "RunSummary",
+    "StoreSink",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +36,8 @@ def __getattr__(name: str) -> Any:
         from .base import StoreSink
 
         return StoreSink
+    if name in ("EvaluationResult", "ReplayResult"):
+        from . import actions
+
+        return getattr(actions, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import CallRecord, CandidateStatus, RunSettings
 from opro_gui.core.ports import LLMClient, LLMRequest
+from opro_gui.core.rows import ReplayCandidate
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import make_problem
 from opro_gui.problems.prompt_opt import PromptProblem
@@ -14,6 +16,34 @@ from opro_gui.storage import ProjectError
 
 from .base import SessionBase
 from .judging import with_judge
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """A step's meta-prompt sent again: the new answers beside the original ones."""
+
+    id: int
+    run_id: int
+    step: int
+    model: str
+    meta_prompt: str
+    completions: tuple[str, ...]
+    error: str
+    candidates: tuple[ReplayCandidate, ...]
+    original_completions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """One instruction scored on a split by `evaluate`."""
+
+    label: str
+    instruction: str
+    train_accuracy: float | None
+    accuracy: float | None
+    split: str
+    n_examples: int
+    complete: bool
 
 
 class ActionsMixin(SessionBase):
@@ -28,7 +58,7 @@ class ActionsMixin(SessionBase):
         score: bool = True,
         cancel: CancelToken | None = None,
         client: LLMClient | None = None,
-    ) -> dict[str, Any]:
+    ) -> ReplayResult:
         """Re-send a step's meta-prompt (or an edited copy) and store the answers as a replay.
         The run itself is unchanged."""
         detail = self.store.step_detail(run_id, step)
@@ -37,7 +67,7 @@ class ActionsMixin(SessionBase):
         settings = self.run_settings(run_id)
         opt_cfg, sc_cfg = self.endpoints(run_id)
         endpoint = endpoint or opt_cfg
-        prompt = detail["meta_prompt"] if meta_prompt is None else meta_prompt
+        prompt = detail.meta_prompt if meta_prompt is None else meta_prompt
         client = client or self.client(endpoint, "replay")
         request = LLMRequest(
             prompt=prompt,
@@ -49,51 +79,47 @@ class ActionsMixin(SessionBase):
         (result,) = client.complete([request], cancel)
         calls: list[CallRecord] = list(result.calls or (result.call,))
         problem = self.problem(run_id)
-        candidates: list[dict[str, Any]] = []
-        to_score = []
+        parsed: list[ReplayCandidate] = []
+        to_score: list[int] = []
         for i, text in enumerate(result.texts):
             for p in problem.parse(text):
-                entry: dict[str, Any] = {
-                    "completion_index": i,
-                    "text": p.text,
-                    "solution": p.solution,
-                    "status": "invalid",
-                    "reason": p.reason,
-                    "score": None,
-                }
+                entry = ReplayCandidate(i, p.text, p.solution, "invalid", p.reason)
                 if p.solution is not None:
-                    entry["text"] = p.text or problem.format_solution(p.solution)
                     why = problem.filter_reason(p.solution)
-                    entry["status"], entry["reason"] = ("filtered", why) if why else ("parsed", "")
+                    status, reason = ("filtered", why) if why else ("parsed", "")
+                    text_ = p.text or problem.format_solution(p.solution)
+                    entry = replace(entry, text=text_, status=status, reason=reason)
                     if not why:
-                        to_score.append(entry)
-                candidates.append(entry)
+                        to_score.append(len(parsed))
+                parsed.append(entry)
         if score and to_score:
             scorer = None
             if self.problem_kind.needs_scorer:
                 scorer = self.client(sc_cfg or opt_cfg, "scorer")
             results = problem.score(
-                [e["solution"] for e in to_score],
+                [parsed[k].solution for k in to_score],
                 _Collect(scorer, calls) if scorer else None,
                 cancel,
             )
-            for e, r in zip(to_score, results, strict=True):
-                e["score"] = r.score
-                e["status"] = "scored" if r.complete and r.score is not None else "incomplete"
+            for k, r in zip(to_score, results, strict=True):
+                done = r.complete and r.score is not None
+                parsed[k] = replace(
+                    parsed[k], score=r.score, status="scored" if done else "incomplete"
+                )
         replay_id = self.store.add_replay(
-            run_id, step, endpoint.to_public_dict(), prompt, result.texts, candidates, calls
+            run_id, step, endpoint.to_public_dict(), prompt, result.texts, parsed, calls
         )
-        return {
-            "id": replay_id,
-            "run_id": run_id,
-            "step": step,
-            "model": endpoint.model,
-            "meta_prompt": prompt,
-            "completions": list(result.texts),
-            "error": result.error,
-            "candidates": candidates,
-            "original_completions": detail["completions"],
-        }
+        return ReplayResult(
+            id=replay_id,
+            run_id=run_id,
+            step=step,
+            model=endpoint.model,
+            meta_prompt=prompt,
+            completions=tuple(result.texts),
+            error=result.error,
+            candidates=tuple(parsed),
+            original_completions=detail.completions,
+        )
 
     def fork(
         self,
@@ -107,14 +133,14 @@ class ActionsMixin(SessionBase):
         if step > self.store.last_step(run_id):
             raise ProjectError(f"run {run_id} has not completed step {step}")
         run = self.store.run(run_id)
-        new_settings = (settings or self.run_settings(run_id)).to_dict()
-        override = {**(run["spec_override"] or {}), **(spec_override or {})} or None
+        new_settings = (settings or run.settings).to_dict()
+        override = {**(run.spec_override or {}), **(spec_override or {})} or None
         if override:
             make_problem(self.kind, {**self.store.spec(), **override})  # validate first
         new_id = self.store.create_run(
             new_settings,
-            run["optimizer"],
-            run["scorer"],
+            run.optimizer,
+            run.scorer,
             parent_run_id=run_id,
             fork_step=step,
             spec_override=override,
@@ -130,22 +156,29 @@ class ActionsMixin(SessionBase):
         scorer_endpoint: EndpointConfig | None = None,
         cancel: CancelToken | None = None,
         client: LLMClient | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[EvaluationResult]:
         """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``."""
         if not self.problem_kind.supports_evaluation:
             raise ProjectError(
                 f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
             )
         problem = self.problem(run_id)
-        cands = [c for c in self.store.candidates(run_id) if c["status"] == CandidateStatus.SCORED]
-        cands.sort(key=lambda c: (-c["score"], c["step"], c["index"]))
+        # Only instructions (text) with a score can be ranked; other stored values are skipped.
+        cands = [
+            (c.score, c.step, c.index, c.solution)
+            for c in self.store.candidates(run_id)
+            if c.status == CandidateStatus.SCORED
+            and c.score is not None
+            and isinstance(c.solution, str)
+        ]
+        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
         chosen: list[tuple[str, str, float | None]] = []
         seen: set[str] = set()
-        for c in cands:
-            if c["solution"] not in seen and len(chosen) < top:
-                seen.add(c["solution"])
-                chosen.append((f"top-{len(chosen) + 1}", c["solution"], c["score"]))
-        train_of = {c["solution"]: c["score"] for c in cands}
+        for score, _, _, solution in cands:
+            if solution not in seen and len(chosen) < top:
+                seen.add(solution)
+                chosen.append((f"top-{len(chosen) + 1}", solution, score))
+        train_of = {solution: score for score, _, _, solution in cands}
         prompt_problem = cast(PromptProblem, problem)
         for b in prompt_problem.baselines():
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
@@ -162,15 +195,15 @@ class ActionsMixin(SessionBase):
             self.store.add_evaluation(run_id, split, label, instr, instr, res, train, calls)
             calls = []
             out.append(
-                {
-                    "label": label,
-                    "instruction": instr,
-                    "train_accuracy": train,
-                    "accuracy": res.score,
-                    "split": split,
-                    "n_examples": len(res.records),
-                    "complete": res.complete,
-                }
+                EvaluationResult(
+                    label=label,
+                    instruction=instr,
+                    train_accuracy=train,
+                    accuracy=res.score,
+                    split=split,
+                    n_examples=len(res.records),
+                    complete=res.complete,
+                )
             )
         return out
 

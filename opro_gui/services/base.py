@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
-from opro_gui.core.models import RunSettings, RunStatus, StepRecord, StopCause
+from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import ProblemKind, get_kind, make_problem
@@ -51,19 +52,46 @@ def _reads_file(
 
 
 class StoreSink:
-    """The engine's RunSink: one transaction per completed step."""
+    """The engine's RunSink: one transaction per completed step, with the run's aggregates
+    (and, for kinds that compare with one, the equal-budget random search's next value)."""
 
     def __init__(
-        self, store: ProjectStore, run_id: int, on_saved: Callable[[int], None] | None = None
+        self,
+        store: ProjectStore,
+        run_id: int,
+        problem: Problem | None = None,
+        seed: int = 0,
+        on_saved: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
         self.on_saved = on_saved  # told the step number once a step is saved
+        self._resume = getattr(problem, "random_search_resume", None)
+        self.seed = seed
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record)
+        self.store.write_step(self.run_id, record, random_search=self._random_search(record))
         if self.on_saved is not None:
             self.on_saved(record.step)
+
+    def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
+        """The random search's best after ``record``'s step, given as many evaluations as
+        the step scored: continued from the stored state (or rebuilt once from the stored
+        per-step counts). Never stops a step from being saved."""
+        if self._resume is None or record.step < 1:
+            return None
+        k = sum(c.status == CandidateStatus.SCORED for c in record.candidates)
+        try:
+            state = self.store.random_search_state(self.run_id)
+            if state is not None and state.get("step") == record.step - 1:
+                curve, new = self._resume(state, [k], self.seed)
+            else:  # a fork, an upgraded file or a changed seed: from the start, once
+                budget = self.store.scored_per_step(self.run_id)[: record.step - 1]
+                budget += [0] * (record.step - 1 - len(budget))  # steps with no stats row
+                curve, new = self._resume(None, [*budget, k], self.seed)
+        except (ProjectError, ValueError, TypeError, KeyError, IndexError):
+            return None  # read at the next summary instead
+        return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
         if status == RunStatus.RUNNING and not reason:
@@ -85,7 +113,10 @@ def live_status(
 ) -> tuple[str, str, StopCause]:
     """A "running" run whose writing process on this machine is gone was interrupted (killed,
     crashed, power cut): say so instead of "running". Runs written elsewhere are left as is."""
-    cause = StopCause(cause) if cause in StopCause._value2member_map_ else StopCause.ERROR
+    try:
+        cause = StopCause(cause)
+    except ValueError:  # written by a newer version
+        cause = StopCause.ERROR
     m = _WRITER.fullmatch(reason) if status == RunStatus.RUNNING else None
     if m is None or m.group(2) != socket.gethostname():
         return status, reason, cause
@@ -170,7 +201,7 @@ class SessionBase:
 
     def problem(self, run_id: int | None = None) -> Problem:
         """The project's problem; a forked run may carry its own template or settings."""
-        override = self.store.run(run_id)["spec_override"] if run_id is not None else None
+        override = self.store.run(run_id).spec_override if run_id is not None else None
         if override:
             spec = {**self.store.spec(), **override}
             return make_problem(self.kind, spec)
@@ -200,14 +231,14 @@ class SessionBase:
         ids = self.store.run_ids()
         if ids:
             run = self.store.run(ids[-1])
-            status, reason, _ = live_status(run["status"], run["status_reason"])
+            status, reason, _ = live_status(run.status, run.status_reason)
             latest = {
                 "id": ids[-1],
                 "status": status,
                 "status_reason": reason,
                 "last_step": self.store.last_step(ids[-1]),
-                "settings": run["settings"],
-                "busy_pid": writer_alive_elsewhere(run["status"], run["status_reason"]),
+                "settings": run.settings.to_dict(),
+                "busy_pid": writer_alive_elsewhere(run.status, run.status_reason),
             }
         next_id = (ids[-1] + 1) if ids else 1
         return decide(latest, next_id, settings, new_run=new_run, spec_changed=spec_changed)
@@ -241,13 +272,13 @@ class SessionBase:
 
     @_reads_file
     def run_settings(self, run_id: int) -> RunSettings:
-        return RunSettings.from_dict(self.store.run(run_id)["settings"])
+        return self.store.run(run_id).settings
 
     @_reads_file
     def endpoints(self, run_id: int) -> tuple[EndpointConfig, EndpointConfig | None]:
         run = self.store.run(run_id)
-        scorer = EndpointConfig.from_dict(run["scorer"]) if run["scorer"] else None
-        return EndpointConfig.from_dict(run["optimizer"]), scorer
+        scorer = EndpointConfig.from_dict(run.scorer) if run.scorer else None
+        return EndpointConfig.from_dict(run.optimizer), scorer
 
     def client(self, config: EndpointConfig, role: str) -> LLMClient:
         client = make_client(config, cache=ProjectCache(self.store), role=role)
@@ -281,7 +312,7 @@ class SessionBase:
         from .people import PeopleInbox
 
         inbox = PeopleInbox(self.store, run_id)
-        sink = StoreSink(self.store, run_id, on_saved=inbox.step_saved)
+        sink = StoreSink(self.store, run_id, problem, settings.seed, on_saved=inbox.step_saved)
         return Engine(problem, optimizer, scorer, settings, sink, state, cancel, inbox=inbox)
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.llm import EndpointConfig
 
-from .actions import ActionsMixin
+from .actions import ActionsMixin, EvaluationResult
 
 
 class BatchEvalMixin(ActionsMixin):
@@ -21,7 +20,7 @@ class BatchEvalMixin(ActionsMixin):
         poll_interval: float = 30.0,
         on_status: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[EvaluationResult]:
         """Like ``evaluate``, through one batch job per round of requests. Its state is saved
         in the project before each poll: run it again after a crash or close to pick it up."""
         from opro_gui.llm.batch import BatchClient

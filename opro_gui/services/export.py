@@ -6,7 +6,6 @@ import contextlib
 import csv
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ class ExportMixin(ReportsMixin):
     @_reads_file
     def export_dict(self) -> dict[str, Any]:
         """Everything in the project, nested run → step → candidate (no secrets: there are none)."""
-        project = self.store.project()
+        project = self.store.project().to_json()
         out: dict[str, Any] = {
             "format": "opro-studio-export",
             "format_version": 1,
@@ -32,18 +31,15 @@ class ExportMixin(ReportsMixin):
             "runs": [],
         }
         for run_id in self.run_ids():
-            run = self.store.run(run_id)
-            run["summary"] = self.run_summary(run_id)
+            run = self.store.run(run_id).to_json()
+            run["summary"] = self.run_summary(run_id).to_json()
             run["steps"] = []
             for s in self.store.steps(run_id):
-                detail = self.store.step_detail(run_id, s["step"])
-                assert detail is not None
-                run["steps"].append(detail)
-            run["replays"] = self.store.replays(run_id)
-            evals = self.store.evaluations(run_id)
-            for e in evals:
-                e["records"] = [asdict(r) for r in self.store.records(evaluation_id=e["id"])]
-            run["evaluations"] = evals
+                detail = self.store.step_detail(run_id, s.step)
+                if detail is not None:
+                    run["steps"].append(detail.to_json())
+            run["replays"] = [r.to_json() for r in self.store.replays(run_id)]
+            run["evaluations"] = [e.to_json() for e in self.store.evaluations(run_id, records=True)]
             run["human_actions"] = self.store.human_actions(run_id)
             out["runs"].append(run)
         return out
@@ -76,14 +72,14 @@ class ExportMixin(ReportsMixin):
                             w.writerow(
                                 [
                                     run_id,
-                                    c["step"],
-                                    c["index"],
-                                    c["completion_index"],
-                                    c["status"],
-                                    c["reason"],
-                                    c["score"],
-                                    json.dumps(c["solution"], ensure_ascii=False),
-                                    c["text"],
+                                    c.step,
+                                    c.index,
+                                    c.completion_index,
+                                    str(c.status),
+                                    c.reason,
+                                    c.score,
+                                    json.dumps(c.solution, ensure_ascii=False),
+                                    c.text,
                                 ]
                             )
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -10,13 +11,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-import sqlite_utils
-
 from opro_gui import __version__
-from opro_gui.core.models import StopCause
+from opro_gui.core.models import RunStatus, StopCause
+from opro_gui.core.rows import ProjectRow, RunRow
 
 from . import schema
-from .rows import ProjectError, from_json, to_json
+from .rows import (
+    MAX_CONFIG_CHARS,
+    ProjectError,
+    amount,
+    from_json,
+    json_object,
+    settings_from,
+    text,
+    to_json,
+    whole,
+)
+
+_RUN_STATUSES = {str(s) for s in RunStatus}
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
@@ -79,7 +91,14 @@ class StoreBase:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+
+    @functools.cached_property
+    def db(self) -> Any:
+        """sqlite-utils on this connection, imported on first use: reads never need it, so
+        `opro show` starts without loading it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -154,10 +173,14 @@ class StoreBase:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+        if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
+            conn.close()
+            raise ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
         if app_id != schema.APPLICATION_ID or "project" not in tables:
             conn.close()
             raise ProjectError(f"{path} is a SQLite database but not an OPRO Studio project")
@@ -189,7 +212,11 @@ class StoreBase:
         if row is None or problem:
             conn.close()
             raise ProjectError(f"{path} is damaged: {problem or 'it has no project record'}")
-        from_json(row[1], "the task definition")
+        try:
+            store.spec()
+        except ProjectError:
+            conn.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -228,22 +255,28 @@ class StoreBase:
                 f"{self.path.name}; nothing was overwritten ({exc})"
             ) from None
 
-    def project(self) -> dict[str, Any]:
-        row = self.db.execute(
+    def project(self) -> ProjectRow:
+        row = self.conn.execute(
             "SELECT name, kind, created_at, updated_at, app_version, created_by_version "
             "FROM project WHERE id = 1"
         ).fetchone()
-        keys = ["name", "kind", "created_at", "updated_at", "app_version", "created_by_version"]
-        return dict(zip(keys, row, strict=True))
+        return ProjectRow(
+            name=text(row[0]),
+            kind=text(row[1]),
+            created_at=amount(row[2]),
+            updated_at=amount(row[3]),
+            app_version=text(row[4]),
+            created_by_version=text(row[5]),
+        )
 
     @property
     def kind(self) -> str:
-        return str(self.project()["kind"])
+        return self.project().kind
 
     def spec(self) -> dict[str, Any]:
         """The task definition, with the embedded dataset put back under ``examples``."""
         row = self.conn.execute("SELECT spec FROM project WHERE id = 1").fetchone()
-        spec = from_json(row[0], "the task definition")
+        spec = from_json(row[0], "the task definition", MAX_CONFIG_CHARS)
         if not isinstance(spec, dict):
             raise ProjectError(
                 f"corrupt project file {self.path}: the task definition is not a dict"
@@ -270,9 +303,10 @@ class StoreBase:
         for input_, target, extra in self.conn.execute(
             "SELECT input, target, extra FROM example ORDER BY id"
         ):
-            ex: dict[str, Any] = {"input": input_, "target": target}
-            if extra:
-                ex.update(from_json(extra, "an example"))
+            ex: dict[str, Any] = {"input": text(input_), "target": text(target)}
+            more = json_object(extra, "an example") if extra else None
+            if more:
+                ex.update({k: v for k, v in more.items() if k not in ex})
             out.append(ex)
         return out
 
@@ -330,7 +364,7 @@ class StoreBase:
                 ),
             )
 
-    def run(self, run_id: int) -> dict[str, Any]:
+    def run(self, run_id: int) -> RunRow:
         row = self.conn.execute(
             "SELECT id, created_at, settings, optimizer, scorer, status, status_reason,"
             " parent_run_id, fork_step, spec_override, app_version, stop_cause"
@@ -339,23 +373,32 @@ class StoreBase:
         ).fetchone()
         if row is None:
             raise ProjectError(f"run {run_id} does not exist in {self.path.name}")
-        return {
-            "id": row[0],
-            "created_at": row[1],
-            "settings": from_json(row[2], "run settings"),
-            "optimizer": from_json(row[3], "optimizer settings"),
-            "scorer": from_json(row[4], "scorer settings"),
-            "status": row[5],
-            "status_reason": row[6],
-            "parent_run_id": row[7],
-            "fork_step": row[8],
-            "spec_override": from_json(row[9], "run template"),
-            "app_version": row[10],
-            "stop_cause": _stop_cause(row[11]),
-        }
+        status, reason = text(row[5]), text(row[6])
+        if status not in _RUN_STATUSES:  # hand-edited: resumable, and the user is told why
+            reason = f"unknown status {status[:40]!r} in the file" + (
+                f"; {reason}" if reason else ""
+            )
+            status = RunStatus.FAILED
+        return RunRow(
+            id=run_id,
+            created_at=amount(row[1]),
+            settings=settings_from(from_json(row[2], "run settings", MAX_CONFIG_CHARS)),
+            optimizer=json_object(row[3], "optimizer settings") or {},
+            scorer=json_object(row[4], "scorer settings"),
+            status=RunStatus(status),
+            status_reason=reason,
+            parent_run_id=whole(row[7]),
+            fork_step=whole(row[8]),
+            # An override of another shape (a list, a number) is ignored: the project's own
+            # task definition applies.
+            spec_override=json_object(row[9], "run template"),
+            app_version=text(row[10]),
+            stop_cause=_stop_cause(row[11]),
+        )
 
     def run_ids(self) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM run ORDER BY id")]
+        ids = (whole(r[0]) for r in self.conn.execute("SELECT id FROM run ORDER BY id"))
+        return [i for i in ids if i is not None]
 
     def set_status(self, run_id: int, status: str, reason: str = "", cause: str = "") -> None:
         with self._tx():
@@ -365,7 +408,9 @@ class StoreBase:
             )
 
     def last_step(self, run_id: int) -> int:
-        row = self.conn.execute("SELECT MAX(step) FROM step WHERE run_id = ?", (run_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT MAX(step) FROM step WHERE run_id = ? AND typeof(step) = 'integer'", (run_id,)
+        ).fetchone()
         return -1 if row[0] is None else int(row[0])
 
     def save_as(self, target: str | Path) -> None:

@@ -10,12 +10,25 @@ from opro_gui.core.models import (
     CallRecord,
     ScoreResult,
 )
+from opro_gui.core.rows import EvaluationRow, ReplayCandidate, ReplayRow
 
-from .rows import finite_or_none, from_json, to_json
-from .steps import StepsMixin
+from .rows import (
+    amount,
+    count,
+    finite_or_none,
+    flag,
+    from_json,
+    json_object,
+    number,
+    text,
+    texts,
+    to_json,
+    whole,
+)
+from .stats import StatsMixin
 
 
-class ExtrasMixin(StepsMixin):
+class ExtrasMixin(StatsMixin):
     def add_replay(
         self,
         run_id: int,
@@ -23,7 +36,7 @@ class ExtrasMixin(StepsMixin):
         endpoint: dict[str, Any],
         meta_prompt: str,
         completions: Sequence[str],
-        candidates: Sequence[dict[str, Any]],
+        candidates: Sequence[ReplayCandidate],
         calls: Sequence[CallRecord],
     ) -> int:
         with self._tx():
@@ -37,15 +50,18 @@ class ExtrasMixin(StepsMixin):
                     to_json(endpoint),
                     meta_prompt,
                     to_json(list(completions)),
-                    to_json(list(candidates)),
+                    to_json([c.to_json() for c in candidates]),
                 ),
             )
             replay_id = int(cur.lastrowid or 0)
             self._write_calls(calls, replay_id=replay_id)
         return replay_id
 
-    def replays(self, run_id: int | None = None, step: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, run_id, step, created_at, endpoint, meta_prompt, completions, candidates FROM replay"
+    def replays(self, run_id: int | None = None, step: int | None = None) -> list[ReplayRow]:
+        sql = (
+            "SELECT id, run_id, step, created_at, endpoint, meta_prompt, completions, candidates"
+            " FROM replay"
+        )
         cond, args = [], []
         if run_id is not None:
             cond.append("run_id = ?")
@@ -56,16 +72,16 @@ class ExtrasMixin(StepsMixin):
         if cond:
             sql += " WHERE " + " AND ".join(cond)
         return [
-            {
-                "id": r[0],
-                "run_id": r[1],
-                "step": r[2],
-                "created_at": r[3],
-                "endpoint": from_json(r[4], "a replay"),
-                "meta_prompt": r[5],
-                "completions": from_json(r[6], "a replay"),
-                "candidates": from_json(r[7], "a replay"),
-            }
+            ReplayRow(
+                id=int(r[0]),
+                run_id=whole(r[1]) or 0,
+                step=whole(r[2]) or 0,
+                created_at=amount(r[3]),
+                endpoint=json_object(r[4], "a replay's endpoint") or {},
+                meta_prompt=text(r[5]),
+                completions=texts(from_json(r[6], "a replay")),
+                candidates=_replay_candidates(from_json(r[7], "a replay")),
+            )
             for r in self.conn.execute(sql + " ORDER BY id", args)
         ]
 
@@ -102,16 +118,50 @@ class ExtrasMixin(StepsMixin):
             self._write_calls(calls, run_id=run_id, evaluation_id=eval_id)
         return eval_id
 
-    def evaluations(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM evaluation"
+    def evaluations(self, run_id: int | None = None, records: bool = False) -> list[EvaluationRow]:
+        sql = (
+            "SELECT id, run_id, split, label, solution, text, score, complete, train_score,"
+            " n_examples, created_at FROM evaluation"
+        )
         args: tuple[Any, ...] = ()
         if run_id is not None:
             sql += " WHERE run_id = ?"
             args = (run_id,)
-        rows = list(self.db.query(sql + " ORDER BY id", args))
-        for r in rows:
-            r["solution"] = from_json(r["solution"], "an evaluation")
-        return rows
+        return [
+            EvaluationRow(
+                id=int(r[0]),
+                run_id=whole(r[1]),
+                split=text(r[2]),
+                label=text(r[3]),
+                solution=from_json(r[4], "an evaluation"),
+                text=text(r[5]),
+                score=number(r[6]),
+                complete=flag(r[7]),
+                train_score=number(r[8]),
+                n_examples=count(r[9]),
+                created_at=amount(r[10]),
+                records=tuple(self.records(evaluation_id=int(r[0]))) if records else (),
+            )
+            for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()
+        ]
+
+
+def _replay_candidates(value: Any) -> tuple[ReplayCandidate, ...]:
+    """Replay candidates from their stored JSON; entries of another shape are skipped."""
+    out = []
+    for c in value if isinstance(value, list) else ():
+        if isinstance(c, dict):
+            out.append(
+                ReplayCandidate(
+                    completion_index=whole(c.get("completion_index")) or 0,
+                    text=text(c.get("text")),
+                    solution=c.get("solution"),
+                    status=text(c.get("status")),
+                    reason=text(c.get("reason")),
+                    score=number(c.get("score")),
+                )
+            )
+    return tuple(out)
 
 
 class ProjectCache:

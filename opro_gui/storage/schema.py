@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from opro_gui.core.models import stop_cause_from_text
 
+from . import stats_sql
+
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -134,9 +136,9 @@ CREATE TABLE IF NOT EXISTS response_cache (
 """
 
 
-#: Version 3: each evaluator's verdict per scorer answer; what people did to a run (added,
+#: Version 4: each evaluator's verdict per scorer answer; what people did to a run (added,
 #: starred or excluded candidates, by step); scorer requests sent through a batch API.
-VERSION_3_TABLES = """
+VERSION_4_TABLES = """
 CREATE TABLE IF NOT EXISTS example_verdict (
     id INTEGER PRIMARY KEY,
     result_id INTEGER NOT NULL REFERENCES example_result(id),
@@ -181,7 +183,7 @@ CREATE INDEX IF NOT EXISTS llm_batch_fingerprint ON llm_batch(fingerprint);
 
 
 def _add_people_and_verdicts(conn: sqlite3.Connection) -> None:
-    conn.executescript(VERSION_3_TABLES)
+    conn.executescript(VERSION_4_TABLES)
 
 
 def _add_stop_cause(conn: sqlite3.Connection) -> None:
@@ -196,12 +198,13 @@ def _add_stop_cause(conn: sqlite3.Connection) -> None:
 #: UPGRADES[v] turns a version-v file into version v+1.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_stop_cause,
-    2: _add_people_and_verdicts,
+    2: stats_sql.upgrade,  # version 3: aggregates kept with each step
+    3: _add_people_and_verdicts,  # version 4: verdicts, people's actions, batch jobs
 }
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES + VERSION_3_TABLES)
+    conn.executescript(TABLES + stats_sql.TABLES + VERSION_4_TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 

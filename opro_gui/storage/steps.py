@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Any
 
 from opro_gui.core.models import (
-    HUMAN_ORIGIN,
     CallRecord,
+    Candidate,
     CandidateStatus,
     ExampleRecord,
     Scored,
@@ -16,15 +16,53 @@ from opro_gui.core.models import (
     Totals,
 )
 from opro_gui.core.ports import RunState
+from opro_gui.core.rows import CallRow, StepDetail, StepRow
 
-from .rows import finite_or_none, from_json, to_json, totals_of
+from . import stats_sql
+from .rows import (
+    amount,
+    call_from_row,
+    finite_or_none,
+    flag,
+    from_json,
+    number,
+    text,
+    texts,
+    to_json,
+    totals_of,
+    whole,
+)
 from .verdicts import VerdictsMixin
+
+_CANDIDATE_STATUSES = {str(s) for s in CandidateStatus}
+#: Rows whose step number is not a whole number cannot be placed in a run: they are skipped.
+_INT_STEP = "typeof(step) = 'integer'"
+_CALL_COLUMNS = (
+    "id", "run_id", "step", "replay_id", "evaluation_id", "role", "model_requested",
+    "model_reported", "base_url", "prompt_tokens", "completion_tokens", "latency_s", "retries",
+    "cached", "error", "n", "cost_usd",
+)  # fmt: skip
 
 
 class StepsMixin(VerdictsMixin):
-    def write_step(self, run_id: int, record: StepRecord, status: str = "running") -> None:
-        """Everything of one step in one transaction: a crash loses at most the step in flight."""
+    def write_step(
+        self,
+        run_id: int,
+        record: StepRecord,
+        status: str = "running",
+        random_search: tuple[Sequence[float], str] | None = None,
+    ) -> None:
+        """Everything of one step in one transaction, its run's aggregates included: a crash
+        loses at most the step in flight. ``random_search``: the equal-budget random search's
+        best after the last steps up to this one (at least this step's value) and the state to
+        continue it from (kinds that have one)."""
+        counts: dict[str, int] = {}
+        for c in record.candidates:
+            counts[str(c.status)] = counts.get(str(c.status), 0) + 1
         with self._tx():
+            stats_sql.add_run_step(
+                self.conn, run_id, record.step, counts, record.optimal, random_search
+            )
             self.conn.execute(
                 "INSERT INTO step (run_id, step, meta_prompt, completions, best_score,"
                 " best_solution, optimal, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -91,6 +129,9 @@ class StepsMixin(VerdictsMixin):
     def _write_calls(self, calls: Sequence[CallRecord], **where: int | None) -> None:
         cols = ["run_id", "step", "replay_id", "evaluation_id"]
         keys = [where.get(c) for c in cols]
+        run_id = where.get("run_id")
+        if run_id is not None:
+            stats_sql.add_calls(self.conn, run_id, where.get("step"), calls)
         self.conn.executemany(
             "INSERT INTO llm_call (run_id, step, replay_id, evaluation_id, role, model_requested,"
             " model_reported, base_url, prompt_tokens, completion_tokens, latency_s, retries,"
@@ -121,10 +162,7 @@ class StepsMixin(VerdictsMixin):
         col, val = (
             ("candidate_id", candidate_id)
             if candidate_id is not None
-            else (
-                "evaluation_id",
-                evaluation_id,
-            )
+            else ("evaluation_id", evaluation_id)
         )
         rows = self.conn.execute(
             "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error, id"
@@ -135,125 +173,137 @@ class StepsMixin(VerdictsMixin):
         return [
             self._graded(
                 ExampleRecord(
-                    example_id=r[0],
-                    prompt=r[1],
-                    raw_answer=r[2],
-                    parsed_answer=r[3],
-                    correct=None if r[4] is None else bool(r[4]),
-                    error=r[5],
+                    example_id=whole(r[0]) or 0,
+                    prompt=text(r[1]),
+                    raw_answer=text(r[2]),
+                    parsed_answer=text(r[3]),
+                    correct=None if r[4] is None else flag(r[4]),
+                    error=text(r[5]),
                 ),
                 verdicts.get(r[6], ()),
             )
             for r in rows
         ]
 
-    def steps(self, run_id: int) -> list[dict[str, Any]]:
+    def _step_row(self, run_id: int, r: Sequence[Any]) -> StepRow:
+        return StepRow(
+            run_id=run_id,
+            step=int(r[0]),
+            best_score=number(r[1]),
+            best_solution=from_json(r[2], "a step's best solution"),
+            optimal=flag(r[3]),
+            started_at=amount(r[4]),
+            finished_at=amount(r[5]),
+        )
+
+    def steps(self, run_id: int, first: int = 0, last: int | None = None) -> list[StepRow]:
+        """Steps ``first``..``last`` (all by default) of a run, in order."""
         return [
-            {
-                "step": r[0],
-                "best_score": r[1],
-                "best_solution": from_json(r[2], "a step"),
-                "optimal": bool(r[3]),
-                "started_at": r[4],
-                "finished_at": r[5],
-            }
+            self._step_row(run_id, r)
             for r in self.conn.execute(
                 "SELECT step, best_score, best_solution, optimal, started_at, finished_at"
-                " FROM step WHERE run_id = ? ORDER BY step",
-                (run_id,),
+                f" FROM step WHERE run_id = ? AND {_INT_STEP} AND step BETWEEN ? AND ?"
+                " ORDER BY step",
+                (run_id, first, 2**62 if last is None else last),
             )
         ]
 
-    def candidates(self, run_id: int, step: int | None = None) -> list[dict[str, Any]]:
+    def candidates(self, run_id: int, step: int | None = None) -> list[Candidate]:
         sql = (
             "SELECT id, step, idx, completion_index, solution, text, key, status, reason, score"
-            " FROM candidate WHERE run_id = ?"
+            f" FROM candidate WHERE run_id = ? AND {_INT_STEP}"
         )
         args: tuple[Any, ...] = (run_id,)
         if step is not None:
             sql += " AND step = ?"
             args += (step,)
-        keys = [
-            "id",
-            "step",
-            "index",
-            "completion_index",
-            "solution",
-            "text",
-            "key",
-            "status",
-            "reason",
-            "score",
-        ]
         out = []
-        for row in self.conn.execute(sql + " ORDER BY step, idx", args):
-            d = dict(zip(keys, row, strict=True))
-            d["solution"] = from_json(d["solution"], "a candidate")
-            out.append(d)
+        for r in self.conn.execute(sql + " ORDER BY step, idx", args):
+            status, reason = text(r[7]), text(r[8])
+            if status not in _CANDIDATE_STATUSES:
+                reason = f"unknown verdict {status[:40]!r} in the file"
+                status = CandidateStatus.INVALID
+            out.append(
+                Candidate(
+                    id=int(r[0]),
+                    step=int(r[1]),
+                    index=whole(r[2]) or 0,
+                    completion_index=whole(r[3]) or 0,
+                    solution=from_json(r[4], "a candidate"),
+                    text=text(r[5]),
+                    key=text(r[6]),
+                    status=CandidateStatus(status),
+                    reason=reason,
+                    score=number(r[9]),
+                )
+            )
         return out
 
-    def calls(self, run_id: int, step: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM llm_call WHERE run_id = ?"
+    def calls(self, run_id: int, step: int | None = None) -> list[CallRow]:
+        sql = f"SELECT {', '.join(_CALL_COLUMNS)} FROM llm_call WHERE run_id = ?"
         args: tuple[Any, ...] = (run_id,)
         if step is not None:
             sql += " AND step = ?"
             args += (step,)
-        return list(self.db.query(sql + " ORDER BY id", args))
+        return [self._call_row(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
-    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
+    @staticmethod
+    def _call_row(r: Sequence[Any]) -> CallRow:
+        d = dict(zip(_CALL_COLUMNS, r, strict=True))
+        return CallRow(
+            id=int(d["id"]),
+            run_id=whole(d["run_id"]),
+            step=whole(d["step"]),
+            replay_id=whole(d["replay_id"]),
+            evaluation_id=whole(d["evaluation_id"]),
+            record=call_from_row(d),
+        )
+
+    def step_detail(self, run_id: int, step: int) -> StepDetail | None:
         row = self.conn.execute(
-            "SELECT meta_prompt, completions, best_score, best_solution, optimal, started_at,"
-            " finished_at FROM step WHERE run_id = ? AND step = ?",
+            "SELECT step, best_score, best_solution, optimal, started_at, finished_at,"
+            " meta_prompt, completions FROM step WHERE run_id = ? AND step = ?",
             (run_id, step),
         ).fetchone()
         if row is None:
             return None
-        cands = self.candidates(run_id, step)
-        for c in cands:
-            c["records"] = [asdict(r) for r in self.records(candidate_id=c["id"])]
-            c["human"] = c["completion_index"] == HUMAN_ORIGIN
-        return {
-            "run_id": run_id,
-            "step": step,
-            "meta_prompt": row[0],
-            "completions": from_json(row[1], "completions"),
-            "best_score": row[2],
-            "best_solution": from_json(row[3], "a step"),
-            "optimal": bool(row[4]),
-            "started_at": row[5],
-            "finished_at": row[6],
-            "candidates": cands,
-            "calls": self.calls(run_id, step),
-        }
+        cands = tuple(
+            replace(c, records=tuple(self.records(candidate_id=c.id)))
+            for c in self.candidates(run_id, step)
+        )
+        return StepDetail(
+            row=self._step_row(run_id, row),
+            meta_prompt=text(row[6]),
+            completions=texts(from_json(row[7], "completions")),
+            candidates=cands,
+            calls=tuple(self.calls(run_id, step)),
+        )
 
     def totals(self, run_id: int) -> Totals:
-        return totals_of(self.calls(run_id))
+        return totals_of([c.record for c in self.calls(run_id)])
 
     def load_state(self, run_id: int, higher_is_better: bool, with_records: bool) -> RunState:
         """Rebuild what the engine needs to continue ``run_id`` after its last completed step."""
         state = RunState(last_step=self.last_step(run_id), totals=self.totals(run_id))
         for c in self.candidates(run_id):
-            status = c["status"]
-            if status in (CandidateStatus.SCORED, CandidateStatus.FILTERED) and c["key"]:
-                state.seen_keys.add(c["key"])
-            if status == CandidateStatus.SCORED and c["score"] is not None:
-                records = tuple(self.records(candidate_id=c["id"])) if with_records else ()
+            if c.status in (CandidateStatus.SCORED, CandidateStatus.FILTERED) and c.key:
+                state.seen_keys.add(c.key)
+            if c.status == CandidateStatus.SCORED and c.score is not None:
+                records = tuple(self.records(candidate_id=c.id)) if with_records else ()
                 state.history.append(
-                    Scored(
-                        solution=c["solution"], score=c["score"], step=c["step"], records=records
-                    )
+                    Scored(solution=c.solution, score=c.score, step=c.step, records=records)
                 )
         best: float | None = None
         for s in self.steps(run_id):
-            state.found_optimum = state.found_optimum or s["optimal"]
-            score = s["best_score"]
+            state.found_optimum = state.found_optimum or s.optimal
+            score = s.best_score
             better = score is not None and (
                 best is None or (score > best if higher_is_better else score < best)
             )
             if better:
                 best = score
                 state.steps_without_improvement = 0
-            elif s["step"] > 0:
+            elif s.step > 0:
                 state.steps_without_improvement += 1
         return state
 
@@ -281,3 +331,4 @@ class StepsMixin(VerdictsMixin):
                 assert cur.lastrowid is not None
                 self._copy_records(cid, cur.lastrowid)
             self.conn.execute("UPDATE run SET status = 'paused' WHERE id = ?", (dst_run,))
+            stats_sql.rebuild(self.conn, dst_run)

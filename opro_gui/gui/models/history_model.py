@@ -16,6 +16,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from opro_gui.core.rows import candidate_json
+
 STATUSES = ("scored", "invalid", "duplicate", "filtered", "incomplete")
 COLUMNS = ("Step", "#", "Status", "Score", "Solution", "Reason")
 COL_STEP, COL_INDEX, COL_STATUS, COL_SCORE, COL_SOLUTION, COL_REASON = range(len(COLUMNS))
@@ -92,7 +94,7 @@ class CandidateHistoryModel(QAbstractTableModel):
     def _learn_steps(self) -> int:
         if self._session is None or self._run_id is None:
             return 0
-        new = [s["step"] for s in self._session.store.steps(self._run_id)]
+        new = [s.step for s in self._session.store.steps(self._run_id, first=self._known_last + 1)]
         new = [s for s in new if s > self._known_last]
         if new:
             self._pending.extend(new)
@@ -123,7 +125,9 @@ class CandidateHistoryModel(QAbstractTableModel):
             batch: list[dict[str, Any]] = []
             while self._pending and len(batch) < self.chunk_size:
                 step = self._pending.popleft()
-                batch.extend(self._session.store.candidates(self._run_id, step))
+                batch.extend(
+                    candidate_json(c) for c in self._session.store.candidates(self._run_id, step)
+                )
             self.fetch_count += 1
             if batch:
                 first = len(self._rows)

@@ -53,7 +53,7 @@ class ForkDialog(QDialog):
         with ProjectSession.open(self.project_path, readonly=True) as session:
             kind = session.kind
             run = session.store.run(run_id)
-            spec = {**session.store.spec(), **(run["spec_override"] or {})}
+            spec = {**session.store.spec(), **(run.spec_override or {})}
             settings = session.run_settings(run_id)
             last = session.store.last_step(run_id)
             problem = session.problem(run_id)

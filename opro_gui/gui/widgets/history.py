@@ -40,10 +40,10 @@ from opro_gui.services.status import status_label
 def run_label(store: Any, run_id: int) -> str:
     run = store.run(run_id)
     last = store.last_step(run_id)
-    status, _, _ = live_status(run["status"], run["status_reason"])  # "interrupted", as elsewhere
+    status, _, _ = live_status(run.status, run.status_reason)  # "interrupted", as elsewhere
     text = f"Run {run_id} — {status_label(status)}, {max(0, last)} step(s)"
-    if run["parent_run_id"] is not None:
-        text += f" (fork of run {run['parent_run_id']} at step {run['fork_step']})"
+    if run.parent_run_id is not None:
+        text += f" (fork of run {run.parent_run_id} at step {run.fork_step})"
     return text
 
 
@@ -294,7 +294,7 @@ class HistoryPanel(QWidget):
                 self.error_occurred.emit(f"Cannot read step {step}: {exc}")
                 return
             self._detail_key = key
-            self.detail_pane.show_detail(detail, index)
+            self.detail_pane.show_detail(detail.to_json() if detail else None, index)
         else:
             self.detail_pane.show_candidate(index)
         self.candidate_selected.emit(step, index)

@@ -58,10 +58,10 @@ class PeopleBar(QWidget):
 
         def act(session: ProjectSession) -> dict[str, Any]:
             cands = session.store.candidates(self._run_id or 0, step)
-            cand = next((c for c in cands if c["index"] == index), None)
+            cand = next((c for c in cands if c.index == index), None)
             if cand is None:
                 raise ProjectError(f"step {step} has no candidate {index}")
-            return session.star(cand["id"]) if action == "star" else session.exclude(cand["id"])
+            return session.star(cand.id) if action == "star" else session.exclude(cand.id)
 
         return self._do(act)
 

@@ -4,6 +4,7 @@ background thread, optionally scored; new answers beside the originals; stored r
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from opro_gui.gui.models.history_model import format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
 from opro_gui.llm import EndpointConfig
-from opro_gui.services import ProjectSession
+from opro_gui.services import ProjectSession, ReplayResult
 
 
 def run_replay(
@@ -93,10 +94,11 @@ class ReplayDialog(QDialog):
         self._call: BackgroundCall | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         with ProjectSession.open(self.project_path, readonly=True) as session:
-            detail = session.step_detail(run_id, step)
+            step_row = session.step_detail(run_id, step)
+            detail = step_row.to_json() if step_row else None
             settings = session.run_settings(run_id)
             optimizer, _ = session.endpoints(run_id)
-            replays = session.store.replays(run_id, step)
+            replays = [r.to_json() for r in session.store.replays(run_id, step)]
             kind = session.kind
         self._original_prompt = detail["meta_prompt"] if detail else ""
 
@@ -209,7 +211,8 @@ class ReplayDialog(QDialog):
         self.replays_list.addItem(item)
         return item
 
-    def _on_replay_done(self, result: dict[str, Any]) -> None:
+    def _on_replay_done(self, replay: ReplayResult) -> None:
+        result = asdict(replay)
         self._call = None
         self.send_button.setEnabled(True)
         self.stop_button.setEnabled(False)

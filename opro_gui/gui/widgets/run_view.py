@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from opro_gui.core.events import StepCompleted
-from opro_gui.core.models import CandidateStatus
-from opro_gui.services import ProjectSession
+from opro_gui.core.models import Candidate, CandidateStatus
+from opro_gui.services import ProjectSession, RunSummary
 
 from ..background import BackgroundCall, call_in_background
 from ..themes import LIGHT, PlotColors
@@ -49,7 +49,7 @@ class RunView(QWidget):
         self._step_solutions: dict[str, int] = {}  # prompt: instruction -> first step
         self.random_curve: list[float] = []
         self._analysis_call: BackgroundCall | None = None
-        self.summary: dict[str, Any] | None = None
+        self.summary: RunSummary | None = None
         self.banner_messages: list[str] = []
         self.banner = QLabel()
         self.banner.setObjectName("run_banner")
@@ -121,13 +121,12 @@ class RunView(QWidget):
         # Steps first: a run may be writing. A step row and its candidates are committed
         # together, so candidates of steps not yet listed are ignored (their events follow).
         steps = store.steps(run_id)
-        by_step: dict[int, list[dict[str, Any]]] = {s["step"]: [] for s in steps}
+        by_step: dict[int, list[Candidate]] = {s.step: [] for s in steps}
         for c in store.candidates(run_id):
-            if c["step"] in by_step:
-                by_step[c["step"]].append(c)
+            if c.step in by_step:
+                by_step[c.step].append(c)
         for s in steps:
-            cands = by_step[s["step"]]
-            self._add_step(s["step"], cands, s["best_score"], s["best_solution"])
+            self._add_step(s.step, by_step[s.step], s.best_score, s.best_solution)
         self.summary_label.setText(f"Run {run_id}: reading…")
         self.update_analysis()
         self._redraw()
@@ -180,33 +179,21 @@ class RunView(QWidget):
         r = event.record
         if r.step <= self.last_step:
             return  # already loaded from disk (the view switched to this run mid-flight)
-        cands = [
-            {
-                "step": c.step,
-                "index": c.index,
-                "status": str(c.status),
-                "score": c.score,
-                "solution": c.solution,
-            }
-            for c in r.candidates
-        ]
-        self._add_step(r.step, cands, r.best_score, r.best_solution)
+        self._add_step(r.step, list(r.candidates), r.best_score, r.best_solution)
         self.summary_label.setText(self._live_summary(r.step, r.best_score))
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
     def _add_step(
-        self, step: int, cands: list[dict[str, Any]], best: float | None, best_solution: Any
+        self, step: int, cands: list[Candidate], best: float | None, best_solution: Any
     ) -> None:
-        scored = [
-            c for c in cands if c["status"] == CandidateStatus.SCORED and c["score"] is not None
-        ]
+        scored = [c for c in cands if c.status == CandidateStatus.SCORED and c.score is not None]
         self.score_plot.add_candidates(
-            [c["step"] for c in scored], [c["index"] for c in scored], [c["score"] for c in scored]
+            [c.step for c in scored], [c.index for c in scored], [c.score for c in scored]
         )
         if self.kind == "prompt":
             for c in scored:
-                self._step_solutions.setdefault(str(c["solution"]), step)
+                self._step_solutions.setdefault(str(c.solution), step)
         self.last_step = max(self.last_step, step)
         if best is not None:
             self._best_steps.append(step)
@@ -288,19 +275,19 @@ class RunView(QWidget):
         self.summary_label.setText(f"Could not read the run summary: {exc}")
         self.analysis_done.emit()
 
-    def _on_analysis_done(self, result: tuple[dict[str, Any], list[float]]) -> None:
+    def _on_analysis_done(self, result: tuple[RunSummary, list[float]]) -> None:
         self._analysis_call = None
         s, curve = result
         self.random_curve = [float(v) for v in curve]
         self.score_plot.set_random_curve(list(range(1, len(curve) + 1)), self.random_curve)
-        parts = [f"Run {s['id']}: {s['status_text']}"]  # the one wording (services.status)
-        parts.append(f"step {s['steps_completed']} of {s['max_steps']}")
-        if s.get("best_score") is not None:
-            parts.append(f"best {self.fmt(s['best_score'])}")
-        if s.get("gap_percent") is not None:
-            parts.append(f"gap {s['gap_percent']:.2f}%")
-        if s.get("best_test_accuracy") is not None:
-            parts.append(f"test accuracy {self.fmt(s['best_test_accuracy'])}")
+        parts = [f"Run {s.id}: {s.status_text}"]  # the one wording (services.status)
+        parts.append(f"step {s.steps_completed} of {s.max_steps}")
+        if s.best_score is not None:
+            parts.append(f"best {self.fmt(s.best_score)}")
+        if s.facts.get("gap_percent") is not None:
+            parts.append(f"gap {s.facts['gap_percent']:.2f}%")
+        if s.prompt is not None and s.prompt.best_test_accuracy is not None:
+            parts.append(f"test accuracy {self.fmt(s.prompt.best_test_accuracy)}")
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)
@@ -308,50 +295,50 @@ class RunView(QWidget):
         self._show_warnings(s)
         self.analysis_done.emit()
 
-    def _show_warnings(self, s: dict[str, Any]) -> None:
+    def _show_warnings(self, s: RunSummary) -> None:
         self.banner_messages = self._warnings(s)
         self.banner.setText("\n".join(self.banner_messages))
         self.banner.setVisible(bool(self.banner_messages))
 
-    def _warnings(self, s: dict[str, Any]) -> list[str]:
+    def _warnings(self, s: RunSummary) -> list[str]:
         out: list[str] = []
-        rate = s.get("invalid_rate")
+        rate = s.invalid_rate
         if rate is not None and rate > INVALID_RATE_WARNING:
             out.append(
                 f"⚠ {rate:.0%} of the optimizer's proposals could not be parsed. The model, not "
                 "the method, is the likely problem: try a stronger optimizer model or check the "
                 "raw completions in the history."
             )
-        if s.get("model_mismatch"):
+        if s.model_mismatch:
             out.append(
                 f"⚠ The server answered with another model than requested: "
-                f"{', '.join(s['model_mismatch'])}."
+                f"{', '.join(s.model_mismatch)}."
             )
-        if self.random_curve and self._best_scores and s["status"] not in ("running", "created"):
+        if self.random_curve and self._best_scores and s.status not in ("running", "created"):
             ours, rnd = self._best_scores[-1], self.random_curve[-1]
             no_better = ours <= rnd if self._higher_is_better else ours >= rnd
             # Reaching the optimum is never a failure, even when the random search got there too.
-            if no_better and s.get("found_at_step") is None:
+            if no_better and s.found_at_step is None:
                 out.append(
                     f"⚠ The optimizer did no better than a random search with the same number of "
                     f"evaluations (best {ours:g} vs random search {rnd:g})."
                 )
         return out
 
-    def _prompt_markers(self, s: dict[str, Any]) -> None:
+    def _prompt_markers(self, s: RunSummary) -> None:
         lines: list[tuple[str, float]] = []
         start = [sc for st, sc in zip(self._best_steps, self._best_scores, strict=True) if st == 0]
         if start:
             lines.append(("initial instruction (train)", start[0]))
         steps, scores = [], []
-        for e in s.get("test_evaluations", []):
-            if e["test_accuracy"] is None:
+        for e in s.prompt.test_evaluations if s.prompt else ():
+            if e.test_accuracy is None:
                 continue
-            if str(e["label"]).startswith("baseline"):
-                lines.append((f"{e['label']} (test)", float(e["test_accuracy"])))
+            if e.label.startswith("baseline"):
+                lines.append((f"{e.label} (test)", float(e.test_accuracy)))
             else:
-                steps.append(self._step_solutions.get(str(e["instruction"]), 0))
-                scores.append(float(e["test_accuracy"]))
+                steps.append(self._step_solutions.get(str(e.instruction), 0))
+                scores.append(float(e.test_accuracy))
         self.score_plot.set_baselines(lines)
         self.score_plot.set_test_markers(steps, scores)
 
@@ -371,7 +358,7 @@ class RunView(QWidget):
         return self.score_plot.export(path)
 
 
-def _analyse(path: Path, run_id: int) -> tuple[dict[str, Any], list[float]]:
+def _analyse(path: Path, run_id: int) -> tuple[RunSummary, list[float]]:
     """Runs in a worker thread: its own read-only session, closed before returning."""
     with ProjectSession.open(path, readonly=True) as session:
         return session.run_summary(run_id), session.random_search_curve(run_id)

@@ -4,13 +4,12 @@ instructions by training accuracy and the baselines, scored on the test split.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.llm import EndpointConfig
-from opro_gui.services import ProjectSession
+from opro_gui.services import EvaluationResult, ProjectSession
 
 from ..background import BackgroundCall, call_in_background
 
@@ -25,7 +24,7 @@ def evaluate_on_test(
     cancel: CancelToken,
     batch: bool = False,
     poll_interval: float = 30.0,
-) -> list[dict[str, Any]]:
+) -> list[EvaluationResult]:
     """Runs in a worker thread with its own session (one SQLite connection per thread)."""
     with ProjectSession.open(path) as session:
         if batch:
@@ -36,12 +35,12 @@ def evaluate_on_test(
         return session.evaluate(run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel)
 
 
-def results_text(rows: list[dict[str, Any]]) -> str:
+def results_text(rows: list[EvaluationResult]) -> str:
     """One status line: the best instruction's held-out accuracy and its sample size."""
-    best = next((r for r in rows if r["label"] == "top-1"), None)
+    best = next((r for r in rows if r.label == "top-1"), None)
     text = "Test evaluation stored"
-    if best is not None and best["accuracy"] is not None:
-        text += f": best instruction {best['accuracy'] * 100:.1f}% on {best['n_examples']} examples"
+    if best is not None and best.accuracy is not None:
+        text += f": best instruction {best.accuracy * 100:.1f}% on {best.n_examples} examples"
     return text
 
 
@@ -82,7 +81,7 @@ class TestEvaluation(QObject):
         if call is not None and call.is_running():
             call.cancel(wait_ms)
 
-    def _on_call_done(self, rows: list[dict[str, Any]]) -> None:
+    def _on_call_done(self, rows: list[EvaluationResult]) -> None:
         self._call = None
         self.evaluation_finished.emit(rows)
 

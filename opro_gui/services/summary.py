@@ -1,0 +1,141 @@
+"""Typed summaries of runs and projects; ``to_json`` gives exactly the keys of `opro show --json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from opro_gui.core.models import Solution, Totals
+
+
+@dataclass(frozen=True)
+class TestEvaluation:
+    """One held-out evaluation of an instruction, as `show` lists it."""
+
+    label: str
+    instruction: Solution | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    n_examples: int
+    complete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "instruction": self.instruction,
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "n_examples": self.n_examples,
+            "complete": self.complete,
+        }
+
+
+@dataclass(frozen=True)
+class PromptFacts:
+    """What a prompt-optimization run adds: accuracies of its best instruction."""
+
+    best_instruction: Solution | None
+    best_train_accuracy: float | None
+    best_test_accuracy: float | None
+    test_evaluations: tuple[TestEvaluation, ...]
+
+
+@dataclass(frozen=True)
+class RandomSearch:
+    """The equal-budget random search a run is compared with (kinds that have one)."""
+
+    best: float | None
+    beats: bool | None  # the run's best is better than random search's
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    status: str  # a RunStatus value, or "interrupted" for a run whose writer died
+    status_reason: str
+    status_text: str  # the status in words, the same everywhere
+    stop_cause: str  # a StopCause value
+    steps_completed: int
+    max_steps: int
+    best_score: float | None
+    best_solution: Solution | None
+    usage: Totals  # calls, tokens and dollars of its steps and evaluations (not replays)
+    optimizer_model: Any
+    scorer_model: Any
+    parent_run_id: int | None
+    fork_step: int | None
+    candidates: int
+    evaluations: int  # candidates scored (completely or not)
+    status_counts: dict[str, int]  # verdicts of proposed candidates (steps >= 1)
+    invalid_rate: float | None
+    model_mismatch: tuple[str, ...]
+    facts: dict[str, Any]  # the kind's facts: gap, optimum, found_at_step...
+    found_at_step: int | None = None
+    random_search: RandomSearch | None = None
+    prompt: PromptFacts | None = None
+    # people's actions and judges' agreement with gold labels (services.people_report)
+    people: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as `opro show --json` prints it (keys are a contract with scripts)."""
+        u = self.usage
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "status_text": self.status_text,
+            "stop_cause": self.stop_cause,
+            "steps_completed": self.steps_completed,
+            "max_steps": self.max_steps,
+            "best_score": self.best_score,
+            "best_solution": self.best_solution,
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "total_tokens": u.tokens,
+            "cost_usd": round(u.cost_usd, 6),
+            "calls": u.calls,
+            "cached_calls": u.cached_calls,
+            "failed_calls": u.failed_calls,
+            "tokens_by_role": u.by_role,
+            "optimizer_model": self.optimizer_model,
+            "scorer_model": self.scorer_model,
+            "parent_run_id": self.parent_run_id,
+            "fork_step": self.fork_step,
+            "candidates": self.candidates,
+            "evaluations": self.evaluations,
+            "status_counts": self.status_counts,
+            "invalid_rate": self.invalid_rate,
+            "model_mismatch": list(self.model_mismatch),
+            **self.facts,
+        }
+        if self.random_search is not None:
+            out["random_search_best"] = self.random_search.best
+            out["beats_random_search"] = self.random_search.beats
+        if self.prompt is not None:
+            p = self.prompt
+            out["best_instruction"] = p.best_instruction
+            out["best_train_accuracy"] = p.best_train_accuracy
+            out["best_test_accuracy"] = p.best_test_accuracy
+            out["test_evaluations"] = [e.to_json() for e in p.test_evaluations]
+        out.update(self.people or {})
+        return out
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    path: str
+    name: str
+    kind: str
+    app_version: str
+    problem: dict[str, Any]  # the problem's static facts (optimum, baselines...)
+    runs: tuple[RunSummary, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "kind": self.kind,
+            "app_version": self.app_version,
+            "problem": self.problem,
+            "runs": [r.to_json() for r in self.runs],
+        }
