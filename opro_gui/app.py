@@ -25,7 +25,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QLibraryInfo, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -34,6 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from opro_gui.gui.main_window import MainWindow
 
     existing = QApplication.instance()
+    if existing is None:
+        from pathlib import Path
+
+        from opro_gui.gui.platform_check import display_error_line, platform_problem
+
+        plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
+        problem = platform_problem(plugins)
+        if problem:
+            print(display_error_line(problem), file=sys.stderr)
+            return 1
     app = (
         existing
         if isinstance(existing, QApplication)

@@ -104,3 +104,23 @@ def test_without_the_plugin_the_kind_is_one_clear_error(tmp_path: Path, onemax) 
         "opro: error: bits.opro: unknown problem kind 'onemax'; expected one of tsp, linreg, "
         "prompt (a plugin may provide it: $OPRO_KIND_PLUGINS)\n"
     )
+
+
+def test_a_broken_plugin_costs_only_its_own_kind(tmp_path: Path, onemax) -> None:
+    project = tmp_path / "bits.opro"
+    assert opro("new", "onemax", str(project)).returncode == 0
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)]),
+        "OPRO_KIND_PLUGINS": "no_such_module_xyz,toy_kind:NOPE",
+    }
+    run = [sys.executable, "-m", "opro_gui"]
+    helped = subprocess.run([*run, "new", "--help"], capture_output=True, text=True, env=env)
+    assert helped.returncode == 0 and "{tsp,linreg,prompt}" in helped.stdout
+    shown = subprocess.run([*run, "show", str(project)], capture_output=True, text=True, env=env)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert shown.stderr.startswith(
+        "opro: error: bits.opro: unknown problem kind 'onemax'; expected one of tsp, linreg, "
+        "prompt ($OPRO_KIND_PLUGINS failed: no_such_module_xyz: ModuleNotFoundError: No module "
+        "named 'no_such_module_xyz'; toy_kind:NOPE: AttributeError: "
+    )

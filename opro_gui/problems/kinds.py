@@ -120,6 +120,8 @@ def format_number(value: float) -> str:
 
 # -- the registry ---------------------------------------------------------------------------
 _REGISTRY: dict[str, ProblemKind] = {}
+#: Why plugins named in $OPRO_KIND_PLUGINS could not be loaded (shown with an unknown kind).
+PLUGIN_ERRORS: list[str] = []
 _loaded = False
 
 
@@ -147,13 +149,13 @@ def _load() -> None:
         _REGISTRY.setdefault(kind.name, kind)
     for entry in filter(None, (e.strip() for e in os.environ.get(PLUGINS_ENV, "").split(","))):
         module_name, _, attr = entry.partition(":")
-        try:
+        try:  # a broken plugin costs its own kind, never the built-ins (or `opro --help`)
             module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(f"{PLUGINS_ENV}: cannot import {module_name!r} ({exc})") from None
-        if attr:  # a descriptor (or a factory of one); a bare module registers on import
-            obj = getattr(module, attr)
-            register_kind(obj if isinstance(obj, ProblemKind) else obj())
+            if attr:  # a descriptor (or a factory of one); a bare module registers on import
+                obj = getattr(module, attr)
+                register_kind(obj if isinstance(obj, ProblemKind) else obj())
+        except Exception as exc:
+            PLUGIN_ERRORS.append(f"{entry}: {type(exc).__name__}: {exc}")
 
 
 def kinds() -> list[ProblemKind]:
@@ -171,8 +173,13 @@ def get_kind(name: str) -> ProblemKind:
     try:
         return _REGISTRY[name]
     except KeyError:
+        hint = (
+            f"${PLUGINS_ENV} failed: {'; '.join(PLUGIN_ERRORS)}"
+            if PLUGIN_ERRORS
+            else f"a plugin may provide it: ${PLUGINS_ENV}"
+        )
         raise ValueError(
-            f"unknown problem kind {name!r}; expected one of {', '.join(_REGISTRY)}"
+            f"unknown problem kind {name!r}; expected one of {', '.join(_REGISTRY)} ({hint})"
         ) from None
 
 

@@ -19,7 +19,6 @@ from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRe
 from opro_gui.core.ports import LLMClient, Problem
 from opro_gui.llm import EndpointConfig, make_client
 from opro_gui.problems import ProblemKind, get_kind, make_problem
-from opro_gui.problems.kinds import PLUGINS_ENV
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
 
 from .judging import with_judge
@@ -157,9 +156,7 @@ class SessionBase:
             self.problem_kind: ProblemKind = get_kind(self.kind)  # every question about it
         except ValueError as exc:
             store.close()
-            raise ProjectError(
-                f"{store.path.name}: {exc} (a plugin may provide it: ${PLUGINS_ENV})"
-            ) from None
+            raise ProjectError(f"{store.path.name}: {exc}") from None
         self._clients: list[Any] = []  # closed with the session: their threads and connections
         self._problem: Problem | None = None
 
