@@ -116,7 +116,7 @@ def test_the_paper_alone_scores_exactly_as_before(fake_server) -> None:
     assert a[0].score == sum(given) / len(given)
 
 
-def test_a_version_3_file_gains_the_new_tables_and_a_read_only_open_writes_nothing(
+def test_a_version_4_file_gains_the_new_tables_and_a_read_only_open_writes_nothing(
     tmp_path,
 ) -> None:
     import hashlib
@@ -130,7 +130,7 @@ def test_a_version_3_file_gains_the_new_tables_and_a_read_only_open_writes_nothi
     conn = sqlite3.connect(path)
     conn.executescript(
         "DROP TABLE example_verdict; DROP TABLE human_action; DROP TABLE llm_batch;"
-        " PRAGMA user_version = 3; VACUUM;"
+        " PRAGMA user_version = 4; VACUUM;"
     )
     conn.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -20,6 +20,8 @@ from .common import (
     pick_run_id,
     short,
 )
+from .provenance_text import print_provenance
+from .stats_text import ci_text, confidence_lines, paired_line, spread_line
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -45,6 +47,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if run.prompt is not None and run.prompt.best_test_accuracy is not None:
             line += f", test {kind.format_score(run.prompt.best_test_accuracy)}"
         print(line)
+        for text in confidence_lines(run.to_json()):
+            print(f"    {text}")
         print(f"    best: {short(run.best_solution)}")
         people = run.people or {}
         agreement = people.get("judge_agreement")
@@ -64,6 +68,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
                 f" although {run.optimizer_model} was asked for"
             )
+    for group in summary.seed_spread:
+        print("  " + spread_line(summary.kind, group))
     return EXIT_OK
 
 
@@ -76,6 +82,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise CliError(
                 f"run {run_id} has no step {args.step} (last step: {session.store.last_step(run_id)})"
             )
+        if args.candidate is not None:
+            print_provenance(
+                session.provenance(run_id, args.step, args.candidate),
+                session.problem_kind.format_score,
+            )
+            return EXIT_OK
     out = sys.stdout
     out.write(f"=== run {run_id}, step {args.step}: meta-prompt as sent ===\n")
     out.write(detail.meta_prompt + "\n")
@@ -91,6 +103,12 @@ def cmd_history(args: argparse.Namespace) -> int:
         out.write("--- initial: " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-2, []):
         out.write("--- human: " + _verdict(c, kind) + "\n")
+    shown = detail.ingredients
+    if shown.get("candidates") or shown.get("examples"):
+        out.write(
+            f"=== the meta-prompt contained candidates {shown['candidates']} and examples "
+            f"{shown['examples']} (by id); `--candidate I` shows where candidate I came from ===\n"
+        )
     return EXIT_OK
 
 
@@ -145,13 +163,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             )  # fmt: skip
         else:
             rows = session.evaluate(run_id, split=args.split, top=args.top, scorer_endpoint=scorer)
+        tests = session.paired_tests(run_id, args.split)
     for r in rows:
         train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)
+        if r.accuracy_ci:
+            acc += f" [95% CI {ci_text(r.accuracy_ci)}]"
         flag = "" if r.complete else "  (incomplete: some requests failed)"
         print(
             f"{r.label}: train {train}  {args.split} {acc}  n={r.n_examples}  "
             f"{short(r.instruction or '(empty)', 80)}{flag}"
         )
+    for t in tests:
+        print(paired_line(t))
     return EXIT_OK
 
 

@@ -29,6 +29,24 @@ cmd_show, cmd_history, cmd_replay, cmd_evaluate, cmd_export = (
 )
 
 
+def _analysis_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """Like ``_command`` for `compare`, `report` and `sweep` (loaded when they run)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from . import compare, sweep
+
+        module = compare if hasattr(compare, name) else sweep
+        return int(getattr(module, name)(args))
+
+    run.__name__ = name
+    return run
+
+
+cmd_compare, cmd_report, cmd_sweep = (
+    _analysis_command(n) for n in ("cmd_compare", "cmd_report", "cmd_sweep")
+)
+
+
 def _endpoint_options(p: argparse.ArgumentParser, with_roles: bool = True) -> None:
     p.add_argument("--base-url", help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL)")
     p.add_argument("--model", help="model name for both roles")
@@ -100,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("project")
     hist.add_argument("--step", type=int, required=True)
     hist.add_argument("--run", type=int)
+    hist.add_argument(
+        "--candidate", type=int, metavar="I", help="where candidate I of the step came from"
+    )
     hist.set_defaults(func=cmd_history)
 
     rep = sub.add_parser("replay", help="re-send a step's meta-prompt")
@@ -138,6 +159,39 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["json", "csv"], default="json")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
+
+    cmp_ = sub.add_parser("compare", help="runs of one task side by side")
+    cmp_.add_argument(
+        "runs", nargs="+", metavar="PROJECT[:RUN]", help="a project (all its runs) or one run"
+    )
+    cmp_.add_argument("--json", action="store_true", help="everything, with best-so-far curves")
+    cmp_.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="one task over a grid of models, seeds and settings")
+    sw.add_argument(
+        "project", help="the project (with --datasets: the folder for one project per dataset)"
+    )
+    sw.add_argument("--steps", type=int, required=True, help="each run's total step budget")
+    sw.add_argument("--optimizer-models", help="comma-separated optimizer models")
+    sw.add_argument("--scorer-models", help="comma-separated scorer models (prompt tasks)")
+    sw.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    sw.add_argument(
+        "--set", action="append", metavar="KEY=V1,V2", help="vary a setting (repeatable)"
+    )
+    sw.add_argument("--parallel", type=int, default=2, help="runs at once (default 2)")
+    sw.add_argument("--out", metavar="PREFIX", help="write PREFIX.md and PREFIX.csv")
+    sw.add_argument("--datasets", metavar="DIR", help="one prompt project per dataset file in DIR")
+    sw.add_argument(
+        "--evaluate", action="store_true", help="score each run's best on the test split after"
+    )
+    _settings_options(sw)
+    _endpoint_options(sw)
+    sw.set_defaults(func=cmd_sweep)
+
+    rep_ = sub.add_parser("report", help="one self-contained HTML report of a project")
+    rep_.add_argument("project")
+    rep_.add_argument("-o", "--output", required=True, help="the .html file to write")
+    rep_.set_defaults(func=cmd_report)
 
     from .people_args import add_parsers  # argparse only: loads no session code
 

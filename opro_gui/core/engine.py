@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
+from .ingredients import with_ingredients
 from .models import (
     HUMAN_ORIGIN,
     CallRecord,
@@ -116,6 +117,7 @@ class Engine:
                     meta_prompt = self.problem.render_meta_prompt(shown, step, self._history_size())
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
                     record = self._optimization_step(step, meta_prompt, human, calls, started)
+                    record = with_ingredients(self.problem, shown, self._history_size(), record)
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -369,7 +371,7 @@ class Engine:
     @staticmethod
     def _as_history(candidates: Sequence[Candidate]) -> list[Scored]:
         return [
-            Scored(solution=c.solution, score=float(c.score), step=c.step, records=c.records)
+            Scored(c.solution, float(c.score), c.step, records=c.records, index=c.index)
             for c in candidates
             if c.score is not None
         ]

@@ -155,6 +155,7 @@ class Scored:
     score: float
     step: int
     records: tuple[ExampleRecord, ...] = ()
+    index: int = -1  # its position within its step: (step, index) names the stored candidate
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,10 @@ class StepRecord:
     started_at: float
     finished_at: float
     optimal: bool = False  # the step proposed a provably optimal solution
+    #: What the meta-prompt contained, in the order shown: history entries as (step, index)
+    #: of the candidates they came from, and the ids of the examples shown as exemplars.
+    shown_entries: tuple[tuple[int, int], ...] = ()
+    shown_exemplars: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,8 @@ class StepDetail:
     completions: tuple[str, ...]
     candidates: tuple[Candidate, ...]  # with their scorer answers (``records``)
     calls: tuple[CallRow, ...]
+    #: what the meta-prompt contained: {"candidates": [ids], "examples": [ids]} in order shown
+    ingredients: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def run_id(self) -> int:
@@ -164,6 +166,7 @@ class StepDetail:
             "finished_at": r.finished_at,
             "candidates": [candidate_json(c, with_records=True) for c in self.candidates],
             "calls": [c.to_json() for c in self.calls],
+            "ingredients": self.ingredients,
         }
 
 

@@ -196,8 +196,14 @@ class LinearRegressionProblem:
                 pairs.append(pair)
         return list(pairs)
 
+    def meta_prompt_ingredients(
+        self, history: Sequence[Scored], step: int, history_size: int
+    ) -> tuple[list[Scored], list[int]]:
+        """The history entries ``render_meta_prompt`` shows, in order (no exemplars)."""
+        return top_history(history, history_size, self.dedup_key), []
+
     def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
-        entries = top_history(history, history_size, self.dedup_key)
+        entries, _ = self.meta_prompt_ingredients(history, step, history_size)
         shown = "\n\n".join(
             f"input:\n{self.format_solution(e.solution)}\nvalue:\n{int(e.score)}" for e in entries
         )

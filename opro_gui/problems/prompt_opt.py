@@ -226,14 +226,19 @@ class PromptProblem:
             count=self.exemplar_count, history_size=history_size, threshold=self.score_threshold,
         )  # fmt: skip
 
+    def meta_prompt_ingredients(
+        self, history: Sequence[Scored], step: int, history_size: int
+    ) -> tuple[list[Scored], list[int]]:
+        """The instructions and exemplar ids ``render_meta_prompt`` shows, in order."""
+        shown = meta.shown_history(history, history_size, self.score_threshold)
+        ids = self.exemplar_ids(history, step, history_size) if self.style != "text" else []
+        return list(shown), list(ids)
+
     def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
         # Fix of reference pitfall 10: the <TEXT> style is capped to the best ``history_size``
         # entries (and the threshold) like the other styles instead of growing without bound.
-        shown = meta.shown_history(history, history_size, self.score_threshold)
-        exemplars: list[tuple[str, str]] = []
-        if self.style != "text":
-            ids = self.exemplar_ids(history, step, history_size)
-            exemplars = [(self.examples[i]["input"], self.examples[i]["target"]) for i in ids]
+        shown, ids = self.meta_prompt_ingredients(history, step, history_size)
+        exemplars = [(self.examples[i]["input"], self.examples[i]["target"]) for i in ids]
         return meta.render_meta_prompt(
             self.sections, self.style, self.position, self.include_qa, shown, exemplars,
             self.task_phrase,

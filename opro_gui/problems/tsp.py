@@ -234,12 +234,18 @@ class TSPProblem:
                 tours.append(tour)
         return list(tours)
 
+    def meta_prompt_ingredients(
+        self, history: Sequence[Scored], step: int, history_size: int
+    ) -> tuple[list[Scored], list[int]]:
+        """The history entries ``render_meta_prompt`` shows, in order (no exemplars)."""
+        return top_history(history, history_size, self.dedup_key), []
+
     def render_meta_prompt(self, history: Sequence[Scored], step: int, history_size: int) -> str:
         points = ", ".join(
             f"({i}): ({format_coordinate(x)}, {format_coordinate(y)})"
             for i, (x, y) in enumerate(self.points)
         )
-        entries = top_history(history, history_size, self.dedup_key)
+        entries, _ = self.meta_prompt_ingredients(history, step, history_size)
         shown = "\n\n".join(
             f"<trace> {self.format_solution(e.solution)} </trace>\nlength:\n{int(e.score)}"
             for e in entries

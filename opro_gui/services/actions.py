@@ -14,6 +14,7 @@ from opro_gui.problems import make_problem
 from opro_gui.problems.prompt_opt import PromptProblem
 from opro_gui.storage import ProjectError
 
+from . import stats
 from .base import SessionBase
 from .judging import with_judge
 
@@ -44,6 +45,7 @@ class EvaluationResult:
     split: str
     n_examples: int
     complete: bool
+    accuracy_ci: list[float] | None = None  # 95 % bootstrap interval [low, high]
 
 
 class ActionsMixin(SessionBase):
@@ -194,6 +196,7 @@ class ActionsMixin(SessionBase):
         for (label, instr, train), res in zip(chosen, results, strict=True):
             self.store.add_evaluation(run_id, split, label, instr, instr, res, train, calls)
             calls = []
+            ci = stats.bootstrap_interval([r.correct for r in res.records if r.correct is not None])
             out.append(
                 EvaluationResult(
                     label=label,
@@ -203,6 +206,7 @@ class ActionsMixin(SessionBase):
                     split=split,
                     n_examples=len(res.records),
                     complete=res.complete,
+                    accuracy_ci=ci.to_list() if ci else None,
                 )
             )
         return out

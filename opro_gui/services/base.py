@@ -250,7 +250,10 @@ class SessionBase:
         """Carry out ``plan``: the id of the run to drive."""
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
         if plan.action is PlanAction.CONTINUE:
-            self.store.update_run_config(plan.run_id, settings.to_dict(), opt, sc)
+            # a sweep's run keeps its grid point, so the sweep still finds it afterwards
+            kept = self.store.sweep_point(plan.run_id)
+            point = {"sweep": kept} if kept is not None else {}
+            self.store.update_run_config(plan.run_id, {**settings.to_dict(), **point}, opt, sc)
             return plan.run_id
         return self.store.create_run(settings.to_dict(), opt, sc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from opro_gui.core.models import RunSettings, Scored
@@ -11,13 +12,14 @@ from opro_gui.llm.config import model_mismatch
 from opro_gui.llm.pricing import estimate_run
 from opro_gui.problems import ScorerLoad
 
-from .base import SessionBase, _reads_file, live_status
+from .base import _reads_file, live_status
+from .confidence import ConfidenceMixin, seed_spread
 from .people_report import people_summary
 from .status import status_text
 from .summary import ProjectSummary, PromptFacts, RandomSearch, RunSummary, TestEvaluation
 
 
-class ReportsMixin(SessionBase):
+class ReportsMixin(ConfidenceMixin):
     def estimate(
         self,
         steps: int,
@@ -134,6 +136,11 @@ class ReportsMixin(SessionBase):
         best = stats.best_solution
         evals = [e for e in self.store.evaluations(run_id) if e.split == "test"]
         test_acc = next((e.score for e in reversed(evals) if e.solution == best), None)
+        intervals = {e.id: self.evaluation_interval(e.id) for e in evals}
+        train_ci = {
+            key: self.train_interval(run_id, sol)
+            for key, sol in {json.dumps(e.solution): e.solution for e in evals}.items()
+        }
         return PromptFacts(
             best_instruction=best,
             best_train_accuracy=stats.best_score,
@@ -146,26 +153,40 @@ class ReportsMixin(SessionBase):
                     test_accuracy=e.score,
                     n_examples=e.n_examples,
                     complete=e.complete,
+                    train_accuracy_ci=_ci(train_ci[json.dumps(e.solution)]),
+                    test_accuracy_ci=_ci(intervals[e.id]),
                 )
                 for e in evals
             ),
+            confidence=self._accuracy_stats(run_id, best, evals),
         )
 
     @_reads_file
     def summary(self) -> ProjectSummary:
         project = self.store.project()
+        runs = tuple(self.run_summary(r) for r in self.run_ids())
         return ProjectSummary(
             path=str(self.path),
             name=project.name,
             kind=self.kind,
             app_version=project.app_version,
             problem=self.problem().summary(),
-            runs=tuple(self.run_summary(r) for r in self.run_ids()),
+            runs=runs,
+            seed_spread=tuple(
+                seed_spread(
+                    [r.to_json() for r in runs],
+                    {r.id: self.store.run(r.id).settings.to_dict() for r in runs},
+                )
+            ),
         )
 
     @_reads_file
     def step_detail(self, run_id: int, step: int) -> StepDetail | None:
         return self.store.step_detail(run_id, step)
+
+
+def _ci(interval: Any) -> list[float] | None:
+    return None if interval is None else list(interval.to_list())
 
 
 def _seed_of(stats: RunStats) -> object:

@@ -6,7 +6,17 @@ from .actions import ActionsMixin
 from .batch_eval import BatchEvalMixin
 from .export import ExportMixin
 from .people import JudgeReplayMixin, PeopleMixin
+from .provenance import ProvenanceMixin
+from .sweep import SweepMixin
 
 
-class ProjectSession(ExportMixin, BatchEvalMixin, ActionsMixin, PeopleMixin, JudgeReplayMixin):
+class ProjectSession(
+    ProvenanceMixin,
+    SweepMixin,
+    ExportMixin,
+    BatchEvalMixin,
+    ActionsMixin,
+    PeopleMixin,
+    JudgeReplayMixin,
+):
     """An open project file. Not thread-safe: open one session per thread."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opro_gui.core.models import Solution, Totals
@@ -18,6 +18,8 @@ class TestEvaluation:
     test_accuracy: float | None
     n_examples: int
     complete: bool
+    train_accuracy_ci: list[float] | None = None  # 95 % bootstrap interval [low, high]
+    test_accuracy_ci: list[float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -27,6 +29,8 @@ class TestEvaluation:
             "test_accuracy": self.test_accuracy,
             "n_examples": self.n_examples,
             "complete": self.complete,
+            "train_accuracy_ci": self.train_accuracy_ci,
+            "test_accuracy_ci": self.test_accuracy_ci,
         }
 
 
@@ -38,6 +42,9 @@ class PromptFacts:
     best_train_accuracy: float | None
     best_test_accuracy: float | None
     test_evaluations: tuple[TestEvaluation, ...]
+    #: How sure we are (services.confidence): best_train_accuracy_ci, best_test_accuracy_ci,
+    #: paired_tests, train_test_gap_warning — `show --json` keys as they are.
+    confidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ class RunSummary:
             out["best_train_accuracy"] = p.best_train_accuracy
             out["best_test_accuracy"] = p.best_test_accuracy
             out["test_evaluations"] = [e.to_json() for e in p.test_evaluations]
+            out.update(p.confidence)
         out.update(self.people or {})
         return out
 
@@ -129,6 +137,8 @@ class ProjectSummary:
     app_version: str
     problem: dict[str, Any]  # the problem's static facts (optimum, baselines...)
     runs: tuple[RunSummary, ...]
+    #: groups of runs that differ only in their seed, with the spread of their best scores
+    seed_spread: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,4 +148,5 @@ class ProjectSummary:
             "app_version": self.app_version,
             "problem": self.problem,
             "runs": [r.to_json() for r in self.runs],
+            "seed_spread": list(self.seed_spread),
         }

@@ -396,6 +396,15 @@ class StoreBase:
             stop_cause=_stop_cause(row[11]),
         )
 
+    def sweep_point(self, run_id: int) -> dict[str, Any] | None:
+        """The grid point a sweep stored with the run (under ``sweep`` in its settings)."""
+        row = self.conn.execute("SELECT settings FROM run WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        settings = from_json(row[0], "run settings", MAX_CONFIG_CHARS)
+        point = settings.get("sweep") if isinstance(settings, dict) else None
+        return point if isinstance(point, dict) else None
+
     def run_ids(self) -> list[int]:
         ids = (whole(r[0]) for r in self.conn.execute("SELECT id FROM run ORDER BY id"))
         return [i for i in ids if i is not None]

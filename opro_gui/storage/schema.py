@@ -10,7 +10,7 @@ from opro_gui.core.models import stop_cause_from_text
 from . import stats_sql
 
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -128,6 +128,14 @@ CREATE TABLE IF NOT EXISTS llm_call (
     cost_usd REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS llm_call_run ON llm_call(run_id, step);
+CREATE TABLE IF NOT EXISTS ingredient (
+    run_id INTEGER NOT NULL REFERENCES run(id),
+    step INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    candidate_id INTEGER REFERENCES candidate(id),
+    example_id INTEGER,
+    PRIMARY KEY (run_id, step, position)
+);
 CREATE TABLE IF NOT EXISTS response_cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -136,9 +144,9 @@ CREATE TABLE IF NOT EXISTS response_cache (
 """
 
 
-#: Version 4: each evaluator's verdict per scorer answer; what people did to a run (added,
+#: Version 5: each evaluator's verdict per scorer answer; what people did to a run (added,
 #: starred or excluded candidates, by step); scorer requests sent through a batch API.
-VERSION_4_TABLES = """
+VERSION_5_TABLES = """
 CREATE TABLE IF NOT EXISTS example_verdict (
     id INTEGER PRIMARY KEY,
     result_id INTEGER NOT NULL REFERENCES example_result(id),
@@ -183,7 +191,7 @@ CREATE INDEX IF NOT EXISTS llm_batch_fingerprint ON llm_batch(fingerprint);
 
 
 def _add_people_and_verdicts(conn: sqlite3.Connection) -> None:
-    conn.executescript(VERSION_4_TABLES)
+    conn.executescript(VERSION_5_TABLES)
 
 
 def _add_stop_cause(conn: sqlite3.Connection) -> None:
@@ -195,16 +203,28 @@ def _add_stop_cause(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE run SET stop_cause = ? WHERE id = ?", (str(cause), run_id))
 
 
+def _add_ingredients(conn: sqlite3.Connection) -> None:
+    """Version 4 records what each step's meta-prompt contained (history entries by candidate
+    id, exemplars by example id); steps written before have none."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS ingredient (run_id INTEGER NOT NULL REFERENCES run(id),"
+        " step INTEGER NOT NULL, position INTEGER NOT NULL,"
+        " candidate_id INTEGER REFERENCES candidate(id), example_id INTEGER,"
+        " PRIMARY KEY (run_id, step, position))"
+    )
+
+
 #: UPGRADES[v] turns a version-v file into version v+1.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_stop_cause,
     2: stats_sql.upgrade,  # version 3: aggregates kept with each step
-    3: _add_people_and_verdicts,  # version 4: verdicts, people's actions, batch jobs
+    3: _add_ingredients,  # version 4: what each meta-prompt contained
+    4: _add_people_and_verdicts,  # version 5: verdicts, people's actions, batch jobs
 }
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES + stats_sql.TABLES + VERSION_4_TABLES)
+    conn.executescript(TABLES + stats_sql.TABLES + VERSION_5_TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 

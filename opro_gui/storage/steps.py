@@ -97,7 +97,40 @@ class StepsMixin(VerdictsMixin):
                 )
                 self._write_records(c.records, candidate_id=cur.lastrowid)
             self._write_calls(record.calls, run_id=run_id, step=record.step)
+            self._write_ingredients(run_id, record)
             self.conn.execute("UPDATE run SET status = ? WHERE id = ?", (status, run_id))
+
+    def _write_ingredients(self, run_id: int, record: StepRecord) -> None:
+        """The meta-prompt's history entries (as the ids of the candidates they came from) and
+        exemplars (as example ids), in the order shown."""
+        rows: list[tuple[int, int, int, int | None, int | None]] = []
+        for step, index in record.shown_entries:
+            found = self.conn.execute(
+                "SELECT id FROM candidate WHERE run_id = ? AND step = ? AND idx = ?",
+                (run_id, step, index),
+            ).fetchone()
+            rows.append((run_id, record.step, len(rows), found[0] if found else None, None))
+        for example_id in record.shown_exemplars:
+            rows.append((run_id, record.step, len(rows), None, example_id))
+        self.conn.executemany(
+            "INSERT INTO ingredient (run_id, step, position, candidate_id, example_id)"
+            " VALUES (?,?,?,?,?)",
+            rows,
+        )
+
+    def ingredients(self, run_id: int, step: int) -> dict[str, list[int]]:
+        """What step ``step``'s meta-prompt contained: candidate ids and example ids, in order."""
+        out: dict[str, list[int]] = {"candidates": [], "examples": []}
+        for cand, example in self.conn.execute(
+            "SELECT candidate_id, example_id FROM ingredient WHERE run_id = ? AND step = ?"
+            " ORDER BY position",
+            (run_id, step),
+        ):
+            if isinstance(cand, int):
+                out["candidates"].append(cand)
+            elif isinstance(example, int):
+                out["examples"].append(example)
+        return out
 
     def _write_records(
         self,
@@ -277,6 +310,7 @@ class StepsMixin(VerdictsMixin):
             completions=texts(from_json(row[7], "completions")),
             candidates=cands,
             calls=tuple(self.calls(run_id, step)),
+            ingredients=self.ingredients(run_id, step),
         )
 
     def totals(self, run_id: int) -> Totals:
@@ -291,7 +325,13 @@ class StepsMixin(VerdictsMixin):
             if c.status == CandidateStatus.SCORED and c.score is not None:
                 records = tuple(self.records(candidate_id=c.id)) if with_records else ()
                 state.history.append(
-                    Scored(solution=c.solution, score=c.score, step=c.step, records=records)
+                    Scored(
+                        solution=c.solution,
+                        score=c.score,
+                        step=c.step,
+                        records=records,
+                        index=c.index,
+                    )
                 )
         best: float | None = None
         for s in self.steps(run_id):
@@ -330,5 +370,14 @@ class StepsMixin(VerdictsMixin):
                 )
                 assert cur.lastrowid is not None
                 self._copy_records(cid, cur.lastrowid)
+            # the copied steps' ingredients, pointing at the copies of their candidates
+            self.conn.execute(
+                "INSERT INTO ingredient (run_id, step, position, candidate_id, example_id)"
+                " SELECT ?, i.step, i.position, new.id, i.example_id FROM ingredient i"
+                " LEFT JOIN candidate old ON old.id = i.candidate_id"
+                " LEFT JOIN candidate new ON new.run_id = ? AND new.step = old.step"
+                " AND new.idx = old.idx WHERE i.run_id = ? AND i.step <= ?",
+                (dst_run, dst_run, src_run, upto_step),
+            )
             self.conn.execute("UPDATE run SET status = 'paused' WHERE id = ?", (dst_run,))
             stats_sql.rebuild(self.conn, dst_run)

@@ -16,6 +16,7 @@ from opro_gui.services import ProjectSession, RunSummary
 
 from ..background import BackgroundCall, call_in_background
 from ..themes import LIGHT, PlotColors
+from .confidence_text import confidence_parts, confidence_warnings
 from .lr_view import LRView
 from .score_plot import ScorePlot
 from .tsp_view import TSPView
@@ -288,6 +289,7 @@ class RunView(QWidget):
             parts.append(f"gap {s.facts['gap_percent']:.2f}%")
         if s.prompt is not None and s.prompt.best_test_accuracy is not None:
             parts.append(f"test accuracy {self.fmt(s.prompt.best_test_accuracy)}")
+        parts += confidence_parts(s)
         self.summary_label.setText(" · ".join(parts))
         if self.kind == "prompt":
             self._prompt_markers(s)
@@ -323,7 +325,7 @@ class RunView(QWidget):
                     f"⚠ The optimizer did no better than a random search with the same number of "
                     f"evaluations (best {ours:g} vs random search {rnd:g})."
                 )
-        return out
+        return out + confidence_warnings(s)
 
     def _prompt_markers(self, s: RunSummary) -> None:
         lines: list[tuple[str, float]] = []

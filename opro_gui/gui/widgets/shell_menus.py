@@ -59,7 +59,17 @@ class ShellMenus(QObject):
         for stem, (label, _kind) in example_catalog().items():
             self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
         m.addSeparator()
-        m.addActions([self.save_action, self.save_as_action, self.export_plot_action])
+        self.export_report_action = self._action(
+            "Export &Report…", self._on_export_report_action_triggered
+        )
+        m.addActions(
+            [
+                self.save_action,
+                self.save_as_action,
+                self.export_plot_action,
+                self.export_report_action,
+            ]
+        )
         m.addSeparator()
         m.addAction(self._action("&Quit", win.close, QKeySequence.StandardKey.Quit))
         e = mb.addMenu("&Edit")
@@ -95,6 +105,10 @@ class ShellMenus(QObject):
             "closes meanwhile, evaluating again picks the same batch up"
         )
         r.addAction(self.batch_action)
+        self.compare_action = self._action("&Compare Runs…", self._on_compare_action_triggered)
+        self.lineage_action = self._action("&Lineage of This Run…", self._on_lineage_triggered)
+        self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
+        r.addActions([self.sweep_action, self.compare_action, self.lineage_action])
         v = mb.addMenu("&View")
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
@@ -130,6 +144,81 @@ class ShellMenus(QObject):
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
+
+    def _on_compare_action_triggered(self) -> None:
+        from .compare_dialog import CompareDialog
+
+        win = self._win
+        if win.session is None:
+            return
+        self.compare_dialog = CompareDialog([str(win.session.path)], win)
+        self.compare_dialog.show()
+
+    def _on_sweep_action_triggered(self) -> None:
+        from opro_gui.core.models import RunSettings
+
+        from .compare_dialog import CompareDialog
+        from .sweep_dialog import SweepDialog
+
+        win = self._win
+        optimizer = win.endpoint("optimizer")
+        if win.session is None or optimizer is None:
+            win.show_error("Sweep", "Open a project and choose an optimizer model first.")
+            return
+        scorer = (
+            (win.endpoint("scorer") or optimizer) if win.session.problem_kind.needs_scorer else None
+        )
+        run_id = win.session.latest_run_id()
+        base = win.session.run_settings(run_id) if run_id is not None else RunSettings()
+        self.sweep_dialog = SweepDialog(win.session.path, optimizer, scorer, base, win)
+
+        def compare(refs: list[str]) -> None:
+            if len(refs) > 1:
+                self.compare_dialog = CompareDialog(refs, win)
+                self.compare_dialog.show()
+
+        self.sweep_dialog.sweep_finished.connect(compare)
+        self.sweep_dialog.show()
+
+    def _on_lineage_triggered(self) -> None:
+        from .lineage import LineageDialog
+
+        win = self._win
+        run_id = win.run_view.run_id
+        if win.session is None or run_id is None:
+            return
+        better = win.session.problem_kind.higher_is_better
+        self.lineage_dialog = LineageDialog(win.session.path, run_id, better, win)
+        self.lineage_dialog.show()
+
+    def _on_export_report_action_triggered(self) -> None:
+        win = self._win
+        if win.session is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            win, "Export report", settings.last_dir(), "HTML report (*.html)"
+        )
+        if path:
+            self.export_report_to(path if path.endswith(".html") else path + ".html")
+
+    def export_report_to(self, target: str) -> None:
+        """Write the open project's HTML report in the background; the status bar says when."""
+        from opro_gui.services.report_html import export_report
+
+        from ..background import call_in_background
+
+        win = self._win
+        if win.session is None:
+            return
+        win.statusBar().showMessage(f"Writing the report to {target}…")
+        call_in_background(
+            export_report,
+            str(win.session.path),
+            target,
+            on_done=lambda out: win.statusBar().showMessage(f"Report written to {out}", 10000),
+            on_error=lambda exc: win.show_error("Export report", str(exc)),
+            parent=self,
+        )
 
     def _on_open_action_triggered(self) -> None:
         win = self._win
