@@ -119,6 +119,12 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 candidate rows")
     ap.add_argument("--keep", type=Path)
+    ap.add_argument(
+        "--gui",
+        action="store_true",
+        help="then open each project in the app (bench/gui_open_big.py): longest event-loop "
+        "stall, time to plot and summary",
+    )
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="opro-big-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,6 +142,11 @@ def main() -> None:
         base = base or m
         ratios = "  ".join(f"{k} {v:.3f} (x{v / base[k]:.2f})" for k, v in m.items())
         print(f"{steps} steps x {per} candidates (built in {built:.1f} s): {ratios}", flush=True)
+    if args.gui:
+        gui = [sys.executable, str(REPO / "bench" / "gui_open_big.py"), "--keep", str(folder)]
+        for steps, per in plan:
+            gui += ["--only", str(steps * per)]
+        subprocess.run(gui, check=False)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     from PySide6.QtCore import QLibraryInfo, QTimer
@@ -33,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from opro_gui.gui import settings
     from opro_gui.gui.main_window import MainWindow
 
+    # Background reads run Python in worker threads: hand the GIL back to the GUI thread
+    # sooner than the 5 ms default, so a busy worker never shows as a stalled window.
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     if existing is None:
         from pathlib import Path
@@ -87,6 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(max(0, args.quit_after), lambda: (window.close(), app.quit()))
     code = int(app.exec())
     collector.timer.stop()
+    from opro_gui.gui.worker import Worker
+
+    if not Worker.quit_all(2000):
+        # A job is still inside a call that ignores cancellation (a long read, a model
+        # request). Destroying its thread would abort the process, and every completed step
+        # is already on disk: leave without tearing the interpreter down.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

@@ -76,6 +76,19 @@ def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_thread_left_in_gui_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every GUI test fails when it leaves a background job or a QThread running."""
+    if not request.module.__name__.startswith("test_gui"):
+        yield
+        return
+    request.getfixturevalue("qtbot")
+    yield
+    from gui_helpers import assert_no_thread_left
+
+    assert_no_thread_left()
+
+
+@pytest.fixture(autouse=True)
 def _signal_handlers_restored() -> Iterator[None]:
     """`opro run` installs SIGINT/SIGTERM handlers while it runs (and restores them); a test
     that calls the CLI in-process must not leave them behind for the tests after it."""

@@ -26,17 +26,23 @@ def running_qthreads() -> list[object]:
     ]
 
 
-@pytest.fixture
-def no_thread_left(qtbot: object) -> Iterator[None]:
-    """Fails the test when a background call or any QThread is still running at teardown."""
-    from opro_gui.gui import background
+def assert_no_thread_left() -> None:
+    """Fails when a background job or any QThread is still running (then stops them)."""
+    from opro_gui.gui.worker import Worker
 
-    yield
-    left = background.active_calls()
-    stopped = background.cancel_all(5000)
-    assert not left, f"{len(left)} background call(s) still running at teardown"
+    left = [w for w in Worker.active() if not w.wait(0)]
+    stopped = Worker.quit_all(5000)
+    assert not left, f"{len(left)} background job(s) still running at teardown"
     assert stopped
     assert not running_qthreads(), "a QThread is still running at teardown"
+
+
+@pytest.fixture
+def no_thread_left(qtbot: object) -> Iterator[None]:
+    """Fails the test when a background job or any QThread is still running at teardown
+    (conftest applies the same check to every GUI test module)."""
+    yield
+    assert_no_thread_left()
 
 
 class ScriptedOptimizer:

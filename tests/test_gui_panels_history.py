@@ -36,9 +36,20 @@ def session(project: Path):
     s.close()
 
 
-def test_history_model_passes_modeltester(qtmodeltester, session):
+@pytest.fixture
+def document(qtbot, project: Path):
+    """The project document the history model pages its rows from."""
+    from opro_gui.gui.document import ProjectDocument
+
+    doc = ProjectDocument()
+    doc.open(project)
+    yield doc
+    doc.close()
+
+
+def test_history_model_passes_modeltester(qtmodeltester, document):
     model = CandidateHistoryModel(chunk_size=5)
-    model.set_source(session, 1)
+    model.set_source(document, 1)
     qtmodeltester.check(model, force_py=True)
     model.fetch_all()
     qtmodeltester.check(model, force_py=True)
@@ -48,14 +59,14 @@ def test_history_model_passes_modeltester(qtmodeltester, session):
     qtmodeltester.check(proxy, force_py=True)
 
 
-def test_lazy_fetch_reads_in_chunks(session):
+def test_lazy_fetch_reads_in_chunks(session, document):
     total = len(session.store.candidates(1))  # 5 initial + 6 steps x 4
     model = CandidateHistoryModel(chunk_size=4)
-    model.set_source(session, 1)
+    model.set_source(document, 1)
     assert model.rowCount() == 0 and model.canFetchMore()
     model.fetchMore(QModelIndex())
     first = model.rowCount()
-    assert 4 <= first < total  # one step (the 5 initial tours), not everything
+    assert first == 4  # one page of rows from SQL, not everything
     model.fetchMore(QModelIndex())
     assert first < model.rowCount() < total
     model.fetch_all()
@@ -70,9 +81,11 @@ def test_refresh_appends_new_steps_without_reset(tmp_path, qtbot):
     from gui_helpers import ScriptedOptimizer
 
     from opro_gui.core.models import RunSettings
+    from opro_gui.gui.document import ProjectDocument
 
     path = make_tsp_project(tmp_path / "live.opro", steps=2, samples=4)
-    reader = ProjectSession.open(path, readonly=True)
+    reader = ProjectDocument()
+    reader.open(path)
     model = CandidateHistoryModel(chunk_size=1000)
     model.set_source(reader, 1)
     model.fetch_all()
@@ -93,11 +106,12 @@ def test_refresh_appends_new_steps_without_reset(tmp_path, qtbot):
     assert resets == []
     assert model.refresh() == 0
     reader.close()
+    reader.deleteLater()
 
 
-def test_status_filter_and_sort(session):
+def test_status_filter_and_sort(document):
     model = CandidateHistoryModel()
-    model.set_source(session, 1)
+    model.set_source(document, 1)
     model.fetch_all()
     statuses = {model.index(r, 0).data(STATUS_ROLE) for r in range(model.rowCount())}
     assert {"scored", "invalid"} <= statuses
@@ -216,6 +230,7 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
     import socket
 
     from opro_gui.gui.widgets.history import run_label
+    from opro_gui.services.pages import run_header
 
     path = tmp_path / "s.opro"
     spec = {"points": [[0, 0], [3, 0], [0, 4]]}
@@ -225,4 +240,4 @@ def test_the_run_list_calls_an_interrupted_run_what_show_calls_it(tmp_path: Path
         mark = f"written by process {dead} on {socket.gethostname()}"
         session.store.set_status(run_id, "running", mark)
         assert session.run_summary(run_id).status == "interrupted"
-        assert run_label(session.store, run_id) == "Run 1 — interrupted, 0 step(s)"
+        assert run_label(run_header(session, run_id)) == "Run 1 — interrupted, 0 step(s)"

@@ -119,7 +119,7 @@ def test_history_panel_fork_flow(qtbot, project):
 def test_replay_stop_cancels_a_hanging_call(qtbot, tmp_path, fake_server):
     from openai_server import Faults
 
-    from opro_gui.gui import background
+    from opro_gui.gui.worker import Worker
 
     hanging = fake_server(faults=Faults(hang_rate=1.0, hang_seconds=30)).start()
     path = make_tsp_project(tmp_path / "h.opro", steps=2, samples=2, base_url=hanging.base_url)
@@ -128,9 +128,9 @@ def test_replay_stop_cancels_a_hanging_call(qtbot, tmp_path, fake_server):
     dialog.send()
     qtbot.waitUntil(lambda: hanging.stats.requests >= 1, timeout=10000)
     assert dialog.is_running()
-    calls = background.active_calls()
+    calls = Worker.active()
     dialog.stop()
     assert not dialog.is_running() and dialog.send_button.isEnabled()
-    assert all(c.cancel_token.cancelled for c in calls)
-    assert background.cancel_all(10000)  # the worker returns promptly once cancelled
+    assert calls and all(c.token is not None and c.token.cancelled for c in calls)
+    assert Worker.quit_all(10000)  # the worker returns promptly once cancelled
     assert _replay_count(path) == 0

@@ -12,7 +12,7 @@ from opro_gui.gui.widgets.dataset_import import DatasetImportWidget, file_column
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.gui.widgets.template_editor import TemplateEditor
 from opro_gui.problems.linear_regression import LinearRegressionProblem
-from opro_gui.services import ProjectSession
+from opro_gui.services import ProjectSession, pages
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
 
@@ -32,7 +32,8 @@ def test_prompt_sections_preview_from_run_history(editor, tmp_path):
         editor.set_task("prompt", session.store.spec())
         sections = [editor.section_combo.itemText(i) for i in range(editor.section_combo.count())]
         assert "header" in sections and "footer" in sections
-        editor.set_run(session, 1)
+        history, step, size = pages.history_top(session, 1, with_records=True)
+        editor.set_history(history, step, size)  # only the top of the history is read
         editor.refresh_preview()
         preview = editor.preview_text()
         assert "Add the numbers carefully" in preview  # the run's instructions and scores

@@ -74,6 +74,11 @@ def use_server(base_url: str, name: str = "fake", **extra: Any) -> None:
     settings.set_role_profile("scorer", name)
 
 
+def loaded(qtbot: Any, win: MainWindow) -> None:
+    """Opening reads in the background: wait until the project document has read it all."""
+    qtbot.waitUntil(lambda: not win.document.is_loading, timeout=10_000)
+
+
 def run_to_end(qtbot: Any, win: MainWindow, run_settings: RunSettings, **kw: Any) -> Any:
     with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as blocker:
         assert win.start_run(run_settings, **kw)
@@ -105,14 +110,14 @@ def test_example_runs_three_steps_plot_and_history_fill(
     plot = window.run_view.score_plot
     assert plot.point_count == len(scored) > 5  # 5 starting tours + new tours
     assert len(plot.best_curve.getData()[0]) == 4
-    assert window.run_view.tsp_view.best_tour  # the best tour is drawn
-    assert "gap" in window.run_view.tsp_view.gap_label.text()
+    assert window.run_view.domain_view.best_tour  # the best tour is drawn
+    assert "gap" in window.run_view.domain_view.gap_label.text()
     assert any(lbl.startswith("nearest neighbour") for lbl in plot.baseline_labels())
     assert len(window.run_view.random_curve) == 3
     # The template preview now renders the run's own history: the best tour found is in it.
     editor = window.task_editor.template_editor
     editor.refresh_preview()
-    best = ",".join(map(str, window.run_view.tsp_view.best_tour))
+    best = ",".join(map(str, window.run_view.domain_view.best_tour))
     assert f"<trace> {best} </trace>" in editor.preview_text()
     assert "tokens 0 " not in window.usage_label.text()
     if window.history is not None:
@@ -132,12 +137,14 @@ def test_save_as_and_reopen_round_trip(
     copy = tmp_path / "copy.opro"
     assert window.save_as(copy)
     assert window.session.path == copy
+    loaded(qtbot, window)
     assert window.run_view.score_plot.point_count == points
     assert settings.recent_files()[0] == copy.resolve()
     window.close()
     second = MainWindow()
     qtbot.addWidget(second)
     assert second.open_project(copy)
+    loaded(qtbot, second)
     assert second.run_view.score_plot.point_count == points
     qtbot.waitUntil(lambda: not second.run_view.analysis_pending, timeout=10_000)
     assert (
@@ -263,22 +270,30 @@ def test_plot_click_selects_candidate_in_history(
     assert window.run_view.score_plot.select(0, 2)
 
 
-def test_plots_export_png_and_svg(window: MainWindow, tmp_path: Path) -> None:
+def test_plots_export_png_and_svg(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     window.open_example("tsp-10-seed1")
+    loaded(qtbot, window)
     png = window.run_view.score_plot.export(tmp_path / "score.png")
-    svg = window.run_view.tsp_view.export(tmp_path / "tour.svg")
+    svg = window.run_view.domain_view.export(tmp_path / "tour.svg")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()
 
 
-def test_linear_regression_and_prompt_examples_open(window: MainWindow) -> None:
+def test_linear_regression_and_prompt_examples_open(qtbot: Any, window: MainWindow) -> None:
     assert window.open_example("linreg-w15-b14")
+    loaded(qtbot, window)
     view = window.run_view
-    assert view.tabs.isTabVisible(2) and not view.tabs.isTabVisible(1)
-    assert view.lr_view.heat.image is not None
-    assert len(view.lr_view.data_points.data) == 50
+    fit = view.domain_view
+    assert view.tabs.tabText(view.tabs.indexOf(fit)) == "Fit"
+    assert view.tabs.isTabVisible(view.tabs.indexOf(fit))
+    assert fit.heat.image is not None
+    assert len(fit.data_points.data) == 50
     assert window.open_example("prompt-small-task")
-    assert view.kind == "prompt" and view.tabs.isTabVisible(3)
+    loaded(qtbot, window)
+    assert view.kind == "prompt"
+    assert view.tabs.tabText(view.tabs.indexOf(view.domain_view)) == "Best instruction"
+    assert view.tabs.isTabVisible(view.tabs.indexOf(view.domain_view))
+    assert not view.tabs.isTabVisible(view.tabs.indexOf(fit))  # B shows none of A's views
 
 
 @pytest.mark.parametrize("stem", sorted(shell_projects.example_catalog()))

@@ -99,9 +99,9 @@ def test_linear_regression_run_draws_fit_and_trajectory(
     window.open_example("linreg-w15-b14")
     run_to_end(qtbot, window, RunSettings(max_steps=3, samples_per_step=4, stop_at_optimum=False))
     view = window.run_view
-    xs, ys = view.lr_view.trajectory.getData()
+    xs, ys = view.domain_view.trajectory.getData()
     assert len(xs) == 4  # best pair after steps 0..3
-    assert "Best fit: y =" in view.lr_view.fit_label.text()
+    assert "Best fit: y =" in view.domain_view.fit_label.text()
     # losses are drawn on a log axis
     best = view.summary.best_score
     assert view.score_plot.best_curve.getData()[1][-1] == pytest.approx(math.log10(best))
@@ -216,7 +216,7 @@ def test_missing_endpoint_is_said_at_start(window: MainWindow, qtbot: Any) -> No
 def test_shutdown_timeout_detaches_the_thread_instead_of_destroying_it(
     qtbot: Any, window: MainWindow, fake_server: Any
 ) -> None:
-    from opro_gui.gui import run_controller
+    from opro_gui.gui.worker import Worker
 
     gate = threading.Event()
 
@@ -232,11 +232,11 @@ def test_shutdown_timeout_detaches_the_thread_instead_of_destroying_it(
     qtbot.waitUntil(lambda: server.stats.requests >= 1, timeout=10_000)
     assert not window.controller.shutdown(timeout_ms=0)  # the worker is still in its call
     assert not window.controller.is_running
-    thread, _worker = run_controller._ABANDONED[-1]
-    assert thread.parent() is None
+    worker = Worker._detached[-1]
+    assert worker.parent() is None  # closing the window cannot destroy its running thread
     gate.set()
-    qtbot.waitUntil(thread.isFinished, timeout=20_000)  # the cancel token stops it
-    run_controller._ABANDONED.clear()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=20_000)  # the token stops it
+    assert worker not in Worker._detached
 
 
 def test_budget_pause_advises_raising_the_budget(
@@ -251,7 +251,7 @@ def test_budget_pause_advises_raising_the_budget(
     finished = run_to_end(qtbot, window, RunSettings(max_steps=10, budget_tokens=1))
     assert finished.status == "paused" and "token budget reached" in finished.reason
     assert steps == [1]
-    assert len(messages) == 1 and "Raise the budget" in messages[0]
+    assert len(messages) == 1 and "Raise the budget" in messages[0]  # services.status
 
 
 def test_run_on_a_finished_run_follows_plan_run_and_says_so_first(

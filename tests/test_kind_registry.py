@@ -33,11 +33,10 @@ def branches(layer: str) -> list[str]:
 
 @pytest.mark.parametrize("layer", ["core", "llm", "storage", "services", "cli", "."])
 def test_no_branch_on_the_problem_kind_outside_problems_and_the_registries(layer: str) -> None:
-    found = [f for f in branches(layer) if layer != "." or not f.startswith("gui/")]
+    found = branches(layer)
     assert not found, "branch on the kind; ask its descriptor instead:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason="the GUI's kind registry (issue 10, i10b) removes these")
 def test_no_branch_on_the_problem_kind_in_the_gui() -> None:
     assert branches("gui") == []
 

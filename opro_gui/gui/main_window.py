@@ -24,6 +24,14 @@ from opro_gui.services.plan import RunPlan
 from opro_gui.services.status import needs_attention, status_text, stop_message
 
 from . import settings, themes
+from .document import (
+    LoadFailed,
+    PreviewLoaded,
+    ProjectDocument,
+    ProjectOpened,
+    RunSelected,
+    SummaryLoaded,
+)
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
@@ -42,13 +50,18 @@ NO_ENDPOINT_TEXT = (
 )
 
 
+def _remember_opened(path: Path) -> None:
+    settings.add_recent_file(path)
+    settings.set_last_dir(path.parent)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
-        self.session: ProjectSession | None = None
+        self.document = ProjectDocument(self)
         self.last_message = ""
         self.last_plan: RunPlan | None = None  # what the latest Run said it would do
         self._closed = False
@@ -59,6 +72,7 @@ class MainWindow(QMainWindow):
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
         self._history_timer.timeout.connect(self._on_history_timer_timeout)
         self.run_view = RunView()
+        self.run_view.set_document(self.document)
         self.setCentralWidget(self.run_view)
         self.model_panel = ModelSettingsPanel()
         self.task_editor = optional_widget("task_editor", "TaskEditor")
@@ -91,7 +105,18 @@ class MainWindow(QMainWindow):
         self.status = RunStatusBar(self.statusBar())
         self.status_label, self.usage_label = self.status.message, self.status.usage
 
+    @property
+    def session(self) -> ProjectSession | None:
+        """The document's session (the task's writes, save as); views render from signals."""
+        return self.document.session
+
     def _connect(self) -> None:
+        d = self.document
+        d.project_opened.connect(self._on_document_project_opened)
+        d.run_selected.connect(self._on_document_run_selected)
+        d.preview_loaded.connect(self._on_document_preview_loaded)
+        d.summary_loaded.connect(self._on_document_summary_loaded)
+        d.load_failed.connect(self._on_document_load_failed)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -103,14 +128,12 @@ class MainWindow(QMainWindow):
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
-        self.run_view.analysis_done.connect(self._on_run_view_analysis_done)
         if self.task_editor is not None:
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
+            self.history.set_document(self.document)
             self.history.set_profiles(settings.load_profiles())
             self.history.candidate_selected.connect(self._on_history_candidate_selected)
-            self.history.run_selected.connect(self._on_history_run_selected)
-            self.history.run_forked.connect(self._on_history_run_forked)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     # -- projects --------------------------------------------------------------------------
@@ -122,41 +145,42 @@ class MainWindow(QMainWindow):
             return False
         path = Path(path)
         try:
-            session = ProjectSession.open(path)
+            self.document.open(path)  # every view resets on project_opened
         except ProjectError as exc:
             if not path.exists():
                 settings.remove_recent_file(path)
             self.show_error("Cannot open the project", f"{exc}\n\nNothing was changed.")
             return False
-        self._close_session()
-        self.session = session
-        try:
-            run_id = session.latest_run_id()
-            self.run_view.set_project(session, run_id)
-            if self.history is not None:
-                self.history.set_project(path, run_id)
-            if self.task_editor is not None:
-                rs = session.run_settings(run_id) if run_id is not None else RunSettings()
-                self.task_editor.load(session.kind, session.store.spec(), rs)
-            self._preview_run_history(run_id)
-        # A value no check caught (a solution of another shape drawn by a view): one message,
-        # the file untouched, the window empty again.
-        except (ProjectError, TypeError, ValueError, IndexError, KeyError) as exc:
-            self._close_session()
-            self.run_view.set_project(None, None)
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            self.show_error(
-                "Cannot open the project",
-                f"{path.name} is damaged or was edited by hand ({detail})\n\nNothing was changed.",
-            )
-            return False
-        settings.add_recent_file(path)
-        settings.set_last_dir(path.parent)
-        self.status.set_usage(None)  # the run view's background summary fills it in
+        # Settings are written on the next turn of the event loop: the open returns sooner.
+        QTimer.singleShot(0, lambda: _remember_opened(path))
         self._update_title()
         self._update_actions()
         self.status_label.setText(f"Opened {path.name}")
         return True
+
+    def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        self.status.set_usage(None)  # the run's summary fills it in
+        if self.task_editor is not None:
+            self.task_editor.load(p.kind, p.spec, p.run_settings)
+
+    def _on_document_run_selected(self, r: RunSelected) -> None:
+        if self.task_editor is not None and r.run_id is None:
+            self.task_editor.template_editor.set_history(None)
+
+    def _on_document_preview_loaded(self, p: PreviewLoaded) -> None:
+        """The template preview shows what the optimizer would see next in this run."""
+        if self.task_editor is not None and p.run_id == self.document.run_id:
+            self.task_editor.template_editor.set_history(list(p.history), p.step, p.history_size)
+
+    def _on_document_load_failed(self, failed: LoadFailed) -> None:
+        if failed.fatal:  # found by the full check in the background: the project was closed
+            self._update_title()
+            self._update_actions()
+            self.show_error("Cannot open the project", f"{failed.message}\n\nNothing was changed.")
+
+    def _on_document_summary_loaded(self, loaded: SummaryLoaded) -> None:
+        if not self.controller.is_running and loaded.run_id == self.document.run_id:
+            self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
         try:
@@ -188,7 +212,7 @@ class MainWindow(QMainWindow):
             self.show_error("The task has errors", "\n".join(errors))
             return False
         try:
-            self.session.update_spec(self.task_editor.current_spec())
+            self.document.update_spec(self.task_editor.current_spec())
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot save the task", str(exc))
             return False
@@ -206,16 +230,11 @@ class MainWindow(QMainWindow):
         if not self.save():
             return False
         try:
-            self.session.save_as(target)
+            self.document.save_as(target)
         except ProjectError as exc:
             self.show_error("Cannot save a copy", str(exc))
             return False
         return self.open_project(target)
-
-    def _close_session(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
 
     # -- runs ------------------------------------------------------------------------------
     def endpoint(self, role: str) -> EndpointConfig | None:
@@ -228,14 +247,14 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.show_error("No project", "Open a project or create one (File ▸ New) first.")
             return False
-        spec_changed = False
         optimizer = self.endpoint("optimizer")
         if optimizer is None and (
             not self.offer_first_run() or (optimizer := self.endpoint("optimizer")) is None
         ):
             self.status_label.setText("Not started: no model endpoint is configured.")
             return False
-        scorer = self.endpoint("scorer") if self.session.problem_kind.needs_scorer else None
+        kind = self.document.problem_kind
+        scorer = self.endpoint("scorer") if kind is not None and kind.needs_scorer else None
         for cfg in (optimizer, scorer):
             if (
                 cfg is not None
@@ -254,24 +273,23 @@ class MainWindow(QMainWindow):
             if errors:
                 self.show_error("The task has errors", "\n".join(errors))
                 return False
-            if self.task_editor.current_spec() != self.session.store.spec():
-                if not self.save():
-                    return False
-                spec_changed = True
+            spec_changed = self.task_editor.current_spec() != self.document.spec()
+            if spec_changed and not self.save():
+                return False
             run_settings = self.task_editor.run_settings()
+        else:
+            spec_changed = False
         if run_settings is None:
-            run_id = self.session.latest_run_id()
-            run_settings = (
-                self.session.run_settings(run_id) if run_id is not None else RunSettings()
-            )
-        try:  # the one continue-or-new rule (services.plan), said before the run starts
-            plan = self.session.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
+            run_settings = self.document.latest_run_settings()
+        try:  # the same rule as `opro run`, said before anything is spent
+            plan = self.document.plan_run(run_settings, new_run=new_run, spec_changed=spec_changed)
         except ProjectError as exc:
             self.show_error("The run cannot start", str(exc))
             return False
         self.last_plan = plan
+        assert self.document.path is not None
         self.controller.start(
-            self.session.path, run_settings, optimizer, scorer, new_run=plan.is_new
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
         )
         self.status_label.setText(
             f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
@@ -291,12 +309,16 @@ class MainWindow(QMainWindow):
     def evaluate_test(self) -> bool:
         """Held-out accuracy of the best instructions and the baselines (prompt runs)."""
         run_id = self.run_view.run_id
-        if self.session is None or self.session.kind != "prompt" or run_id is None:
+        kind = self.document.problem_kind
+        if kind is None or not kind.supports_evaluation:
+            return False
+        if run_id is None:
             return False
         if self.controller.is_running or self.evaluation.is_running:
             return False
+        assert self.document.path is not None
         self.evaluation.start(
-            self.session.path, run_id, self.endpoint("scorer"),
+            self.document.path, run_id, self.endpoint("scorer"),
             batch=self.menus.batch_action.isChecked(),
         )  # fmt: skip
         self.status_label.setText("Evaluating on the test split…")
@@ -307,8 +329,6 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
-        if self.history is not None:
-            self.history.refresh()
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:
@@ -324,11 +344,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_controller_run_started(self, run_id: int, event: RunStarted) -> None:
-        if self.run_view.run_id != run_id:
-            self.run_view.set_run(run_id)
-        if self.history is not None:
-            self.history.refresh()
-            self.history.show_run(run_id)
+        self.document.refresh_runs()
+        self.document.select_run(run_id)
         self.run_view.begin_run(event.max_steps)
         self.status.run_started(run_id, event.first_step, event.max_steps)
 
@@ -339,25 +356,20 @@ class MainWindow(QMainWindow):
 
     def _on_controller_step_completed(self, event: StepCompleted) -> None:
         r = event.record
-        self.run_view.add_step_event(event)
+        if self.controller.run_id is not None:
+            self.document.append_step(event, self.controller.run_id)
         if self.history is not None and not self._history_timer.isActive():
             self._history_timer.start()  # coalesced: at most one table refresh per interval
         best = self.run_view.fmt(r.best_score) if r.best_score is not None else None
         self.status.step_completed(r.step, r.finished_at - r.started_at, best, event.totals)
 
-    def _preview_run_history(self, run_id: int | None) -> None:
-        """The template preview shows what the optimizer would see next in this run."""
-        if self.task_editor is not None and self.session is not None:
-            self.task_editor.set_run_history(self.session, run_id)
-
     def _on_controller_run_finished(self, event: RunFinished) -> None:
-        self.run_view.finish_run()
-        self._preview_run_history(self.run_view.run_id)
         self._history_timer.stop()
         if self.history is not None:
             self.history.refresh()
+        self.run_view.finish_run()  # the document re-reads the summary and the preview
         self.status.run_ended(f"Run {status_text(event.status, event.reason)}")
-        if needs_attention(event.cause):  # from the cause, never from the message text
+        if needs_attention(event.cause):
             self.show_error(
                 "The run stopped", stop_message(event.cause, event.reason, event.last_step)
             )
@@ -393,11 +405,11 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, text)
 
     def _update_title(self) -> None:
-        if self.session is None:
+        if self.document.path is None:
             self.setWindowTitle(APP_TITLE)
             return
         dirty = self.task_editor is not None and not self.task_editor.undo_stack.isClean()
-        self.setWindowTitle(f"{self.session.path.name}{' *' if dirty else ''} — {APP_TITLE}")
+        self.setWindowTitle(f"{self.document.path.name}{' *' if dirty else ''} — {APP_TITLE}")
 
     def _update_actions(self) -> None:
         running, has = self.controller.is_running, self.session is not None
@@ -407,8 +419,8 @@ class MainWindow(QMainWindow):
             has
             and not running
             and not self.evaluation.is_running
-            and self.session is not None
-            and self.session.kind == "prompt"
+            and self.document.problem_kind is not None
+            and self.document.problem_kind.supports_evaluation
             and self.run_view.run_id is not None
         )
         self.menus.pause_action.setEnabled(running)
@@ -429,10 +441,6 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.set_profiles(settings.load_profiles())
 
-    def _on_run_view_analysis_done(self) -> None:
-        if not self.controller.is_running and self.run_view.summary is not None:
-            self.status.set_usage(self.run_view.summary.usage.to_dict())
-
     def _on_run_view_candidate_clicked(self, step: int, index: int) -> None:
         if self.history is not None:
             self.history.select_candidate(step, index)
@@ -440,20 +448,9 @@ class MainWindow(QMainWindow):
     def _on_history_candidate_selected(self, step: int, index: int) -> None:
         self.run_view.select_candidate(step, index)
 
-    def _on_history_run_selected(self, run_id: int) -> None:
-        if run_id != self.run_view.run_id and not self.controller.is_running:
-            self.run_view.set_run(run_id)
-            self._preview_run_history(run_id)
-
     def _on_history_timer_timeout(self) -> None:
         if self.history is not None:
             self.history.refresh()
-
-    def _on_history_run_forked(self, run_id: int) -> None:
-        if self.history is not None:
-            self.history.refresh()
-            self.history.show_run(run_id)
-        self.run_view.set_run(run_id)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
@@ -476,7 +473,5 @@ class MainWindow(QMainWindow):
         self.run_view.cancel_background()
         self.model_panel.shutdown()
         settings.save_window_layout(self.saveGeometry(), self.saveState())
-        if self.history is not None:
-            self.history.close_project()
-        self._close_session()
+        self.document.close()
         super().closeEvent(event)

@@ -1,20 +1,49 @@
-"""The run controller: owns one QThread + RunWorker per run, re-emits the worker's events in
-the GUI thread, and cancels/pauses through the thread-safe CancelToken."""
+"""The run controller: owns one Worker per run that drives the engine in its own thread,
+re-emits the engine's events in the GUI thread, and pauses/cancels through the CancelToken."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from opro_gui.core.cancel import CancelToken
+from opro_gui.core.events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
+from opro_gui.services import ProjectError, ProjectSession
 
-from .workers import RunWorker
+from .worker import Worker
 
 SHUTDOWN_TIMEOUT_MS = 10_000
-_ABANDONED: list[tuple[QThread, RunWorker | None]] = []
+
+
+def drive_run(
+    path: Path,
+    settings: RunSettings,
+    optimizer: EndpointConfig,
+    scorer: EndpointConfig | None,
+    cancel: CancelToken,
+    new_run: bool,
+    run_id: int | None,
+) -> Iterator[int | Event]:
+    """Runs in the worker thread with its own session: yields the run id, then every event."""
+    session = ProjectSession.open(path)
+    engine = None
+    try:
+        if run_id is None:
+            run_id = session.prepare_run(settings, optimizer, scorer, new_run=new_run)
+        yield run_id
+        engine = session.engine(run_id, cancel)
+        yield from engine.events()
+    finally:
+        if engine is not None:
+            for client in (engine.optimizer, engine.scorer):
+                close = getattr(client, "close", None)
+                if callable(close):
+                    close()
+        session.close()
 
 
 class RunController(QObject):
@@ -29,15 +58,14 @@ class RunController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._worker_thread: QThread | None = None
-        self._worker: RunWorker | None = None
+        self._worker: Worker | None = None
         self._token: CancelToken | None = None
         self._run_id: int | None = None
 
     # -- state ---------------------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        return self._worker_thread is not None
+        return self._worker is not None
 
     @property
     def run_id(self) -> int | None:
@@ -62,24 +90,25 @@ class RunController(QObject):
             raise RuntimeError("a run is already in progress")
         self._token = CancelToken()
         self._run_id = run_id
-        thread = QThread(self)
-        thread.setObjectName("opro-run")
-        worker = RunWorker(
-            path, settings, optimizer, scorer, self._token, new_run=new_run, run_id=run_id
+        # The worker's own quit is not used to stop a run: the engine must still report its
+        # final event after a pause or cancel, so the token (not the worker) stops it.
+        worker = Worker(
+            drive_run,
+            Path(path),
+            settings,
+            optimizer,
+            scorer,
+            self._token,
+            new_run,
+            run_id,
+            owner=self,
+            name="opro-run",
         )
-        worker.moveToThread(thread)
-        # Queued connections (receiver lives in the GUI thread): handlers run here.
-        worker.run_prepared.connect(self._on_worker_run_prepared)
-        worker.run_started.connect(self._on_worker_run_started)
-        worker.step_started.connect(self.step_started)
-        worker.step_completed.connect(self.step_completed)
-        worker.run_finished.connect(self.run_finished)
-        worker.run_failed.connect(self.run_failed)
-        worker.work_done.connect(thread.quit)
-        thread.started.connect(worker.run)
-        thread.finished.connect(self._on_thread_finished)
-        self._worker_thread, self._worker = thread, worker
-        thread.start()
+        worker.value_yielded.connect(self._on_worker_value_yielded)
+        worker.job_failed.connect(self._on_worker_job_failed)
+        worker.job_ended.connect(self._on_worker_job_ended)
+        self._worker = worker
+        worker.start()
         self.running_changed.emit(True)
 
     def pause(self) -> None:
@@ -93,40 +122,39 @@ class RunController(QObject):
             self._token.cancel()
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS) -> bool:
-        """Cancel, quit and wait (bounded). True when no thread is left running."""
-        thread = self._worker_thread
-        if thread is None:
+        """Cancel and wait (bounded). True when no thread is left running. A worker still
+        inside a call that ignores cancellation is detached by ``Worker.quit``."""
+        worker = self._worker
+        if worker is None:
             return True
         self.cancel()
-        thread.quit()
-        done = thread.wait(timeout_ms)
-        if done:
-            self._cleanup()
-        else:
-            # Still inside a call that ignores cancellation. Destroying a running QThread
-            # aborts the process, so detach it and keep it referenced until the process
-            # ends; every completed step is already committed.
-            thread.setParent(None)
-            _ABANDONED.append((thread, self._worker))
-            self._worker_thread, self._worker, self._token = None, None, None
+        done = worker.quit(timeout_ms)
+        if not done:
+            worker.detach()
+        self._worker, self._token = None, None
+        self.running_changed.emit(False)
         return done
 
     # -- handlers ------------------------------------------------------------------------
-    def _on_worker_run_prepared(self, run_id: int) -> None:
-        self._run_id = run_id
+    def _on_worker_value_yielded(self, value: object) -> None:
+        if isinstance(value, int):
+            self._run_id = value
+        elif isinstance(value, StepCompleted):
+            self.step_completed.emit(value)
+        elif isinstance(value, StepStarted):
+            self.step_started.emit(value)
+        elif isinstance(value, RunStarted):
+            assert self._run_id is not None
+            self.run_started.emit(self._run_id, value)
+        elif isinstance(value, RunFinished):
+            self.run_finished.emit(value)
 
-    def _on_worker_run_started(self, event: object) -> None:
-        assert self._run_id is not None
-        self.run_started.emit(self._run_id, event)
+    def _on_worker_job_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
+        self.run_failed.emit(message)
 
-    def _on_thread_finished(self) -> None:
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self._worker_thread is None:
-            return
-        thread = self._worker_thread
-        # The worker's thread has ended: dropping the last reference frees it here.
-        self._worker_thread, self._worker, self._token = None, None, None
-        thread.deleteLater()
+    def _on_worker_job_ended(self) -> None:
+        if self.sender() is not self._worker:
+            return  # a worker already let go by shutdown()
+        self._worker, self._token = None, None
         self.running_changed.emit(False)

@@ -168,8 +168,9 @@ class SessionBase:
         return cls(ProjectStore.create(path, kind, problem.to_spec(), name=name))
 
     @classmethod
-    def open(cls, path: str | Path, readonly: bool = False) -> Self:
-        session = cls(ProjectStore.open(path, readonly=readonly))
+    def open(cls, path: str | Path, readonly: bool = False, check_pages: bool = True) -> Self:
+        """``check_pages=False``: every check but the page scan (see ``ProjectStore.open``)."""
+        session = cls(ProjectStore.open(path, readonly=readonly, check_pages=check_pages))
         try:
             session.problem()
         except ProjectError:

@@ -47,9 +47,10 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _structure_problem(conn: sqlite3.Connection) -> str:
+def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> str:
     """Why the file's pages or tables are unusable, or "" (checked once on open, so later
-    reads meet only well-formed tables; quick_check reads every page but skips slow checks)."""
+    reads meet only well-formed tables; quick_check reads every page but skips slow checks,
+    and is left out with ``check_pages=False``: the caller checks the pages elsewhere)."""
     expected = sqlite3.connect(":memory:")
     schema.create(expected)
     for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
@@ -65,6 +66,8 @@ def _structure_problem(conn: sqlite3.Connection) -> str:
     code = [r[0] for r in conn.execute(sql)]
     if code:
         return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
+    if not check_pages:
+        return ""
     verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
     return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
 
@@ -152,7 +155,9 @@ class StoreBase:
         return store
 
     @classmethod
-    def open(cls, path: str | Path, readonly: bool = False) -> Self:
+    def open(cls, path: str | Path, readonly: bool = False, check_pages: bool = True) -> Self:
+        """Open and check a project file. ``check_pages=False`` skips reading every page
+        (O(file size)): for a caller that runs the full check in a background thread."""
         path = Path(path)
         if not path.exists():
             raise ProjectError(f"no such project file: {path}")
@@ -204,7 +209,7 @@ class StoreBase:
         store = cls(path, conn)
         try:
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
-            problem = _structure_problem(conn)
+            problem = _structure_problem(conn, check_pages)
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()

@@ -154,7 +154,7 @@ def main() -> int:
         path = args.out / f"main-window-tsp-running{'-dark' if theme == 'dark' else ''}.png"
         win.grab().save(str(path))
         written.append(path)
-        win.run_view.tabs.setCurrentWidget(win.run_view.tsp_view)
+        win.run_view.tabs.setCurrentWidget(win.run_view.domain_view)
         wait(100)
         path = args.out / f"tsp-tour{'-dark' if theme == 'dark' else ''}.png"
         win.grab().save(str(path))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from opro_gui.services.compare import HEADERS, compare_paths, table_rows
 
-from ..background import call_in_background
+from ..worker import run_in_background
 
 _COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"]
 
@@ -66,12 +66,12 @@ class CompareDialog(QDialog):
 
     def _load(self) -> None:
         self.message.setText("Loading…")
-        call_in_background(
+        run_in_background(
             compare_paths,
             list(self.refs),
             on_done=self.set_comparison,
             on_error=self._on_load_error,
-            parent=self,
+            owner=self,
         )
 
     def _on_load_error(self, exc: BaseException) -> None:

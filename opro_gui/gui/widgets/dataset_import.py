@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opro_gui.gui.background import BackgroundCall, call_in_background
 from opro_gui.gui.models.dict_table import Column, DictTableModel
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.problems.datasets import FORMATS, Dataset, load_dataset
 
 PREVIEW_ROWS = 200
@@ -62,7 +62,7 @@ class DatasetImportWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dataset: Dataset | None = None
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(
             "GSM8K, BBH, BIG-bench, MultiArith, AQuA, CSV, TSV, JSONL"
@@ -142,7 +142,7 @@ class DatasetImportWidget(QWidget):
             show_error(self.error_label, "Choose a dataset file first.")
             return
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
         path = Path(text).expanduser()
         show_error(self.error_label, "")
         self.info_label.setText(f"Loading {path.name}…")
@@ -153,8 +153,8 @@ class DatasetImportWidget(QWidget):
             self.input_combo.currentData(),
             self.target_combo.currentData(),
         )
-        self._call = call_in_background(
-            fn, on_done=self._on_load_done, on_error=self._on_load_error, parent=self
+        self._call = run_in_background(
+            fn, on_done=self._on_load_done, on_error=self._on_load_error, owner=self
         )
 
     # -- handlers ------------------------------------------------------------------------

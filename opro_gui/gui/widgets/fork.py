@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui.background import BackgroundCall, call_in_background
 from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.gui.widgets.template_editor import TemplateEditor
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.services import ProjectSession
+from opro_gui.services.pages import fork_setup, history_top_at
 
 
 def run_fork(
@@ -48,18 +49,10 @@ class ForkDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Fork run {run_id}")
         self.project_path, self.run_id = Path(project_path), run_id
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         self.new_run_id: int | None = None
-        with ProjectSession.open(self.project_path, readonly=True) as session:
-            kind = session.kind
-            run = session.store.run(run_id)
-            spec = {**session.store.spec(), **(run.spec_override or {})}
-            settings = session.run_settings(run_id)
-            last = session.store.last_step(run_id)
-            problem = session.problem(run_id)
-            self._history = session.store.load_state(
-                run_id, problem.higher_is_better, with_records=kind == "prompt"
-            ).history
+        setup = fork_setup(self.project_path, run_id)
+        kind, spec, settings, last = setup.kind, setup.spec, setup.settings, setup.last_step
 
         self.step_spin = QSpinBox(
             minimum=0, maximum=max(0, last), value=min(max(0, step), max(0, last))
@@ -125,12 +118,12 @@ class ForkDialog(QDialog):
         )  # fmt: skip
         self.fork_button.setEnabled(False)
         self.status_label.setText("Creating the run…")
-        self._call = call_in_background(
-            fn, on_done=self._on_fork_done, on_error=self._on_fork_error, parent=self
+        self._call = run_in_background(
+            fn, on_done=self._on_fork_done, on_error=self._on_fork_error, owner=self
         )
 
     def _on_step_spin_changed(self, step: int) -> None:
-        shown = [h for h in self._history if h.step <= step]
+        shown = history_top_at(self.project_path, self.run_id, step)  # the top only
         self.template_editor.set_history(shown, step + 1, self._settings_size)
 
     def _on_fork_done(self, new_run_id: int) -> None:
@@ -149,6 +142,6 @@ class ForkDialog(QDialog):
 
     def done(self, result: int) -> None:  # Qt override
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         super().done(result)

@@ -3,7 +3,6 @@ and the step detail pane; starts replays and forks of the selected step."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +32,25 @@ from opro_gui.gui.models.history_model import (
 from opro_gui.gui.widgets.history_people import PeopleBar
 from opro_gui.gui.widgets.step_detail import StepDetailPane
 from opro_gui.services import ProjectError, ProjectSession
-from opro_gui.services.base import live_status
+from opro_gui.services.pages import RunHeader
 from opro_gui.services.status import status_label
 
+from ..document import ProjectDocument, ProjectOpened, RunsChanged, RunSelected
 
-def run_label(store: Any, run_id: int) -> str:
-    run = store.run(run_id)
-    last = store.last_step(run_id)
-    status, _, _ = live_status(run.status, run.status_reason)  # "interrupted", as elsewhere
-    text = f"Run {run_id} — {status_label(status)}, {max(0, last)} step(s)"
-    if run.parent_run_id is not None:
-        text += f" (fork of run {run.parent_run_id} at step {run.fork_step})"
+
+def run_label(header: RunHeader) -> str:
+    """A run in the runs list; the status word is the run view's (services.status)."""
+    text = f"Run {header.run_id} — {status_label(header.status)}, {header.steps_completed} step(s)"
+    if header.parent_run_id is not None:
+        text += f" (fork of run {header.parent_run_id} at step {header.fork_step})"
     return text
 
 
 class HistoryPanel(QWidget):
     """Every candidate of a run and the exact step behind it.
 
-    Opens its own read session in the GUI thread; ``refresh()`` after each completed step
-    appends the new rows. Replay and fork dialogs open from here (``set_profiles`` gives them
+    Renders from a ProjectDocument (the window's, or its own after ``set_project``);
+    ``refresh()`` after each completed step appends the new rows. Replay and fork dialogs open from here (``set_profiles`` gives them
     the model profiles); ``run_forked`` tells the window about a new run."""
 
     candidate_selected = Signal(int, int)  # step, index
@@ -63,7 +62,7 @@ class HistoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None, chunk_size: int = 200) -> None:
         super().__init__(parent)
-        self._session: ProjectSession | None = None
+        self._document: ProjectDocument | None = None
         self._profiles: dict[str, dict[str, Any]] = {}
         self._detail_key: tuple[int, int] | None = None
         self.open_dialogs = True  # False: only emit the *_requested signals
@@ -146,11 +145,11 @@ class HistoryPanel(QWidget):
     # -- public API ----------------------------------------------------------------------
     @property
     def session(self) -> ProjectSession | None:
-        return self._session
+        return self._document.session if self._document is not None else None
 
     @property
     def project_path(self) -> Path | None:
-        return self._session.path if self._session else None
+        return self._document.path if self._document is not None else None
 
     def current_run_id(self) -> int | None:
         return self.model.run_id
@@ -159,34 +158,37 @@ class HistoryPanel(QWidget):
         """Model profiles (gui.settings.load_profiles()) offered by the replay dialog."""
         self._profiles = dict(profiles)
 
+    def set_document(self, document: ProjectDocument) -> None:
+        """Render the project and run the document shows."""
+        self._document = document
+        document.project_opened.connect(self._on_document_project_opened)
+        document.run_selected.connect(self._on_document_run_selected)
+        document.runs_changed.connect(self._on_document_runs_changed)
+        document.project_closed.connect(self._on_document_project_closed)
+
     def set_project(self, path: Path | None, run_id: int | None = None) -> None:
-        """Show ``run_id`` (default: the latest run) of the project at ``path``; None clears."""
-        self._close_session()
-        error = ""
-        if path is not None:
-            try:
-                self._session = ProjectSession.open(path, readonly=True)
-            except (ProjectError, sqlite3.Error) as exc:
-                self._session = None
-                error = str(exc)
-        self._fill_runs(run_id)
-        if error:
-            self.error_occurred.emit(error)
+        """Standalone use: show ``run_id`` (default: the latest run) of the project at
+        ``path`` through a document of the panel's own; None clears."""
+        if self._document is None:
+            self.set_document(ProjectDocument(self))
+        assert self._document is not None
+        if path is None:
+            self._document.close()
+            return
+        try:
+            self._document.open(path, run_id)
+        except ProjectError as exc:
+            self._document.close()
+            self.error_occurred.emit(str(exc))
 
     def refresh(self) -> None:
         """New steps of the shown run (and new runs) appear; shown rows are kept."""
-        if self._session is None:
+        if self._document is None or self._document.session is None:
             return
         try:
-            ids = self._session.run_ids()
-            if ids != self._combo_run_ids():
-                self._fill_runs(self.model.run_id, reload=False)
-            elif self.model.run_id is not None:
-                idx = self.runs_combo.currentIndex()
-                label = run_label(self._session.store, self.model.run_id)
-                self.runs_combo.setItemText(idx, label)
+            self._document.refresh_runs()
             self.model.refresh()
-        except (ProjectError, sqlite3.Error) as exc:  # the file went away or is locked
+        except ProjectError as exc:  # the file went away or is locked
             self.error_occurred.emit(f"Cannot read the history: {exc}")
             return
         self._update_actions()
@@ -202,7 +204,7 @@ class HistoryPanel(QWidget):
         if row is None:
             return
         src = self.model.index(row, 0)
-        status = self.model.row_data(row)["status"]
+        status = self.model.row_data(row).status
         if status not in self.proxy.statuses():
             self.status_boxes[status].setChecked(True)
         proxy_index = self.proxy.mapFromSource(src)
@@ -224,37 +226,41 @@ class HistoryPanel(QWidget):
         self.set_project(None)
 
     # -- internals -----------------------------------------------------------------------
-    def _combo_run_ids(self) -> list[int]:
-        return [self.runs_combo.itemData(i) for i in range(self.runs_combo.count())]
-
-    def _fill_runs(self, run_id: int | None, reload: bool = True) -> None:
-        ids = self._session.run_ids() if self._session else []
-        if run_id not in ids:
-            run_id = ids[-1] if ids else None
+    def _fill_runs(self, runs: tuple[RunHeader, ...], run_id: int | None) -> None:
         self.runs_combo.blockSignals(True)
         self.runs_combo.clear()
-        for rid in ids:
-            self.runs_combo.addItem(run_label(self._session.store, rid), rid)
+        for header in runs:
+            self.runs_combo.addItem(run_label(header), header.run_id)
         if run_id is not None:
             self.runs_combo.setCurrentIndex(self.runs_combo.findData(run_id))
         self.runs_combo.blockSignals(False)
-        if reload or run_id != self.model.run_id:
-            self._load_run(run_id)
+
+    def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        self._fill_runs(p.runs, p.run_id)
+
+    def _on_document_runs_changed(self, r: RunsChanged) -> None:
+        self._fill_runs(r.runs, self.model.run_id)
+
+    def _on_document_run_selected(self, r: RunSelected) -> None:
+        self.runs_combo.blockSignals(True)
+        self.runs_combo.setCurrentIndex(self.runs_combo.findData(r.run_id))
+        self.runs_combo.blockSignals(False)
+        self._load_run(r.run_id)
+
+    def _on_document_project_closed(self, _closed: object) -> None:
+        self.runs_combo.clear()
+        self._load_run(None)
 
     def _load_run(self, run_id: int | None) -> None:
         self._detail_key = None
         self.detail_pane.show_detail(None)
-        self.model.set_source(self._session, run_id)
-        self.detail_pane.percent = self.model.percent
+        doc = self._document if run_id is not None else None
+        self.model.set_source(doc, run_id)
+        if doc is not None:
+            self.detail_pane.fmt = doc.format_score
         if self.model.canFetchMore():
             self.model.fetchMore()
         self._update_actions()
-
-    def _close_session(self) -> None:
-        self.model.set_source(None, None)
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     def _update_actions(self) -> None:
         selected = self.selected_candidate()
@@ -264,7 +270,7 @@ class HistoryPanel(QWidget):
         self.people.set_target(self.project_path, self.model.run_id, selected)
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         more = "+" if self.model.canFetchMore() else ""
-        if self._session is None:
+        if self.session is None:
             self.count_label.setText("No project open.")
         elif self.model.run_id is None:
             self.count_label.setText("No runs yet.")
@@ -273,8 +279,8 @@ class HistoryPanel(QWidget):
 
     def _on_runs_combo_changed(self, idx: int) -> None:
         run_id = self.runs_combo.itemData(idx)
-        if run_id is not None and run_id != self.model.run_id:
-            self._load_run(run_id)
+        if run_id is not None and run_id != self.model.run_id and self._document is not None:
+            self._document.select_run(run_id)
             self.run_selected.emit(run_id)
 
     def _on_status_box_toggled(self, _checked: bool) -> None:
@@ -283,18 +289,18 @@ class HistoryPanel(QWidget):
 
     def _on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._update_actions()
-        if not current.isValid() or self._session is None or self.model.run_id is None:
+        if not current.isValid() or self._document is None or self.model.run_id is None:
             return
         step, index = int(current.data(STEP_ROLE)), int(current.data(INDEX_ROLE))
         key = (self.model.run_id, step)
         if key != self._detail_key:
             try:
-                detail = self._session.step_detail(*key)
-            except (ProjectError, sqlite3.Error) as exc:
+                detail = self._document.step_detail(*key)
+            except ProjectError as exc:
                 self.error_occurred.emit(f"Cannot read step {step}: {exc}")
                 return
             self._detail_key = key
-            self.detail_pane.show_detail(detail.to_json() if detail else None, index)
+            self.detail_pane.show_detail(detail, index)
         else:
             self.detail_pane.show_candidate(index)
         self.candidate_selected.emit(step, index)
@@ -316,7 +322,7 @@ class HistoryPanel(QWidget):
 
         try:
             dialog = ReplayDialog(self.project_path, run_id, step, self._profiles, self)
-        except (ProjectError, sqlite3.Error) as exc:
+        except ProjectError as exc:
             self.error_occurred.emit(f"Cannot replay step {step}: {exc}")
             return
         self._show_dialog(dialog)
@@ -328,7 +334,7 @@ class HistoryPanel(QWidget):
 
         try:
             dialog = ForkDialog(self.project_path, run_id, step, self)
-        except (ProjectError, sqlite3.Error) as exc:
+        except ProjectError as exc:
             self.error_occurred.emit(f"Cannot fork run {run_id}: {exc}")
             return
         dialog.run_forked.connect(self._on_fork_dialog_run_forked)
@@ -348,9 +354,11 @@ class HistoryPanel(QWidget):
 
     def _on_fork_dialog_run_forked(self, new_run_id: int) -> None:
         self.refresh()
-        self.show_run(new_run_id)
+        if self._document is not None:
+            self._document.select_run(new_run_id)
         self.run_forked.emit(new_run_id)
 
     def closeEvent(self, event: Any) -> None:  # Qt override
-        self._close_session()
+        if self._document is not None and self._document.parent() is self:
+            self._document.close()
         super().closeEvent(event)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QTextBrowser, QVBoxLay
 
 from opro_gui.services.provenance import lineage_of, provenance_of
 
-from ..background import call_in_background
+from ..worker import run_in_background
 
 
 def _colour(t: float) -> tuple[int, int, int]:
@@ -53,9 +53,9 @@ class LineageDialog(QDialog):
         box = QVBoxLayout(self)
         box.addWidget(self.message)
         box.addWidget(split)
-        call_in_background(
+        run_in_background(
             lineage_of, self.project, run_id, on_done=self.set_lineage,
-            on_error=lambda e: self.message.setText(str(e)), parent=self,
+            on_error=lambda e: self.message.setText(str(e)), owner=self,
         )  # fmt: skip
 
     def set_lineage(self, nodes: list[dict[str, Any]]) -> None:
@@ -87,9 +87,9 @@ class LineageDialog(QDialog):
 
     def select(self, candidate_id: int) -> None:
         node = next(n for n in self.nodes if n["candidate_id"] == candidate_id)
-        call_in_background(
+        run_in_background(
             provenance_of, self.project, self.run_id, node["step"], node["index"],
-            on_done=self.show_provenance, parent=self,
+            on_done=self.show_provenance, owner=self,
         )  # fmt: skip
 
     def show_provenance(self, p: dict[str, Any]) -> None:

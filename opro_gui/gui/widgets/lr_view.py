@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,6 +20,32 @@ _CONTOURS = 8
 
 
 class LRView(QWidget):
+    """The linear-regression domain view: the data and best fit, the loss landscape with the
+    path of the best (w, b) after each step."""
+
+    tab_title = "Fit"
+
+    def reset(self) -> None:
+        self._x = np.zeros(0)
+        self.data_points.setData(x=[], y=[])
+        self.optimum_marker.setData(x=[], y=[])
+        self.heat.clear()
+        for iso in self._isocurves:
+            iso.setData(None)
+        self.set_trajectory([], None)
+
+    def set_problem(self, problem: Any, facts: dict[str, Any]) -> None:
+        x, y = problem.data()
+        w0, b0 = float(facts.get("optimum_w", 0)), float(facts.get("optimum_b", 0))
+        lo_w, hi_w = min(w0, 10.0) - 8.0, max(w0, 20.0) + 8.0
+        lo_b, hi_b = min(b0, 10.0) - 8.0, max(b0, 20.0) + 8.0
+        self.set_instance(x, y, problem.loss, (w0, b0), (lo_w, hi_w), (lo_b, hi_b))
+
+    def show_best(
+        self, solutions: Sequence[Any], scores: Sequence[float], fmt: Callable[[float | None], str]
+    ) -> None:
+        self.set_trajectory([s for s in solutions if s is not None], scores[-1] if scores else None)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._colors = LIGHT

@@ -27,7 +27,7 @@ from opro_gui.llm.presets import PRESETS, list_models, preset, test_connection
 from opro_gui.llm.secrets import SecretStoreError, set_key
 
 from .. import settings
-from ..background import BackgroundCall, call_in_background
+from ..worker import Worker, run_in_background
 
 CUSTOM = "Custom"
 
@@ -44,7 +44,7 @@ class ModelSettingsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profiles: dict[str, dict[str, Any]] = settings.load_profiles()
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         self._loading = False
 
         self.optimizer_combo = QComboBox()
@@ -231,17 +231,17 @@ class ModelSettingsPanel(QWidget):
 
     def shutdown(self) -> None:
         if self._call is not None:
-            self._call.cancel(2000)
+            self._call.quit(2000)
             self._call = None
 
     # -- internals -------------------------------------------------------------------------
     def _start(self, fn: Any, *args: Any, on_done: Any) -> None:
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
         self.test_button.setEnabled(False)
         self.refresh_models_button.setEnabled(False)
-        self._call = call_in_background(
-            fn, *args, on_done=on_done, on_error=self._on_call_error, parent=self
+        self._call = run_in_background(
+            fn, *args, on_done=on_done, on_error=self._on_call_error, owner=self
         )
 
     def _call_ended(self) -> None:

@@ -30,12 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.gui.background import BackgroundCall, call_in_background
-from opro_gui.gui.models.history_model import format_score
+from opro_gui.gui.models.history_model import Formatter, format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.step_detail import completions_text
+from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession, ReplayResult
+from opro_gui.services.pages import replay_setup
 
 
 def run_replay(
@@ -48,7 +50,7 @@ def run_replay(
     temperature: float,
     score: bool,
     cancel: CancelToken,
-) -> dict[str, Any]:
+) -> ReplayResult:
     """Runs in the worker thread: its own session, closed before returning."""
     endpoint = EndpointConfig.from_dict(profile) if profile else None
     with ProjectSession.open(path) as session:
@@ -58,14 +60,14 @@ def run_replay(
         )  # fmt: skip
 
 
-def answers_text(replay: dict[str, Any], percent: bool = False) -> str:
+def answers_text(replay: dict[str, Any], fmt: Formatter = format_score) -> str:
     """Completions followed by the verdict of every candidate parsed from them."""
     lines = [completions_text(list(replay.get("completions") or []))]
     cands = replay.get("candidates") or []
     if cands:
         lines.append("\n──── verdicts ────")
         for c in cands:
-            score = "" if c.get("score") is None else f" score {format_score(c['score'], percent)}"
+            score = "" if c.get("score") is None else f" score {fmt(c['score'])}"
             why = f" ({c['reason']})" if c.get("reason") else ""
             lines.append(
                 f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
@@ -91,15 +93,11 @@ class ReplayDialog(QDialog):
         self.setWindowTitle(f"Replay run {run_id}, step {step}")
         self.project_path, self.run_id, self.step = Path(project_path), run_id, step
         self._profiles = dict(profiles)
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        with ProjectSession.open(self.project_path, readonly=True) as session:
-            step_row = session.step_detail(run_id, step)
-            detail = step_row.to_json() if step_row else None
-            settings = session.run_settings(run_id)
-            optimizer, _ = session.endpoints(run_id)
-            replays = [r.to_json() for r in session.store.replays(run_id, step)]
-            kind = session.kind
+        setup = replay_setup(self.project_path, run_id, step)
+        detail, settings, optimizer = setup.detail, setup.settings, setup.optimizer
+        replays, kind = setup.replays, setup.kind
         self._original_prompt = detail["meta_prompt"] if detail else ""
 
         self.profile_combo = QComboBox()
@@ -126,8 +124,8 @@ class ReplayDialog(QDialog):
         self.error_label = error_label()
         self.original_view = QPlainTextEdit(readOnly=True)
         self.original_view.setFont(mono)
-        self._percent = kind == "prompt"
-        self.original_view.setPlainText(answers_text(detail or {}, self._percent))
+        self._fmt = get_kind(kind).format_score
+        self.original_view.setPlainText(answers_text(detail or {}, self._fmt))
         self.replay_view = QPlainTextEdit(readOnly=True)
         self.replay_view.setObjectName("replay_answers")
         self.replay_view.setFont(mono)
@@ -183,14 +181,14 @@ class ReplayDialog(QDialog):
         self.status_label.setText("Waiting for the model…")
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self._call = call_in_background(
+        self._call = run_in_background(
             fn, on_done=self._on_replay_done, on_error=self._on_replay_error,
-            parent=self, cancel_token=token,
+            owner=self, token=token,
         )  # fmt: skip
 
     def stop(self) -> None:
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         self.status_label.setText("Stopped.")
         self.send_button.setEnabled(True)
@@ -238,11 +236,11 @@ class ReplayDialog(QDialog):
     def _on_replays_list_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
         if current is not None:
             replay = current.data(Qt.ItemDataRole.UserRole)
-            self.replay_view.setPlainText(answers_text(replay, self._percent))
+            self.replay_view.setPlainText(answers_text(replay, self._fmt))
 
     def done(self, result: int) -> None:  # Qt override: closing stops a replay in flight
         if self._call is not None:
-            self._call.cancel()
+            self._call.quit()
             self._call = None
         super().done(result)
 

@@ -107,6 +107,7 @@ class ScorePlot(QWidget):
         ):
             item.addItem(it)
         self._baselines: list[pg.InfiniteLine] = []
+        self._y_fitted: bool | None = None  # autorange on (data), off (empty), or not set
         self.scatter.sigClicked.connect(self._on_scatter_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -118,6 +119,35 @@ class ScorePlot(QWidget):
     def point_count(self) -> int:
         return self._points.size
 
+    def configure(self, label: str, log_scale: bool, value_scale: float) -> None:
+        """Start over for another project: no point, line, label or range of the last one."""
+        self.clear_data()
+        self.set_score_label(label)
+        self.set_log_scale(log_scale)
+        self.set_value_scale(value_scale)
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """Autorange only with something to fit: an empty log axis would span 1e-300..1e300."""
+        item = self.plot_widget.getPlotItem()
+        fixed_y = self._scale == 100.0  # accuracies keep their 0-100 range
+        has_data = (
+            self._points.size > 0
+            or _has_xy(self.best_curve)
+            or _has_xy(self.random_curve)
+            or any(line.isVisible() for line in self._baselines)
+        )
+        if has_data == self._y_fitted:
+            return  # switching autorange recomputes every item's bounds: only on a change
+        self._y_fitted = has_data
+        if has_data:
+            item.enableAutoRange(x=True, y=not fixed_y)
+        else:  # nothing of the last project's ranges stays
+            item.enableAutoRange(x=False, y=False)
+            item.setXRange(0, 1, padding=0.05)
+            if not fixed_y:
+                item.setYRange(0, 1, padding=0)
+
     def set_log_scale(self, on: bool) -> None:
         """Log y axis (losses spanning orders of magnitude). Call before adding data: points
         are stored in plot coordinates."""
@@ -127,6 +157,7 @@ class ScorePlot(QWidget):
     def set_value_scale(self, factor: float) -> None:
         """Multiply every value (100 for accuracies in percent); a 0-100 y range then."""
         self._scale = factor
+        self._y_fitted = None
         item = self.plot_widget.getPlotItem()
         if factor == 100.0:
             item.enableAutoRange(y=False)
@@ -142,14 +173,20 @@ class ScorePlot(QWidget):
         self.plot_widget.getPlotItem().setLabel("left", text)
 
     def clear_data(self) -> None:
+        """Forget everything drawn: points, curves, markers and baselines."""
+        self.clear_points()
+        self.set_baselines([])
+
+    def clear_points(self) -> None:
+        """Forget a run's points, curves and markers; the problem's baselines stay."""
         self._points.clear()
         self._drawn = 0
         self.scatter.setData(x=[], y=[])
         self.best_curve.setData(x=[], y=[])
-        self.random_curve.setData(x=[], y=[])
-        self.test_markers.setData(x=[], y=[])
+        self.set_random_curve([], [])
+        self.set_test_markers([], [])
         self.highlight.setData(x=[], y=[])
-        self.set_baselines([])
+        self._fit_y()
 
     def add_candidates(self, steps: list[int], indices: list[int], scores: list[float]) -> None:
         """Append scored candidates; call ``refresh()`` to redraw (the caller coalesces)."""
@@ -167,6 +204,7 @@ class ScorePlot(QWidget):
         elif n > drawn:
             self.scatter.addPoints(x=p.x[drawn:n], y=p.y[drawn:n], data=p.ids[drawn:n])
         self._drawn = n
+        self._fit_y()
 
     def set_best_curve(self, steps: list[int], best: list[float]) -> None:
         self.best_curve.setData(x=np.asarray(steps, dtype=float), y=self._ty(best))
@@ -201,17 +239,21 @@ class ScorePlot(QWidget):
         for i, line in enumerate(self._baselines):
             if i < len(baselines):
                 label, value = baselines[i]
+                # Visible first: a hidden label ignores new text and would show the old one.
+                line.setVisible(True)
                 line.setValue(float(self._ty([value])[0]))
                 shown = value * self._scale
                 text = f"{shown:.1f}%" if self._scale == 100.0 else f"{shown:g}"
                 line.label.setFormat(f"{label}: {text}")
-                line.setVisible(True)
+                line.label.setText(f"{label}: {text}")
             else:
                 line.setVisible(False)
         self._color_baselines()
+        self._fit_y()
 
     def baseline_labels(self) -> list[str]:
-        return [ln.label.format for ln in self._baselines if ln.isVisible()]
+        """The labels as drawn on the plot."""
+        return [ln.label.toPlainText() for ln in self._baselines if ln.isVisible()]
 
     def select(self, step: int, index: int) -> bool:
         """Ring the point of (step, index); False when it is not plotted."""
@@ -270,6 +312,11 @@ class ScorePlot(QWidget):
         step, index = divmod(ident, _ID_STRIDE)
         self.select(step, index)
         self.candidate_clicked.emit(step, index)
+
+
+def _has_xy(item: pg.PlotDataItem) -> bool:
+    x = item.getData()[0]
+    return x is not None and len(x) > 0
 
 
 def _blend(background: str, foreground: str, alpha: float) -> QColor:

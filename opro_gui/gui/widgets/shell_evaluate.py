@@ -11,7 +11,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import EvaluationResult, ProjectSession
 
-from ..background import BackgroundCall, call_in_background
+from ..worker import Worker, run_in_background
 
 DEFAULT_TOP = 3
 
@@ -53,7 +53,7 @@ class TestEvaluation(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
 
     @property
     def is_running(self) -> bool:
@@ -71,15 +71,15 @@ class TestEvaluation(QObject):
         if self._call is not None:
             raise RuntimeError("an evaluation is already running")
         token = CancelToken()
-        self._call = call_in_background(
+        self._call = run_in_background(
             evaluate_on_test, path, run_id, scorer, top, token, batch, poll_interval,
-            on_done=self._on_call_done, on_error=self._on_call_error, cancel_token=token,
+            on_done=self._on_call_done, on_error=self._on_call_error, token=token,
         )  # fmt: skip
 
     def cancel(self, wait_ms: int = 5000) -> None:
         call, self._call = self._call, None
         if call is not None and call.is_running():
-            call.cancel(wait_ms)
+            call.quit(wait_ms)
 
     def _on_call_done(self, rows: list[EvaluationResult]) -> None:
         self._call = None

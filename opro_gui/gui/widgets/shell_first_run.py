@@ -25,7 +25,7 @@ from opro_gui.llm.presets import detect_local_servers, list_models
 from opro_gui.llm.secrets import SecretStoreError, set_key
 
 from .. import settings
-from ..background import BackgroundCall, call_in_background
+from ..worker import Worker, run_in_background
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
@@ -40,7 +40,7 @@ class FirstRunDialog(QDialog):
         self.profile_name = ""
         self.profile: dict[str, Any] = {}
         self._found: list[Any] = []
-        self._call: BackgroundCall | None = None
+        self._call: Worker | None = None
 
         intro = QLabel(
             "No model endpoint is configured yet. OPRO needs an OpenAI-compatible server: the "
@@ -113,8 +113,8 @@ class FirstRunDialog(QDialog):
     def detect(self) -> None:
         self.detect_button.setEnabled(False)
         self.status_label.setText("Looking for servers on 127.0.0.1 …")
-        self._call = call_in_background(
-            detect_local_servers, on_done=self._on_detect_done, on_error=self._on_error, parent=self
+        self._call = run_in_background(
+            detect_local_servers, on_done=self._on_detect_done, on_error=self._on_error, owner=self
         )
 
     def _on_detect_done(self, found: list[Any]) -> None:
@@ -135,12 +135,12 @@ class FirstRunDialog(QDialog):
         p = self._found[row]
         cfg = p.config("")
         self.status_label.setText(f"Asking {p.name} for its models …")
-        self._call = call_in_background(
+        self._call = run_in_background(
             list_models,
             cfg,
             on_done=lambda models: self._on_local_models(p, models),
             on_error=self._on_error,
-            parent=self,
+            owner=self,
         )
 
     def _on_local_models(self, p: Any, models: list[str]) -> None:
@@ -186,7 +186,7 @@ class FirstRunDialog(QDialog):
 
     def done(self, result: int) -> None:  # Qt override: no call may outlive the dialog
         if self._call is not None:
-            self._call.cancel(2000)
+            self._call.quit(2000)
             self._call = None
         super().done(result)
 

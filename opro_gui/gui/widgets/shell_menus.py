@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from .. import settings
-from .shell_projects import KIND_LABELS, example_catalog
+from ..kinds import new_project_kinds
+from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -57,7 +59,7 @@ class ShellMenus(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = m.addMenu("&Examples")
         for stem, (label, _kind) in example_catalog().items():
-            self.examples_menu.addAction(label, lambda s=stem: win.open_example(s))
+            self.examples_menu.addAction(label, functools.partial(win.open_example, stem))
         m.addSeparator()
         self.export_report_action = self._action(
             "Export &Report…", self._on_export_report_action_triggered
@@ -129,18 +131,19 @@ class ShellMenus(QObject):
         self.recent_menu.clear()
         files = settings.recent_files()
         for p in files:
-            self.recent_menu.addAction(str(p), lambda p=p: win.open_project(p))
+            self.recent_menu.addAction(str(p), functools.partial(win.open_project, p))
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     # -- menu handlers ---------------------------------------------------------------------
     def _on_new_action_triggered(self) -> None:
         win = self._win
-        labels = list(KIND_LABELS.values())
+        choices = new_project_kinds()
+        labels = list(choices)
         label, ok = QInputDialog.getItem(win, "New project", "Problem kind:", labels, 0, False)
         if not ok:
             return
-        kind = next(k for k, v in KIND_LABELS.items() if v == label)
+        kind = choices[label]
         path, _ = QFileDialog.getSaveFileName(win, "New project", settings.last_dir(), FILE_FILTER)
         if path:
             win.new_project(kind, _with_suffix(path))
@@ -205,19 +208,19 @@ class ShellMenus(QObject):
         """Write the open project's HTML report in the background; the status bar says when."""
         from opro_gui.services.report_html import export_report
 
-        from ..background import call_in_background
+        from ..worker import run_in_background
 
         win = self._win
         if win.session is None:
             return
         win.statusBar().showMessage(f"Writing the report to {target}…")
-        call_in_background(
+        run_in_background(
             export_report,
             str(win.session.path),
             target,
             on_done=lambda out: win.statusBar().showMessage(f"Report written to {out}", 10000),
             on_error=lambda exc: win.show_error("Export report", str(exc)),
-            parent=self,
+            owner=self,
         )
 
     def _on_open_action_triggered(self) -> None:

@@ -11,13 +11,8 @@ from typing import Any
 from PySide6.QtCore import QStandardPaths
 
 from opro_gui.paths import tasks_dir
+from opro_gui.problems import get_kind
 from opro_gui.services import ProjectSession
-
-KIND_LABELS = {
-    "tsp": "Travelling salesman (TSP)",
-    "linreg": "Linear regression",
-    "prompt": "Prompt optimization",
-}
 
 EXAMPLES: dict[str, tuple[str, str]] = {
     # file stem -> (menu label, kind); example_catalog() adds the shipped prompt tasks
@@ -63,21 +58,15 @@ def user_examples_dir() -> Path:
 
 
 def default_spec(kind: str) -> dict[str, Any]:
-    """A ready task definition for a new project of ``kind``."""
-    if kind == "tsp":
-        from opro_gui.problems.tsp import TSPProblem
+    """A ready task definition for a new project of ``kind`` (the GUI registry may prefer a
+    shipped preset to the kind's own default)."""
+    from ..kinds import gui_kind
 
-        return TSPProblem.generate(10, 1).to_spec()
-    if kind == "linreg":
-        from opro_gui.problems.linear_regression import LinearRegressionProblem
-
-        return LinearRegressionProblem(15, 14, seed=0).to_spec()
-    if kind == "prompt":
-        return _prompt_spec()
-    raise ValueError(f"unknown kind {kind!r}")
+    make = gui_kind(kind).default_spec
+    return make() if make is not None else get_kind(kind).default_spec()
 
 
-def _prompt_spec(only: str | None = None) -> dict[str, Any]:
+def prompt_spec(only: str | None = None) -> dict[str, Any]:
     """A shipped prompt task (tasks/prompt/<only>.jsonl, else the first) or a small
     arithmetic set when none ships."""
     for f in _prompt_files():
@@ -116,7 +105,7 @@ def ensure_example(stem: str, folder: Path | None = None) -> Path:
 
 def _example_spec(stem: str, kind: str) -> dict[str, Any]:
     if stem.startswith(PROMPT_PREFIX):
-        return _prompt_spec(stem.removeprefix(PROMPT_PREFIX))
+        return prompt_spec(stem.removeprefix(PROMPT_PREFIX))
     sample = _tsp_sample()
     if stem == "tsp-sample-12" and sample is not None:
         from opro_gui.problems.tsp import TSPProblem

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.gui.models.dict_table import Column, DictTableModel
-from opro_gui.gui.models.history_model import format_score, solution_text
+from opro_gui.gui.models.history_model import Formatter, format_score, solution_text
 
 
 def _origin(value: Any) -> str:
@@ -83,7 +83,7 @@ class StepDetailPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._detail: dict[str, Any] | None = None
-        self.percent = False  # prompt tasks: accuracies in percent
+        self.fmt: Formatter = format_score  # the kind's way of writing a score
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
         self.header_label = QLabel("Select a candidate to see its step.")
@@ -95,7 +95,7 @@ class StepDetailPane(QWidget):
         self.completions_view.setObjectName("completions_view")
         self.completions_view.setFont(mono)
         columns = [
-            Column(c.header, c.key, lambda v: format_score(v, self.percent))
+            Column(c.header, c.key, lambda v: "" if v is None else self.fmt(v))
             if c.key == "score" else c
             for c in VERDICT_COLUMNS
         ]  # fmt: skip
@@ -190,7 +190,7 @@ class StepDetailPane(QWidget):
         tokens = sum(
             (c.get("prompt_tokens") or 0) + (c.get("completion_tokens") or 0) for c in calls
         )
-        best = format_score(detail.get("best_score"), self.percent)
+        best = self.fmt(detail.get("best_score"))
         text = f"Run {detail['run_id']}, step {detail['step']}: {len(cands)} candidates ({parts}); best so far {best}"
         if detail.get("optimal"):
             text += " (optimal)"

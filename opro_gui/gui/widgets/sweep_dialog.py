@@ -22,7 +22,7 @@ from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.services.sweep import expand_grid, sweep_file
 
-from ..background import call_in_background
+from ..worker import run_in_background
 
 
 class SweepDialog(QDialog):
@@ -76,11 +76,11 @@ class SweepDialog(QDialog):
             return
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
         self.message.setText(f"Sweeping {len(points)} runs…")
-        call_in_background(
+        run_in_background(
             sweep_file, self.project, points, self.steps.value(), self.base, self.optimizer,
             self.scorer, self.parallel.value(), None, self.cancel,
-            on_done=self._on_sweep_done, on_error=self._on_sweep_error, parent=self,
-            cancel_token=self.cancel,
+            on_done=self._on_sweep_done, on_error=self._on_sweep_error, owner=self,
+            token=self.cancel,
         )  # fmt: skip
 
     def _on_sweep_done(self, refs: Any) -> None:

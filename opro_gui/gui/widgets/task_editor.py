@@ -19,19 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui.widgets.panel_linreg import LinRegPanel
-from opro_gui.gui.widgets.panel_prompt import PromptPanel
+from opro_gui.gui.kinds import editor_kinds, gui_kind, kind_label
 from opro_gui.gui.widgets.panel_run_settings import RunSettingsForm
-from opro_gui.gui.widgets.panel_tsp import TSPPanel, error_label, show_error
+from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
-from opro_gui.gui.widgets.template_editor import TemplateEditor
+from opro_gui.gui.widgets.template_editor import SECTIONS_KEY, TEMPLATE_KEY, TemplateEditor
 from opro_gui.problems import make_problem
 
-KIND_LABELS = {
-    "tsp": "Travelling salesman (TSP)",
-    "linreg": "Linear regression",
-    "prompt": "Prompt optimization",
-}
 CHECK_DELAY_MS = 250  # the full task check (the problem's own constructor) after edits settle
 
 
@@ -55,17 +49,20 @@ class TaskEditor(QWidget):
         self.binder = UndoBinder(self.undo_stack, self)
         self.kind_combo = QComboBox()
         self.kind_combo.setObjectName("kind_combo")
-        for kind, label in KIND_LABELS.items():
-            self.kind_combo.addItem(label, kind)
-        self.binder.bind_widget("problem kind", self.kind_combo)
-        self.panels: dict[str, Any] = {
-            "tsp": TSPPanel(self.binder),
-            "linreg": LinRegPanel(self.binder),
-            "prompt": PromptPanel(self.binder),
-        }
+        self.panels: dict[str, Any] = {}
+        self._pages: dict[str, QWidget] = {}
         self.stack = QStackedWidget()
-        for kind in KIND_LABELS:
-            self.stack.addWidget(_scroll(self.panels[kind]))
+        for kind in editor_kinds():  # the GUI kind registry: one panel per editable kind
+            make_panel = gui_kind(kind).editor
+            assert make_panel is not None
+            self.panels[kind] = make_panel(self.binder)
+            self.kind_combo.addItem(kind_label(kind), kind)
+            self._pages[kind] = _scroll(self.panels[kind])
+            self.stack.addWidget(self._pages[kind])
+        self._no_panel = QLabel("This kind of task is edited from the command line.")
+        self._no_panel.setWordWrap(True)
+        self.stack.addWidget(self._no_panel)
+        self.binder.bind_widget("problem kind", self.kind_combo)
         self.template_editor = TemplateEditor(self.binder)
         self.run_form = RunSettingsForm(self.binder)
         self.task_error = error_label()
@@ -91,7 +88,7 @@ class TaskEditor(QWidget):
         self._check_timer.timeout.connect(self._check_task)
         self.binder.field_edited.connect(self._on_binder_field_edited)
         self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
-        self.load("tsp", {}, RunSettings(), kind_locked=False)
+        self.load(editor_kinds()[0], {}, RunSettings(), kind_locked=False)
 
     # -- API -----------------------------------------------------------------------------
     def load(
@@ -99,12 +96,16 @@ class TaskEditor(QWidget):
     ) -> None:
         """Show a task; clears the undo history. A project's kind is fixed, so the kind
         selector is disabled unless ``kind_locked`` is False (a task not yet saved)."""
+        self._spec = dict(spec)
         with self.binder.loading():
-            self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
-            self.stack.setCurrentIndex(self.kind_combo.currentIndex())
-            self.panels[kind].load(spec)
+            if kind not in self.panels and self.kind_combo.findData(kind) < 0:
+                self.kind_combo.addItem(kind_label(kind), kind)  # a kind with no panel
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+            self._show_panel(kind)
+            if kind in self.panels:
+                self.panels[kind].load(spec)
             self.run_form.load(settings)
-            self.template_editor.set_task(kind, self.panels[kind].spec())
+            self.template_editor.set_task(kind, self._panel_spec(kind))
         self.undo_stack.clear()
         self.kind_combo.setEnabled(not kind_locked)
         self.kind_combo.setToolTip(
@@ -120,38 +121,43 @@ class TaskEditor(QWidget):
     def current_spec(self) -> dict[str, Any]:
         """The task definition as edited; equal to the loaded spec when nothing was edited."""
         kind = self.current_kind()
-        spec = self.panels[kind].spec()
+        spec = self._panel_spec(kind)
         override = self.template_editor.spec_override()
-        if kind == "prompt":
-            if override or "templates" in spec:
-                spec["templates"] = override.get("templates", {})
+        if self.template_editor.has_sections:
+            if override or SECTIONS_KEY in spec:
+                spec[SECTIONS_KEY] = override.get(SECTIONS_KEY, {})
         elif override:
-            spec["template"] = override["template"]
+            spec[TEMPLATE_KEY] = override[TEMPLATE_KEY]
         else:
-            spec.pop("template", None)
+            spec.pop(TEMPLATE_KEY, None)
         return spec
+
+    def _panel_spec(self, kind: str) -> dict[str, Any]:
+        panel = self.panels.get(kind)
+        return panel.spec() if panel is not None else dict(self._spec)
+
+    def _show_panel(self, kind: str) -> None:
+        self.stack.setCurrentWidget(self._pages.get(kind, self._no_panel))
 
     def run_settings(self) -> RunSettings:
         return self.run_form.settings()
 
     def validation_errors(self) -> list[str]:
         """Every problem with the current values (also shown under the fields); [] = valid."""
-        errors = list(self.panels[self.current_kind()].validation_errors())
+        panel = self.panels.get(self.current_kind())
+        errors = list(panel.validation_errors()) if panel is not None else []
         errors += self.run_form.validation_errors()
         if not errors:
             errors += self._check_task()
         return errors
-
-    def set_run_history(self, session: Any, run_id: int | None) -> None:
-        """Preview the template with this run's history (ProjectSession opened in the GUI thread)."""
-        self.template_editor.set_run(session, run_id)
 
     # -- internals -----------------------------------------------------------------------
     def _check_task(self) -> list[str]:
         """The problem's own validation of the spec (messages from the problems layer)."""
         self._check_timer.stop()
         kind = self.current_kind()
-        if self.panels[kind].validation_errors():
+        panel = self.panels.get(kind)
+        if panel is not None and panel.validation_errors():
             show_error(self.task_error, "")
             return []
         try:
@@ -163,13 +169,14 @@ class TaskEditor(QWidget):
         show_error(self.task_error, "")
         return []
 
-    def _on_kind_combo_changed(self, index: int) -> None:
-        self.stack.setCurrentIndex(index)
+    def _on_kind_combo_changed(self, _index: int) -> None:
+        self._show_panel(self.current_kind())
 
     def _on_binder_field_edited(self, name: str) -> None:
         kind = self.current_kind()
-        if name != "template":
-            self.panels[kind].validation_errors()
-            self.template_editor.update_task(kind, self.panels[kind].spec())
+        panel = self.panels.get(kind)
+        if name != "template" and panel is not None:
+            panel.validation_errors()
+            self.template_editor.update_task(kind, panel.spec())
         self._check_timer.start()
         self.spec_edited.emit()

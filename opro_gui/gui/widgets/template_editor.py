@@ -23,23 +23,25 @@ from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.problems import make_problem
 
+from ..kinds import descriptor, gui_kind
+
 DEBOUNCE_MS = 300
-PLACEHOLDERS = {
-    "tsp": "{points}, {history}",
-    "linreg": "{history}",
-    "prompt": "entries: {instruction} {score}; exemplars: {question} {answer}; "
-    "<TEXT> style: {task_phrase} {position_phrase}",
-}
+SECTIONS_KEY, TEMPLATE_KEY = "templates", "template"  # several named sections, or one text
 
 
 def default_sections(kind: str, spec: dict[str, Any]) -> dict[str, str]:
-    """The problem's own template(s) for ``spec`` without the user's override."""
-    if kind == "prompt":
-        from opro_gui.problems.prompt_meta import templates
+    """The problem's own template(s) for ``spec`` without the user's override: a problem
+    with named ``sections`` (prompt optimization) or with one ``template``."""
+    base = {k: v for k, v in spec.items() if k not in (SECTIONS_KEY, TEMPLATE_KEY)}
+    problem: Any = make_problem(kind, base)
+    sections = getattr(problem, "sections", None)
+    if isinstance(sections, dict):
+        return dict(sections)
+    return {TEMPLATE_KEY: problem.template}
 
-        return templates(spec.get("style", "ins"), spec.get("position", "Q_begin"))
-    base = {k: v for k, v in spec.items() if k != "template"}
-    return {"template": make_problem(kind, base).template}  # type: ignore[attr-defined]
+
+def _has_sections(defaults: dict[str, str]) -> bool:
+    return bool(defaults) and TEMPLATE_KEY not in defaults
 
 
 class TemplateEditor(QWidget):
@@ -51,7 +53,8 @@ class TemplateEditor(QWidget):
 
     def __init__(self, binder: UndoBinder | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._kind = "tsp"
+        self._kind = ""
+        self._multi = False  # named sections (stored under "templates") or one "template"
         self._spec: dict[str, Any] = {}
         self._defaults: dict[str, str] = {}
         self._overrides: dict[str, str] = {}
@@ -115,17 +118,18 @@ class TemplateEditor(QWidget):
         except Exception as exc:  # an incomplete task: no preview until it is valid
             self._defaults = {}
             show_error(self.error_label, f"The task is not complete yet: {exc}")
-        if kind == "prompt":
-            self._overrides = dict(spec.get("templates") or {})
+        self._multi = _has_sections(self._defaults) or SECTIONS_KEY in spec
+        if self._multi:
+            self._overrides = dict(spec.get(SECTIONS_KEY) or {})
         else:
-            self._overrides = {"template": spec["template"]} if spec.get("template") else {}
+            self._overrides = {TEMPLATE_KEY: spec[TEMPLATE_KEY]} if spec.get(TEMPLATE_KEY) else {}
         self.section_combo.blockSignals(True)
         self.section_combo.clear()
         for name in self._defaults:
             self.section_combo.addItem(name)
         self.section_combo.blockSignals(False)
-        self.section_combo.setVisible(kind == "prompt")
-        self.placeholder_label.setText(f"Placeholders: {PLACEHOLDERS.get(kind, '')}")
+        self.section_combo.setVisible(self._multi)
+        self.placeholder_label.setText(f"Placeholders: {gui_kind(kind).placeholders}")
         self._show_section()
         if self._binder is not None and not self._binder.applying:
             self._binder.rebase(self._field_id)
@@ -133,11 +137,7 @@ class TemplateEditor(QWidget):
 
     def update_task(self, kind: str, spec: dict[str, Any]) -> None:
         """The task changed (points, style...): keep the override, re-render."""
-        if kind != self._kind or (
-            kind == "prompt"
-            and (spec.get("style"), spec.get("position"))
-            != (self._spec.get("style"), self._spec.get("position"))
-        ):
+        if kind != self._kind or (self._multi and self._defaults_for(spec) != self._defaults):
             keep = self.spec_override()
             self.set_task(kind, {**spec, **keep})
             return
@@ -151,23 +151,22 @@ class TemplateEditor(QWidget):
         self._history, self._step, self._history_size = history, step, history_size
         self.schedule_preview()
 
-    def set_run(self, session: Any, run_id: int | None) -> None:
-        """Use the history of ``run_id`` in ``session`` (a ProjectSession) for the preview."""
-        if session is None or run_id is None:
-            self.set_history(None)
-            return
-        problem = session.problem(run_id)
-        state = session.store.load_state(
-            run_id, problem.higher_is_better, with_records=session.kind == "prompt"
-        )
-        size = session.run_settings(run_id).history_size
-        self.set_history(state.history, max(1, state.last_step + 1), size)
+    def _defaults_for(self, spec: dict[str, Any]) -> dict[str, str]:
+        try:
+            return default_sections(self._kind, spec)
+        except Exception:  # noqa: BLE001 - an incomplete task: keep what is shown
+            return self._defaults
+
+    @property
+    def has_sections(self) -> bool:
+        """Named sections stored under "templates" (else one "template" text)."""
+        return self._multi
 
     def spec_override(self) -> dict[str, Any]:
         overrides = {k: v for k, v in self._overrides.items() if self._defaults.get(k) != v}
-        if self._kind == "prompt":
-            return {"templates": overrides} if overrides else {}
-        return {"template": overrides["template"]} if "template" in overrides else {}
+        if self._multi:
+            return {SECTIONS_KEY: overrides} if overrides else {}
+        return {TEMPLATE_KEY: overrides[TEMPLATE_KEY]} if TEMPLATE_KEY in overrides else {}
 
     def preview_text(self) -> str:
         return self.preview.toPlainText()
@@ -197,12 +196,13 @@ class TemplateEditor(QWidget):
 
     # -- internals -----------------------------------------------------------------------
     def _effective_spec(self) -> dict[str, Any]:
-        spec = {k: v for k, v in self._spec.items() if k not in ("template", "templates")}
+        spec = {k: v for k, v in self._spec.items() if k not in (TEMPLATE_KEY, SECTIONS_KEY)}
         spec.update(self.spec_override())
         return spec
 
     def _initial_history(self, problem: Any) -> list[Scored]:
-        if self._kind == "prompt":  # accuracies need the scorer: show no history yet
+        desc = descriptor(self._kind)
+        if desc is None or desc.needs_scorer:  # scores need the scorer: show no history yet
             return []
         sols = problem.initial_solutions()
         results = problem.score(sols, None)
@@ -211,7 +211,7 @@ class TemplateEditor(QWidget):
         ]
 
     def _section(self) -> str:
-        return self.section_combo.currentText() or "template"
+        return self.section_combo.currentText() or TEMPLATE_KEY
 
     def _show_section(self) -> None:
         name = self._section()
@@ -221,7 +221,7 @@ class TemplateEditor(QWidget):
         self.text_edit.blockSignals(False)
 
     def _value(self) -> tuple[tuple[str, str], ...]:
-        return tuple(sorted(self.spec_override().get("templates", self.spec_override()).items()))
+        return tuple(sorted(self.spec_override().get(SECTIONS_KEY, self.spec_override()).items()))
 
     def _set_value(self, value: Any) -> None:
         self._overrides = dict(value)

@@ -3,8 +3,9 @@ tour overlay and the gap to the optimum."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,6 +19,10 @@ _MAX_LABELLED = 60  # city numbers beyond this would only clutter the view
 
 
 class TSPView(QWidget):
+    """The TSP domain view: cities, the best tour so far, the optimum and the gap."""
+
+    tab_title = "Tour"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._colors = LIGHT
@@ -77,6 +82,22 @@ class TSPView(QWidget):
         self.optimum_curve.setData(*self._closed(optimal_tour or []))
         self.set_best_tour([], None)
         item.autoRange()
+
+    def reset(self) -> None:
+        self.set_instance([], None, None)
+
+    def set_problem(self, problem: Any, facts: dict[str, Any]) -> None:
+        _, tour, exact = problem.optimum()
+        opt = facts.get("optimal_length") or facts.get("best_known_length")
+        self.set_instance(problem.points, tour, opt, exact)
+
+    def show_best(
+        self, solutions: Sequence[Any], scores: Sequence[float], fmt: Callable[[float | None], str]
+    ) -> None:
+        best = solutions[-1] if solutions else None
+        score = scores[-1] if scores else None
+        if best != self.best_tour or score is None:
+            self.set_best_tour(best, score)
 
     def set_best_tour(self, tour: Sequence[int] | None, length: float | None) -> None:
         self.best_tour = list(tour or [])

@@ -1,0 +1,121 @@
+"""Bounded reads for views: candidate pages, score columns and the top of a run's history."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from opro_gui.core.models import ExampleRecord
+
+PAGE_COLUMNS = "step, idx, status, score, solution, text, reason"
+
+
+def page_problem(conn: sqlite3.Connection) -> str:
+    """What SQLite's quick_check finds wrong with the file's pages, or "" (reads every page)."""
+    verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    return "" if verdict == "ok" else " ".join(verdict.split())[:200]
+
+
+def candidate_count(conn: sqlite3.Connection, run_id: int, upto_step: int | None = None) -> int:
+    sql, args = "SELECT COUNT(*) FROM candidate WHERE run_id = ?", [run_id]
+    if upto_step is not None:
+        sql += " AND step <= ?"
+        args.append(upto_step)
+    return int(conn.execute(sql, args).fetchone()[0])
+
+
+def candidate_rows(
+    conn: sqlite3.Connection, run_id: int, offset: int, limit: int, upto_step: int | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows (step, idx, status, score, solution JSON, text, reason) in (step, idx) order."""
+    sql, args = f"SELECT {PAGE_COLUMNS} FROM candidate WHERE run_id = ?", [run_id]
+    if upto_step is not None:
+        sql += " AND step <= ?"
+        args.append(upto_step)
+    sql += " ORDER BY step, idx LIMIT ? OFFSET ?"
+    return conn.execute(sql, [*args, limit, offset]).fetchall()
+
+
+def candidate_position(conn: sqlite3.Connection, run_id: int, step: int, idx: int) -> int | None:
+    """The row number of candidate (step, idx) in (step, idx) order, or None."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM candidate WHERE run_id = ? AND step = ? AND idx = ?", (run_id, step, idx)
+        ).fetchone()
+        is None
+    ):
+        return None
+    row = conn.execute(
+        "SELECT COUNT(*) FROM candidate WHERE run_id = ? AND (step < ? OR (step = ? AND idx < ?))",
+        (run_id, step, step, idx),
+    ).fetchone()
+    return int(row[0])
+
+
+def scored_count(conn: sqlite3.Connection, run_id: int, upto_step: int) -> int:
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM candidate WHERE run_id = ? AND step <= ? AND status = 'scored'"
+            " AND score IS NOT NULL",
+            (run_id, upto_step),
+        ).fetchone()[0]
+    )
+
+
+def scored_points(
+    conn: sqlite3.Connection, run_id: int, upto_step: int, stride: int = 1
+) -> list[tuple[int, int, float]]:
+    """(step, idx, score) of scored candidates up to ``upto_step`` (every ``stride``-th row
+    by id when thinned): the score plot's points; no JSON decoded."""
+    thin = " AND id % ? = 0" if stride > 1 else ""
+    args: tuple[int, ...] = (run_id, upto_step, stride) if stride > 1 else (run_id, upto_step)
+    return conn.execute(
+        "SELECT step, idx, score FROM candidate WHERE run_id = ? AND step <= ?"
+        f" AND status = 'scored' AND score IS NOT NULL{thin} ORDER BY step, idx",
+        args,
+    ).fetchall()
+
+
+def step_bests(conn: sqlite3.Connection, run_id: int) -> list[tuple[int, float | None, str]]:
+    """(step, best score, best solution JSON) of every step, in order."""
+    return conn.execute(
+        "SELECT step, best_score, best_solution FROM step WHERE run_id = ? ORDER BY step",
+        (run_id,),
+    ).fetchall()
+
+
+def top_scored(
+    conn: sqlite3.Connection,
+    run_id: int,
+    limit: int,
+    higher_is_better: bool,
+    upto_step: int | None = None,
+) -> list[tuple[int, str, float, int]]:
+    """(candidate id, solution JSON, score, step) of the ``limit`` best scored candidates (up
+    to ``upto_step``), ties broken by the earlier step (the meta-prompt history's order)."""
+    order = "score DESC" if higher_is_better else "score ASC"
+    upto = 1 << 62 if upto_step is None else upto_step
+    return conn.execute(
+        "SELECT id, solution, score, step FROM candidate WHERE run_id = ? AND step <= ?"
+        " AND status = 'scored' AND score IS NOT NULL"
+        f" ORDER BY {order}, step, idx LIMIT ?",
+        (run_id, upto, limit),
+    ).fetchall()
+
+
+def example_records(conn: sqlite3.Connection, candidate_id: int) -> tuple[ExampleRecord, ...]:
+    return tuple(
+        ExampleRecord(
+            example_id=r[0],
+            prompt=r[1],
+            raw_answer=r[2],
+            parsed_answer=r[3],
+            correct=None if r[4] is None else bool(r[4]),
+            error=r[5],
+        )
+        for r in conn.execute(
+            "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error"
+            " FROM example_result WHERE candidate_id = ? ORDER BY id",
+            (candidate_id,),
+        )
+    )
