@@ -12,6 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -24,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Responder = Callable[[str, dict[str, Any]], str]
+_PIECES = re.compile(r"\w+|[^\w\s]")
 
 
 def echo_responder(prompt: str, body: dict[str, Any]) -> str:
@@ -64,8 +68,11 @@ class Stats:
     batches_created: int = 0
     batch_polls: int = 0
     batch_lines_run: Counter[str] = field(default_factory=Counter)
+    auth_headers: list[str] = field(default_factory=list)  # Authorization of each POST
     in_flight: int = 0  # POST requests being handled right now
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
+    arrivals: list[int] = field(default_factory=list)  # in_flight as each POST arrived
+    abandoned: int = 0  # answers computed for a client that had already hung up
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -92,12 +99,15 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         honor_n: bool = True,
         faults: Faults | None = None,
-        models: tuple[str, ...] = ("fake-optimizer", "fake-scorer"),
+        models: tuple[str, ...] | None = ("fake-optimizer", "fake-scorer"),  # None: no /models
         report_model: str | None = None,
         require_key: str | None = None,
         record_bodies: bool = False,
         echo_key_in_errors: bool = False,
         reject_n: bool = False,
+        token_count: str = "words",
+        max_parallel: int | None = None,
+        flavor: str = "",
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -119,6 +129,14 @@ class FakeOpenAIServer:
         self.batch_polled = threading.Event()
         # Like Groq: answer 400 to any request with n > 1.
         self.reject_n = reject_n
+        # How usage is counted: "words" (whitespace-separated) or "pieces" (words, numbers and
+        # punctuation marks apart, as a tokenizer's pre-split does; closer to real token counts).
+        self.token_count = token_count
+        # Which real server's identifying answers to give (detection tests): "ollama",
+        # "lmstudio", "llamacpp", "llama-cpp-python", "vllm"; "" for none.
+        self.flavor = flavor
+        self.max_parallel = max_parallel
+        self._slots = threading.Semaphore(max_parallel) if max_parallel else None
         self.stats = Stats()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
@@ -154,6 +172,24 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def count_tokens(self, text: str) -> int:
+        if self.token_count == "pieces":
+            return max(1, len(_PIECES.findall(text)))
+        return max(1, len(text.split()))
+
+    # -- hooks for subclasses (tests/hostile_server.py) ------------------------------------
+    def write_body(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        """Send an answer's body (after its headers)."""
+        handler.wfile.write(data)
+
+    def refuse(self, authorization: str) -> tuple[int, Any] | None:
+        """(status, JSON payload) to answer a POST with instead of a completion, or None."""
+        return None
+
+    def shape_payload(self, payload: dict[str, Any], authorization: str) -> dict[str, Any]:
+        """The successful answer as it will be sent."""
+        return payload
 
     # -- fault drawing -------------------------------------------------------------------
     def _draw(self) -> str:
@@ -249,7 +285,7 @@ class FakeOpenAIServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                server.write_body(self, data)
 
             def _key_message(self) -> str:
                 if not server.echo_key_in_errors:
@@ -266,12 +302,29 @@ class FakeOpenAIServer:
                 if not self._auth_ok():
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
-                path = self.path.split("?")[0].rstrip("/")
-                if "/files/" in path or path.endswith("/batches") or "/batches/" in path:
-                    self._batch_get(path)
+                batch_path = self.path.split("?")[0].rstrip("/")
+                if (
+                    "/files/" in batch_path
+                    or batch_path.endswith("/batches")
+                    or ("/batches/" in batch_path)
+                ):
+                    self._batch_get(batch_path)
                     return
-                if self.path.rstrip("/").endswith("/models"):
-                    data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
+                path = self.path.rstrip("/") or "/"
+                extra = _FLAVOR_GETS.get(server.flavor, {}).get(path)
+                if extra is not None:
+                    self._send(200, extra(server) if callable(extra) else extra)
+                elif path.endswith("/models") and server.models is not None:
+                    owner = _FLAVOR_OWNER.get(server.flavor, "test")
+                    data = [
+                        {
+                            "id": m,
+                            "object": "model",
+                            "owned_by": owner,
+                            **_FLAVOR_MODEL.get(server.flavor, {}),
+                        }
+                        for m in server.models
+                    ]
                     self._send(200, {"object": "list", "data": data})
                 else:
                     self._send(404, {"error": {"message": "not found"}})
@@ -350,11 +403,24 @@ class FakeOpenAIServer:
                     server.stats.max_in_flight = max(
                         server.stats.max_in_flight, server.stats.in_flight
                     )
+                    server.stats.arrivals.append(server.stats.in_flight)
+                if server._slots is not None:  # like llama.cpp: the rest wait in its queue
+                    server._slots.acquire()
                 try:
                     self._post()
                 finally:
+                    if server._slots is not None:
+                        server._slots.release()
                     with server._lock:
                         server.stats.in_flight -= 1
+
+            def _client_gone(self) -> bool:
+                """True when the client closed the connection while its answer was computed."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             def _post(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
@@ -369,11 +435,17 @@ class FakeOpenAIServer:
                     server.stats.requests += 1
                     server.stats.prompts.append(prompt)
                     server.stats.models.append(str(body.get("model", "")))
+                    server.stats.auth_headers.append(self.headers.get("Authorization", ""))
                     if server.record_bodies:
                         server.stats.bodies.append(body)
                 if not self._auth_ok():
                     self._count(401)
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
+                    return
+                refusal = server.refuse(self.headers.get("Authorization", ""))
+                if refusal is not None:
+                    self._count(refusal[0])
+                    self._send(*refusal)
                     return
                 if server.reject_n and int(body.get("n") or 1) > 1:
                     self._count(400)
@@ -412,8 +484,8 @@ class FakeOpenAIServer:
                 n = int(body.get("n") or 1) if server.honor_n else 1
                 texts = [server.responder(prompt, body) for _ in range(n)]
                 model = server.report_model or str(body.get("model", ""))
-                ptoks = max(1, len(prompt.split()))
-                ctoks = sum(max(1, len(t.split())) for t in texts)
+                ptoks = server.count_tokens(prompt)
+                ctoks = sum(server.count_tokens(t) for t in texts)
                 if chat:
                     choices: list[dict[str, Any]] = [
                         {
@@ -442,6 +514,12 @@ class FakeOpenAIServer:
                         "total_tokens": ptoks + ctoks,
                     },
                 }
+                payload = server.shape_payload(payload, self.headers.get("Authorization", ""))
+                if self._client_gone():
+                    with server._lock:
+                        server.stats.abandoned += 1
+                    self.close_connection = True
+                    return
                 with server._lock:
                     server.stats.successes += 1
                     server.stats.successes_by_model[str(body.get("model", ""))] += 1
@@ -455,3 +533,35 @@ class FakeOpenAIServer:
                     server.stats.statuses[status] += 1
 
         return Handler
+
+
+# What each real server answers besides /v1/models (detection tests mimic these shapes).
+_FLAVOR_GETS: dict[str, dict[str, Any]] = {
+    "ollama": {"/": b"Ollama is running", "/api/version": {"version": "0.5.7"}},
+    "llamacpp": {
+        "/props": lambda srv: {
+            "default_generation_settings": {"n_ctx": 4096},
+            "total_slots": srv.max_parallel or 1,
+            "chat_template": "",
+        },
+        "/health": {"status": "ok"},
+    },
+    "llama-cpp-python": {
+        "/openapi.json": {"openapi": "3.1.0", "info": {"title": "🦙 llama.cpp Python API"}}
+    },
+    "vllm": {"/version": {"version": "0.6.3"}},
+    "lmstudio": {
+        "/api/v0/models": lambda srv: {
+            "object": "list",
+            "data": [{"id": m, "type": "llm", "state": "loaded"} for m in srv.models or ()],
+        }
+    },
+}
+_FLAVOR_OWNER = {
+    "llamacpp": "llamacpp",
+    "llama-cpp-python": "me",
+    "vllm": "vllm",
+    "lmstudio": "organization_owner",
+    "ollama": "library",
+}
+_FLAVOR_MODEL: dict[str, dict[str, Any]] = {"vllm": {"root": "m", "max_model_len": 4096}}

@@ -124,6 +124,7 @@ def test_history_replay_export(tmp_path, fake_server, capsys) -> None:
             *url,
             "--model",
             "other-model",
+            "--no-model-check",  # the fake server does not list it (issue 16: else exit 2)
             capsys=capsys,
         )
         assert code == 0 and "replay 1 of run 1 step 1 with other-model" in out

@@ -228,3 +228,20 @@ def test_prompt_edit_changes_only_that_key(editor, tmp_path):
     spec = editor.current_spec()
     assert "train_ids" not in spec and spec["train_ratio"] == 0.5
     assert len(make_problem("prompt", spec).train_ids) == 15
+
+
+def test_strict_reference_parsing_is_a_project_setting(editor):
+    """Issue 16: the task page's switch writes the spec key, undoably, and reads it back."""
+    spec = TSPProblem.generate(8, seed=5).to_spec()
+    editor.load("tsp", spec, RunSettings())
+    assert "strict_reference_parsing" not in editor.current_spec()
+    editor.strict_check.setChecked(True)
+    assert editor.current_spec()["strict_reference_parsing"] is True
+    assert make_problem("tsp", editor.current_spec()).strict  # type: ignore[attr-defined]
+    editor.undo_stack.undo()
+    assert "strict_reference_parsing" not in editor.current_spec()
+    editor.load("tsp", {**spec, "strict_reference_parsing": True}, RunSettings())
+    assert editor.strict_check.isChecked() and editor.current_spec() == {
+        **spec,
+        "strict_reference_parsing": True,
+    }

@@ -116,6 +116,20 @@ def test_first_run_detects_local_servers_without_hanging(qtbot: Any) -> None:
     assert dialog.local_list.count() == len(dialog._found)
 
 
+def test_first_run_names_a_server_by_its_answers(
+    qtbot: Any, fake_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dialog uses the same detection as `opro models`: the port of $OPENAI_BASE_URL is
+    probed, and a llama-cpp-python server there is called so, whatever its port."""
+    srv = fake_server(flavor="llama-cpp-python", models=("/models/qwen.gguf",)).start()
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.detect_button.isEnabled(), timeout=20_000)
+    items = [dialog.local_list.item(i).text() for i in range(dialog.local_list.count())]
+    assert f"llama-cpp-python at {srv.base_url}: /models/qwen.gguf" in items
+
+
 def test_key_goes_to_the_keyring_or_says_where_else(qtbot: Any) -> None:
     panel = _panel_for(qtbot, "https://api.example.com/v1")
     panel.key_env.setText("EXAMPLE_API_KEY")
@@ -127,3 +141,13 @@ def test_key_goes_to_the_keyring_or_says_where_else(qtbot: Any) -> None:
     assert panel.save_current()
     ini = Path(settings._store().fileName()).read_text()
     assert "sk-never-in-a-file" not in ini
+
+
+def test_a_password_in_the_base_url_is_refused_and_not_saved(qtbot: Any) -> None:
+    panel = _panel_for(qtbot, "http://dave:s3cr3t-pw@127.0.0.1:8080/v1")
+    assert panel.save_current() is False
+    assert "holds a user name or password" in panel.status_label.text()
+    assert "s3cr3t" not in panel.status_label.text()
+    assert settings.load_profiles() == {}
+    panel.test_current()  # no request is attempted with it either
+    assert panel.status_label.text().startswith("Invalid settings: the base URL holds")

@@ -84,6 +84,8 @@ def test_unparseable_proposals_and_random_search_are_flagged(
     assert finished.status == "completed"
     banner = "\n".join(window.run_view.banner_messages)
     assert "could not be parsed" in banner
+    assert "Reasons: 12 no <trace> answer" in banner  # issue 16: the reasons, by category
+    assert "owed to the model: 12, to strict parsing: 0" in banner
     assert "no better than a random search" in banner
     assert not window.run_view.banner.isHidden()
     assert not messages  # warnings in the run view, not message boxes

@@ -156,6 +156,6 @@ def test_estimate_takes_the_scorer_load_from_the_kind(kind: str, tmp_path: Path,
     args = ["estimate", str(path), "--steps", "3", "--json", "--base-url", "http://127.0.0.1:9/v1"]
     assert main(args) == 0
     est = json.loads(capsys.readouterr().out)
-    assert est["optimizer_calls"] == 3 * 8
+    assert est["optimizer_calls"] == 3  # one request with n samples per step (issue 13.6)
     assert est["scorer_calls"] == (3 * 8 + n_initial) * n_train  # 0 for TSP: scored locally
     assert (kind == "prompt") == (n_train > 0)

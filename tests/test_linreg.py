@@ -111,12 +111,16 @@ def test_parse_accepts_pairs(completion: str, pair: list[int]) -> None:
         ("[nan, 1]", "'nan' is not a finite number"),
         ("[w=inf, b=1]", "'inf' is not a finite number"),
         ("[1e300, 1]", "1e300 is too large"),
-        ("[1, 2]\n[x, y]", "'x' is not a number"),  # the last acceptable span is read
+        # strict: the last acceptable span is read (robust parsing would take [1, 2])
+        (
+            "[1, 2]\n[x, y]",
+            "'x' is not a number (an earlier [w, b] holds a pair; strict reference parsing)",
+        ),
         ("[15,\n14]", "no [w, b] pair"),  # spans do not cross lines
     ],
 )
 def test_parse_rejects_with_a_reason(completion: str, reason: str) -> None:
-    (cand,) = LinearRegressionProblem(15, 14).parse(completion)
+    (cand,) = LinearRegressionProblem(15, 14, strict=True).parse(completion)
     assert cand.solution is None
     assert cand.reason == reason
 

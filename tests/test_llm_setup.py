@@ -71,14 +71,15 @@ def test_is_local(url: str, local: bool) -> None:
 def test_presets_cover_the_common_servers() -> None:
     names = {p.name for p in PRESETS}
     assert names == {
-        "OpenAI", "Azure OpenAI", "Ollama", "LM Studio", "vLLM", "llama.cpp server",
-        "OpenRouter", "Groq", "Together",
+        "OpenAI", "Azure OpenAI", "Ollama", "LM Studio", "vLLM", "llama-cpp-python",
+        "llama.cpp server", "OpenRouter", "Groq", "Together",
     }  # fmt: skip
     ports = {p.name: p.base_url.rsplit(":", 1)[-1] for p in PRESETS if p.local}
     assert ports == {
         "Ollama": "11434/v1",
         "LM Studio": "1234/v1",
         "vLLM": "8000/v1",
+        "llama-cpp-python": "8000/v1",  # same port as vLLM: llm.detect tells them apart
         "llama.cpp server": "8080/v1",
     }
     assert all(p.base_url.startswith("http://127.0.0.1") for p in PRESETS if p.local)

@@ -32,7 +32,7 @@ def test_bbh_navigate_runs_end_to_end(tmp_path, shared_data, fake_server, capsys
                 "--optimizer-model",
                 "fake-optimizer",
                 "--scorer-model",
-                "s",
+                "fake-scorer",
             ]
         )
         assert code == 0, capsys.readouterr().err

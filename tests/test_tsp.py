@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from opro_gui.core.cancel import Cancelled, CancelToken
 from opro_gui.core.models import Scored
 from opro_gui.problems import tsp_solvers as solvers
+from opro_gui.problems.local_scoring import STRICT_KEY
 from opro_gui.problems.tsp import TSPProblem
 
 RECT = [(0, 0), (3, 0), (3, 4), (0, 4)]  # every tour length is an integer: 14, 16 or 18
@@ -126,19 +127,23 @@ def test_user_template_from_spec_overrides_the_paper_wording() -> None:
         ("<trace>0,1,2,3,12</trace>", "node 12 out of range"),
         ("<trace>0,-1,2,3,4</trace>", "node -1 out of range"),
         ("<trace>0,1,3,3,4</trace>", "repeats node 3"),
-        ("<trace>1,0,2,3,4</trace>", "does not start at node 0"),
+        (
+            "<trace>1,0,2,3,4</trace>",
+            "does not start at node 0 (a valid cycle; strict reference parsing)",
+        ),
         ("<trace>0,1,two,3,4</trace>", "'two' is not a node number"),
         ("<trace>0,1,2.0,3,4</trace>", "'2.0' is not a node number"),
         ("<trace>0 1 2 3 4</trace>", "'0 1 2 3 4' is not a node number"),
         # The first <trace> wins, as in the reference code, even when it is an echo.
         (
             "Start with '<trace>' and </trace>: <trace>0,1,2,3,4</trace>",
-            '"\' and" is not a node number',
+            '"\' and" is not a node number (a later <trace> holds a tour; strict reference parsing)',
         ),
     ],
 )
 def test_parse_rejects_with_a_human_reason(completion: str, reason: str) -> None:
-    p = TSPProblem.generate(5, seed=3)
+    """With strict_reference_parsing (the reference's rules); robust parsing: test_parse_repair."""
+    p = TSPProblem.from_spec({**TSPProblem.generate(5, seed=3).to_spec(), STRICT_KEY: True})
     (cand,) = p.parse(completion)
     assert cand.solution is None
     assert cand.reason == reason
@@ -150,7 +155,7 @@ def test_parse_rejects_with_a_human_reason(completion: str, reason: str) -> None
         "<trace>0,3,1,4,2</trace>",
         "Sure! <trace> 0, 3, 1, 4, 2 </trace> has length 300.",
         "<trace>0,3,1,4,2,</trace>",  # a trailing comma is tolerated
-        "<trace>0,3,1,4,2</trace> or maybe <trace>0,1,2,3,4</trace>",  # first one only
+        "<trace>0,3,1,4,2</trace> or maybe <trace>0,1,2,3,4</trace>",  # first valid one only
         "<trace>\n0,3,1,\n4,2\n</trace>",
     ],
 )

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from opro_gui.core.text import one_line
 from opro_gui.services import ProjectError
 
 from .common import EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, CliError
@@ -34,14 +35,15 @@ def _run(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (CliError, ProjectError, ValueError) as exc:
-        print(f"opro: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        return EXIT_OK
+    except (CliError, ProjectError, ValueError, OSError) as exc:
+        # One line, whatever the message holds (a path may contain a newline).
+        print(f"opro: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("opro: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 def _exit_now(code: int) -> NoReturn:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm import EndpointConfig
+from opro_gui.llm.config import url_problem
 
 if TYPE_CHECKING:
     from opro_gui.services import ProjectSession
@@ -19,14 +21,19 @@ NORMAL_END = {RunStatus.COMPLETED, RunStatus.TARGET_REACHED, RunStatus.NO_IMPROV
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
+#: The base URL of an offline estimate without one: nothing is sent; models priced by name.
+NO_SERVER = "https://no-server.invalid/v1"
+
+
 class CliError(Exception):
     """A one-line reason printed as ``opro: error: ...`` with exit code 2."""
 
 
 def endpoint_from_args(
-    args: argparse.Namespace, role: str, previous: EndpointConfig | None
+    args: argparse.Namespace, role: str, previous: EndpointConfig | None, offline: bool = False
 ) -> EndpointConfig:
-    """Role-specific options win over the shared ones, which win over the stored config."""
+    """Role-specific options win over the shared ones, which win over the stored config.
+    ``offline`` (estimates): no base URL is needed; the model is priced by name."""
 
     def pick(name: str) -> Any:
         specific = getattr(args, f"{role}_{name}", None)
@@ -34,11 +41,16 @@ def endpoint_from_args(
 
     base: dict[str, Any] = previous.to_public_dict() if previous else {}
     base_url = pick("base_url") or base.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-    if not base_url:
+    if not base_url and offline:
+        base_url = NO_SERVER
+    elif not base_url:
         raise CliError(
             "no endpoint: pass --base-url URL or set OPENAI_BASE_URL "
             "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
         )
+    problem = url_problem(base_url)
+    if problem:
+        raise CliError(f"{role} endpoint: {problem}")
     base["base_url"] = base_url
     base["model"] = (
         pick("model") or base.get("model") or os.environ.get("OPRO_MODEL", DEFAULT_MODEL)
@@ -95,3 +107,27 @@ def pick_run_id(session: ProjectSession, wanted: int | None) -> int:
     if last is None:
         raise CliError("the project has no runs yet")
     return last
+
+
+def check_model_names(args: argparse.Namespace, endpoints: dict[str, EndpointConfig]) -> list[str]:
+    """Read each server's /models once (unless --no-model-check): a model name given on the
+    command line that the server does not serve is an error listing the models it does.
+    Returns warnings about default or stored names, to print once the command has done its
+    writing (so an error about the file stays the only line)."""
+    if getattr(args, "no_model_check", False):
+        return []
+    pairs = [
+        (cfg, bool(getattr(args, f"{role}_model", None) or getattr(args, "model", None)))
+        for role, cfg in endpoints.items()
+    ]
+    from opro_gui.services.servers import check_endpoints
+
+    errors, warnings = check_endpoints(pairs)
+    if errors:
+        raise CliError("; ".join(errors))
+    return warnings
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"opro: warning: {warning}", file=sys.stderr)

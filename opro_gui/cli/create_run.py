@@ -16,8 +16,10 @@ from opro_gui.core.events import RunFinished, StepCompleted
 from opro_gui.core.models import RunSettings, RunStatus
 from opro_gui.llm.config import EndpointConfig
 from opro_gui.problems import ProblemKind, get_kind
+from opro_gui.problems.local_scoring import STRICT_KEY
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_text, stop_message
+from opro_gui.services.verdict import step_transport
 
 from .common import (
     EXIT_CANCELLED,
@@ -25,7 +27,9 @@ from .common import (
     EXIT_RUN_STOPPED,
     NORMAL_END,
     CliError,
+    check_model_names,
     endpoint_from_args,
+    print_warnings,
     settings_from_args,
 )
 
@@ -34,6 +38,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     out = Path(args.out)
     kind = get_kind(args.kind)
     spec = kind.spec_from_args(args, lambda w: print(f"warning: {w}", file=sys.stderr))
+    if getattr(args, "strict_reference_parsing", False):
+        spec[STRICT_KEY] = True
     with ProjectSession.create(out, kind.name, spec) as session:
         facts = session.problem().summary()
     print(f"created {out} ({kind.name}): " + kind.facts_line(facts))
@@ -55,9 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         scorer = None
         if kind.needs_scorer:
             scorer = endpoint_from_args(args, "scorer", prev_sc or prev_opt)
+        roles = {"optimizer": optimizer, **({"scorer": scorer} if scorer else {})}
+        warnings = check_model_names(args, roles)
         plan = session.plan_run(settings, new_run=args.new_run)
         print(plan.message, flush=True)
         run_id = session.start_planned(plan, settings, optimizer, scorer)
+        print_warnings(warnings)
         cancel = CancelToken()
         restore = _install_signal_handlers(cancel)
         try:
@@ -86,9 +95,14 @@ def _drive(
         flush=True,
     )
     final: RunFinished | None = None
+    shown_notes = len(session.pacing_notes(run_id))
     for event in engine.events():
         if isinstance(event, StepCompleted):
             print(_progress_line(kind, event, settings, optimum), flush=True)
+            notes = session.pacing_notes(run_id)
+            for note in notes[shown_notes:]:
+                print(f"  pacing: {note}", flush=True)
+            shown_notes = len(notes)
         elif isinstance(event, RunFinished):
             final = event
     assert final is not None
@@ -122,6 +136,9 @@ def _progress_line(
         parts.append(f"${t['cost_usd']:.4f}")
     if event.improved and r.step > 0:
         parts.append("improved")
+    transport = step_transport(r.calls)
+    if transport:
+        parts.append(transport)
     return "  ".join(parts)
 
 
@@ -151,9 +168,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         run_id = session.latest_run_id()
         settings = settings_from_args(args, session.run_settings(run_id) if run_id else None)
         opt_prev, sc_prev = session.endpoints(run_id) if run_id else (None, None)
-        optimizer = endpoint_from_args(args, "optimizer", opt_prev)
+        # Nothing is sent: no endpoint is needed (a base URL only tells local from priced).
+        optimizer = endpoint_from_args(args, "optimizer", opt_prev, offline=True)
         scorer = (
-            endpoint_from_args(args, "scorer", sc_prev or opt_prev)
+            endpoint_from_args(args, "scorer", sc_prev or opt_prev, offline=True)
             if session.problem_kind.needs_scorer
             else None
         )
@@ -161,9 +179,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(est, indent=2))
     else:
-        print(f"estimate for {args.steps} steps: {est['summary']}")
+        print(f"estimate for {args.steps} more steps: {est['summary']}")
         print(
-            f"  optimizer calls {est['optimizer_calls']}, scorer calls {est['scorer_calls']}, "
-            f"prompt tokens ~{est['prompt_tokens']}, completion tokens ~{est['completion_tokens']}"
+            f"  prompt tokens ~{est['prompt_tokens']:,}, completion tokens "
+            f"~{est['completion_tokens']:,}; based on {est['basis']}"
         )
     return EXIT_OK

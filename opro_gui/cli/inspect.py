@@ -11,13 +11,16 @@ from opro_gui.core.rows import ReplayCandidate
 from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
 from opro_gui.services.status import status_label
+from opro_gui.services.verdict import run_notes
 
 from .common import (
     EXIT_OK,
     EXIT_RUN_STOPPED,
     CliError,
+    check_model_names,
     endpoint_from_args,
     pick_run_id,
+    print_warnings,
     short,
 )
 from .provenance_text import print_provenance
@@ -63,11 +66,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             )
         if run.status_reason:
             print(f"    {run.status_text}")
-        if run.model_mismatch:
-            print(
-                f"    warning: the server answered with model(s) {', '.join(run.model_mismatch)}"
-                f" although {run.optimizer_model} was asked for"
-            )
+        for note in run_notes(run):
+            print(f"    {note}")
+        for warning in run.warnings:
+            print(f"    warning: {warning}")
     for group in summary.seed_spread:
         print("  " + spread_line(summary.kind, group))
     return EXIT_OK
@@ -129,9 +131,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         run_id = pick_run_id(session, args.run)
         opt, _ = session.endpoints(run_id)
         endpoint = endpoint_from_args(args, "optimizer", opt)
+        warnings = check_model_names(args, {"optimizer": endpoint})
         result = session.replay(
             run_id, args.step, endpoint, samples=args.samples, score=not args.no_score
         )
+    print_warnings(warnings)
     print(f"replay {result.id} of run {run_id} step {args.step} with {result.model}:")
     if result.error:
         print(f"  (some requests failed: {result.error})")
@@ -182,4 +186,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
         session.export(args.output, args.format)
     print(f"exported {args.project} to {args.output} ({args.format})")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from opro_gui.services.servers import find_local_servers
+
+    ports = args.port or []
+    found = find_local_servers(ports if args.only else None, extra_ports=ports)
+    if args.json:
+        print(json.dumps([asdict(s) for s in found], indent=2))
+        return EXIT_OK
+    if not found:
+        print("no model server answered on 127.0.0.1 (looked for Ollama, LM Studio, llama.cpp,")
+        print("  llama-cpp-python and vLLM on their usual ports; add others with --port N)")
+    for s in found:
+        slots = f", {s.slots} parallel slot(s)" if s.slots else ""
+        print(f"{s.name} at {s.base_url}{slots}" + (f" — {s.notes}" if s.notes else ""))
+        for m in s.models:
+            print(f"  {m}")
+        if not s.models and not s.needs_key:
+            print("  (no model loaded)")
     return EXIT_OK

@@ -11,6 +11,7 @@ from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from .ingredients import with_ingredients
 from .models import (
     HUMAN_ORIGIN,
+    REPAIRED_PREFIX,
     CallRecord,
     Candidate,
     CandidateStatus,
@@ -281,6 +282,7 @@ class Engine:
         offset = len(prior)
         verdicts: list[Candidate | None] = []
         to_score: list[tuple[int, Solution, str, str]] = []
+        repairs: dict[int, str] = {}
         for i, p in enumerate(parsed):
 
             def reject(status: CandidateStatus, reason: str, text: str, key: str = "") -> None:
@@ -320,6 +322,8 @@ class Engine:
                 continue
             verdicts.append(None)
             to_score.append((i, p.solution, text, key))
+            if p.repair:
+                repairs[i] = f"{REPAIRED_PREFIX}{p.repair}"
         results = []
         if to_score:
             scorer = _Recorder(self.scorer, calls) if self.scorer is not None else None
@@ -333,7 +337,10 @@ class Engine:
                 solution=solution,
                 text=text,
                 status=CandidateStatus.SCORED if complete else CandidateStatus.INCOMPLETE,
-                reason="" if complete else (res.error or "some scorer requests failed"),
+                # A scored candidate's reason says what robust parsing repaired, if anything.
+                reason=repairs.get(i, "")
+                if complete
+                else (res.error or "some scorer requests failed"),
                 score=res.score,
                 key=key,
                 records=res.records,

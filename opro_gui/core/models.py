@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -88,6 +89,10 @@ RESUMABLE = frozenset(
 )
 
 
+#: How a scored candidate's reason starts when robust parsing repaired the answer.
+REPAIRED_PREFIX = "repaired: "
+
+
 @dataclass(frozen=True)
 class ParsedCandidate:
     """One solution read from an optimizer completion, or why none could be read."""
@@ -95,6 +100,7 @@ class ParsedCandidate:
     solution: Solution | None
     reason: str = ""  # non-empty when ``solution`` is None
     text: str = ""  # the snippet of the completion the solution came from
+    repair: str = ""  # what robust parsing changed to read a valid solution ("" if nothing)
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,44 @@ class StepRecord:
     shown_exemplars: tuple[int, ...] = ()
 
 
+_INT64 = 2**63 - 1
+_SETTING_INTS = (
+    ("max_steps", 0, 1_000_000),
+    ("samples_per_step", 1, 1000),
+    ("max_tokens", 1, 1_000_000),
+    ("seed", -_INT64 - 1, _INT64),
+    ("history_size", 0, 1_000_000),
+    ("patience", 1, 1_000_000),
+    ("budget_tokens", 1, _INT64),
+)
+_SETTING_FLOATS = (
+    ("temperature", 0.0, 2.0),
+    ("target_score", -math.inf, math.inf),  # any finite number
+    ("budget_usd", 0.0, 1e12),
+)
+_OPTIONAL = frozenset({"history_size", "target_score", "patience", "budget_tokens", "budget_usd"})
+
+
+def setting_problem(name: str, value: Any) -> str:
+    """Why ``value`` cannot be the run setting ``name`` ("" when it can)."""
+    if value is None and name in _OPTIONAL:
+        return ""
+    ints = {n: (lo, hi) for n, lo, hi in _SETTING_INTS}
+    floats = {n: (lo, hi) for n, lo, hi in _SETTING_FLOATS}
+    if name in ints:
+        low, high = ints[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            return f"setting {name} must be a whole number within {low}..{high}, not {value!r}"
+    elif name in floats:
+        flow, fhigh = floats[name]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or not flow <= value <= fhigh:
+            return f"setting {name} must be a number within {flow:g}..{fhigh:g}, not {value!r}"
+    elif not isinstance(value, bool):  # stop_at_optimum
+        return f"setting {name} must be true or false, not {value!r}"
+    return ""
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How one run proceeds. Defaults follow the paper (OPRO_SPEC.md §1.3)."""
@@ -232,6 +276,13 @@ class RunSettings:
     stop_at_optimum: bool = True
     budget_tokens: int | None = None
     budget_usd: float | None = None
+
+    def __post_init__(self) -> None:
+        """Range-check every field, so a bad value is refused before it can be stored."""
+        for name in self.__dataclass_fields__:
+            problem = setting_problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(problem)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

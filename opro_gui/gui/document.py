@@ -84,7 +84,7 @@ def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
 
 
 def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
-    yield SummaryLoaded(run_id, session.run_summary(run_id))
+    yield SummaryLoaded(run_id, session.run_verdict(run_id))  # with the verdict's checks
     records = session.problem_kind.needs_records_on_resume
     history, step, size = pages.history_top(session, run_id, with_records=records)
     yield PreviewLoaded(run_id, tuple(history), step, size)

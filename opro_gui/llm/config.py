@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
+
+from opro_gui.core.text import without_url_credentials
 
 MODES = ("chat", "completion")
 N_MODES = ("auto", "native", "parallel")
@@ -22,7 +25,7 @@ class EndpointConfig:
     keyring_profile: str = ""  # if set and the env var is empty: keyring "opro-studio"/profile
     mode: str = "chat"  # "chat" | "completion" (plain completions for base models)
     max_tokens: int | None = None  # default max tokens; a request's own value wins
-    timeout: float = 60.0  # seconds for one HTTP attempt (connect, each read, write)
+    timeout: float = 60.0  # deadline in seconds for one whole HTTP attempt (connect to last byte)
     max_retries: int = 5
     concurrency: int = 16  # requests in flight at once for this client, 1..256
     n_mode: str = "auto"  # "native" (send n), "parallel" (n requests of n=1), "auto"
@@ -34,18 +37,34 @@ class EndpointConfig:
     backoff_base: float = 0.5  # first back-off in seconds, doubled per retry, with jitter
     backoff_max: float = 20.0
     retry_after_cap: float = 60.0  # never sleep longer than this on a server's Retry-After
+    # Local servers: learn how many requests the server runs at once and send no more than
+    # that (llm/pacing.py); deadlines grow with the server's measured speed.
+    adaptive_pacing: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
         if self.n_mode not in N_MODES:
             raise ValueError(f"n_mode must be one of {N_MODES}, not {self.n_mode!r}")
-        if not 1 <= self.concurrency <= 256:
-            raise ValueError(f"concurrency must be within 1..256, not {self.concurrency}")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        if self.timeout <= 0:
-            raise ValueError("timeout must be > 0")
+        problem = url_problem(self.base_url) if self.base_url else ""  # "": not set up yet
+        if problem:
+            raise ValueError(problem)
+        _check_int("max_retries", self.max_retries, 0, 100)
+        _check_int("concurrency", self.concurrency, 1, 256)
+        if not _finite(self.timeout) or self.timeout <= 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, not {self.timeout!r}")
+        for name in ("max_tokens", "rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_int(name, value, 1, 2**62)
+        for name in ("price_in_per_mtok", "price_out_per_mtok"):
+            value = getattr(self, name)
+            if value is not None and (not _finite(value) or value < 0):
+                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+        for name in ("backoff_base", "backoff_max", "retry_after_cap"):
+            value = getattr(self, name)
+            if not _finite(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
 
     @property
     def is_local(self) -> bool:
@@ -59,7 +78,41 @@ class EndpointConfig:
     def from_dict(cls, data: dict[str, Any]) -> EndpointConfig:
         """Build from a dict, ignoring unknown fields (and any stray ``api_key``)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        clean = {k: v for k, v in data.items() if k in known}
+        if isinstance(clean.get("base_url"), str):  # a shared file may carry a password in it
+            clean["base_url"] = without_url_credentials(clean["base_url"])
+        return cls(**clean)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number within {low}..{high}, not {value!r}")
+
+
+def url_problem(url: object) -> str:
+    """Why ``url`` cannot be a base URL ("" when it can). Never repeats a password in it."""
+    if not isinstance(url, str) or not url.strip():
+        return "the base URL is empty"
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  # raises on a port that is not a number
+    except ValueError:
+        return "the base URL is not a valid URL"
+    if parts.username is not None or parts.password is not None:
+        return (
+            "the base URL holds a user name or password (http://user:pass@host/...): remove "
+            "it, and give the key through $OPENAI_API_KEY (or --api-key-env VAR) or the "
+            "keyring, so it is never stored in the project or shown"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the base URL must start with http:// or https:// and name a host"
+    if any(ch.isspace() or not ch.isprintable() for ch in url.strip()):
+        return "the base URL contains spaces or control characters"
+    return ""
 
 
 def is_local_url(url: str) -> bool:

@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import openai
@@ -18,14 +18,16 @@ import openai
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import CallRecord
 from opro_gui.core.ports import LLMRequest, LLMResult, ResponseCache
+from opro_gui.core.text import storable
 
 from .cache import cache_key, decode_value, encode_value
 from .config import EndpointConfig, model_mismatch
+from .pacing import pacer_for
 from .pool import DaemonPool
 from .pricing import config_cost, tokens_from_chars
 from .ratelimit import shared_limiter
-from .retry import backoff_delay, classify, refused_n
-from .secrets import NO_KEY, resolve_key, scrub
+from .retry import TIMEOUT_GRACE_S, backoff_delay, classify, refused_n
+from .secrets import NO_KEY, clip, key_error, resolve_key, scrub, scrub_exact
 from .wire import make_sdk, send
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class OpenAICompatClient:
         self._ignores_n = config.n_mode == "parallel"
         self._closed = False
         self._warned_mismatch = False
+        self._pacer = pacer_for(config)
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -127,10 +130,12 @@ class OpenAICompatClient:
         jobs: dict[int, _Job] = {}
         first_by_key: dict[str, int] = {}
         twins: dict[int, int] = {}  # identical temperature-0 request -> the one actually sent
+        cfg = self.config
+        bad_key = key_error(self._key, cfg.api_key_env, cfg.keyring_profile, cfg.base_url)
         for i, req in enumerate(requests):
             job = self._make_job(req)
-            if self._key is None:
-                results[i] = self._plain_result(job, error=self._no_key_message())
+            if bad_key:
+                results[i] = self._plain_result(job, error=bad_key)
                 continue
             if job.key is not None:
                 cached = self._cache_get(job.key)
@@ -258,8 +263,10 @@ class OpenAICompatClient:
         try:
             return self._attempts(job, n, cancel)
         except Exception as exc:  # a bug of ours must still end as a result, not a raise
+            if self._closed:  # closed under a call in flight (the run ended): not a bug
+                return self._outcome(job, n, time.monotonic(), 0, error="cancelled")
             log.exception("internal error in the LLM client")
-            message = scrub(f"internal error: {type(exc).__name__}: {exc}", self._key)
+            message = clip(scrub(f"internal error: {type(exc).__name__}: {exc}", self._key))
             return self._outcome(job, n, time.monotonic(), 0, error=message)
 
     def _attempts(self, job: _Job, n: int, cancel: CancelToken) -> _Outcome:
@@ -273,17 +280,35 @@ class OpenAICompatClient:
                 self.limiter.active and not self.limiter.acquire(est_tokens, cancel)
             ):
                 return self._outcome(job, n, started, retries, error="cancelled")
+            paced = self._pacer.acquire(cancel) if self._pacer is not None else 0
+            if paced is None:
+                return self._outcome(job, n, started, retries, error="cancelled")
+            call_cfg = cfg
+            if self._pacer is not None:
+                call_cfg = replace(
+                    cfg, timeout=self._pacer.deadline(cfg.timeout, job.max_tokens, n)
+                )
+            sent = time.monotonic()  # the deadline starts here, not while waiting for a place
+            tracked: list[int] = []
+            track = partial(self._track, tracked) if self._pacer is not None else None
             try:
-                texts, reported, p_tok, c_tok = send(self._client(), cfg, req, n, job.max_tokens)
+                texts, reported, p_tok, c_tok = send(
+                    self._client(), call_cfg, req, n, job.max_tokens, track
+                )
             except Exception as exc:  # classified below; nothing escapes a worker
                 fail = classify(
                     exc,
                     base_url=cfg.base_url,
-                    timeout=cfg.timeout,
+                    timeout=call_cfg.timeout,
                     key_env=cfg.api_key_env,
                     cap=cfg.retry_after_cap,
                 )
-                message = scrub(fail.message, self._key)
+                if self._pacer is not None:
+                    for handle in tracked:
+                        self._pacer.untrack(handle)
+                    slow = "timed out" in fail.message or "too slowly" in fail.message
+                    self._pacer.release(paced, time.monotonic() - sent, 0, ok=False, timed_out=slow)
+                message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
                 if not fail.retryable or retries >= cfg.max_retries:
                     if fail.retryable:
                         message = f"{message} (gave up after {retries} retries)"
@@ -299,15 +324,40 @@ class OpenAICompatClient:
                         retry_after=fail.retry_after,
                         rng=self._rng,
                     )
+                # A timed-out attempt is asked again only if the next one would end within a
+                # short grace: a silent server holds a request for at most --timeout + 5 s.
+                if fail.timed_out and time.monotonic() - started + delay > TIMEOUT_GRACE_S:
+                    if retries:
+                        message = f"{message} (gave up after {retries} retries)"
+                    log.warning("request to %s failed: %s", cfg.base_url, message)
+                    return self._outcome(job, n, started, retries, error=message)
                 retries += 1
                 log.info("retry %d in %.2f s after: %s", retries, delay, message)
                 if cancel.wait(delay):
                     return self._outcome(job, n, started, retries, error="cancelled")
                 continue
+            if self._pacer is not None:
+                for handle in tracked:
+                    self._pacer.untrack(handle)
+                self._pacer.release(paced, time.monotonic() - sent, c_tok, ok=True, timed_out=False)
             self.limiter.debit(c_tok)
+            # Everything the server said is scrubbed: a key echoed as the model name or inside
+            # a completion must not reach the project, an export or the terminal.
+            texts = [scrub_exact(t, self._key) for t in texts]
             return self._outcome(
-                job, n, started, retries, texts=texts, reported=reported, tokens=(p_tok, c_tok)
+                job,
+                n,
+                started,
+                retries,
+                texts=texts,
+                reported=clip(scrub(reported, self._key), 200),
+                tokens=(p_tok, c_tok),
             )
+
+    def _track(self, into: list[int], budget: object) -> None:
+        """Hand an attempt's deadline to the pacer (see ``Pacer.track``)."""
+        if self._pacer is not None:
+            into.append(self._pacer.track(budget))
 
     def _outcome(
         self,
@@ -368,12 +418,6 @@ class OpenAICompatClient:
                 self._sdk = make_sdk(self.config, self._key or NO_KEY)
                 weakref.finalize(self, self._sdk.close)
             return self._sdk
-
-    def _no_key_message(self) -> str:
-        where = f"${self.config.api_key_env}"
-        if self.config.keyring_profile:
-            where += f" or store a key for profile {self.config.keyring_profile!r} in the keyring"
-        return f"no API key: set {where} for {self.config.base_url}"
 
     def _plain_result(
         self, job: _Job, *, texts: tuple[str, ...] = (), error: str = "", reported: str = ""

@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 
 import openai
 
+from opro_gui.core.text import storable
+
 from .config import EndpointConfig, is_local_url, is_loopback_url
 from .config import model_mismatch as model_mismatch  # its home before config.py
 from .retry import classify
-from .secrets import NO_KEY, resolve_key, scrub
+from .secrets import NO_KEY, clip, resolve_key, scrub
 from .wire import make_sdk
 
 
@@ -50,6 +52,13 @@ PRESETS: tuple[Preset, ...] = (
         "VLLM_API_KEY",
         True,
         "Key only if started with --api-key.",
+    ),
+    Preset(
+        "llama-cpp-python",
+        "http://127.0.0.1:8000/v1",
+        "LLAMACPP_API_KEY",
+        True,
+        "No key needed. Ignores n; answers any model name (use the listed model id).",
     ),
     Preset(
         "llama.cpp server",
@@ -99,12 +108,12 @@ def test_connection(
     if key is None and not is_local_url(config.base_url):
         return False, f"no API key: set ${config.api_key_env} or store a key for this profile", []
     try:
-        models = list_models(config, api_key, timeout)
+        models = [clip(scrub(storable(m), key), 200) for m in list_models(config, api_key, timeout)]
     except Exception as exc:
         fail = classify(
             exc, base_url=config.base_url, timeout=timeout, key_env=config.api_key_env, cap=0
         )
-        return False, scrub(fail.message, key), []
+        return False, clip(scrub(storable(fail.message), key)), []
     if not models:
         return True, f"connected to {config.base_url}; it lists no models", models
     if config.model and config.model not in models:
@@ -125,6 +134,8 @@ def detect_local_servers(
     for p in PRESETS if presets is None else presets:
         if not p.local or not is_loopback_url(p.base_url):
             continue  # never probe anything but this machine
+        if any(f.base_url == p.base_url for f in found):
+            continue  # two presets on one port (vLLM, llama-cpp-python): llm.detect tells them apart
         parts = urlsplit(p.base_url)
         try:
             conn = http.client.HTTPConnection(

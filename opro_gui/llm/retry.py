@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import openai
 
+from .deadline import failure_reason
+
+#: A request whose attempts time out is asked again only while it has waited less than this in
+#: all: a silent server holds a request for at most about ``timeout`` + this many seconds.
+TIMEOUT_GRACE_S = 5.0
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -23,6 +28,7 @@ class Failure:
     retryable: bool
     retry_after: float | None = None  # the server's wish, in seconds
     status: int = 0
+    timed_out: bool = False  # the attempt hit its deadline with nothing received
 
 
 def parse_retry_after(headers: object, cap: float) -> float | None:
@@ -54,8 +60,11 @@ def classify(
     exc: BaseException, *, base_url: str, timeout: float, key_env: str, cap: float
 ) -> Failure:
     """Turn an SDK/transport exception into a message and a retry decision."""
+    cut_off = failure_reason(exc)  # too large / too slow: asking again would only repeat it
+    if cut_off:
+        return Failure(cut_off, False)
     if isinstance(exc, openai.APITimeoutError):
-        return Failure(f"timed out after {timeout:g} s", True)
+        return Failure(f"timed out after {timeout:g} s", True, timed_out=True)
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         detail = f" ({type(cause).__name__})" if cause is not None else ""
@@ -86,9 +95,11 @@ def classify(
             else "request rejected"
         )
         return Failure(f"{label} (HTTP {status}): {text}", retryable, retry_after, status)
+    if isinstance(exc, UnicodeEncodeError):  # e.g. a header value: asking again cannot help
+        return Failure("the request could not be encoded: a header (the key?) is not ASCII", False)
     if isinstance(exc, BadResponse | ValueError | openai.APIResponseValidationError):
-        return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}"[:300], True)
-    return Failure(f"unexpected error: {type(exc).__name__}: {exc}"[:300], False)
+        return Failure(f"undecodable response from server: {type(exc).__name__}: {exc}", True)
+    return Failure(f"unexpected error: {type(exc).__name__}: {exc}", False)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
@@ -96,10 +107,10 @@ def _server_message(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:200]
+            return str(inner["message"])[:100_000]  # the caller scrubs the key, then cuts
         if body.get("message"):
-            return str(body["message"])[:200]
-    return str(exc.message)[:200]
+            return str(body["message"])[:100_000]
+    return str(exc.message)[:100_000]
 
 
 def backoff_delay(

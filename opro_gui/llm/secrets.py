@@ -79,3 +79,34 @@ def scrub(text: str, key: str | None = None) -> str:
     if key and len(key) >= 4:
         text = text.replace(key, "***")
     return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
+
+
+def scrub_exact(text: str, key: str | None) -> str:
+    """``text`` with only the key itself replaced: for completions, where key-shaped words
+    (``or-statements``) may be meant."""
+    if key and len(key) >= 4 and key != NO_KEY:
+        return text.replace(key, "***")
+    return text
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """At most ``limit`` characters; cut only after scrubbing, or a cut key escapes ``scrub``."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def key_error(key: str | None, api_key_env: str, keyring_profile: str, base_url: str) -> str:
+    """Why no request can be sent with ``key`` ("" when one can), never repeating the key."""
+    if key is None:
+        where = f"${api_key_env}"
+        if keyring_profile:
+            where += f" or store a key for profile {keyring_profile!r} in the keyring"
+        return f"no API key: set {where} for {base_url}"
+    source = f"${api_key_env}" if api_key_env and os.environ.get(api_key_env) else "the keyring"
+    bad = next((ch for ch in key if not (ch.isascii() and ch.isprintable()) or ch == " "), None)
+    if bad is None:
+        return ""
+    what = "a space" if bad == " " else f"the character U+{ord(bad):04X}"
+    return (
+        f"the API key from {source} contains {what}, which an HTTP header cannot carry "
+        "(a typographic dash or quote pasted with it?); set it again"
+    )

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import openai
 
 from opro_gui.core.ports import LLMRequest
+from opro_gui.core.text import storable
 
 from .config import EndpointConfig
+from .deadline import install, request_budget
 from .pricing import tokens_from_chars
 from .retry import BadResponse
+
+log = logging.getLogger(__name__)
+_EXTENDED_READS = 100  # per-read limit of an extendable attempt, in timeouts (its budget rules)
 
 
 def make_sdk(config: EndpointConfig, key: str, *, timeout: float | None = None) -> openai.OpenAI:
@@ -24,17 +32,33 @@ def make_sdk(config: EndpointConfig, key: str, *, timeout: float | None = None) 
         limits=httpx2.Limits(max_connections=conc + 4, max_keepalive_connections=conc),
         follow_redirects=True,
     )
+    install(http)
     return openai.OpenAI(
         api_key=key, base_url=config.base_url, timeout=seconds, max_retries=0, http_client=http
     )
 
 
+def response_cap(n: int, max_tokens: int) -> int:
+    """The most bytes one answer may have: ample for ``n`` completions of ``max_tokens`` each
+    (64 bytes a token covers JSON-escaped emoji), so a server ignoring max_tokens is cut off."""
+    return 2_000_000 + max(1, n) * max(1, max_tokens) * 64
+
+
 def send(
-    sdk: openai.OpenAI, config: EndpointConfig, req: LLMRequest, n: int, max_tokens: int
+    sdk: openai.OpenAI,
+    config: EndpointConfig,
+    req: LLMRequest,
+    n: int,
+    max_tokens: int,
+    track: Callable[[Any], None] | None = None,
 ) -> tuple[list[str], str, int, int]:
     """(texts, model reported, prompt tokens, completion tokens) of one HTTP call.
 
     Raises the SDK's errors, or ``BadResponse`` when a 200 answer is not a readable completion.
+    The whole attempt (connect, send, every byte of the answer) must end within
+    ``config.timeout`` seconds and the answer stay under ``response_cap`` bytes. With
+    ``track`` (adaptive pacing), the attempt's budget is handed over so the pacer may extend it
+    while the server works through requests of ours queued before this one.
     """
     kwargs: dict[str, Any] = {"model": config.model, "temperature": req.temperature}
     if n > 1:
@@ -44,11 +68,18 @@ def send(
     if config.mode == "chat":
         kwargs[max_tokens_param(config.model)] = max_tokens
         kwargs["messages"] = messages_of(req)
-        resp: Any = sdk.chat.completions.create(**kwargs)
     else:
         kwargs["max_tokens"] = max_tokens
         kwargs["prompt"] = plain_prompt_of(req)
-        resp = sdk.completions.create(**kwargs)
+    # The SDK's per-read timeout follows the deadline; an extendable budget enforces it alone.
+    kwargs["timeout"] = config.timeout if track is None else config.timeout * _EXTENDED_READS
+    with request_budget(config.timeout, response_cap(n, max_tokens), track is not None) as budget:
+        if track is not None:
+            track(budget)
+        if config.mode == "chat":
+            resp: Any = sdk.chat.completions.create(**kwargs)
+        else:
+            resp = sdk.completions.create(**kwargs)
     try:
         choices = sorted(resp.choices, key=lambda c: c.index or 0)
         if config.mode == "chat":
@@ -57,15 +88,22 @@ def send(
             texts = [c.text or "" for c in choices]
         if not all(isinstance(t, str) for t in texts):
             raise TypeError("completion text is not a string")
-        reported = str(getattr(resp, "model", "") or "")
+        texts = [storable(t) for t in texts]
+        reported = storable(str(getattr(resp, "model", "") or ""))
         usage = getattr(resp, "usage", None)
-        if usage is not None and usage.prompt_tokens is not None:
-            p_tok, c_tok = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
-        else:  # some local servers send no usage: estimate, so budgets still move
-            p_tok = tokens_from_chars(len(req.prompt))
-            c_tok = sum(tokens_from_chars(len(t)) for t in texts)
+        est_p = tokens_from_chars(len(req.prompt))
+        est_c = sum(tokens_from_chars(len(t)) for t in texts)
+        raw_p = getattr(usage, "prompt_tokens", None) if usage is not None else None
+        raw_c = getattr(usage, "completion_tokens", None) if usage is not None else None
     except Exception as exc:
         raise BadResponse(type(exc).__name__) from None
+    if raw_p is None:  # some local servers send no usage: estimate, so budgets still move
+        return texts, reported, est_p, est_c
+    # Usage is the server's word: a count that cannot be true is replaced (and logged), so it
+    # can neither block saving (SQLite holds 64-bit integers) nor defeat a budget.
+    p_tok = plausible_tokens(raw_p, est_p, 4 * len(req.prompt) + 4096, "prompt_tokens")
+    c_cap = n * max_tokens + 4096
+    c_tok = plausible_tokens(raw_c, est_c, c_cap, "completion_tokens")
     return texts, reported, p_tok, c_tok
 
 
@@ -84,6 +122,22 @@ def plain_prompt_of(req: LLMRequest) -> str:
         return req.prompt
     parts = [req.prompt, req.system] if req.system_after else [req.system, req.prompt]
     return "\n\n".join(parts)
+
+
+def plausible_tokens(raw: object, estimate: int, cap: int, what: str) -> int:
+    """A usage count the server reported, made sane: a non-number or a negative count becomes
+    ``estimate``; a count above ``cap`` (more tokens than could have been sent or asked for)
+    becomes ``cap``."""
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        value = int(raw)
+    if value is not None and 0 <= value <= cap:
+        return value
+    fixed = estimate if value is None or value < 0 else cap
+    log.warning("server reported impossible usage %s=%.40s; counted %d instead", what, raw, fixed)
+    return fixed
 
 
 def max_tokens_param(model: str) -> str:

@@ -7,6 +7,8 @@ import re
 import string
 from collections.abc import Sequence
 
+from .safe_regex import search
+
 #: Task types understood by :func:`normalize` and :func:`is_correct`.
 TASK_TYPES = ("numeric", "choice", "boolean", "text")
 #: How a parsed answer is compared with the gold answer.
@@ -282,15 +284,12 @@ def is_correct(
     ``lenient``: the reference's "gold is a substring of the prediction" rule for non-numeric
     tasks (paper parity); switch off for stricter scoring.
     ``mode``: "paper" (the reference rules), "exact" (stripped strings equal) or "regex"
-    (``gold`` is a pattern searched in ``pred``; an invalid pattern never matches).
+    (``gold`` is an RE2 pattern searched in ``pred``; an unusable pattern never matches).
     """
     if mode == "exact":
         return pred.strip() == gold.strip()
-    if mode == "regex":
-        try:
-            return re.search(gold, pred) is not None
-        except re.error:
-            return False
+    if mode == "regex":  # linear time: a pattern from a shared file cannot hang scoring
+        return search(gold, pred)
     if task_type not in TASK_TYPES:
         task_type = "text"
     return _paper_correct(pred, gold, task_type, prompt, lenient)

@@ -7,9 +7,21 @@ import random
 from collections.abc import Callable
 from typing import Any, cast
 
+from opro_gui.core import argtypes
 from opro_gui.core.ports import Problem
+from opro_gui.core.tokens import approx_tokens
 
 from .kinds import ProblemKind, ScorerLoad
+
+#: Expected tokens of a scorer's worked answer before the run measures any.
+_WORKED_ANSWER_TOKENS = 200
+
+
+def _coefficient(text: str) -> int:
+    """A linear-regression ``w`` or ``b`` within the problem's limits (checked by argparse)."""
+    from .linear_regression import COEF_LIMIT  # numpy: only when used
+
+    return argtypes.int_range(-COEF_LIMIT, COEF_LIMIT)(text)
 
 
 class TSPKind(ProblemKind):
@@ -36,6 +48,11 @@ class TSPKind(ProblemKind):
 
         return TSPProblem.generate(10, 1).to_spec()
 
+    def optimizer_answer_tokens(self, problem: Problem) -> int:
+        """The tour in <trace> tags plus a sentence around it."""
+        tour = problem.format_solution(problem.initial_solutions()[0])
+        return approx_tokens(f"<trace> {tour} </trace>") + 25
+
     def reference_score(self, problem: Problem) -> float | None:
         facts = problem.summary()
         ref = facts.get("optimal_length") or facts.get("best_known_length")
@@ -56,8 +73,8 @@ class TSPKind(ProblemKind):
         }
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--points", type=int, default=10)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--points", type=argtypes.int_range(3, 100_000), default=10)
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
         parser.add_argument(
             "--import", dest="import_file", help="CSV or TSPLIB file with the points"
         )
@@ -103,9 +120,9 @@ class LinRegKind(ProblemKind):
         }
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--w", type=int, default=15)
-        parser.add_argument("--b", type=int, default=14)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--w", type=_coefficient, default=15)
+        parser.add_argument("--b", type=_coefficient, default=14)
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
 
     def spec_from_args(
         self, args: argparse.Namespace, warn: Callable[[str], None]
@@ -146,20 +163,30 @@ class PromptKind(ProblemKind):
         return {"kind": "prompt", "task_name": "apples", "examples": examples, "seed": 0}
 
     def scorer_load(self, problem: Problem, samples_per_step: int) -> ScorerLoad:
+        """Candidates x training examples per step; prompt and answer sizes from the dataset:
+        a worked answer (~200 tokens) plus the length of the dataset's own answers."""
         from .prompt_opt import PromptProblem
 
         prompt_problem = cast(PromptProblem, problem)
         train_ids = list(prompt_problem.train_ids)
         initial = prompt_problem.initial_solutions()
         sample = train_ids[:50]
-        chars = [len(prompt_problem.scorer_prompt(str(initial[0]), i)) for i in sample]
+        prompts = [prompt_problem.scorer_prompt(str(initial[0]), i) for i in sample]
+        targets = [str(prompt_problem.examples[i]["target"]) for i in sample]
+        count = max(1, len(sample))
         # each LLM judge sends one more request per scorer answer
         per_answer = 1 + sum(1 for e in prompt_problem.evaluators if e.kind == "judge")
         return ScorerLoad(
             requests_per_step=samples_per_step * len(train_ids) * per_answer,
             initial_requests=len(initial) * len(train_ids) * per_answer,
-            prompt_chars=sum(chars) // max(1, len(chars)),
+            prompt_chars=sum(map(len, prompts)) // count,
+            prompt_tokens=round(sum(map(approx_tokens, prompts)) / count),
+            answer_tokens=_WORKED_ANSWER_TOKENS + round(sum(map(approx_tokens, targets)) / count),
         )
+
+    def optimizer_answer_tokens(self, problem: Problem) -> int:
+        """One new instruction in its tags, with a short lead-in."""
+        return 50
 
     def add_cli_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--dataset", required=True)
@@ -177,8 +204,8 @@ class PromptKind(ProblemKind):
         )
         parser.add_argument("--position", choices=["before_Q", "Q_begin", "Q_end", "A_begin"])
         parser.add_argument("--style", choices=["ins", "bracket", "text"])
-        parser.add_argument("--train-ratio", type=float)
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--train-ratio", type=argtypes.float_range(0, 1, low_open=True))
+        parser.add_argument("--seed", type=argtypes.non_negative, default=0)
         parser.add_argument(
             "--initial", action="append", help="an initial instruction (repeatable)"
         )

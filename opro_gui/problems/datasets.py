@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from opro_gui.core.text import storable
+
 from .answers import detect_task_type
 from .dataset_formats import BENCHMARK_READERS, DatasetError, text_value
 
@@ -131,6 +133,10 @@ def parse_dataset(
         examples = BENCHMARK_READERS[fmt](parsed, filename)
     if not examples:
         raise DatasetError(f"{filename} contains no examples")
+    # JSON may spell half an emoji ("\\ud83d"), which no UTF-8 file can hold: U+FFFD instead.
+    examples = [
+        {k: storable(v) if isinstance(v, str) else v for k, v in e.items()} for e in examples
+    ]
     policy = duplicates or ("keep" if fmt in BENCHMARK_FORMATS else "drop")
     examples, warnings = _handle_duplicates(examples, filename, policy)
     return Dataset(examples, _task_type(stem, fmt, examples), stem, fmt, tuple(warnings))

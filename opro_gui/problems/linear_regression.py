@@ -6,6 +6,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient
 
-from .local_scoring import score_each
+from .local_scoring import STRICT_KEY, score_each
 from .tsp import fill_template, top_history
 from .tsp_solvers import resume_state, save_state
 
@@ -25,6 +26,11 @@ _SPAN_RE = re.compile(r"\[(.*?)\]")
 _N_STARTS = 5
 _START_RANGE = (10, 20)  # inclusive, both coordinates (OPRO_SPEC §4.8)
 _MAX_ABS = 1e12  # larger proposals would overflow the loss; rejected at parse time
+#: |w_true|, |b_true| at most this: y = w·x + b (x up to 50) then keeps the unit noise far
+#: above float64 rounding (at 1e21 the rounding step is ~8e6 and the optimum is garbage).
+COEF_LIMIT = 10**9
+DATA_LIMIT = 1e11  # custom x and y, for the same reason
+_SEARCH = 50.0  # the integer-optimum box never extends further than this from (w*, b*)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -57,14 +63,22 @@ class LinearRegressionProblem:
         y: Sequence[float] | None = None,
         template: str | None = None,
         name: str = "",
+        strict: bool = False,
     ) -> None:
         if int(seed) < 0:
             raise ValueError("seed must be a non-negative integer")
+        for name, value in (("w", w_true), ("b", b_true)):
+            if not -COEF_LIMIT <= int(value) <= COEF_LIMIT:
+                raise ValueError(
+                    f"{name} must be within -{COEF_LIMIT:,}..{COEF_LIMIT:,} (beyond that the "
+                    f"data's noise is lost to floating-point rounding), not {value}"
+                )
         self.w_true = int(w_true)
         self.b_true = int(b_true)
         self.seed = int(seed)
         self.name = name or f"linreg-w{self.w_true}-b{self.b_true}-seed{self.seed}"
         self.custom_template = template
+        self.strict = bool(strict)  # strict_reference_parsing: the reference's parse rules
         xs = np.arange(1, 51, dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
         if y is None:
             noise = np.random.default_rng(self.seed).normal(0.0, 1.0, size=xs.size)
@@ -77,6 +91,8 @@ class LinearRegressionProblem:
             raise ValueError("x and y must be finite numbers")
         if np.ptp(xs) == 0:
             raise ValueError("x must not be constant")
+        if np.abs(xs).max() > DATA_LIMIT or np.abs(ys).max() > DATA_LIMIT:
+            raise ValueError(f"x and y must be within ±{DATA_LIMIT:g}")
         self._x = xs
         self._y = ys
         self._optimum: tuple[int, int, float] | None = None
@@ -94,6 +110,7 @@ class LinearRegressionProblem:
             y=spec.get("y"),
             template=spec.get("template"),
             name=str(spec.get("name", "")),
+            strict=bool(spec.get(STRICT_KEY, False)),
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -109,6 +126,8 @@ class LinearRegressionProblem:
         }
         if self.custom_template is not None:
             spec["template"] = self.custom_template
+        if self.strict:
+            spec[STRICT_KEY] = True
         return spec
 
     # ----------------------------------------------------------------- facts
@@ -151,6 +170,8 @@ class LinearRegressionProblem:
             excess = max(float(excess), 0.0)
             rw = math.sqrt(excess * inv[0, 0]) + 1
             rb = math.sqrt(excess * inv[1, 1]) + 1
+            # Ill-conditioned custom data could ask for a huge box: search at most ±SEARCH.
+            rw, rb = min(rw, _SEARCH), min(rb, _SEARCH)
             ws = np.arange(math.floor(w_star - rw), math.ceil(w_star + rw) + 1)
             bs = np.arange(math.floor(b_star - rb), math.ceil(b_star + rb) + 1)
             grid_w, grid_b = np.meshgrid(ws, bs, indexing="ij")
@@ -211,31 +232,26 @@ class LinearRegressionProblem:
 
     def parse(self, completion: str) -> list[ParsedCandidate]:
         """At most one pair per completion (OPRO_SPEC §3): scan ``[...]`` spans from last to
-        first, skip an echo of the literal "[w, b]" (no "=" but a "w" or "b"), read the first
-        other span: two comma-separated numbers (text after "=" if any), rounded to integers."""
+        first, skip an echo of the literal "[w, b]" (no "=" but a "w" or "b"), read a span as
+        two comma-separated numbers (text after "=" if any), rounded to integers. The reference
+        reads only the first such span (``strict``); by default every span is tried, last to
+        first, and the first readable one is kept (``repair`` says so)."""
         spans = _SPAN_RE.findall(completion)
-        chosen = next(
-            (s for s in reversed(spans) if "=" in s or ("w" not in s and "b" not in s)), None
-        )
-        if chosen is None:
+        chosen = [s for s in reversed(spans) if "=" in s or ("w" not in s and "b" not in s)]
+        if not chosen:
             reason = "only the placeholder [w, b], no numbers" if spans else "no [w, b] pair"
             return [ParsedCandidate(None, reason, _snippet(completion))]
-        snippet = f"[{chosen}]"
-        values: list[float] = []
-        for part in chosen.split(","):
-            text = part.rpartition("=")[2].strip()
-            try:
-                value = float(text)
-            except ValueError:
-                return [ParsedCandidate(None, f"{text[:20]!r} is not a number", snippet)]
-            if not math.isfinite(value):
-                return [ParsedCandidate(None, f"{text!r} is not a finite number", snippet)]
-            if abs(value) > _MAX_ABS:
-                return [ParsedCandidate(None, f"{text[:20]} is too large", snippet)]
-            values.append(value)
-        if len(values) != 2:
-            return [ParsedCandidate(None, f"expected 2 numbers, got {len(values)}", snippet)]
-        return [ParsedCandidate([round(values[0]), round(values[1])], "", snippet)]
+        first = _read_pair(chosen[0])
+        if first.solution is not None:
+            return [first]
+        later = next((c for c in map(_read_pair, chosen[1:]) if c.solution is not None), None)
+        if later is None:
+            return [first]
+        if self.strict:
+            why = f"{first.reason} (an earlier [w, b] holds a pair; strict reference parsing)"
+            return [replace(first, reason=why)]
+        note = f"used an earlier {later.text} (the last span was not a pair: {first.reason})"
+        return [replace(later, repair=note)]
 
     def validation_error(self, solution: Any) -> str | None:
         if (
@@ -313,6 +329,26 @@ class LinearRegressionProblem:
             best_pair = step_best
             curve.append(best)
         return curve, save_state(rng, seed, best_pair, best)
+
+
+def _read_pair(span: str) -> ParsedCandidate:
+    """One ``[...]`` span's text read as an integer pair, or why it is not one."""
+    snippet = f"[{span}]"
+    values: list[float] = []
+    for part in span.split(","):
+        text = part.rpartition("=")[2].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            return ParsedCandidate(None, f"{text[:20]!r} is not a number", snippet)
+        if not math.isfinite(value):
+            return ParsedCandidate(None, f"{text!r} is not a finite number", snippet)
+        if abs(value) > _MAX_ABS:
+            return ParsedCandidate(None, f"{text[:20]} is too large", snippet)
+        values.append(value)
+    if len(values) != 2:
+        return ParsedCandidate(None, f"expected 2 numbers, got {len(values)}", snippet)
+    return ParsedCandidate([round(values[0]), round(values[1])], "", snippet)
 
 
 def _snippet(text: str) -> str:

@@ -7,6 +7,9 @@ from collections.abc import Callable, Sequence
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ScoreResult, Solution
 
+#: The project setting that restores the reference code's answer parsing exactly.
+STRICT_KEY = "strict_reference_parsing"
+
 
 def score_each(
     solutions: Sequence[Solution],

@@ -219,3 +219,17 @@ def extract_instruction(completion: str, style: str, position: str) -> str | Non
         return str(found[0])[1:-1] if found else ""  # reference: no brackets -> ""
     found = re.findall(r"<TEXT>(.*?)</TEXT>", completion, re.DOTALL)
     return str(found[0]) if found else None
+
+
+def tagged_instructions(completion: str, style: str, position: str) -> list[str]:
+    """Every non-empty instruction between a complete pair of the style's tags (brackets for
+    "bracket"), in order: what robust parsing chooses from when the reference's rule (first
+    opening tag, first closing tag anywhere) reads nothing useful."""
+    if style == "bracket":
+        found = [m[1:-1] for m in re.findall(r"\[.*?\]", completion)]
+    else:
+        start, end = ("<TEXT>", "</TEXT>")
+        if style == "ins":
+            start, end = ("<Start>", "</Start>") if position == "A_begin" else ("<INS>", "</INS>")
+        found = re.findall(re.escape(start) + "(.*?)" + re.escape(end), completion, re.DOTALL)
+    return [str(f) for f in found if polish(str(f))]

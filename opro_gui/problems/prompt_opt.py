@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,8 @@ from . import prompt_grading
 from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, decimals_of, detect_task_type, is_correct, normalize
 from .datasets import Dataset, paper_defaults, split_indices
+from .local_scoring import STRICT_KEY
+from .safe_regex import check_patterns
 
 BASELINES = ("", "Let's think step by step.")
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # the reference code's default start
@@ -112,12 +113,8 @@ class PromptProblem:
         self.lenient_substring = bool(spec.get("lenient_substring", True))
         self.match = str(spec.get("match", "paper"))
         _check(self.match in MATCH_MODES, f"match must be one of {', '.join(MATCH_MODES)}")
-        if self.match == "regex":
-            for i, ex in enumerate(self.examples):
-                try:
-                    re.compile(ex["target"])
-                except re.error as exc:
-                    raise ValueError(f"example {i}: target is not a valid regex: {exc}") from exc
+        if self.match == "regex":  # RE2 runs them (linear time): refuse what it cannot run
+            check_patterns(str(ex["target"]) for ex in self.examples)
         self.extract_again = bool(spec.get("extract_again", False))
         self.boxed = bool(spec.get("boxed", False))
         self.score_threshold = float(spec.get("score_threshold", 0.0))
@@ -148,6 +145,7 @@ class PromptProblem:
         self.evaluators, self.chat = prompt_grading.read_spec(spec, self.examples)
         self.sections = prompt_grading.with_placeholder_note(self.sections, self.chat)
         self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
+        self.strict = bool(spec.get(STRICT_KEY, False))
         train = set(self.train_ids)
         if spec.get("test_ids") is not None:
             # An explicit held-out set, e.g. the GSM8K test file appended after the train file.
@@ -194,6 +192,7 @@ class PromptProblem:
             "templates": dict(self.template_overrides),
             "scorer_max_tokens": self.scorer_max_tokens,
             "seed": self.seed,
+            **({STRICT_KEY: True} if self.strict else {}),
             **({"test_ids": list(self.test_ids)} if self._explicit_test else {}),
             **prompt_grading.spec_keys(self.evaluators, self.chat),
         }
@@ -245,15 +244,19 @@ class PromptProblem:
         )  # fmt: skip
 
     def parse(self, completion: str) -> list[ParsedCandidate]:
+        """The reference's extraction (§3); unless ``strict``, an empty result is replaced by
+        the first non-empty instruction between complete tags (``repair`` says so)."""
         raw = meta.extract_instruction(completion, self.style, self.position)
+        repair = ""
+        if not self.strict and not meta.polish(raw or ""):
+            tagged = meta.tagged_instructions(completion, self.style, self.position)
+            if tagged:
+                raw, repair = tagged[0], "used the first complete tag pair with text"
         if raw is None:
-            return [
-                ParsedCandidate(
-                    None, reason="no <TEXT>…</TEXT> in the output", text=completion[:200]
-                )
-            ]
+            reason = "no <TEXT>…</TEXT> in the output"
+            return [ParsedCandidate(None, reason=reason, text=completion[:200])]
         instruction = meta.polish(raw)
-        return [ParsedCandidate(instruction, text=instruction)]
+        return [ParsedCandidate(instruction, text=instruction, repair=repair)]
 
     def dedup_key(self, solution: Solution) -> str:
         # Fix of reference pitfall 1: hash UTF-8 (the reference's ASCII crashed on "’" or "—").

@@ -6,6 +6,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient
 
 from . import tsp_solvers as solvers
-from .local_scoring import score_each
+from .local_scoring import STRICT_KEY, score_each
 
 _TEMPLATE_FILE = Path(__file__).with_name("templates") / "tsp.txt"
 _INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -91,6 +92,7 @@ class TSPProblem:
         seed: int = 0,
         template: str | None = None,
         optimum: dict[str, Any] | None = None,
+        strict: bool = False,
     ) -> None:
         if any(len(p) != 2 for p in points):
             raise ValueError("every point needs exactly two coordinates (x, y)")
@@ -103,6 +105,7 @@ class TSPProblem:
         self.name = name or f"tsp-{len(pts)}"
         self.seed = int(seed)
         self.custom_template = template
+        self.strict = bool(strict)  # strict_reference_parsing: the reference's parse rules
         self._dist = solvers.distance_matrix(pts)
         self._optimum: tuple[float, list[int], bool] | None = None
         if optimum is not None:
@@ -134,6 +137,7 @@ class TSPProblem:
             seed=int(spec.get("seed", 0)),
             template=spec.get("template"),
             optimum=spec.get("optimum"),
+            strict=bool(spec.get(STRICT_KEY, False)),
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -148,6 +152,8 @@ class TSPProblem:
         }
         if self.custom_template is not None:
             spec["template"] = self.custom_template
+        if self.strict:
+            spec[STRICT_KEY] = True
         return spec
 
     def _check_optimum(self, cached: dict[str, Any]) -> tuple[float, list[int], bool] | None:
@@ -253,29 +259,73 @@ class TSPProblem:
         return fill_template(self.template, points=points, history=shown)
 
     def parse(self, completion: str) -> list[ParsedCandidate]:
-        """At most one tour per completion: the text between the first ``<trace>`` and the
-        next ``</trace>``, comma-separated integers (OPRO_SPEC §3)."""
-        start = completion.find("<trace>")
-        if start < 0:
+        """At most one tour per completion (OPRO_SPEC §3). Robust by default: every
+        ``<trace>…</trace>`` is tried and the first valid tour kept; a valid cycle that starts
+        elsewhere is rotated to start at node 0 (``repair`` says what was done). With
+        ``strict`` the reference rule holds: only the first ``<trace>``, which must start at 0."""
+        first: ParsedCandidate | None = None
+        pos = 0
+        while (found := self._read_trace(completion, pos)) is not None:
+            cand, pos = found
+            if first is None:
+                first = cand
+            if self.strict or cand.solution is not None:
+                break
+        if first is None:
             return [ParsedCandidate(None, "no <trace> tag", _snippet(completion))]
+        if self.strict:
+            if first.solution is not None and first.repair:
+                rejected = "does not start at node 0 (a valid cycle; strict reference parsing)"
+                return [ParsedCandidate(None, rejected, first.text)]
+            if first.solution is None and not self._parsed_robustly(completion):
+                return [first]
+            if first.solution is None:
+                why = f"{first.reason} (a later <trace> holds a tour; strict reference parsing)"
+                return [ParsedCandidate(None, why, first.text)]
+            return [first]
+        if first.solution is not None or cand.solution is None:
+            return [first]
+        note = "used a later <trace> (the first was not a tour: " + first.reason + ")"
+        return [replace(cand, repair="; ".join(filter(None, [note, cand.repair])))]
+
+    def _parsed_robustly(self, completion: str) -> bool:
+        pos = 0
+        while (found := self._read_trace(completion, pos)) is not None:
+            cand, pos = found
+            if cand.solution is not None:
+                return True
+        return False
+
+    def _read_trace(self, completion: str, pos: int) -> tuple[ParsedCandidate, int] | None:
+        """The ``<trace>`` at or after ``pos`` read as a tour, and where to look next."""
+        start = completion.find("<trace>", pos)
+        if start < 0:
+            return None
+        after = start + len("<trace>")
         end = completion.find("</trace>", start)
         if end < 0:
-            return [
-                ParsedCandidate(None, "no </trace> after <trace>", _snippet(completion[start:]))
-            ]
+            why = "no </trace> after <trace>"
+            return ParsedCandidate(None, why, _snippet(completion[start:])), after
         snippet = completion[start : end + len("</trace>")]
-        parts = [p.strip() for p in completion[start + len("<trace>") : end].split(",")]
+        parts = [p.strip() for p in completion[after:end].split(",")]
         parts = [p for p in parts if p]
         if not parts:
-            return [ParsedCandidate(None, "empty trace", snippet)]
+            return ParsedCandidate(None, "empty trace", snippet), after
         for part in parts:
             if not _INT_RE.fullmatch(part):
-                return [ParsedCandidate(None, f"{_short(part)!r} is not a node number", snippet)]
+                why = f"{_short(part)!r} is not a node number"
+                return ParsedCandidate(None, why, snippet), after
         tour = [int(p) for p in parts]
+        repair = ""
+        if tour and tour[0] != 0 and 0 in tour:
+            at = tour.index(0)
+            rotated = tour[at:] + tour[:at]
+            if self.validation_error(rotated) is None:
+                tour, repair = rotated, f"rotated to start at node 0 (it started at {parts[0]})"
         reason = self.validation_error(tour)
         if reason is not None:
-            return [ParsedCandidate(None, reason, snippet)]
-        return [ParsedCandidate(tour, "", snippet)]
+            return ParsedCandidate(None, reason, snippet), after
+        return ParsedCandidate(tour, "", snippet, repair), after
 
     def validation_error(self, tour: Any) -> str | None:
         """Why ``tour`` is not a valid tour of this instance, or None. Negative node numbers

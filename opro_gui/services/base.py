@@ -17,9 +17,9 @@ from opro_gui.core.engine import Engine
 from opro_gui.core.events import Event
 from opro_gui.core.models import CandidateStatus, RunSettings, RunStatus, StepRecord, StopCause
 from opro_gui.core.ports import LLMClient, Problem
-from opro_gui.llm import EndpointConfig, make_client
+from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
-from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
 
 from .judging import with_judge
 from .plan import PlanAction, RunPlan, decide
@@ -41,18 +41,26 @@ def _reads_file(
             return fn(self, *args, **kwargs)
         except ProjectError:
             raise
+        except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):  # locked by another process: busy, not damaged
+                raise busy.busy_error(self.path, self.store.conn) from exc
+            raise _damaged(self.path, exc) from exc
         except _DAMAGE as exc:
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            raise ProjectError(
-                f"{self.path.name} is damaged or was edited by hand ({detail})"
-            ) from exc
+            raise _damaged(self.path, exc) from exc
 
     return guarded
 
 
+def _damaged(path: Path, exc: BaseException) -> ProjectError:
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return ProjectError(f"{path.name} is damaged or was edited by hand ({detail})")
+
+
 class StoreSink:
     """The engine's RunSink: one transaction per completed step, with the run's aggregates
-    (and, for kinds that compare with one, the equal-budget random search's next value)."""
+    (and, for kinds that compare with one, the equal-budget random search's next value).
+    Once another live process is seen writing the same run, this sink writes nothing more
+    (not even "paused"): the run is theirs."""
 
     def __init__(
         self,
@@ -60,6 +68,7 @@ class StoreSink:
         run_id: int,
         problem: Problem | None = None,
         seed: int = 0,
+        base_urls: tuple[str, ...] = (),
         on_saved: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
@@ -67,9 +76,22 @@ class StoreSink:
         self.on_saved = on_saved  # told the step number once a step is saved
         self._resume = getattr(problem, "random_search_resume", None)
         self.seed = seed
+        self.base_urls = tuple(dict.fromkeys(base_urls))
+        self.foreign = ""  # who else is writing the run, once known
 
     def step_completed(self, record: StepRecord) -> None:
-        self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+        try:
+            self.store.write_step(self.run_id, record, random_search=self._random_search(record))
+        except ProjectError as exc:
+            if "is writing this run" in str(exc):
+                self.foreign = "another process"
+            raise
+        notes = [n for url in self.base_urls for n in pacing.take_notes(url)]
+        if notes:  # what adaptive pacing changed, kept with the run (`opro show`, the GUI)
+            run = self.store.run(self.run_id)
+            optimizer = dict(run.optimizer)
+            optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
+            self.store.update_run_config(self.run_id, run.settings.to_dict(), optimizer, run.scorer)
         if self.on_saved is not None:
             self.on_saved(record.step)
 
@@ -93,7 +115,16 @@ class StoreSink:
         return [float(v) for v in curve], json.dumps({**new, "step": record.step})
 
     def status_changed(self, status: str, reason: str = "", cause: str = "") -> None:
+        if self.foreign:
+            return
         if status == RunStatus.RUNNING and not reason:
+            # The plan refused a run another process writes; this closes the race between
+            # two processes that planned at the same moment.
+            run = self.store.run(self.run_id)
+            pid = writer_alive_elsewhere(run.status, run.status_reason)
+            if pid is not None:
+                self.foreign = f"process {pid}"
+                raise ProjectError(f"run {self.run_id} is being run by process {pid}")
             reason = writer_mark()  # lets readers tell a live run from one whose process died
         self.store.set_status(self.run_id, status, reason, cause)
 
@@ -313,7 +344,14 @@ class SessionBase:
         from .people import PeopleInbox
 
         inbox = PeopleInbox(self.store, run_id)
-        sink = StoreSink(self.store, run_id, problem, settings.seed, on_saved=inbox.step_saved)
+        sink = StoreSink(
+            self.store,
+            run_id,
+            problem,
+            settings.seed,
+            (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
+            on_saved=inbox.step_saved,
+        )
         return Engine(problem, optimizer, scorer, settings, sink, state, cancel, inbox=inbox)
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
-from opro_gui.core.models import RunSettings, Scored
+from opro_gui.core.models import RunSettings
 from opro_gui.core.rows import RunStats, StepDetail
+from opro_gui.core.text import without_url_credentials
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.config import model_mismatch
-from opro_gui.llm.pricing import estimate_run
-from opro_gui.problems import ScorerLoad
 
+from . import verdict
 from .base import _reads_file, live_status
 from .confidence import ConfidenceMixin, seed_spread
+from .estimates import estimate_steps
 from .people_report import people_summary
 from .status import status_text
 from .summary import ProjectSummary, PromptFacts, RandomSearch, RunSummary, TestEvaluation
@@ -27,42 +29,47 @@ class ReportsMixin(ConfidenceMixin):
         optimizer: EndpointConfig,
         scorer: EndpointConfig | None = None,
     ) -> dict[str, Any]:
-        """Calls, tokens and dollars that ``steps`` more steps will take, before running them.
+        """Calls, tokens and dollars that ``steps`` more steps will take (``estimates.py``):
+        from the latest run's own measurements once it has a step, else the kind's defaults."""
+        kind = self.problem_kind
+        run_id = self.latest_run_id()
+        run: dict[str, Any] | None = None
+        if run_id is not None:
+            state = self.store.load_state(
+                run_id, kind.higher_is_better, kind.needs_records_on_resume
+            )
+            last = state.last_step
+            recent = list(range(max(1, last - 2), last + 1)) if last >= 1 else []
+            detail = self.store.step_detail(run_id, last) if last >= 1 else None
+            run = {
+                "steps": [{"step": s} for s in recent],
+                "calls": [
+                    {
+                        "step": c.step,
+                        "role": c.record.role,
+                        "cached": c.record.cached,
+                        "prompt_tokens": c.record.prompt_tokens,
+                        "completion_tokens": c.record.completion_tokens,
+                    }
+                    for s in recent
+                    for c in self.store.calls(run_id, s)
+                ],
+                "candidates": [
+                    {"step": c.step, "status": str(c.status)}
+                    for s in recent
+                    for c in self.store.candidates(run_id, s)
+                ],
+                "history": state.history,
+                "last_step": last,
+                "meta_prompts": {last: detail.meta_prompt} if detail else {},
+            }
+        problem = self.problem(run_id) if run_id is not None else self.problem()
+        return estimate_steps(kind, problem, steps, settings, optimizer, scorer, run)
 
-        The meta-prompt is rendered from the initial solutions and grown to a full history of
-        ``history_size`` entries; scorer requests are candidates x training examples."""
-        problem = self.problem()
-        initial = problem.initial_solutions()
-        size = settings.history_size or problem.default_history_size
-        fake = [Scored(solution=s, score=0.0, step=0) for s in initial]
-        base = len(problem.render_meta_prompt(fake, 1, size))
-        per_entry = max((len(problem.format_solution(s)) + 20 for s in initial), default=0)
-        meta_chars = base + max(0, size - len(initial)) * per_entry
-        load = ScorerLoad()
-        if self.problem_kind.needs_scorer and scorer is not None:
-            load = self.problem_kind.scorer_load(problem, settings.samples_per_step)
-        est = estimate_run(
-            steps=steps,
-            optimizer=optimizer,
-            meta_prompt_chars=meta_chars,
-            samples_per_step=settings.samples_per_step,
-            scorer=scorer,
-            scorer_requests_per_step=load.requests_per_step,
-            scorer_prompt_chars=load.prompt_chars,
-            initial_scorer_requests=load.initial_requests,
-        )
-        return {
-            "steps": est.steps,
-            "calls": est.calls,
-            "optimizer_calls": est.optimizer_calls,
-            "scorer_calls": est.scorer_calls,
-            "prompt_tokens": est.prompt_tokens,
-            "completion_tokens": est.completion_tokens,
-            "total_tokens": est.tokens,
-            "cost_usd": round(est.cost_usd, 4),
-            "priced": est.priced,
-            "summary": est.summary(),
-        }
+    @_reads_file
+    def pacing_notes(self, run_id: int) -> list[str]:
+        """What adaptive pacing changed during the run (lowered concurrency and why)."""
+        return [str(n) for n in self.store.run(run_id).optimizer.get("pacing_notes", [])]
 
     @_reads_file
     def run_summary(self, run_id: int) -> RunSummary:
@@ -82,11 +89,11 @@ class ReportsMixin(ConfidenceMixin):
             rs_best = self._random_search_best(run_id, stats)
             beats = None if rs_best is None or best is None else kind.better(best, rs_best)
             random_search = RandomSearch(best=rs_best, beats=beats)
-        return RunSummary(
+        summary = RunSummary(
             id=run_id,
             status=str(status),
-            status_reason=status_reason,
-            status_text=status_text(status, status_reason),
+            status_reason=without_url_credentials(status_reason),
+            status_text=without_url_credentials(status_text(status, status_reason)),
             stop_cause=str(cause),
             steps_completed=max(0, stats.last_step),
             max_steps=run.settings.max_steps,
@@ -108,6 +115,18 @@ class ReportsMixin(ConfidenceMixin):
             prompt=self._prompt_facts(run_id, stats) if kind.supports_evaluation else None,
             people=people_summary(self.store, run_id),
         )
+        return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
+
+    @_reads_file
+    def run_verdict(self, run_id: int) -> RunSummary:
+        """``run_summary`` with the facts that tell the model's failures from ours: invalid
+        reasons by category, repairs, retries, timeouts, top-ups and pacing changes (counted
+        in SQL: the run's candidates grouped by reason and its calls summed, none loaded)."""
+        summary = self.run_summary(run_id)
+        notes = self.store.run(run_id).optimizer.get("pacing_notes", [])
+        checks = verdict.checks(self.store.verdict_counts(run_id), notes)
+        summary = replace(summary, checks=checks)
+        return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
 
     def random_search_curve(self, run_id: int) -> list[float]:
         """Best score after each step of a random search given exactly as many evaluations per
@@ -164,7 +183,7 @@ class ReportsMixin(ConfidenceMixin):
     @_reads_file
     def summary(self) -> ProjectSummary:
         project = self.store.project()
-        runs = tuple(self.run_summary(r) for r in self.run_ids())
+        runs = tuple(self.run_verdict(r) for r in self.run_ids())
         return ProjectSummary(
             path=str(self.path),
             name=project.name,

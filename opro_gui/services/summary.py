@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opro_gui.core.models import Solution, Totals
+from opro_gui.core.text import scrub_urls
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,30 @@ class RandomSearch:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """How answers were parsed and requests went: what tells the model's failures from ours."""
+
+    invalid_reasons: dict[str, int]  # invalid proposals per category, most frequent first
+    invalid_by: dict[str, int]  # "model" / "parser" (usable answers refused by strict parsing)
+    repaired: int  # answers robust parsing repaired and scored
+    retries: int
+    timeouts: int
+    top_up_calls: int  # extra optimizer requests because the server ignored n
+    pacing_notes: tuple[str, ...] = ()  # what adaptive pacing changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invalid_reasons": dict(self.invalid_reasons),
+            "invalid_by": dict(self.invalid_by),
+            "repaired": self.repaired,
+            "retries": self.retries,
+            "timeouts": self.timeouts,
+            "top_up_calls": self.top_up_calls,
+            "pacing_notes": list(self.pacing_notes),
+        }
+
+
+@dataclass(frozen=True)
 class RunSummary:
     id: int
     status: str  # a RunStatus value, or "interrupted" for a run whose writer died
@@ -82,6 +107,8 @@ class RunSummary:
     prompt: PromptFacts | None = None
     # people's actions and judges' agreement with gold labels (services.people_report)
     people: dict[str, Any] | None = None
+    checks: Checks | None = None  # parsing and transport facts (issue 16)
+    warnings: tuple[str, ...] = ()  # the verdict, worded once (services/verdict.py)
 
     def to_json(self) -> dict[str, Any]:
         """The run as `opro show --json` prints it (keys are a contract with scripts)."""
@@ -125,6 +152,9 @@ class RunSummary:
             out["best_test_accuracy"] = p.best_test_accuracy
             out["test_evaluations"] = [e.to_json() for e in p.test_evaluations]
             out.update(p.confidence)
+        if self.checks is not None:
+            out.update(self.checks.to_json())
+        out["warnings"] = list(self.warnings)
         out.update(self.people or {})
         return out
 
@@ -141,7 +171,7 @@ class ProjectSummary:
     seed_spread: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": self.path,
             "name": self.name,
             "kind": self.kind,
@@ -150,3 +180,4 @@ class ProjectSummary:
             "runs": [r.to_json() for r in self.runs],
             "seed_spread": list(self.seed_spread),
         }
+        return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password

@@ -14,8 +14,9 @@ from typing import Any, Self
 from opro_gui import __version__
 from opro_gui.core.models import RunStatus, StopCause
 from opro_gui.core.rows import ProjectRow, RunRow
+from opro_gui.core.text import scrub_urls, without_url_credentials
 
-from . import schema
+from . import busy, leftovers, schema
 from .rows import (
     MAX_CONFIG_CHARS,
     ProjectError,
@@ -35,7 +36,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
     # created a stray empty database instead of opening the project.
     uri = path.absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    conn = sqlite3.connect(uri, uri=True, timeout=busy.WAIT_S)
     try:
         conn.execute("PRAGMA schema_version")
     except sqlite3.OperationalError:
@@ -43,7 +44,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             raise
         # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
         conn.close()
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=busy.WAIT_S)
     return conn
 
 
@@ -94,6 +95,8 @@ class StoreBase:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        # Response-cache entries waiting for the transaction that records their calls.
+        self.pending_cache: dict[str, tuple[str, float]] = {}
 
     @functools.cached_property
     def db(self) -> Any:
@@ -106,8 +109,14 @@ class StoreBase:
     @staticmethod
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         try:
-            conn = _connect_readonly(path) if readonly else sqlite3.connect(str(path), timeout=30)
+            conn = (
+                _connect_readonly(path)
+                if readonly
+                else sqlite3.connect(str(path), timeout=busy.WAIT_S)
+            )
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"cannot open {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA trusted_schema = OFF")  # no functions with side effects in schema
@@ -148,10 +157,12 @@ class StoreBase:
                 )
                 if examples is not None:
                     store._write_examples(examples)
-        except (sqlite3.Error, OSError) as exc:
+        except BaseException as exc:  # never leave half a project (its name would be taken)
             conn.close()
-            path.unlink(missing_ok=True)
-            raise ProjectError(f"cannot write {path}: {exc}") from None
+            leftovers.remove(path)
+            if isinstance(exc, sqlite3.Error | OSError | ValueError):  # ValueError: bad text
+                raise ProjectError(f"cannot write {path}: {exc}") from None
+            raise
         return store
 
     @classmethod
@@ -165,6 +176,7 @@ class StoreBase:
             raise ProjectError(f"{path} is a folder, not a project file")
         if not path.is_file():  # a FIFO or device would block or never end
             raise ProjectError(f"{path} is not a regular file")
+        leftovers.sweep(path.parent)  # exports / Save As killed half-way, by a process now gone
         with path.open("rb") as fh:
             head = fh.read(18)
         if head[:16] != b"SQLite format 3\x00":
@@ -182,6 +194,8 @@ class StoreBase:
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
             conn.close()
@@ -213,6 +227,8 @@ class StoreBase:
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
+            if busy.is_busy(exc):
+                raise busy.busy_error(path) from None
             raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
         if row is None or problem:
             conn.close()
@@ -245,6 +261,8 @@ class StoreBase:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
 
     @contextmanager
@@ -253,12 +271,11 @@ class StoreBase:
             with self.conn:
                 yield
         except sqlite3.OperationalError as exc:
+            if busy.is_busy(exc):
+                raise busy.busy_error(self.path, self.conn) from None
             raise ProjectError(f"cannot write to {self.path}: {exc}") from None
         except sqlite3.IntegrityError as exc:  # e.g. the step we meant to add is already there
-            raise ProjectError(
-                f"another OPRO Studio window or `opro run` is writing this run of "
-                f"{self.path.name}; nothing was overwritten ({exc})"
-            ) from None
+            raise busy.integrity_error(self.path, exc) from None
 
     def project(self) -> ProjectRow:
         row = self.conn.execute(
@@ -388,10 +405,11 @@ class StoreBase:
             id=run_id,
             created_at=amount(row[1]),
             settings=settings_from(from_json(row[2], "run settings", MAX_CONFIG_CHARS)),
-            optimizer=json_object(row[3], "optimizer settings") or {},
-            scorer=json_object(row[4], "scorer settings"),
+            # Files written by hand or by older versions may hold a URL with a password.
+            optimizer=scrub_urls(json_object(row[3], "optimizer settings") or {}),
+            scorer=scrub_urls(json_object(row[4], "scorer settings")),
             status=RunStatus(status),
-            status_reason=reason,
+            status_reason=without_url_credentials(reason),
             parent_run_id=whole(row[7]),
             fork_step=whole(row[8]),
             # An override of another shape (a list, a number) is ignored: the project's own
@@ -430,18 +448,23 @@ class StoreBase:
     def save_as(self, target: str | Path) -> None:
         """One self-contained file (SQLite backup API): no WAL or journal beside it."""
         target = Path(target)
-        tmp = target.with_name(target.name + ".part")
-        tmp.unlink(missing_ok=True)
+        leftovers.sweep(target.parent)
+        tmp = leftovers.part_path(target)  # swept by a later start if this process is killed
+        dest: sqlite3.Connection | None = None
         try:
             dest = sqlite3.connect(str(tmp))
             with dest:
                 self.conn.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.close()
+            dest = None
             tmp.replace(target)
         except (sqlite3.Error, OSError) as exc:
-            tmp.unlink(missing_ok=True)
             raise ProjectError(f"cannot save to {target}: {exc}") from None
+        finally:
+            if dest is not None:
+                dest.close()
+            leftovers.remove(tmp)  # with its -journal (a full disk leaves one)
 
     def integrity_ok(self) -> bool:
         return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")

@@ -165,20 +165,23 @@ def _replay_candidates(value: Any) -> tuple[ReplayCandidate, ...]:
 
 
 class ProjectCache:
-    """The LLM response cache, kept in the project so a shared project replays for free."""
+    """The LLM response cache, kept in the project so a shared project replays for free.
+
+    Answers are held back until the calls that paid for them are written (with a step, an
+    evaluation or a replay, in the same transaction): a process killed in between leaves no
+    free answers whose cost was never counted."""
 
     def __init__(self, store: ExtrasMixin) -> None:
         self.store = store
 
     def get(self, key: str) -> str | None:
+        pending = self.store.pending_cache.get(key)
+        if pending is not None:
+            return pending[0]
         row = self.store.conn.execute(
             "SELECT value FROM response_cache WHERE key = ?", (key,)
         ).fetchone()
         return None if row is None else str(row[0])
 
     def put(self, key: str, value: str) -> None:
-        with self.store.conn:
-            self.store.conn.execute(
-                "INSERT OR REPLACE INTO response_cache (key, value, created_at) VALUES (?,?,?)",
-                (key, value, time.time()),
-            )
+        self.store.pending_cache[key] = (value, time.time())

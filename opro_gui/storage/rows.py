@@ -13,7 +13,8 @@ import math
 from dataclasses import fields
 from typing import Any
 
-from opro_gui.core.models import CallRecord, RunSettings, Totals
+from opro_gui.core.models import CallRecord, RunSettings, Totals, setting_problem
+from opro_gui.core.text import storable
 
 #: Deepest nesting accepted in any JSON value of a project (ours never exceed 4).
 MAX_DEPTH = 64
@@ -30,7 +31,8 @@ class ProjectError(Exception):
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # storable: half an emoji that slipped past the boundaries must not make a row unsavable.
+    return storable(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 def _depth_ok(value: Any) -> bool:
@@ -161,7 +163,7 @@ def settings_from(value: Any) -> RunSettings:
             if v is None and f.name in value and f.default is None:
                 kept[f.name] = None
             continue
-        if _out_of_range(f.name, v):
+        if _out_of_range(f.name, v) or setting_problem(f.name, v):
             continue
         kept[f.name] = v
     return RunSettings(**kept)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from opro_gui.core.models import CandidateStatus, Totals
+from typing import Any
+
+from opro_gui.core.models import REPAIRED_PREFIX, CandidateStatus, Totals
 from opro_gui.core.rows import RunStats
 
 from .rows import MAX_CONFIG_CHARS, ProjectError, amount, count, from_json, number, text, whole
@@ -53,6 +55,41 @@ class StatsMixin(StepsMixin):
             random_search=number(row[4]),
             random_search_state=_state(row[5]),
         )
+
+    def verdict_counts(self, run_id: int) -> dict[str, Any]:
+        """What a run's verdict needs beyond its aggregates, counted in SQL: invalid proposals
+        per reason, answers robust parsing repaired, and retries, timeouts and n top-ups of
+        its requests (replays not included)."""
+        reasons = [
+            (text(r), count(k))
+            for r, k in self.conn.execute(
+                "SELECT reason, COUNT(*) FROM candidate WHERE run_id = ? AND step > 0"
+                " AND status = 'invalid' GROUP BY reason",
+                (run_id,),
+            )
+        ]
+        repaired = self.conn.execute(
+            "SELECT COUNT(*) FROM candidate WHERE run_id = ? AND status = 'scored'"
+            " AND substr(reason, 1, ?) = ?",
+            (run_id, len(REPAIRED_PREFIX), REPAIRED_PREFIX),
+        ).fetchone()
+        calls = self.conn.execute(
+            "SELECT TOTAL(retries), TOTAL(error LIKE '%timed out%' OR error LIKE '%too slowly%')"
+            " FROM llm_call WHERE run_id = ? AND replay_id IS NULL",
+            (run_id,),
+        ).fetchone()
+        top_ups = self.conn.execute(
+            "SELECT COUNT(*) - COUNT(DISTINCT step) FROM llm_call WHERE run_id = ?"
+            " AND role = 'optimizer' AND step IS NOT NULL AND replay_id IS NULL",
+            (run_id,),
+        ).fetchone()
+        return {
+            "invalid_reasons": reasons,
+            "repaired": count(repaired[0]),
+            "retries": count(calls[0]),
+            "timeouts": count(calls[1]),
+            "top_up_calls": max(0, count(top_ups[0])),
+        }
 
     def scored_per_step(self, run_id: int) -> list[int]:
         """Candidates scored at each step 1..last: the random search's budget."""

@@ -188,6 +188,16 @@ class StepsMixin(VerdictsMixin):
                 for c in calls
             ],
         )
+        self._flush_cache()
+
+    def _flush_cache(self) -> None:
+        """Inside the transaction that records the calls: the answers they paid for."""
+        if self.pending_cache:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO response_cache (key, value, created_at) VALUES (?,?,?)",
+                [(k, v, t) for k, (v, t) in self.pending_cache.items()],
+            )
+            self.pending_cache.clear()
 
     def records(
         self, candidate_id: int | None = None, evaluation_id: int | None = None

@@ -15,6 +15,7 @@ from opro_gui.core.models import CandidateStatus
 from opro_gui.problems import ProblemKind
 from opro_gui.services.status import status_text
 from opro_gui.services.summary import RunSummary
+from opro_gui.services.verdict import run_notes
 
 from ..document import (
     CurveLoaded,
@@ -334,29 +335,9 @@ class RunView(QWidget):
         self._show_banner(self._warnings(s))
 
     def _warnings(self, s: RunSummary) -> list[str]:
-        out: list[str] = []
-        rate = s.invalid_rate
-        if rate is not None and rate > INVALID_RATE_WARNING:
-            out.append(
-                f"⚠ {rate:.0%} of the optimizer's proposals could not be parsed. The model, not "
-                "the method, is the likely problem: try a stronger optimizer model or check the "
-                "raw completions in the history."
-            )
-        if s.model_mismatch:
-            out.append(
-                f"⚠ The server answered with another model than requested: "
-                f"{', '.join(s.model_mismatch)}."
-            )
-        ended = s.status not in ("running", "created")
-        if self.random_curve and self._best_scores and ended and self._desc is not None:
-            ours, rnd = self._best_scores[-1], self.random_curve[-1]
-            # Reaching the optimum is never a failure, even when the random search got there too.
-            if not self._desc.better(ours, rnd) and s.found_at_step is None:
-                out.append(
-                    f"⚠ The optimizer did no better than a random search with the same number of "
-                    f"evaluations (best {self.fmt(ours)} vs random search {self.fmt(rnd)})."
-                )
-        return out + confidence_warnings(s)
+        """The run's verdict, worded once in services (the same lines `opro show` prints)."""
+        notes = [f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)]
+        return [f"⚠ {w}" for w in s.warnings] + confidence_warnings(s) + notes
 
     def _test_markers(self, s: RunSummary) -> None:
         """Held-out results: baselines as lines, evaluated instructions at the step where

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.llm import EndpointConfig
-from opro_gui.llm.presets import detect_local_servers, list_models
+from opro_gui.llm.presets import list_models
 from opro_gui.llm.secrets import SecretStoreError, set_key
+from opro_gui.services.servers import find_local_servers
 
 from .. import settings
 from ..worker import Worker, run_in_background
@@ -114,7 +115,7 @@ class FirstRunDialog(QDialog):
         self.detect_button.setEnabled(False)
         self.status_label.setText("Looking for servers on 127.0.0.1 …")
         self._call = run_in_background(
-            detect_local_servers, on_done=self._on_detect_done, on_error=self._on_error, owner=self
+            find_local_servers, on_done=self._on_detect_done, on_error=self._on_error, owner=self
         )
 
     def _on_detect_done(self, found: list[Any]) -> None:
@@ -123,7 +124,8 @@ class FirstRunDialog(QDialog):
         self._found = list(found)
         self.local_list.clear()
         for p in self._found:
-            self.local_list.addItem(f"{p.name} at {p.base_url}")
+            models = f": {', '.join(p.models[:3])}" if p.models else ""
+            self.local_list.addItem(f"{p.name} at {p.base_url}{models}")
         self.status_label.setText(
             f"{len(found)} local server(s) found." if found else "No local server answered."
         )

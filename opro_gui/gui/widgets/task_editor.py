@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
@@ -25,6 +26,7 @@ from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.gui.widgets.template_editor import SECTIONS_KEY, TEMPLATE_KEY, TemplateEditor
 from opro_gui.problems import make_problem
+from opro_gui.problems.local_scoring import STRICT_KEY
 
 CHECK_DELAY_MS = 250  # the full task check (the problem's own constructor) after edits settle
 
@@ -67,6 +69,13 @@ class TaskEditor(QWidget):
         self.run_form = RunSettingsForm(self.binder)
         self.task_error = error_label()
         self.task_error.setObjectName("task_validation_message")
+        self.strict_check = QCheckBox("Parse answers exactly as the reference code")
+        self.strict_check.setToolTip(
+            "strict_reference_parsing: only the first <trace>/[w, b]/<INS> of an answer is read "
+            "and a tour must start at node 0. Off: every one is tried, cycles are rotated, and "
+            "the repair is recorded in the verdict."
+        )
+        self.binder.bind_widget("strict reference parsing", self.strict_check)
 
         task_page = QWidget()
         task_lay = QVBoxLayout(task_page)
@@ -74,6 +83,7 @@ class TaskEditor(QWidget):
         kind_form.addRow("Problem:", self.kind_combo)
         task_lay.addLayout(kind_form)
         task_lay.addWidget(self.stack, 1)
+        task_lay.addWidget(self.strict_check)
         task_lay.addWidget(self.task_error)
         self.tabs = QTabWidget()
         self.tabs.addTab(task_page, "Task")
@@ -104,6 +114,7 @@ class TaskEditor(QWidget):
             self._show_panel(kind)
             if kind in self.panels:
                 self.panels[kind].load(spec)
+            self.strict_check.setChecked(bool(spec.get(STRICT_KEY, False)))
             self.run_form.load(settings)
             self.template_editor.set_task(kind, self._panel_spec(kind))
         self.undo_stack.clear()
@@ -130,6 +141,10 @@ class TaskEditor(QWidget):
             spec[TEMPLATE_KEY] = override[TEMPLATE_KEY]
         else:
             spec.pop(TEMPLATE_KEY, None)
+        if self.strict_check.isChecked():
+            spec[STRICT_KEY] = True
+        else:
+            spec.pop(STRICT_KEY, None)
         return spec
 
     def _panel_spec(self, kind: str) -> dict[str, Any]:
