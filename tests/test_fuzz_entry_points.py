@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ NAMED = [
     [("model_pair", "reported", b"\x00")],
 ]
 cases = st.one_of(st.sampled_from(NAMED), edits)
+#: Cases per slow run (10,000; ``OPRO_SLOW_FUZZ_CASES`` runs fewer, e.g. for a quick look).
+SLOW = int(os.environ.get("OPRO_SLOW_FUZZ_CASES", "10000"))
 
 
 def _commands(path: Path, out: Path) -> list[list[str]]:
@@ -96,7 +99,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return build_template(tmp_path_factory.mktemp("tpl") / "t.opro")
 
 
-@pytest.mark.parametrize("n", [60, pytest.param(10_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [60, pytest.param(SLOW, marks=pytest.mark.slow)])
 def test_hostile_files_through_every_cli_entry_point(
     n: int, template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,7 +205,7 @@ def test_gui_opens_each_named_hostile_value(
     check_gui_open(qtbot, gui_window, path)
 
 
-@pytest.mark.parametrize("n", [40, pytest.param(10_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [40, pytest.param(SLOW, marks=pytest.mark.slow)])
 def test_gui_open_of_hostile_files(
     n: int, template: bytes, tmp_path: Path, qtbot: Any, gui_window: Any
 ) -> None:
@@ -213,3 +216,29 @@ def test_gui_open_of_hostile_files(
         check_gui_open(qtbot, gui_window, path)
 
     fuzz("gui_open", cases, prop, n)
+
+
+def test_stored_solutions_the_task_cannot_use_are_not_shown_again(
+    template: bytes, tmp_path: Path
+) -> None:
+    """A tour replaced by nested lists stays in the file, is left out of the history a resumed
+    run shows the optimizer, and the run continues."""
+    from test_fuzz_project_files import _tour
+    from toy_problem import ScriptedClient
+
+    from opro_gui.services import ProjectSession
+
+    path = tmp_path / "odd.opro"
+    plant(template, path, [("candidate", "solution", "[[[1]]]")])
+    with ProjectSession.open(path) as s:
+        run_id = s.latest_run_id()
+        assert run_id is not None
+        before = s.store.last_step(run_id)
+        endpoint = {"model": "m", "base_url": "http://127.0.0.1:9/v1"}
+        s.store.update_run_config(run_id, {"max_steps": before + 1}, endpoint, None)
+        engine = s.engine(run_id, optimizer=ScriptedClient(_tour))
+        assert engine.state.history == []
+        for _ in engine.events():
+            pass
+        assert s.store.last_step(run_id) == before + 1
+        assert s.store.candidates(run_id, 1)[0].solution == [[[1]]]  # the file is unchanged

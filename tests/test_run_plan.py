@@ -116,7 +116,8 @@ def test_every_cause_has_wording_and_user_stops_need_no_attention() -> None:
     ]
     assert [c for c in StopCause if needs_attention(c)] == [
         StopCause.BUDGET_TOKENS, StopCause.BUDGET_USD, StopCause.OPTIMIZER_FAILED,
-        StopCause.SCORER_FAILED, StopCause.DISK, StopCause.ERROR, StopCause.INTERRUPTED,
+        StopCause.SCORER_FAILED, StopCause.OPTIMIZER_UNPARSEABLE, StopCause.SCORER_ALL_ZERO,
+        StopCause.DISK, StopCause.ERROR, StopCause.INTERRUPTED,
     ]  # fmt: skip
     assert stop_message(StopCause.DISK, "could not save step 3: disk full", 2) == (
         "could not save step 3: disk full\n\nEvery completed step is saved (last step 2). Check "

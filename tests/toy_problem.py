@@ -17,6 +17,7 @@ class ToyProblem:
     kind = "toy"
     higher_is_better = False
     default_history_size = 5
+    worst_score: float | None = None
 
     def __init__(self, target: int = 42, start: Sequence[int] = (0, 100)) -> None:
         self.target = target

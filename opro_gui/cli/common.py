@@ -86,10 +86,15 @@ def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -
         ("patience", "patience"),
         ("budget_tokens", "budget_tokens"),
         ("budget_usd", "budget_usd"),
+        ("pause_after_unparseable", "pause_after_unparseable"),
+        ("pause_after_zero_score", "pause_after_zero_score"),
     ):
         value = getattr(args, opt, None)
         if value is not None:
             changes[field] = value
+    for name in ("pause_after_unparseable", "pause_after_zero_score"):
+        if changes.get(name, 0) < 0:
+            raise CliError(f"--{name.replace('_', '-')} must be 0 (off) or more steps")
     return replace(s, **changes)
 
 

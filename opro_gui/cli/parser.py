@@ -127,6 +127,19 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
         type=v.float_range(0, low_open=True),
         help="pause the run once this many dollars are spent",
     )
+    p.add_argument(
+        "--pause-after-unparseable",
+        type=int,
+        metavar="N",
+        help="pause after N steps in a row with no parseable proposal (default 3, 0: off)",
+    )
+    p.add_argument(
+        "--pause-after-zero-score",
+        type=int,
+        metavar="N",
+        help="pause after N steps in a row in which every scored candidate got the worst "
+        "score, e.g. 0%% accuracy (default 3, 0: off)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

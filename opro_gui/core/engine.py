@@ -25,6 +25,7 @@ from .models import (
     StopCause,
 )
 from .ports import LLMClient, LLMRequest, LLMResult, Problem, RunSink, RunState
+from .stall import StallWatch, all_incomplete, incomplete_reason
 
 
 class _Recorder:
@@ -94,6 +95,7 @@ class Engine:
         st = self.state
         yield RunStarted(first_step=st.last_step + 1, max_steps=self.settings.max_steps)
         status, reason, cause = RunStatus.FAILED, "", StopCause.ERROR
+        watch = StallWatch(self.settings, getattr(self.problem, "worst_score", None))
         try:
             try:
                 self.sink.status_changed(RunStatus.RUNNING)
@@ -127,9 +129,13 @@ class Engine:
                     ) from exc
                 improved = self._apply(record)
                 yield StepCompleted(record=record, totals=st.totals.to_dict(), improved=improved)
-                if record.step > 0 and self._all_incomplete(record):
-                    status, reason = RunStatus.PAUSED, self._incomplete_reason(record)
+                if record.step > 0 and all_incomplete(record):
+                    status, reason = RunStatus.PAUSED, incomplete_reason(record)
                     cause = StopCause.SCORER_FAILED
+                    break
+                stalled = watch.observe(record)
+                if stalled and record.step < self.settings.max_steps:  # else: nothing to save
+                    status, (cause, reason) = RunStatus.PAUSED, stalled
                     break
         except Cancelled:
             status, cause, reason = (
@@ -419,17 +425,3 @@ class Engine:
         if record.step > 0:
             st.steps_without_improvement = 0 if improved else st.steps_without_improvement + 1
         return improved
-
-    @staticmethod
-    def _all_incomplete(record: StepRecord) -> bool:
-        judged = [
-            c
-            for c in record.candidates
-            if c.status in (CandidateStatus.SCORED, CandidateStatus.INCOMPLETE)
-        ]
-        return bool(judged) and all(c.status is CandidateStatus.INCOMPLETE for c in judged)
-
-    @staticmethod
-    def _incomplete_reason(record: StepRecord) -> str:
-        errors = [c.reason for c in record.candidates if c.status is CandidateStatus.INCOMPLETE]
-        return f"scorer requests failed for every candidate of step {record.step}: {errors[0]}"

@@ -46,6 +46,8 @@ class StopCause(StrEnum):
     BUDGET_USD = "budget_usd"  # the dollar budget is used
     OPTIMIZER_FAILED = "optimizer_failed"  # the optimizer endpoint did not answer
     SCORER_FAILED = "scorer_failed"  # every scoring request of a step failed
+    OPTIMIZER_UNPARSEABLE = "optimizer_unparseable"  # N steps in a row with nothing parseable
+    SCORER_ALL_ZERO = "scorer_all_zero"  # N steps in a row scored all at the worst score
     DISK = "disk"  # the project file could not be written
     ERROR = "error"  # an unexpected error
     INTERRUPTED = "interrupted"  # the process running it died (killed, crash, power cut)
@@ -232,6 +234,8 @@ _SETTING_INTS = (
     ("history_size", 0, 1_000_000),
     ("patience", 1, 1_000_000),
     ("budget_tokens", 1, _INT64),
+    ("pause_after_unparseable", 0, 1_000_000),  # 0: off
+    ("pause_after_zero_score", 0, 1_000_000),
 )
 _SETTING_FLOATS = (
     ("temperature", 0.0, 2.0),
@@ -276,6 +280,10 @@ class RunSettings:
     stop_at_optimum: bool = True
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    # Pause after this many steps in a row with no parseable proposal / with every scored
+    # candidate at the problem's worst score (the scorer got nothing right); 0 turns it off.
+    pause_after_unparseable: int = 3
+    pause_after_zero_score: int = 3
 
     def __post_init__(self) -> None:
         """Range-check every field, so a bad value is refused before it can be stored."""

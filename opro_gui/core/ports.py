@@ -58,6 +58,9 @@ class Problem(Protocol):
     kind: str
     higher_is_better: bool
     default_history_size: int
+    # The score that means the scorer got nothing right (prompts: 0.0 accuracy), or None when
+    # no score means that (TSP, LR). Steps scored all at it pause the run (core.stall).
+    worst_score: float | None
 
     def initial_solutions(self) -> list[Solution]: ...
 

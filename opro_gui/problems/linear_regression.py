@@ -52,6 +52,7 @@ class LinearRegressionProblem:
     kind = "linreg"
     higher_is_better = False
     default_history_size = 20
+    worst_score: float | None = None
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ class PromptProblem:
     kind = "prompt"
     higher_is_better = True
     default_history_size = 20
+    worst_score: float | None = 0.0  # 0 % accuracy: the scorer got every question wrong
 
     def __init__(self, spec: dict[str, Any]) -> None:
         examples = spec.get("examples")
@@ -274,6 +275,10 @@ class PromptProblem:
 
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
+
+    def validation_error(self, solution: Any) -> str | None:
+        """Why a stored solution cannot be an instruction of this task, or None."""
+        return None if isinstance(solution, str) else "an instruction must be text"
 
     def is_optimal(self, solution: Solution, score: float) -> bool:
         return score >= 1.0

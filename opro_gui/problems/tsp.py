@@ -83,6 +83,7 @@ class TSPProblem:
     kind = "tsp"
     higher_is_better = False
     default_history_size = 10
+    worst_score: float | None = None
 
     def __init__(
         self,

@@ -51,6 +51,18 @@ def _reads_file(
     return guarded
 
 
+def usable_solution(problem: Problem, solution: Any) -> bool:
+    """Whether ``problem`` can format, compare and score a solution read from a file."""
+    check = getattr(problem, "validation_error", None)
+    try:
+        if check is not None and check(solution) is not None:
+            return False
+        problem.dedup_key(solution)
+        return isinstance(problem.format_solution(solution), str)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return False
+
+
 def _damaged(path: Path, exc: BaseException) -> ProjectError:
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
     return ProjectError(f"{path.name} is damaged or was edited by hand ({detail})")
@@ -340,6 +352,9 @@ class SessionBase:
             problem.higher_is_better,
             with_records=self.problem_kind.needs_records_on_resume,
         )
+        # A stored solution this task cannot use (edited by hand: a list where a tour or an
+        # instruction belongs) stays in the file but is not shown to the optimizer again.
+        state.history = [h for h in state.history if usable_solution(problem, h.solution)]
         self.store.enable_wal()
         from .people import PeopleInbox
 

@@ -55,6 +55,21 @@ STOP_WORDING: dict[StopCause, StopWording] = {
         "the app), then continue the run where it stopped (`opro run`, or Run).",
         attention=True,
     ),
+    StopCause.OPTIMIZER_UNPARSEABLE: StopWording(
+        "the optimizer's answers could not be parsed",
+        "The model may not follow the format; try a larger model or check the model name "
+        "(Model settings in the app, --optimizer-model), then continue the run (`opro run`, "
+        "or Run). --pause-after-unparseable sets how many such steps pause it (0: never).",
+        attention=True,
+    ),
+    StopCause.SCORER_ALL_ZERO: StopWording(
+        "the scorer got every answer wrong",
+        "The model may not follow the format; try a larger model or check the model name "
+        "(the scorer's model in Model settings, --scorer-model), then continue the run "
+        "(`opro run`, or Run). --pause-after-zero-score sets how many such steps pause it "
+        "(0: never).",
+        attention=True,
+    ),
     StopCause.DISK: StopWording(
         "the project file could not be written",
         "Check the disk space and the file's permissions, then continue the run (`opro run`, "

@@ -145,9 +145,12 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "stop_at_optimum": (bool,),
     "budget_tokens": (int,),
     "budget_usd": (int, float),
+    "pause_after_unparseable": (int,),
+    "pause_after_zero_score": (int,),
 }
 _AT_LEAST = {"max_steps": 0, "samples_per_step": 1, "max_tokens": 1, "history_size": 1,
-             "patience": 0, "budget_tokens": 0, "budget_usd": 0, "temperature": 0}  # fmt: skip
+             "patience": 0, "budget_tokens": 0, "budget_usd": 0, "temperature": 0,
+             "pause_after_unparseable": 0, "pause_after_zero_score": 0}  # fmt: skip
 
 
 def settings_from(value: Any) -> RunSettings:

@@ -45,6 +45,7 @@ class RunSettingsForm(QWidget):
 
     def __init__(self, binder: UndoBinder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._kept = RunSettings()
         self.steps_spin = QSpinBox(minimum=1, maximum=100000, value=200)
         self.samples_spin = QSpinBox(minimum=1, maximum=128, value=8)
         self.temperature_spin = QDoubleSpinBox(minimum=0.0, maximum=2.0, decimals=2, singleStep=0.1)
@@ -100,6 +101,7 @@ class RunSettingsForm(QWidget):
         binder.field_edited.connect(lambda _name: self.validation_errors())
 
     def load(self, settings: RunSettings) -> None:
+        self._kept = settings  # fields without a control here (the pause rules) keep their value
         self.steps_spin.setValue(settings.max_steps)
         self.samples_spin.setValue(settings.samples_per_step)
         self.temperature_spin.setValue(settings.temperature)
@@ -129,6 +131,8 @@ class RunSettingsForm(QWidget):
             stop_at_optimum=self.optimum_check.isChecked(),
             budget_tokens=self.budget_tokens_spin.value() or None,
             budget_usd=self.budget_usd_spin.value() or None,
+            pause_after_unparseable=self._kept.pause_after_unparseable,
+            pause_after_zero_score=self._kept.pause_after_zero_score,
         )
 
     def validation_errors(self) -> list[str]:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from opro_gui.core.cancel import CancelToken
 from opro_gui.gui.models.history_model import Formatter, format_score
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
-from opro_gui.gui.widgets.step_detail import completions_text
+from opro_gui.gui.widgets.step_detail import completion_number, completions_text
 from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import get_kind
@@ -70,7 +70,7 @@ def answers_text(replay: dict[str, Any], fmt: Formatter = format_score) -> str:
             score = "" if c.get("score") is None else f" score {fmt(c['score'])}"
             why = f" ({c['reason']})" if c.get("reason") else ""
             lines.append(
-                f"[{c['completion_index']}] {c['status']}{score}{why}: {c.get('text', '')}"
+                f"[{completion_number(c['completion_index'])}] {c['status']}{score}{why}: {c.get('text', '')}"
             )
     if replay.get("error"):
         lines.append(f"\nThe request failed: {replay['error']}")

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from .. import settings
 from ..kinds import new_project_kinds
+from . import help_dialogs
 from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
@@ -124,6 +125,18 @@ class ShellMenus(QObject):
             t.addAction(act)
             self.theme_actions[key] = act
         h = mb.addMenu("&Help")
+        self.docs_action = self._action(
+            "&Documentation", lambda: QDesktopServices.openUrl(help_dialogs.documentation_url()),
+            QKeySequence.StandardKey.HelpContents,
+        )  # fmt: skip
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", lambda: help_dialogs.ShortcutsDialog(win).exec()
+        )
+        self.cite_action = self._action(
+            "&Cite the Paper…", lambda: help_dialogs.CitationDialog(win).exec()
+        )
+        h.addActions([self.docs_action, self.shortcuts_action, self.cite_action])
+        h.addSeparator()
         h.addAction(self._action("&About OPRO Studio", self._on_about_action_triggered))
 
     def _fill_recent_menu(self) -> None:

@@ -22,10 +22,6 @@ from opro_gui.gui.models.dict_table import Column, DictTableModel
 from opro_gui.gui.models.history_model import Formatter, format_score, solution_text
 
 
-def _origin(value: Any) -> str:
-    return {-1: "initial", -2: "human"}.get(value, "" if value is None else str(value))
-
-
 def verdicts_text(verdicts: list[dict[str, Any]]) -> str:
     """Each evaluator's score and reason on one answer (empty with the paper's grading alone)."""
     parts = []
@@ -41,7 +37,7 @@ def _yes_no(value: Any) -> str:
 
 VERDICT_COLUMNS = [
     Column("#", "index"),
-    Column("Completion", "completion_index", _origin),
+    Column("Completion", "completion_index", lambda v: completion_number(v)),
     Column("Status", "status"),
     Column("Score", "score", format_score),
     Column("Reason", "reason"),
@@ -58,8 +54,18 @@ RECORD_COLUMNS = [
 ]
 
 
+def completion_number(index: Any) -> str:
+    """A stored 0-based completion index as shown: from 1, as `opro history` prints them."""
+    if not isinstance(index, int):
+        return ""
+    if index == -2:  # core.models.HUMAN_ORIGIN: added by a person
+        return "human"
+    return "initial" if index < 0 else str(index + 1)
+
+
 def completions_text(completions: list[str]) -> str:
-    parts = [f"──── completion {i} ────\n{text}" for i, text in enumerate(completions)]
+    n = len(completions)  # numbered from 1, as `opro history` prints them
+    parts = [f"──── completion {i} of {n} ────\n{text}" for i, text in enumerate(completions, 1)]
     return "\n\n".join(parts) if parts else "(no completions: step 0 scores the initial solutions)"
 
 
