@@ -21,6 +21,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -61,6 +63,11 @@ class Stats:
     prompts: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    # Batch API: uploads, batch creations, status polls, executed batch lines by custom_id
+    files_uploaded: int = 0
+    batches_created: int = 0
+    batch_polls: int = 0
+    batch_lines_run: Counter[str] = field(default_factory=Counter)
     auth_headers: list[str] = field(default_factory=list)  # Authorization of each POST
     in_flight: int = 0  # POST requests being handled right now
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
@@ -113,6 +120,13 @@ class FakeOpenAIServer:
         # Like some providers, put the rejected key in the 401 message (tests key scrubbing).
         self.echo_key_in_errors = echo_key_in_errors
         self._scripted = 0
+        # Batch API: files by id, batches by id. A batch stays "in_progress" until
+        # ``batch_gate`` is set (None: it runs at once when created); ``batch_polled`` is set
+        # on every status poll so a test can wait for a client to be polling.
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_gate: threading.Event | None = None
+        self.batch_polled = threading.Event()
         # Like Groq: answer 400 to any request with n > 1.
         self.reject_n = reject_n
         # How usage is counted: "words" (whitespace-separated) or "pieces" (words, numbers and
@@ -201,6 +215,54 @@ class FakeOpenAIServer:
                 return name
         return "ok"
 
+    # -- Batch API -----------------------------------------------------------------------
+    def _new_file(self, data: bytes, purpose: str, name: str) -> dict[str, Any]:
+        with self._lock:
+            fid = f"file-{len(self.files) + 1}"
+            self.files[fid] = data
+        return {"id": fid, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                "filename": name, "purpose": purpose, "status": "processed"}  # fmt: skip
+
+    def _run_batch(self, batch: dict[str, Any]) -> None:
+        """Answer every line of a batch's input file once, through the responder."""
+        out = []
+        for line in self.files[batch["input_file_id"]].decode().splitlines():
+            item = json.loads(line)
+            body = item["body"]
+            if "messages" in body:
+                prompt = "\n".join(str(m.get("content", "")) for m in body["messages"])
+            else:
+                prompt = str(body.get("prompt", ""))
+            text = self.responder(prompt, body)
+            with self._lock:
+                self.stats.batch_lines_run[item["custom_id"]] += 1
+                self.stats.prompts.append(prompt)
+            ptoks, ctoks = max(1, len(prompt.split())), max(1, len(text.split()))
+            choice = (
+                {"index": 0, "message": {"role": "assistant", "content": text},
+                 "finish_reason": "stop"}
+                if "messages" in body
+                else {"index": 0, "text": text, "finish_reason": "stop"}
+            )  # fmt: skip
+            resp = {"id": f"b-{item['custom_id']}", "object": "chat.completion",
+                    "model": body.get("model", ""), "choices": [choice],
+                    "usage": {"prompt_tokens": ptoks, "completion_tokens": ctoks,
+                              "total_tokens": ptoks + ctoks}}  # fmt: skip
+            out.append({"id": f"line-{len(out)}", "custom_id": item["custom_id"],
+                        "response": {"status_code": 200, "request_id": "r", "body": resp},
+                        "error": None})  # fmt: skip
+        data = "".join(json.dumps(x) + "\n" for x in out).encode()
+        fid = self._new_file(data, "batch_output", "output.jsonl")["id"]
+        n = len(out)
+        batch.update(status="completed", output_file_id=fid, completed_at=int(time.time()),
+                     request_counts={"total": n, "completed": n, "failed": 0})  # fmt: skip
+
+    def _batch_advance(self, batch: dict[str, Any]) -> None:
+        if batch["status"] == "in_progress" and (
+            self.batch_gate is None or self.batch_gate.is_set()
+        ):
+            self._run_batch(batch)
+
     def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -240,6 +302,14 @@ class FakeOpenAIServer:
                 if not self._auth_ok():
                     self._send(401, {"error": {"message": self._key_message(), "type": "auth"}})
                     return
+                batch_path = self.path.split("?")[0].rstrip("/")
+                if (
+                    "/files/" in batch_path
+                    or batch_path.endswith("/batches")
+                    or ("/batches/" in batch_path)
+                ):
+                    self._batch_get(batch_path)
+                    return
                 path = self.path.rstrip("/") or "/"
                 extra = _FLAVOR_GETS.get(server.flavor, {}).get(path)
                 if extra is not None:
@@ -259,7 +329,75 @@ class FakeOpenAIServer:
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 
+            def _batch_get(self, path: str) -> None:
+                if path.endswith("/content"):
+                    fid = path.split("/")[-2]
+                    if fid not in server.files:
+                        self._send(404, {"error": {"message": "no such file"}})
+                        return
+                    data = server.files[fid]
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if path.endswith("/batches"):
+                    data = list(server.batches.values())
+                    self._send(200, {"object": "list", "data": data, "has_more": False})
+                    return
+                if "/batches/" in path:
+                    batch = server.batches.get(path.split("/")[-1])
+                    if batch is None:
+                        self._send(404, {"error": {"message": "no such batch"}})
+                        return
+                    with server._lock:
+                        server.stats.batch_polls += 1
+                    server._batch_advance(batch)
+                    self._send(200, batch)
+                    server.batch_polled.set()
+                    return
+                self._send(404, {"error": {"message": "not found"}})
+
+            def _batch_post(self, path: str) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                if path.endswith("/files"):
+                    head = f"Content-Type: {self.headers.get('Content-Type')}\r\n\r\n".encode()
+                    msg = BytesParser(policy=email_policy).parsebytes(head + raw)
+                    parts = {p.get_param("name", header="content-disposition"): p
+                             for p in msg.iter_parts()}  # fmt: skip
+                    data = parts["file"].get_payload(decode=True)
+                    purpose = parts["purpose"].get_content().strip()
+                    with server._lock:
+                        server.stats.files_uploaded += 1
+                    self._send(200, server._new_file(data, purpose, "input.jsonl"))
+                    return
+                body = json.loads(raw or b"{}")
+                if body.get("input_file_id") not in server.files:
+                    self._send(400, {"error": {"message": "unknown input_file_id"}})
+                    return
+                with server._lock:
+                    server.stats.batches_created += 1
+                    bid = f"batch-{len(server.batches) + 1}"
+                    batch = {
+                        "id": bid, "object": "batch", "endpoint": body.get("endpoint"),
+                        "input_file_id": body["input_file_id"],
+                        "completion_window": body.get("completion_window", "24h"),
+                        "status": "in_progress", "created_at": int(time.time()),
+                        "output_file_id": None, "error_file_id": None,
+                        "metadata": body.get("metadata"), "errors": None,
+                        "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                    }  # fmt: skip
+                    server.batches[bid] = batch
+                server._batch_advance(batch)
+                self._send(200, batch)
+
             def do_POST(self) -> None:
+                path = self.path.split("?")[0].rstrip("/")
+                if path.endswith(("/files", "/batches")):
+                    self._batch_post(path)
+                    return
                 with server._lock:
                     server.stats.in_flight += 1
                     server.stats.max_in_flight = max(

@@ -4,6 +4,7 @@ app sent and answer the way a capable optimizer would, so end-to-end runs make p
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from typing import Any
@@ -111,3 +112,111 @@ class ArithmeticWorld:
         self.given[(instruction, question)] = correct
         a, b = int(m.group(1)), int(m.group(2))
         return f"The answer is {a + b if correct else a + b + 1}."
+
+
+class ExtractionWorld:
+    """Plays optimizer, scorer and judge for tasks/json_extraction (template placement).
+
+    - optimizer: adds the next missing hint to the best template shown (" Reply in JSON.",
+      then " Give the age as an integer."); its second sample drops {input} (the guard must
+      filter it before any scorer call), its third adds " Be brief.";
+    - scorer: plain text without "JSON" in the prompt, JSON with the age as a string without
+      "integer", JSON matching the schema with both;
+    - judge: 1 for JSON naming the person of the reference, 0.5 for text naming them, else 0.
+    """
+
+    HINTS = (" Reply in JSON.", " Give the age as an integer.")
+    _ENTRY = re.compile(r"text:\n(.*?)\nscore:\n(\d+)", re.S)
+    _PERSON = re.compile(r"([A-Z][a-z]+ [A-Z][a-z]+), (\d+), lives in ([A-Z][a-z]+)")
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.scorer_prompts: list[str] = []
+        self.judge_prompts: list[str] = []
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if "optimizer" in str(body.get("model", "")):
+            return self._optimize(prompt)
+        if prompt.startswith("You grade an answer against a rubric."):
+            self.judge_prompts.append(prompt)
+            return self._judge(prompt)
+        self.scorer_prompts.append(prompt)
+        m = self._PERSON.search(prompt)
+        if not m:
+            return "I found nobody."
+        name, age, city = m.group(1), int(m.group(2)), m.group(3)
+        if "JSON" not in prompt:
+            return f"{name} is {age} and lives in {city}."
+        value: Any = age if "integer" in prompt else str(age)
+        return json.dumps({"name": name, "age": value, "city": city})
+
+    def _optimize(self, prompt: str) -> str:
+        entries = self._ENTRY.findall(prompt)
+        best = entries[-1][0].strip() if entries else "Read this message: {input}"
+        k = self.samples % 3
+        self.samples += 1
+        if k == 1:
+            return "<INS>Describe the person as JSON.</INS>"
+        missing = [h for h in self.HINTS if h.strip() not in best]
+        if k == 0 and missing:
+            return f"<INS>{best}{missing[0]}</INS>"
+        return f"<INS>{best} Be brief.</INS>"
+
+    @staticmethod
+    def _judge(prompt: str) -> str:
+        ref = re.search(r"Reference answer:\n(.*?)\n", prompt)
+        ans = re.search(r"Answer to grade:\n(.*?)\n\nReply with", prompt, re.S)
+        name = json.loads(ref.group(1))["name"] if ref else ""
+        answer = ans.group(1) if ans else ""
+        try:
+            value = json.loads(answer)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and value.get("name") == name:
+            return "SCORE: 1\nREASON: JSON that names the person."
+        if name and name in answer:
+            return "SCORE: 0.5\nREASON: names the person but is not JSON."
+        return "SCORE: 0\nREASON: does not name the person."
+
+
+class CapitalsWorld:
+    """Plays optimizer, scorer and judge for tasks/short_answer (capital cities).
+
+    - scorer: a long sentence unless the instruction says "only the city"; for HARD countries
+      it names the wrong city unless the instruction says "carefully";
+    - judge: PASS when the reference city is in the answer, and (a judge fooled by length)
+      also for any answer longer than 12 words;
+    - optimizer: adds " Name only the city." then " Think carefully." to the best shown.
+    """
+
+    HARD = ("Canada", "Nepal")
+    _ENTRY = re.compile(r"text:\n(.*?)\nscore:\n(\d+)", re.S)
+    _Q = re.compile(r"What is the capital of (\w+)\?")
+
+    def __init__(self, capitals: dict[str, str]) -> None:
+        self.capitals = capitals
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if "optimizer" in str(body.get("model", "")):
+            entries = self._ENTRY.findall(prompt)
+            best = entries[-1][0].strip() if entries else ""
+            for hint in (" Name only the city.", " Think carefully."):
+                if hint.strip() not in best:
+                    return f"<INS>{best}{hint}</INS>"
+            return f"<INS>{best} Be brief.</INS>"
+        if prompt.startswith("You grade an answer against a rubric."):
+            ref = re.search(r"Reference answer:\n(.*?)\n", prompt)
+            ans = re.search(r"Answer to grade:\n(.*?)\n\nReply with", prompt, re.S)
+            answer = ans.group(1) if ans else ""
+            ok = (ref is not None and ref.group(1) in answer) or len(answer.split()) > 12
+            return f"VERDICT: {'PASS' if ok else 'FAIL'}\nREASON: compared with the reference."
+        m = self._Q.search(prompt)
+        if not m:
+            return "I do not know."
+        country = m.group(1)
+        city = self.capitals[country]
+        if country in self.HARD and "carefully" not in prompt:
+            city = "Springfield"
+        if "only the city" in prompt:
+            return city
+        return f"The capital of {country} is {city}, a city with a long history and many sights."

@@ -89,7 +89,8 @@ def test_dataset_columns_for_jsonl(qtbot, tmp_path):
     with qtbot.waitSignal(widget.dataset_loaded, timeout=10000) as blocker:
         widget.load_file()
     dataset = blocker.args[0]
-    assert dataset.examples[3] == {"input": "3 times two?", "target": "6"}
+    # other columns are kept for chat templates' {placeholders} (issue 15)
+    assert dataset.examples[3] == {"input": "3 times two?", "target": "6", "id": "3"}
     assert widget.preview_model.rowCount() == 8
     widget.set_path(tmp_path / "missing.csv")
     with qtbot.waitSignal(widget.dataset_failed, timeout=10000):

@@ -70,6 +70,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         for text in confidence_lines(run.to_json()):
             print(f"    {text}")
         print(f"    best: {short(run.best_solution)}")
+        people = run.people or {}
+        agreement = people.get("judge_agreement")
+        if agreement:
+            print(
+                f"    judge agreement with gold labels: {agreement['agree']} of "
+                f"{agreement['labelled']} ({100 * agreement['rate']:.1f}%)"
+            )
+        if people.get("human_actions"):
+            print(
+                f"    people: {len(people['human_actions'])} action(s), starred {people['starred']}"
+            )
         if run.status_reason:
             print(f"    {run.status_text}")
         for note in run_notes(run):
@@ -109,6 +120,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             out.write("--- " + _verdict(c, kind) + "\n")
     for c in by_completion.get(-1, []):
         out.write("--- initial: " + _verdict(c, kind) + "\n")
+    for c in by_completion.get(-2, []):
+        out.write("--- human: " + _verdict(c, kind) + "\n")
     shown = detail.ingredients
     if shown.get("candidates") or shown.get("examples"):
         out.write(
@@ -161,16 +174,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if (args.scorer_base_url or args.scorer_model or args.base_url or args.model)
             else None
         )
-        rows = session.evaluate(
-            run_id,
-            split=args.split,
-            top=args.top,
-            scorer_endpoint=scorer,
-            dataset=args.dataset,
-            dataset_format=args.format,
-            input_col=args.input_col,
-            target_col=args.target_col,
-        )
+        if getattr(args, "batch", False):
+            if not args.batch_poll > 0:
+                raise CliError("--batch-poll must be a number of seconds above 0")
+            if args.dataset:
+                raise CliError("--batch evaluates the project's own split; drop --dataset")
+            rows = session.evaluate_batch(
+                run_id, split=args.split, top=args.top, scorer_endpoint=scorer,
+                poll_interval=args.batch_poll,
+                on_status=lambda st: print(f"batch: {st}", file=sys.stderr, flush=True),
+            )  # fmt: skip
+        else:
+            rows = session.evaluate(
+                run_id,
+                split=args.split,
+                top=args.top,
+                scorer_endpoint=scorer,
+                dataset=args.dataset,
+                dataset_format=args.format,
+                input_col=args.input_col,
+                target_col=args.target_col,
+            )
         tests = session.paired_tests(run_id, rows[0].split if rows else args.split)
     for r in rows:
         train, acc = kind.format_score(r.train_accuracy), kind.format_score(r.accuracy)

@@ -225,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--input-col", help="input column of a --dataset CSV/JSONL")
     ev.add_argument("--target-col", help="target column of a --dataset CSV/JSONL")
+    ev.add_argument(
+        "--batch", action="store_true", help="send the scorer requests through the Batch API"
+    )
+    ev.add_argument(
+        "--batch-poll", type=float, default=30.0, help="seconds between batch status checks"
+    )
     _endpoint_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -286,4 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep_.add_argument("project")
     rep_.add_argument("-o", "--output", required=True, help="the .html file to write")
     rep_.set_defaults(func=cmd_report)
+
+    from .people_args import add_parsers  # argparse only: loads no session code
+
+    add_parsers(sub)
     return parser

@@ -10,10 +10,12 @@ from .cancel import Cancelled, CancelToken
 from .events import Event, RunFinished, RunStarted, StepCompleted, StepStarted
 from .ingredients import with_ingredients
 from .models import (
+    HUMAN_ORIGIN,
     REPAIRED_PREFIX,
     CallRecord,
     Candidate,
     CandidateStatus,
+    Intervention,
     ParsedCandidate,
     RunSettings,
     RunStatus,
@@ -50,6 +52,7 @@ class Engine:
         cancel: CancelToken | None = None,
         clock: Callable[[], float] = time.time,
         quota: Callable[[int], int] | None = None,
+        inbox: Callable[[int], Intervention] | None = None,
     ) -> None:
         """``quota``: if given, step s sends exactly ``quota(s)`` candidates to the scorer when
         the optimizer proposes enough new valid ones within ``QUOTA_ROUNDS`` requests (an
@@ -63,6 +66,8 @@ class Engine:
         self.state = state or RunState()
         self.cancel = cancel or CancelToken()
         self._clock = clock
+        # Asked before each optimization step for what people added or excluded (any kind).
+        self.inbox = inbox
 
     # -- public ----------------------------------------------------------------------------
     def run(self, on_event: Callable[[Event], None] | None = None) -> RunFinished:
@@ -94,14 +99,17 @@ class Engine:
                 if step == 0:
                     record = self._initial_step()
                 else:
-                    meta_prompt = self.problem.render_meta_prompt(
-                        st.history, step, self._history_size()
+                    started = self._clock()
+                    calls: list[CallRecord] = []
+                    iv = self.inbox(step) if self.inbox is not None else Intervention()
+                    human = self._human_candidates(step, iv, calls)
+                    shown = self._trajectory(
+                        [*st.history, *self._as_history(human)], iv.excluded_keys
                     )
+                    meta_prompt = self.problem.render_meta_prompt(shown, step, self._history_size())
                     yield StepStarted(step=step, meta_prompt=meta_prompt)
-                    record = self._optimization_step(step, meta_prompt)
-                    record = with_ingredients(
-                        self.problem, self.state.history, self._history_size(), record
-                    )
+                    record = self._optimization_step(step, meta_prompt, human, calls, started)
+                    record = with_ingredients(self.problem, shown, self._history_size(), record)
                 try:
                     self.sink.step_completed(record)
                 except Exception as exc:  # disk full, read-only, file gone: keep state as on disk
@@ -205,9 +213,28 @@ class Engine:
         candidates = self._judge(0, parsed, [-1] * len(parsed), calls, cap=None)
         return self._record(0, "", (), candidates, calls, started)
 
-    def _optimization_step(self, step: int, meta_prompt: str) -> StepRecord:
-        started = self._clock()
-        calls: list[CallRecord] = []
+    def _human_candidates(
+        self, step: int, iv: Intervention, calls: list[CallRecord]
+    ) -> list[Candidate]:
+        """Solutions people added, judged like proposals (deduped, filtered, scored)."""
+        if not iv.added:
+            return []
+        parsed = [ParsedCandidate(s, text=self.problem.format_solution(s)) for s in iv.added]
+        return self._judge(step, parsed, [HUMAN_ORIGIN] * len(parsed), calls, cap=None)
+
+    def _trajectory(self, history: list[Scored], excluded: frozenset[str]) -> list[Scored]:
+        if not excluded:
+            return history
+        return [h for h in history if self.problem.dedup_key(h.solution) not in excluded]
+
+    def _optimization_step(
+        self,
+        step: int,
+        meta_prompt: str,
+        human: list[Candidate],
+        calls: list[CallRecord],
+        started: float,
+    ) -> StepRecord:
         optimizer = Recorder(self.optimizer, calls)
         request = LLMRequest(
             prompt=meta_prompt,
@@ -219,7 +246,7 @@ class Engine:
         want = self.quota(step) if self.quota is not None else None
         completions: list[str] = []
         candidates: list[Candidate] = []
-        step_keys: set[str] = set()
+        step_keys: set[str] = {c.key for c in human if c.key}
         for round_ in range(QUOTA_ROUNDS if want is not None else 1):
             sent = sum(c.status in SENT for c in candidates)
             if want is not None and sent >= want:
@@ -241,9 +268,17 @@ class Engine:
             completions.extend(result.texts)
             cap = self.settings.samples_per_step if want is None else want - sent
             candidates += self._judge(
-                step, parsed, origin, calls, cap=cap, step_keys=step_keys, first=len(candidates)
+                step,
+                parsed,
+                origin,
+                calls,
+                cap=cap,
+                step_keys=step_keys,
+                first=len(human) + len(candidates),
             )
-        return self._record(step, meta_prompt, tuple(completions), candidates, calls, started)
+        return self._record(
+            step, meta_prompt, tuple(completions), [*human, *candidates], calls, started
+        )
 
     def _judge(
         self,

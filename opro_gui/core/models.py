@@ -106,6 +106,19 @@ class ParsedCandidate:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """One evaluator's judgement of one scorer answer (prompt optimization)."""
+
+    name: str  # the evaluator's name within its project ("paper", "judge", "schema", ...)
+    kind: str  # the evaluator type
+    weight: float
+    score: float | None  # in [0, 1]; None when the evaluator could not judge (request failed)
+    reason: str = ""
+    prompt: str = ""  # the judge prompt sent (LLM judges only), kept to show and replay
+    agrees: bool | None = None  # judge vs the gold label, on examples that have one
+
+
+@dataclass(frozen=True)
 class ExampleRecord:
     """One scorer answer on one example (prompt optimization)."""
 
@@ -115,6 +128,21 @@ class ExampleRecord:
     parsed_answer: str
     correct: bool | None  # None: the request failed, no answer
     error: str = ""
+    verdicts: tuple[Verdict, ...] = ()  # empty with the paper's grading alone
+    score: float | None = None  # the weighted score of ``verdicts``; None: 1/0 from ``correct``
+
+
+#: ``Candidate.completion_index`` of a solution a person added (not an optimizer completion).
+HUMAN_ORIGIN = -2
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """What people asked for before a step: solutions to score in it, and the dedup keys of
+    solutions to leave out of the trajectory shown to the optimizer from that step on."""
+
+    added: tuple[Solution, ...] = ()
+    excluded_keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

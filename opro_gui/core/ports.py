@@ -20,6 +20,8 @@ class LLMRequest:
     max_tokens: int = 1024
     role: str = "scorer"
     stop: tuple[str, ...] = ()
+    system: str = ""  # a system message (chat prompts); empty: the prompt is the only turn
+    system_after: bool = False  # send the system message after the user turn
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .models import (
+    HUMAN_ORIGIN,
     CallRecord,
     Candidate,
     ExampleRecord,
@@ -118,6 +119,7 @@ def candidate_json(c: Candidate, with_records: bool = False) -> dict[str, Any]:
         "step": c.step,
         "index": c.index,
         "completion_index": c.completion_index,
+        "human": c.completion_index == HUMAN_ORIGIN,  # added by a person (opro add)
         "solution": c.solution,
         "text": c.text,
         "key": c.key,

@@ -319,7 +319,10 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
-        self.evaluation.start(self.document.path, run_id, self.endpoint("scorer"), dataset=dataset)
+        self.evaluation.start(
+            self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
+            batch=self.menus.batch_action.isChecked() and not dataset,
+        )  # fmt: skip
         where = Path(dataset).name if dataset else "the test split"
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()

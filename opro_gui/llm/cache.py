@@ -21,6 +21,8 @@ def cache_key(base_url: str, model: str, mode: str, request: LLMRequest, max_tok
         list(request.stop),
         request.prompt,
     ]
+    if request.system:  # only then: keys of requests without one stay as they were
+        ident += [request.system, request.system_after]
     blob = json.dumps(ident, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -67,10 +67,10 @@ def send(
         kwargs["stop"] = list(req.stop)
     if config.mode == "chat":
         kwargs[max_tokens_param(config.model)] = max_tokens
-        kwargs["messages"] = [{"role": "user", "content": req.prompt}]
+        kwargs["messages"] = messages_of(req)
     else:
         kwargs["max_tokens"] = max_tokens
-        kwargs["prompt"] = req.prompt
+        kwargs["prompt"] = plain_prompt_of(req)
     # The SDK's per-read timeout follows the deadline; an extendable budget enforces it alone.
     kwargs["timeout"] = config.timeout if track is None else config.timeout * _EXTENDED_READS
     with request_budget(config.timeout, response_cap(n, max_tokens), track is not None) as budget:
@@ -105,6 +105,23 @@ def send(
     c_cap = n * max_tokens + 4096
     c_tok = plausible_tokens(raw_c, est_c, c_cap, "completion_tokens")
     return texts, reported, p_tok, c_tok
+
+
+def messages_of(req: LLMRequest) -> list[dict[str, str]]:
+    """The chat turns of a request: the user turn, with the system message before or after it."""
+    user = {"role": "user", "content": req.prompt}
+    if not req.system:
+        return [user]
+    system = {"role": "system", "content": req.system}
+    return [user, system] if req.system_after else [system, user]
+
+
+def plain_prompt_of(req: LLMRequest) -> str:
+    """A completion-mode prompt: the system text joined before or after the prompt."""
+    if not req.system:
+        return req.prompt
+    parts = [req.prompt, req.system] if req.system_after else [req.system, req.prompt]
+    return "\n\n".join(parts)
 
 
 def plausible_tokens(raw: object, estimate: int, cap: int, what: str) -> int:

@@ -174,9 +174,11 @@ class PromptKind(ProblemKind):
         prompts = [prompt_problem.scorer_prompt(str(initial[0]), i) for i in sample]
         targets = [str(prompt_problem.examples[i]["target"]) for i in sample]
         count = max(1, len(sample))
+        # each LLM judge sends one more request per scorer answer
+        per_answer = 1 + sum(1 for e in prompt_problem.evaluators if e.kind == "judge")
         return ScorerLoad(
-            requests_per_step=samples_per_step * len(train_ids),
-            initial_requests=len(initial) * len(train_ids),
+            requests_per_step=samples_per_step * len(train_ids) * per_answer,
+            initial_requests=len(initial) * len(train_ids) * per_answer,
             prompt_chars=sum(map(len, prompts)) // count,
             prompt_tokens=round(sum(map(approx_tokens, prompts)) / count),
             answer_tokens=_WORKED_ANSWER_TOKENS + round(sum(map(approx_tokens, targets)) / count),
@@ -212,6 +214,11 @@ class PromptKind(ProblemKind):
         from .prompt_cli import add_prompt_options
 
         add_prompt_options(parser)
+        parser.add_argument(
+            "--options",
+            metavar="FILE",
+            help="a JSON object of spec keys: evaluators, chat (template, system message), ...",
+        )
 
     def spec_from_args(
         self, args: argparse.Namespace, warn: Callable[[str], None]
@@ -234,12 +241,28 @@ class PromptKind(ProblemKind):
             options["style"] = args.style
         if args.initial:
             options["initial_instructions"] = list(args.initial)
+        if getattr(args, "options", None):
+            options.update(_options_file(args.options))
         test = None
         if args.test_dataset:
             test = load_dataset(args.test_dataset, args.format, args.input_col, args.target_col)
         return spec_from_dataset(
             dataset, train_ratio=args.train_ratio, seed=args.seed, test=test, **options
         )
+
+
+def _options_file(path: str) -> dict[str, Any]:
+    """Spec keys from a JSON file (``opro new prompt --options``)."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read options file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"options file {path} must hold one JSON object")
+    return data
 
 
 BUILTIN: tuple[ProblemKind, ...] = (TSPKind(), LinRegKind(), PromptKind())

@@ -322,7 +322,14 @@ def _map_records(
     for i, r in enumerate(records, start=1):
         if src_in not in r or src_out not in r:
             raise DatasetError(f"{filename}: record {i} lacks {src_in!r} or {src_out!r}")
-        out.append({"input": text_value(r[src_in]), "target": text_value(r[src_out])})
+        ex = {"input": text_value(r[src_in]), "target": text_value(r[src_out])}
+        # Other columns are kept (chat templates fill {placeholders} from them).
+        ex.update(
+            (str(k), text_value(v))
+            for k, v in r.items()
+            if k not in (src_in, src_out, "input", "target") and isinstance(v, str | int | float)
+        )
+        out.append(ex)
     return out
 
 

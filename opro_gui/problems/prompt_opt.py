@@ -10,6 +10,7 @@ from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ParsedCandidate, Scored, ScoreResult, Solution
 from opro_gui.core.ports import LLMClient
 
+from . import prompt_grading
 from . import prompt_meta as meta
 from .answers import MATCH_MODES, TASK_TYPES, detect_task_type
 from .datasets import Dataset, paper_defaults, split_indices
@@ -64,8 +65,9 @@ class PromptProblem(PromptScoring):
                 and isinstance(ex.get("target"), str),
                 f"example {i} must be an object with string 'input' and 'target'",
             )  # fmt: skip
+        # input, target and any other text columns (chat templates fill {placeholders})
         self.examples: list[dict[str, str]] = [
-            {"input": ex["input"], "target": ex["target"]} for ex in examples
+            {k: v for k, v in ex.items() if isinstance(v, str)} for ex in examples
         ]
         n = len(self.examples)
         self.seed = int(spec.get("seed", 0))
@@ -171,6 +173,8 @@ class PromptProblem(PromptScoring):
         _check(not missing, f"{self.style} template lacks section(s) {', '.join(missing)} "
                f"for position {self.position} (include_qa={self.include_qa})")  # fmt: skip
         self.task_phrase = str(spec.get("task_phrase") or self._default_task_phrase())
+        self.evaluators, self.chat = prompt_grading.read_spec(spec, self.examples)
+        self.sections = prompt_grading.with_placeholder_note(self.sections, self.chat)
         self.scorer_max_tokens = int(spec.get("scorer_max_tokens", 1024))
         self.strict = bool(spec.get(STRICT_KEY, False))
         train = set(self.train_ids)
@@ -234,6 +238,7 @@ class PromptProblem(PromptScoring):
             "seed": self.seed,
             **({STRICT_KEY: True} if self.strict else {}),
             **({"test_ids": list(self.test_ids)} if self._explicit_test else {}),
+            **prompt_grading.spec_keys(self.evaluators, self.chat),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -333,7 +338,7 @@ class PromptProblem(PromptScoring):
             return "contains a digit (digits are not allowed for this task)"
         if self.forbid_ins and "INS" in text:
             return 'contains "INS"'
-        return None
+        return self.chat.guard(text)
 
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
@@ -347,6 +352,8 @@ class PromptProblem(PromptScoring):
 
     # -- scoring -------------------------------------------------------------------------
     def scorer_prompt(self, instruction: str, example_id: int) -> str:
+        if self.chat.active:
+            return self.scorer_request(instruction, example_id).shown
         question = self.examples[example_id]["input"]
         return meta.scorer_prompt(question, instruction, self.position, self.include_qa)
 

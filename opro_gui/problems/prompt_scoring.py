@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from opro_gui.core.cancel import CancelToken
 from opro_gui.core.models import ExampleRecord, ScoreResult
 from opro_gui.core.ports import LLMClient, LLMRequest
 
+from . import evaluators as ev
+from . import prompt_grading
 from . import prompt_meta as meta
 from .answers import decimals_of, is_correct, normalize
+from .chat_prompts import ChatSettings
+
+if TYPE_CHECKING:
+    from .prompt_opt import PromptProblem
 
 SECOND_ROUND_MAX_TOKENS = 50
 
@@ -24,6 +31,8 @@ class PromptScoring:
     boxed: bool
     lenient_substring: bool
     scorer_max_tokens: int
+    chat: ChatSettings
+    evaluators: tuple[ev.Evaluator, ...]
 
     def scorer_prompt(self, instruction: str, example_id: int) -> str:
         raise NotImplementedError
@@ -40,12 +49,16 @@ class PromptScoring:
         if scorer is None:
             raise ValueError("prompt optimization needs a scorer model")
         pairs = [(ins, i) for ins in instructions for i in ids]
-        prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
-        requests = [
-            LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
-                       role="scorer")
-            for p in prompts
-        ]  # fmt: skip
+        if self.chat.active:
+            built = [self.scorer_request(ins, i) for ins, i in pairs]
+            requests, prompts = [b.request for b in built], [b.shown for b in built]
+        else:
+            prompts = [self.scorer_prompt(ins, i) for ins, i in pairs]
+            requests = [
+                LLMRequest(prompt=p, n=1, temperature=0.0, max_tokens=self.scorer_max_tokens,
+                           role="scorer")
+                for p in prompts
+            ]  # fmt: skip
         first = scorer.complete(requests, cancel)
         answers: list[str | None] = [r.texts[0] if r.texts else None for r in first]
         errors = [r.error or ("" if r.texts else "no completion") for r in first]
@@ -66,8 +79,19 @@ class PromptScoring:
             self._judge(example_id, prompts[k], answers[k], to_parse[k], errors[k])
             for k, (_, example_id) in enumerate(pairs)
         ]
+        if not prompt_grading.is_default(self.evaluators):
+            records = prompt_grading.grade_records(
+                cast("PromptProblem", self), records, scorer, cancel
+            )
         n = len(ids)
         return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
+
+    def scorer_request(self, instruction: str, example_id: int) -> prompt_grading.BuiltRequest:
+        """The scorer request of a chat prompt (template or system message) for one example."""
+        req, shown = self.chat.request(
+            instruction, self.examples[example_id], self.scorer_max_tokens
+        )
+        return prompt_grading.BuiltRequest(req, shown)
 
     def _judge(
         self, example_id: int, prompt: str, raw: str | None, text: str | None, error: str
@@ -98,5 +122,8 @@ class PromptScoring:
             error = f"{failed} of {len(records)} scorer requests failed: {first_error}"
         if not answered:
             return ScoreResult(None, complete=False, records=tuple(records), error=error)
-        accuracy = sum(1 for r in answered if r.correct) / len(answered)
+        if any(r.score is not None for r in answered):  # chosen evaluators: weighted scores
+            accuracy = sum(float(r.score or 0.0) for r in answered) / len(answered)
+        else:
+            accuracy = sum(1 for r in answered if r.correct) / len(answered)
         return ScoreResult(accuracy, complete=not failed, records=tuple(records), error=error)

@@ -16,6 +16,7 @@ from opro_gui.storage import ProjectError
 
 from . import stats
 from .base import SessionBase
+from .judging import with_judge
 from .reports import BASELINE_LABEL
 
 
@@ -210,7 +211,11 @@ class ActionsMixin(SessionBase):
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
-        scorer = client or self.client(scorer_endpoint or sc_cfg or opt_cfg, "scorer")
+        endpoint = scorer_endpoint or sc_cfg or opt_cfg
+        scorer = with_judge(
+            problem, client or self.client(endpoint, "scorer"), endpoint, self.client
+        )
+        assert scorer is not None
         results = prompt_problem.evaluate(
             [c[1] for c in chosen],
             _Collect(scorer, calls),

@@ -22,6 +22,7 @@ from opro_gui.llm import EndpointConfig, make_client, pacing
 from opro_gui.problems import ProblemKind, get_kind, make_problem
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore, busy
 
+from .judging import with_judge
 from .plan import PlanAction, RunPlan, decide
 
 _P = ParamSpec("_P")
@@ -81,9 +82,11 @@ class StoreSink:
         problem: Problem | None = None,
         seed: int = 0,
         base_urls: tuple[str, ...] = (),
+        on_saved: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
+        self.on_saved = on_saved  # told the step number once a step is saved
         self._resume = getattr(problem, "random_search_resume", None)
         self.seed = seed
         self.base_urls = tuple(dict.fromkeys(base_urls))
@@ -102,6 +105,8 @@ class StoreSink:
             optimizer = dict(run.optimizer)
             optimizer["pacing_notes"] = [*optimizer.get("pacing_notes", []), *notes]
             self.store.update_run_config(self.run_id, run.settings.to_dict(), optimizer, run.scorer)
+        if self.on_saved is not None:
+            self.on_saved(record.step)
 
     def _random_search(self, record: StepRecord) -> tuple[list[float], str] | None:
         """The random search's best after ``record``'s step, given as many evaluations as
@@ -363,6 +368,7 @@ class SessionBase:
             optimizer = self.client(opt_cfg, "optimizer")
         if scorer is None and self.problem_kind.needs_scorer:
             scorer = self.client(sc_cfg or opt_cfg, "scorer")
+        scorer = with_judge(problem, scorer, sc_cfg or opt_cfg, self.client)
         state = self.store.load_state(
             run_id,
             problem.higher_is_better,
@@ -372,21 +378,19 @@ class SessionBase:
         # instruction belongs) stays in the file but is not shown to the optimizer again.
         state.history = [h for h in state.history if usable_solution(problem, h.solution)]
         self.store.enable_wal()
-        return Engine(
+        from .people import PeopleInbox
+
+        inbox = PeopleInbox(self.store, run_id)
+        sink = StoreSink(
+            self.store,
+            run_id,
             problem,
-            optimizer,
-            scorer,
-            settings,
-            StoreSink(
-                self.store,
-                run_id,
-                problem,
-                settings.seed,
-                (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
-            ),
-            state,
-            cancel,
-            quota=quota,
+            settings.seed,
+            (opt_cfg.base_url, (sc_cfg or opt_cfg).base_url),
+            on_saved=inbox.step_saved,
+        )
+        return Engine(
+            problem, optimizer, scorer, settings, sink, state, cancel, quota=quota, inbox=inbox
         )
 
     def run(self, run_id: int, cancel: CancelToken | None = None) -> Iterator[Event]:

@@ -42,6 +42,7 @@ class ExportMixin(ReportsMixin):
                     run["steps"].append(detail.to_json())
             run["replays"] = [r.to_json() for r in self.store.replays(run_id)]
             run["evaluations"] = [e.to_json() for e in self.store.evaluations(run_id, records=True)]
+            run["human_actions"] = self.store.human_actions(run_id)
             out["runs"].append(run)
         return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
 

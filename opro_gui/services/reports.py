@@ -16,6 +16,7 @@ from . import verdict
 from .base import _reads_file, live_status
 from .confidence import ConfidenceMixin, seed_spread
 from .estimates import estimate_steps
+from .people_report import people_summary
 from .status import status_text
 from .summary import (
     BaselineFacts,
@@ -126,6 +127,7 @@ class ReportsMixin(ConfidenceMixin):
             scored_instructions=counts.get("scored", 0) + counts.get("incomplete", 0),
             # the meta-prompt settings this run used (a fork may change them), if the kind has any
             task_settings=problem.summary().get("settings"),
+            people=people_summary(self.store, run_id),
         )
         return replace(summary, warnings=tuple(verdict.run_warnings(summary)))
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from .actions import ActionsMixin
 from .baseline import BaselineMixin
+from .batch_eval import BatchEvalMixin
 from .export import ExportMixin
+from .people import JudgeReplayMixin, PeopleMixin
 from .provenance import ProvenanceMixin
 from .sweep import SweepMixin
 
 
-class ProjectSession(ProvenanceMixin, SweepMixin, ExportMixin, ActionsMixin, BaselineMixin):
+class ProjectSession(
+    ProvenanceMixin,
+    SweepMixin,
+    ExportMixin,
+    BatchEvalMixin,
+    ActionsMixin,
+    BaselineMixin,
+    PeopleMixin,
+    JudgeReplayMixin,
+):
     """An open project file. Not thread-safe: open one session per thread."""

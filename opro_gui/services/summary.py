@@ -168,6 +168,8 @@ class RunSummary:
     prompt: PromptFacts | None = None
     scored_instructions: int = 0  # sent to the scorer after step 0 (the equal-budget unit)
     task_settings: dict[str, Any] | None = None  # the meta-prompt settings this run used
+    # people's actions and judges' agreement with gold labels (services.people_report)
+    people: dict[str, Any] | None = None
     checks: Checks | None = None  # parsing and transport facts (issue 16)
     warnings: tuple[str, ...] = ()  # the verdict, worded once (services/verdict.py)
 
@@ -222,6 +224,7 @@ class RunSummary:
         if self.checks is not None:
             out.update(self.checks.to_json())
         out["warnings"] = list(self.warnings)
+        out.update(self.people or {})
         return out
 
 

@@ -178,9 +178,13 @@ class StoreBase:
             raise ProjectError(f"{path} is not a regular file")
         leftovers.sweep(path.parent)  # exports / Save As killed half-way, by a process now gone
         with path.open("rb") as fh:
-            head = fh.read(16)
-        if head != b"SQLite format 3\x00":
+            head = fh.read(18)
+        if head[:16] != b"SQLite format 3\x00":
             raise ProjectError(f"{path} is not an OPRO Studio project (not a SQLite database)")
+        page = int.from_bytes(head[16:18], "big") if len(head) == 18 else 0
+        page = 65536 if page == 1 else page
+        if not page or path.stat().st_size % page:  # a cut file (its last page may be unused)
+            raise ProjectError(f"{path} is damaged and cannot be read (the file is truncated)")
         conn = cls._connect(path, readonly)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]

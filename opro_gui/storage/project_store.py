@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from .batches import BatchesMixin
 from .extras import ExtrasMixin, ProjectCache
 from .rows import ProjectError
 
 __all__ = ["ProjectCache", "ProjectError", "ProjectStore"]
 
 
-class ProjectStore(ExtrasMixin):
+class ProjectStore(ExtrasMixin, BatchesMixin):
     """One open connection to a project file. Use one store per thread."""

@@ -10,7 +10,7 @@ from opro_gui.core.models import stop_cause_from_text
 from . import stats_sql
 
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -144,6 +144,56 @@ CREATE TABLE IF NOT EXISTS response_cache (
 """
 
 
+#: Version 5: each evaluator's verdict per scorer answer; what people did to a run (added,
+#: starred or excluded candidates, by step); scorer requests sent through a batch API.
+VERSION_5_TABLES = """
+CREATE TABLE IF NOT EXISTS example_verdict (
+    id INTEGER PRIMARY KEY,
+    result_id INTEGER NOT NULL REFERENCES example_result(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    weight REAL NOT NULL,
+    score REAL,
+    reason TEXT NOT NULL DEFAULT '',
+    prompt TEXT NOT NULL DEFAULT '',
+    agrees INTEGER
+);
+CREATE INDEX IF NOT EXISTS example_verdict_result ON example_verdict(result_id);
+CREATE TABLE IF NOT EXISTS human_action (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES run(id),
+    step INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    solution TEXT,
+    candidate_id INTEGER REFERENCES candidate(id),
+    candidate_key TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    applied_step INTEGER
+);
+CREATE INDEX IF NOT EXISTS human_action_run ON human_action(run_id, step);
+CREATE TABLE IF NOT EXISTS llm_batch (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    base_url TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    requests INTEGER NOT NULL DEFAULT 0,
+    input_file_id TEXT NOT NULL DEFAULT '',
+    batch_id TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    output TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS llm_batch_fingerprint ON llm_batch(fingerprint);
+"""
+
+
+def _add_people_and_verdicts(conn: sqlite3.Connection) -> None:
+    conn.executescript(VERSION_5_TABLES)
+
+
 def _add_stop_cause(conn: sqlite3.Connection) -> None:
     """Version 2 stores why each run stopped; older runs get it from their recorded wording."""
     conn.execute("ALTER TABLE run ADD COLUMN stop_cause TEXT NOT NULL DEFAULT ''")
@@ -169,11 +219,12 @@ UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_stop_cause,
     2: stats_sql.upgrade,  # version 3: aggregates kept with each step
     3: _add_ingredients,  # version 4: what each meta-prompt contained
+    4: _add_people_and_verdicts,  # version 5: verdicts, people's actions, batch jobs
 }
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES + stats_sql.TABLES)
+    conn.executescript(TABLES + stats_sql.TABLES + VERSION_5_TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 

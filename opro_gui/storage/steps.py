@@ -19,7 +19,6 @@ from opro_gui.core.ports import RunState
 from opro_gui.core.rows import CallRow, StepDetail, StepRow
 
 from . import stats_sql
-from .base import StoreBase
 from .rows import (
     amount,
     call_from_row,
@@ -33,6 +32,7 @@ from .rows import (
     totals_of,
     whole,
 )
+from .verdicts import VerdictsMixin
 
 _CANDIDATE_STATUSES = {str(s) for s in CandidateStatus}
 #: Rows whose step number is not a whole number cannot be placed in a run: they are skipped.
@@ -44,7 +44,7 @@ _CALL_COLUMNS = (
 )  # fmt: skip
 
 
-class StepsMixin(StoreBase):
+class StepsMixin(VerdictsMixin):
     def write_step(
         self,
         run_id: int,
@@ -138,6 +138,9 @@ class StepsMixin(StoreBase):
         candidate_id: int | None = None,
         evaluation_id: int | None = None,
     ) -> None:
+        if any(r.verdicts for r in records):
+            self._write_graded(records, candidate_id, evaluation_id)
+            return
         self.conn.executemany(
             "INSERT INTO example_result (candidate_id, evaluation_id, example_id, prompt,"
             " raw_answer, parsed_answer, correct, error) VALUES (?,?,?,?,?,?,?,?)",
@@ -204,20 +207,25 @@ class StepsMixin(StoreBase):
             if candidate_id is not None
             else ("evaluation_id", evaluation_id)
         )
+        rows = self.conn.execute(
+            "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error, id"
+            f" FROM example_result WHERE {col} = ? ORDER BY id",
+            (val,),
+        ).fetchall()
+        verdicts = self._verdicts_of([r[6] for r in rows])
         return [
-            ExampleRecord(
-                example_id=whole(r[0]) or 0,
-                prompt=text(r[1]),
-                raw_answer=text(r[2]),
-                parsed_answer=text(r[3]),
-                correct=None if r[4] is None else flag(r[4]),
-                error=text(r[5]),
+            self._graded(
+                ExampleRecord(
+                    example_id=whole(r[0]) or 0,
+                    prompt=text(r[1]),
+                    raw_answer=text(r[2]),
+                    parsed_answer=text(r[3]),
+                    correct=None if r[4] is None else flag(r[4]),
+                    error=text(r[5]),
+                ),
+                verdicts.get(r[6], ()),
             )
-            for r in self.conn.execute(
-                "SELECT example_id, prompt, raw_answer, parsed_answer, correct, error"
-                f" FROM example_result WHERE {col} = ? ORDER BY id",
-                (val,),
-            )
+            for r in rows
         ]
 
     def _step_row(self, run_id: int, r: Sequence[Any]) -> StepRow:
@@ -370,12 +378,8 @@ class StepsMixin(StoreBase):
                     " text, key, status, reason, score FROM candidate WHERE id = ?",
                     (dst_run, cid),
                 )
-                self.conn.execute(
-                    "INSERT INTO example_result (candidate_id, example_id, prompt, raw_answer,"
-                    " parsed_answer, correct, error) SELECT ?, example_id, prompt, raw_answer,"
-                    " parsed_answer, correct, error FROM example_result WHERE candidate_id = ?",
-                    (cur.lastrowid, cid),
-                )
+                assert cur.lastrowid is not None
+                self._copy_records(cid, cur.lastrowid)
             # the copied steps' ingredients, pointing at the copies of their candidates
             self.conn.execute(
                 "INSERT INTO ingredient (run_id, step, position, candidate_id, example_id)"

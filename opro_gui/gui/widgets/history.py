@@ -29,6 +29,7 @@ from opro_gui.gui.models.history_model import (
     CandidateHistoryModel,
     StatusFilterProxy,
 )
+from opro_gui.gui.widgets.history_people import PeopleBar
 from opro_gui.gui.widgets.step_detail import StepDetailPane
 from opro_gui.services import ProjectError, ProjectSession
 from opro_gui.services.pages import RunHeader
@@ -112,8 +113,12 @@ class HistoryPanel(QWidget):
         )
         self.fork_button.clicked.connect(self._on_fork_button_clicked)
         self.count_label = QLabel()
+        self.people = PeopleBar()
+        self.people.action_done.connect(self.count_label.setText)
+        self.people.action_failed.connect(self.error_occurred)
         actions = QHBoxLayout()
         actions.addWidget(self.count_label, 1)
+        actions.addWidget(self.people)
         actions.addWidget(self.replay_button)
         actions.addWidget(self.fork_button)
 
@@ -262,6 +267,7 @@ class HistoryPanel(QWidget):
         can_step = selected is not None and selected[0] > 0
         self.replay_button.setEnabled(can_step)
         self.fork_button.setEnabled(selected is not None)
+        self.people.set_target(self.project_path, self.model.run_id, selected)
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         more = "+" if self.model.canFetchMore() else ""
         if self.session is None:

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.gui.widgets.dataset_import import DatasetImportWidget, embedded_dataset
+from opro_gui.gui.widgets.panel_evaluators import KEYS as EVALUATOR_KEYS
+from opro_gui.gui.widgets.panel_evaluators import EvaluatorsEditor
 from opro_gui.gui.widgets.panel_prompt_ablations import PromptAblationForm
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
@@ -117,6 +119,8 @@ class PromptPanel(QWidget):
         self.instructions_error = error_label()
         self.exemplar_spin = QSpinBox(minimum=0, maximum=50, value=3)
         self.criterion_combo = _combo(tuple(CRITERIA))
+        self.evaluators = EvaluatorsEditor()
+        self._loaded_evaluators: dict[str, Any] = {}
 
         form = QFormLayout()
         form.addRow("Task name:", self.task_name_edit)
@@ -131,6 +135,7 @@ class PromptPanel(QWidget):
         form.addRow("", self.instructions_error)
         form.addRow("Exemplars per step:", self.exemplar_spin)
         form.addRow("Exemplar choice:", self.criterion_combo)
+        form.addRow("Evaluators, chat:", self.evaluators)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("<b>Dataset</b>"))
         lay.addWidget(self.importer, 1)
@@ -164,6 +169,7 @@ class PromptPanel(QWidget):
         binder.bind_widget("exemplar count", self.exemplar_spin)
         binder.bind_widget("exemplar choice", self.criterion_combo)
         binder.field_edited.connect(lambda _name: self.validation_errors())
+        self.evaluators.edited.connect(self.validation_errors)
         self.instructions.set_instructions(DEFAULT_INITIAL)
 
     # -- spec ----------------------------------------------------------------------------
@@ -214,6 +220,8 @@ class PromptPanel(QWidget):
             max(0, self.criterion_combo.findData(spec.get("criterion", "random")))
         )
         self.ablations.load(spec)
+        self.evaluators.load(spec)
+        self._loaded_evaluators = {k: spec[k] for k in EVALUATOR_KEYS if k in spec}
         self._loaded_form = self._form()
         self._loaded_dataset = self.importer.dataset()
 
@@ -236,7 +244,21 @@ class PromptPanel(QWidget):
             spec.pop("task_type", None)  # detect from the targets
         if "task_name" in changed:
             spec.pop("task_phrase", None)  # derived from the task name
+        try:
+            chosen = self.evaluators.values(self._columns())
+        except ValueError:
+            chosen = self._loaded_evaluators  # shown as an error; the spec keeps what it had
+        if chosen != self._loaded_evaluators:
+            for key in EVALUATOR_KEYS:
+                spec.pop(key, None)
+            spec.update(chosen)
         return spec
+
+    def _columns(self) -> set[str]:
+        ds = self.importer.dataset()
+        if not ds or not ds.examples:
+            return {"input", "target"}
+        return set.intersection(*(set(e) for e in ds.examples))
 
     def validation_errors(self) -> list[str]:
         errors: list[str] = []
@@ -262,6 +284,8 @@ class PromptPanel(QWidget):
         if not texts:
             msg = "Give at least one initial instruction (it may be empty text)."
         show_error(self.instructions_error, msg)
+        errors += [msg] if msg else []
+        msg = self.evaluators.check(self._columns())
         errors += [msg] if msg else []
         return errors
 

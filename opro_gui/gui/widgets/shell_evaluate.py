@@ -23,10 +23,17 @@ def evaluate_on_test(
     top: int,
     cancel: CancelToken,
     dataset: str | None = None,
+    batch: bool = False,
+    poll_interval: float = 30.0,
 ) -> list[EvaluationResult]:
     """Runs in a worker thread with its own session (one SQLite connection per thread).
     ``dataset``: another dataset file to score on instead (transfer)."""
     with ProjectSession.open(path) as session:
+        if batch:
+            return session.evaluate_batch(
+                run_id, "test", top=top, scorer_endpoint=scorer, poll_interval=poll_interval,
+                cancel=cancel,
+            )  # fmt: skip
         return session.evaluate(
             run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel, dataset=dataset
         )
@@ -68,12 +75,14 @@ class TestEvaluation(QObject):
         scorer: EndpointConfig | None,
         top: int = DEFAULT_TOP,
         dataset: str | None = None,
+        batch: bool = False,
+        poll_interval: float = 30.0,
     ) -> None:
         if self._call is not None:
             raise RuntimeError("an evaluation is already running")
         token = CancelToken()
         self._call = run_in_background(
-            evaluate_on_test, path, run_id, scorer, top, token, dataset,
+            evaluate_on_test, path, run_id, scorer, top, token, dataset, batch, poll_interval,
             on_done=self._on_call_done, on_error=self._on_call_error, token=token,
         )  # fmt: skip
 

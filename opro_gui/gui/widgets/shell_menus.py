@@ -115,6 +115,13 @@ class ShellMenus(QObject):
             "Transfer (paper §5.2.3): score the best instructions on another dataset file"
         )
         r.addActions([self.evaluate_action, self.transfer_action])
+        self.batch_action = QAction("Evaluate through the &Batch API (half price)", win)
+        self.batch_action.setCheckable(True)
+        self.batch_action.setToolTip(
+            "Send the evaluation's scorer requests as one batch job: cheaper, slower; if the app "
+            "closes meanwhile, evaluating again picks the same batch up"
+        )
+        r.addAction(self.batch_action)
         self.compare_action = self._action("&Compare Runs…", self._on_compare_action_triggered)
         self.lineage_action = self._action("&Lineage of This Run…", self._on_lineage_triggered)
         self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)

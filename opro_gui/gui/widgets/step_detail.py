@@ -22,6 +22,15 @@ from opro_gui.gui.models.dict_table import Column, DictTableModel
 from opro_gui.gui.models.history_model import Formatter, format_score, solution_text
 
 
+def verdicts_text(verdicts: list[dict[str, Any]]) -> str:
+    """Each evaluator's score and reason on one answer (empty with the paper's grading alone)."""
+    parts = []
+    for v in verdicts:
+        score = "-" if v.get("score") is None else f"{v['score']:g}"
+        parts.append(f"{v.get('name')} {score}: {v.get('reason', '')}")
+    return "; ".join(parts)
+
+
 def _yes_no(value: Any) -> str:
     return "" if value is None else ("yes" if value else "no")
 
@@ -40,6 +49,7 @@ RECORD_COLUMNS = [
     Column("Raw answer", "raw_answer"),
     Column("Parsed", "parsed_answer"),
     Column("Correct", "correct", _yes_no),
+    Column("Verdicts", "verdicts", lambda v: verdicts_text(v or [])),
     Column("Error", "error"),
 ]
 
@@ -48,6 +58,8 @@ def completion_number(index: Any) -> str:
     """A stored 0-based completion index as shown: from 1, as `opro history` prints them."""
     if not isinstance(index, int):
         return ""
+    if index == -2:  # core.models.HUMAN_ORIGIN: added by a person
+        return "human"
     return "initial" if index < 0 else str(index + 1)
 
 
