@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from opro_gui.core.models import REPAIRED_PREFIX, CandidateStatus, Totals
@@ -126,23 +127,13 @@ class StatsMixin(StepsMixin):
         return [stored.get(s) for s in range(1, last + 1)]
 
     def _role_usage(self, run_id: int) -> Totals:
-        totals = Totals()
-        for role, calls, cached, failed, prompt, completion, cost in self.conn.execute(
-            "SELECT role, calls, cached_calls, failed_calls, prompt_tokens, completion_tokens,"
-            " cost_usd FROM role_stats WHERE run_id = ? ORDER BY rowid",
-            (run_id,),
-        ):
-            p, c, usd, n = count(prompt), count(completion), amount(cost), count(calls)
-            totals.calls += n
-            totals.cached_calls += count(cached)
-            totals.failed_calls += count(failed)
-            totals.prompt_tokens += p
-            totals.completion_tokens += c
-            totals.cost_usd += usd
-            totals.by_role[text(role)] = {
-                "calls": n, "prompt_tokens": p, "completion_tokens": c, "cost_usd": usd,
-            }  # fmt: skip
-        return totals
+        return _totals_of(
+            self.conn.execute(
+                "SELECT role, calls, cached_calls, failed_calls, prompt_tokens,"
+                " completion_tokens, cost_usd FROM role_stats WHERE run_id = ? ORDER BY rowid",
+                (run_id,),
+            )
+        )
 
     def _computed_stats(self, run_id: int) -> RunStats:
         """Aggregates computed from the rows in SQL (a run without a stats row)."""
@@ -191,24 +182,32 @@ class StatsMixin(StepsMixin):
         )
 
     def _usage(self, run_id: int) -> Totals:
-        totals = Totals()
-        for role, calls, cached, failed, prompt, completion, cost in self.conn.execute(
-            f"SELECT role, COUNT(*), TOTAL(cached != 0), TOTAL(error != ''), {_sane('prompt_tokens')},"
-            f" {_sane('completion_tokens')}, {_sane('cost_usd')} FROM llm_call WHERE run_id = ?"
-            " GROUP BY role ORDER BY MIN(id)",
-            (run_id,),
-        ):
-            p, c, usd = count(prompt), count(completion), amount(cost)
-            totals.calls += calls
-            totals.cached_calls += count(cached)
-            totals.failed_calls += count(failed)
-            totals.prompt_tokens += p
-            totals.completion_tokens += c
-            totals.cost_usd += usd
-            totals.by_role[text(role)] = {
-                "calls": calls, "prompt_tokens": p, "completion_tokens": c, "cost_usd": usd,
-            }  # fmt: skip
-        return totals
+        return _totals_of(
+            self.conn.execute(
+                f"SELECT role, COUNT(*), TOTAL(cached != 0), TOTAL(error != ''),"
+                f" {_sane('prompt_tokens')}, {_sane('completion_tokens')}, {_sane('cost_usd')}"
+                " FROM llm_call WHERE run_id = ? GROUP BY role ORDER BY MIN(id)",
+                (run_id,),
+            )
+        )
+
+
+def _totals_of(rows: Iterable[tuple[Any, ...]]) -> Totals:
+    """Totals from per-role rows (role, calls, cached, failed, prompt, completion, cost), read
+    either from the stored aggregates or computed from the call rows."""
+    totals = Totals()
+    for role, calls, cached, failed, prompt, completion, cost in rows:
+        p, c, usd, n = count(prompt), count(completion), amount(cost), count(calls)
+        totals.calls += n
+        totals.cached_calls += count(cached)
+        totals.failed_calls += count(failed)
+        totals.prompt_tokens += p
+        totals.completion_tokens += c
+        totals.cost_usd += usd
+        totals.by_role[text(role)] = {
+            "calls": n, "prompt_tokens": p, "completion_tokens": c, "cost_usd": usd,
+        }  # fmt: skip
+    return totals
 
 
 def _sane(column: str) -> str:
