@@ -3,11 +3,12 @@ loads what the views show in the background and tells them with typed signals.""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import RunSettings
@@ -122,6 +123,10 @@ class ProjectDocument(QObject):
         self._run_pending = False  # a RunLoaded for _run_id is on its way
         self._held: list[StepCompleted] = []  # live steps that arrived before it
         self._project_pending = False  # the background open (with its page check) is running
+        # Values read in the background, handed to the views one per turn of the event loop:
+        # each view's drawing is its own short stretch, with paints and input in between.
+        self._inbox: deque[tuple[bool, object]] = deque()  # (failed, value or error)
+        self._inbox_scheduled = False
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -147,7 +152,8 @@ class ProjectDocument(QObject):
 
     @property
     def is_loading(self) -> bool:
-        return self._loader is not None
+        """A background read runs, or what it read is still being handed to the views."""
+        return self._loader is not None or bool(self._inbox)
 
     @property
     def problem_kind(self) -> ProblemKind | None:
@@ -302,10 +308,40 @@ class ProjectDocument(QObject):
         loader, self._loader = self._loader, None
         if loader is not None:
             loader.quit(5000)
+        self._inbox.clear()  # what the stopped read had found is not shown either
         self._run_pending = False
         self._project_pending = False
 
     def _on_loader_value_yielded(self, value: object) -> None:
+        self._inbox.append((False, value))
+        self._schedule_inbox()
+
+    def _on_loader_job_failed(self, exc: BaseException) -> None:
+        self._inbox.append((True, exc))  # after the values read before it
+        self._schedule_inbox()
+
+    def _schedule_inbox(self) -> None:
+        if self._inbox and not self._inbox_scheduled:
+            self._inbox_scheduled = True
+            QTimer.singleShot(0, self, self._on_inbox_turn)
+
+    def _on_inbox_turn(self) -> None:
+        self._inbox_scheduled = False
+        if not self._inbox:
+            return
+        failed, value = self._inbox.popleft()
+        if failed:
+            self._fail(value)  # type: ignore[arg-type]
+        else:
+            self._deliver(value)
+        self._schedule_inbox()
+
+    @property
+    def pending_values(self) -> int:
+        """Values read but not yet handed to the views (each goes on its own turn)."""
+        return len(self._inbox)
+
+    def _deliver(self, value: object) -> None:
         if isinstance(value, ProjectLoaded):
             self.project_loaded.emit(value)
         elif isinstance(value, PagesChecked):
@@ -327,7 +363,7 @@ class ProjectDocument(QObject):
         elif isinstance(value, CurveLoaded):
             self.curve_loaded.emit(value)
 
-    def _on_loader_job_failed(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException) -> None:
         self._run_pending = False
         if self._project_pending:  # the full check found the file unusable: close it
             self._project_pending = False
