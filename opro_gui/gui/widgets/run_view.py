@@ -173,7 +173,8 @@ class RunView(QWidget):
         view: Any = self.domain_views.get(kind)
         for other in self.domain_views.values():
             self.tabs.setTabVisible(self.tabs.indexOf(other), other is view)
-            other.reset()
+        if self.domain_view is not None:
+            self.domain_view.reset()  # the only one drawn on: the others were reset when left
         self.domain_view = view
         self.tabs.setCurrentIndex(0)
         if view is None and kind and gui_kind(kind).view is not None:
