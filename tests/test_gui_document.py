@@ -277,3 +277,40 @@ def test_an_older_file_is_upgraded_off_the_gui_thread_then_opens(
     conn.close()
     assert main(["show", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected  # the upgraded file reads the same
+
+
+def test_background_values_reach_the_views_one_per_turn_in_read_order(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """What the background read finds is handed over one value per turn of the event loop:
+    anything posted meanwhile (input, paints, a zero timer) runs between two views' drawing."""
+    from PySide6.QtCore import QTimer
+
+    path = make_tsp_project(tmp_path / "p.opro", steps=4)
+    doc = window.document
+    seen: list[tuple[str, int]] = []
+
+    def on(name: str) -> Any:
+        def record(_payload: object) -> None:
+            seen.append((name, doc.pending_values))
+            QTimer.singleShot(0, lambda: seen.append(("turn", doc.pending_values)))
+
+        return record
+
+    for name in ("project_loaded", "run_loaded", "summary_loaded", "preview_loaded"):
+        getattr(doc, name).connect(on(name))
+    doc.curve_loaded.connect(on("curve_loaded"))
+    assert window.open_project(path)
+    assert doc.wait_loaded()  # everything is read: only the handing over is left
+    loaded(qtbot, window)
+    views = [name for name, _ in seen if name != "turn"]
+    assert views == [
+        "project_loaded",
+        "run_loaded",
+        "summary_loaded",
+        "preview_loaded",
+        "curve_loaded",
+    ]
+    # After each value, the zero timer it started ran before the next value was handed over.
+    assert [name for name, _ in seen][:9] == [x for v in views for x in (v, "turn")][:9]
+    assert [pending for name, pending in seen if name != "turn"] == [5, 4, 3, 2, 1]
