@@ -3,6 +3,9 @@ read-only session in the worker's thread and yields the payloads the views draw,
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +20,19 @@ from .document_payloads import (
     SummaryLoaded,
 )
 
+#: The background read yields the CPU to the GUI thread on a busy machine (a niceness of
+#: this thread only, on Linux): the window stays responsive; the read itself waits a little.
+READ_NICENESS = 5
+
+
+def _yield_cpu_to_the_window() -> None:
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):  # not per thread here (macOS), or not allowed
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READ_NICENESS)
+
 
 def read_project(path: Path, run_id: int | None) -> Iterator[object]:
+    _yield_cpu_to_the_window()
     # What the views need first, then the page scan (O(file size)): a big file shows at once,
     # and damage found later still closes it with one message.
     with ProjectSession.open(path, readonly=True, check_pages=False) as session:
@@ -32,6 +46,7 @@ def read_project(path: Path, run_id: int | None) -> Iterator[object]:
 
 
 def read_run_in(path: Path, run_id: int) -> Iterator[object]:
+    _yield_cpu_to_the_window()
     # The document checked every page when it opened the project: not again per run.
     with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         yield from _read_run(session, run_id)
@@ -62,10 +77,12 @@ def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
 
 def upgrade_file(path: Path) -> None:
     """Open to write once: an older file is upgraded (one transaction) and fully checked."""
+    _yield_cpu_to_the_window()
     with ProjectSession.open(path):
         pass
 
 
 def read_ended_run(path: Path, run_id: int) -> Iterator[object]:
+    _yield_cpu_to_the_window()
     with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         yield from _read_after_run(session, run_id)
