@@ -223,7 +223,7 @@ def test_damage_found_by_the_background_check_closes_the_project_with_one_messag
         yield  # a generator, like the real read
 
     path = make_tsp_project(tmp_path / "torn.opro", steps=1, samples=2)
-    monkeypatch.setattr(document, "_read_project", torn)
+    monkeypatch.setattr(document, "read_project", torn)
     assert window.open_project(path)  # the cheap checks on the GUI thread pass
     qtbot.waitUntil(lambda: bool(messages), timeout=15_000)
     assert messages == ["Cannot open the project"]
