@@ -262,3 +262,34 @@ def test_schema_with_bytes_that_are_not_utf8(
     conn.commit()
     conn.close()
     refused(capsys, path, "damaged")
+
+
+def test_a_damaged_row_page_is_one_message_when_read_and_a_write_refuses_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read-only opens check the header and every table but the row tables (bounded: the
+    same cost for a million candidates); a damaged candidate page is then reported by the
+    read that meets it. A writable open still reads every page first."""
+    path = make_project(tmp_path / "d.opro", steps=3)
+    conn = sqlite3.connect(path)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'candidate'").fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(path.read_bytes())
+    start = (root[0] - 1) * page_size
+    data[start : start + page_size] = b"\xa5" * page_size
+    path.write_bytes(bytes(data))
+    with ProjectSession.open(path, readonly=True) as s:  # bounded: the row table is not read
+        assert s.run_ids() == [1]
+    before = digest(path)
+    for cmd in (
+        ["export", str(path), "--format", "csv", "-o", str(tmp_path / "out.csv")],
+        ["history", str(path), "--step", "1"],
+        ["show", str(path)],  # the verdicts are counted from the candidate rows
+        ["run", str(path), "--steps", "1", "--base-url", "http://127.0.0.1:9/v1"],  # full check
+    ):
+        code, out, err = opro(capsys, *cmd)
+        assert code == 2 and err.startswith("opro: error: ") and err.count("\n") == 1, err
+        assert "damaged" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+    assert digest(path) == before

@@ -46,6 +46,7 @@ class ExportMixin(ReportsMixin):
             out["runs"].append(run)
         return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
 
+    @_reads_file  # a damaged page met while streaming the rows is one clear error
     def export(self, target: str | Path, fmt: str) -> None:
         target = Path(target)
         refuse_overwriting_a_database(target, self.path)

@@ -16,7 +16,7 @@ from opro_gui.core.models import RunStatus, StopCause
 from opro_gui.core.rows import ProjectRow, RunRow
 from opro_gui.core.text import scrub_urls, without_url_credentials
 
-from . import busy, leftovers, schema
+from . import busy, leftovers, pages, schema
 from .rows import (
     MAX_CONFIG_CHARS,
     ProjectError,
@@ -48,13 +48,19 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> str:
+def _structure_problem(
+    conn: sqlite3.Connection, check_pages: bool = True, bounded_on: Path | None = None
+) -> str:
     """Why the file's pages or tables are unusable, or "" (checked once on open, so later
     reads meet only well-formed tables; quick_check reads every page but skips slow checks,
-    and is left out with ``check_pages=False``: the caller checks the pages elsewhere)."""
+    and is left out with ``check_pages=False``: the caller checks the pages elsewhere). With
+    ``bounded_on`` (a read-only open of that file) the check is bounded: the header's page
+    count against the file's size, and quick_check of every table but the row tables, whose
+    damaged pages the guarded reads report when they meet them."""
     expected = sqlite3.connect(":memory:")
     schema.create(expected)
-    for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    names = [r[0] for r in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in names:
         want = {r[1] for r in expected.execute(f"PRAGMA table_info({table})")}
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if not want <= have:
@@ -69,6 +75,9 @@ def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> st
         return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
     if not check_pages:
         return ""
+    if bounded_on is not None:
+        found = pages.header_problem(bounded_on) or pages.bounded_page_problem(conn, names)
+        return f"integrity check failed ({found})" if found else ""
     verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
     return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
 
@@ -223,7 +232,7 @@ class StoreBase:
         store = cls(path, conn)
         try:
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
-            problem = _structure_problem(conn, check_pages)
+            problem = _structure_problem(conn, check_pages, path if readonly else None)
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
