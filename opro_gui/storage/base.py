@@ -48,19 +48,30 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+@functools.cache
+def _expected_columns() -> dict[str, frozenset[str]]:
+    """The columns of each table this version writes (built once per process)."""
+    expected = sqlite3.connect(":memory:")
+    try:
+        schema.create(expected)
+        tables = [
+            r[0] for r in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {
+            t: frozenset(r[1] for r in expected.execute(f"PRAGMA table_info({t})")) for t in tables
+        }
+    finally:
+        expected.close()
+
+
 def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> str:
     """Why the file's pages or tables are unusable, or "" (checked once on open, so later
     reads meet only well-formed tables; quick_check reads every page but skips slow checks,
     and is left out with ``check_pages=False``: the caller checks the pages elsewhere)."""
-    expected = sqlite3.connect(":memory:")
-    schema.create(expected)
-    for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        want = {r[1] for r in expected.execute(f"PRAGMA table_info({table})")}
+    for table, want in _expected_columns().items():
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if not want <= have:
-            expected.close()
             return f"table {table} is missing or lacks columns {sorted(want - have)}"
-    expected.close()
     # We never write triggers or views: in a file from elsewhere they would be code run on
     # our writes (rewriting scores, deleting steps). Refuse them rather than run them.
     sql = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view')"
