@@ -48,6 +48,11 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _unreadable(path: Path, exc: Exception) -> ProjectError:
+    """SQLite's word on a damaged file, on one line (it may quote the schema's SQL)."""
+    return ProjectError(f"{path} is damaged and cannot be read ({' '.join(str(exc).split())})")
+
+
 @functools.cache
 def _expected_columns() -> dict[str, frozenset[str]]:
     """The columns of each table this version writes (built once per process)."""
@@ -207,7 +212,7 @@ class StoreBase:
             conn.close()
             if busy.is_busy(exc):
                 raise busy.busy_error(path) from None
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise _unreadable(path, exc) from None
         if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
             conn.close()
             raise ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
@@ -230,7 +235,7 @@ class StoreBase:
                 schema.upgrade(conn, version)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise _unreadable(path, exc) from None
         store = cls(path, conn)
         try:
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
@@ -240,7 +245,7 @@ class StoreBase:
             conn.close()
             if busy.is_busy(exc):
                 raise busy.busy_error(path) from None
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise _unreadable(path, exc) from None
         if row is None or problem:
             conn.close()
             raise ProjectError(f"{path} is damaged: {problem or 'it has no project record'}")
