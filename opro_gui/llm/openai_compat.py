@@ -308,6 +308,8 @@ class OpenAICompatClient:
                         self._pacer.untrack(handle)
                     slow = "timed out" in fail.message or "too slowly" in fail.message
                     self._pacer.release(paced, time.monotonic() - sent, 0, ok=False, timed_out=slow)
+                if cancel.cancelled or self._closed:  # stopped under this call: not the server
+                    return self._outcome(job, n, started, retries, error="cancelled")
                 message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
                 if not fail.retryable or retries >= cfg.max_retries:
                     if fail.retryable:
