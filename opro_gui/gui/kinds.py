@@ -199,6 +199,12 @@ def _load() -> None:
         _GUI_KINDS.setdefault(name, entry)
 
 
+def view_kinds() -> list[str]:
+    """Kinds with a domain view, in registration order."""
+    _load()
+    return [name for name, entry in _GUI_KINDS.items() if entry.view is not None]
+
+
 def new_project_kinds() -> dict[str, str]:
     """label -> kind for File ▸ New: every registered kind."""
     from opro_gui.problems import kind_names

@@ -31,6 +31,7 @@ from .document import (
     ProjectOpened,
     RunSelected,
     SummaryLoaded,
+    UpgradeStarted,
 )
 from .run_controller import RunController
 from .widgets.model_settings import ModelSettingsPanel
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         d.preview_loaded.connect(self._on_document_preview_loaded)
         d.summary_loaded.connect(self._on_document_summary_loaded)
         d.load_failed.connect(self._on_document_load_failed)
+        d.upgrade_started.connect(self._on_document_upgrade_started)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -156,10 +158,23 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: _remember_opened(path))
         self._update_title()
         self._update_actions()
-        self.status_label.setText(f"Opened {path.name}")
+        if self.document.upgrading is None:
+            self.status_label.setText(f"Opened {path.name}")
         return True
 
+    def _on_document_upgrade_started(self, u: UpgradeStarted) -> None:
+        self._upgraded_path: Path | None = u.path
+        self.status_label.setText(
+            f"Upgrading {u.path.name} to this version's file format… (it opens when done)"
+        )
+
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        upgraded = getattr(self, "_upgraded_path", None)
+        if upgraded is not None and upgraded.resolve() == p.path.resolve():  # after its upgrade
+            self._upgraded_path = None
+            self.status_label.setText(f"Opened {p.path.name} (upgraded)")
+            self._update_title()
+            self._update_actions()
         self.status.set_usage(None)  # the run's summary fills it in
         if self.task_editor is not None:
             self.task_editor.load(p.kind, p.spec, p.run_settings)

@@ -180,6 +180,15 @@ def run_headers(session: SessionBase) -> list[RunHeader]:
     return [run_header(session, r) for r in session.run_ids()]
 
 
+def needs_upgrade(path: Path) -> bool:
+    """Whether opening ``path`` to write would first upgrade it from an older file schema
+    (which reads and rewrites tables: O(file size))."""
+    from opro_gui.storage.schema import SCHEMA_VERSION, UPGRADES
+
+    version = pages.file_version(path)
+    return version is not None and version < SCHEMA_VERSION and version in UPGRADES
+
+
 def check_pages(session: SessionBase) -> None:
     """Read every page of the file (O(file size)); a damaged one raises ProjectError. For a
     session opened with ``check_pages=False``."""

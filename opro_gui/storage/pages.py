@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from opro_gui.core.models import ExampleRecord
 
 PAGE_COLUMNS = "step, idx, status, score, solution, text, reason"
+
+
+def file_version(path: Path) -> int | None:
+    """The schema version a project file says it has (one header read), or None when it is
+    not readable as SQLite (opening it then says why)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return None
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error, ValueError, TypeError):
+        return None
 
 
 def page_problem(conn: sqlite3.Connection) -> str:

@@ -67,7 +67,9 @@ def from_json(text: Any, what: str, limit: int = MAX_DATA_CHARS) -> Any:
         raise ProjectError(f"corrupt project file: {what} is nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"corrupt project file: {what} is not valid JSON ({exc})") from None
-    if not _depth_ok(value):
+    # Nesting needs an opening bracket per level: a text with few of them (counted in C) is
+    # shallow enough without walking the decoded value.
+    if text.count("[") + text.count("{") > MAX_DEPTH and not _depth_ok(value):
         raise ProjectError(f"corrupt project file: {what} is nested deeper than {MAX_DEPTH}")
     return value
 

@@ -28,7 +28,7 @@ from ..document import (
     StepAppended,
     SummaryLoaded,
 )
-from ..kinds import descriptor, gui_kind, score_axis_label, value_scale
+from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
 from .confidence_text import confidence_parts, confidence_warnings
 from .score_plot import ScorePlot
@@ -87,6 +87,9 @@ class RunView(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
+        # Each kind's view (a plot widget: tens of ms) is made while the window is idle, one
+        # per turn of the event loop, so opening a project finds it ready.
+        QTimer.singleShot(0, self, self._prepare_next_view)
 
     # -- the document ----------------------------------------------------------------------
     def set_document(self, document: ProjectDocument) -> None:
@@ -170,7 +173,8 @@ class RunView(QWidget):
         view: Any = self.domain_views.get(kind)
         for other in self.domain_views.values():
             self.tabs.setTabVisible(self.tabs.indexOf(other), other is view)
-            other.reset()
+        if self.domain_view is not None:
+            self.domain_view.reset()  # the only one drawn on: the others were reset when left
         self.domain_view = view
         self.tabs.setCurrentIndex(0)
         if view is None and kind and gui_kind(kind).view is not None:
@@ -179,14 +183,27 @@ class RunView(QWidget):
             QTimer.singleShot(0, self._ensure_domain_view)
 
     def _ensure_domain_view(self) -> None:
-        factory = gui_kind(self.kind).view if self.kind else None
-        if factory is None or self.domain_views.get(self.kind) is not None:
-            return
+        if self.kind and self.domain_views.get(self.kind) is None:
+            self._make_view(self.kind)
+
+    def _make_view(self, kind: str) -> Any:
+        factory = gui_kind(kind).view
+        if factory is None:
+            return None
         view: Any = factory()
         view.apply_colors(self._colors)
-        self.domain_views[self.kind] = view
-        self.tabs.addTab(view, view.tab_title)
-        self.domain_view = view
+        self.domain_views[kind] = view
+        index = self.tabs.addTab(view, view.tab_title)
+        self.tabs.setTabVisible(index, kind == self.kind)
+        if kind == self.kind:
+            self.domain_view = view
+        return view
+
+    def _prepare_next_view(self) -> None:
+        missing = [k for k in view_kinds() if k not in self.domain_views]
+        if missing:
+            self._make_view(missing[0])
+            QTimer.singleShot(0, self, self._prepare_next_view)
 
     def _set_problem(self, problem: Any, facts: dict[str, Any], reference: float | None) -> None:
         self._reference = reference
