@@ -86,6 +86,20 @@ class PromptScoring:
         n = len(ids)
         return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
 
+    def check_scorer(
+        self, instruction: str, scorer: LLMClient, cancel: CancelToken | None = None
+    ) -> ExampleRecord:
+        """The model check before a run: the scorer answers one training question with
+        ``instruction``, read by this task's own answer parsing (one request, two with the
+        second extraction round). The record says what came back and what was read."""
+        ids = list(getattr(self, "train_ids", ()))[:1] or [0]
+        (result,) = self._score_on([instruction], ids, scorer, cancel)
+        return (
+            result.records[0]
+            if result.records
+            else ExampleRecord(ids[0], "", "", "", None, result.error)
+        )
+
     def scorer_request(self, instruction: str, example_id: int) -> prompt_grading.BuiltRequest:
         """The scorer request of a chat prompt (template or system message) for one example."""
         req, shown = self.chat.request(
