@@ -33,6 +33,7 @@ from .document import (
     SummaryLoaded,
 )
 from .run_controller import RunController
+from .widgets import model_line
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
             },
         )
         self._build_status_bar()
+        self.model_line = model_line.ModelLine()  # the open project's models, always in view
+        self.statusBar().insertWidget(0, self.model_line)
+        self._retry_after_check: tuple[RunSettings, bool] | None = None
         self.menus = ShellMenus(self)
         self._connect()
         self.theme_choice = settings.theme()
@@ -124,7 +128,9 @@ class MainWindow(QMainWindow):
         c.baseline_step_completed.connect(self.run_view.add_baseline_event)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
-        c.running_changed.connect(lambda _running: self._update_actions())
+        c.running_changed.connect(self._on_controller_running_changed)
+        c.model_checked.connect(self._on_controller_model_checked)
+        self.model_panel.project_models_changed.connect(self._on_project_models_changed)
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
@@ -161,6 +167,11 @@ class MainWindow(QMainWindow):
 
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
         self.status.set_usage(None)  # the run's summary fills it in
+        models = self.session.project_models() if self.session is not None else None
+        self.model_panel.set_project(
+            self.document.problem_kind, *((models.optimizer, models.scorer) if models else ())
+        )
+        self._show_models()
         if self.task_editor is not None:
             self.task_editor.load(p.kind, p.spec, p.run_settings)
 
@@ -175,6 +186,8 @@ class MainWindow(QMainWindow):
 
     def _on_document_load_failed(self, failed: LoadFailed) -> None:
         if failed.fatal:  # found by the full check in the background: the project was closed
+            self.model_panel.set_project(None)
+            self._show_models()
             self._update_title()
             self._update_actions()
             self.show_error("Cannot open the project", f"{failed.message}\n\nNothing was changed.")
@@ -184,8 +197,12 @@ class MainWindow(QMainWindow):
             self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
+        # a new project starts from the models in use (the open project's, else the presets)
+        optimizer, scorer = self.endpoint("optimizer"), self.endpoint("scorer")
         try:
-            ProjectSession.create(path, kind, default_spec(kind)).close()
+            with ProjectSession.create(path, kind, default_spec(kind)) as created:
+                if optimizer is not None:
+                    created.set_project_models(optimizer, scorer)
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot create the project", str(exc))
             return False
@@ -241,8 +258,11 @@ class MainWindow(QMainWindow):
     def endpoint(self, role: str) -> EndpointConfig | None:
         return self.model_panel.endpoint_for(role)
 
-    def start_run(self, run_settings: RunSettings | None = None, *, new_run: bool = False) -> bool:
-        """Check everything a run needs, say plainly what is missing, then start the worker."""
+    def start_run(
+        self, run_settings: RunSettings | None = None, *, new_run: bool = False, check: bool = True
+    ) -> bool:
+        """Check everything a run needs, say plainly what is missing, then start the worker
+        (``check``: after one model check call, see ``services.model_probe``)."""
         if self.controller.is_running:
             return False
         if self.session is None:
@@ -289,13 +309,47 @@ class MainWindow(QMainWindow):
             return False
         self.last_plan = plan
         assert self.document.path is not None
+        self._retry_after_check = (run_settings, new_run) if check else None
         self.controller.start(
-            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
-        )
-        self.status_label.setText(
-            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
-        )
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new,
+            check=check, continues=None if plan.is_new else plan.run_id,
+        )  # fmt: skip
+        what = model_line.model_line(kind, optimizer, scorer)
+        checking = "; checking the models first" if check else ""
+        self.status_label.setText(f"{plan.message} — {self.document.path.name}: {what}{checking}")
         return True
+
+    def _on_controller_model_checked(self, check: model_line.ModelCheck) -> None:
+        if check.ok or check.unreachable:  # an unreachable server: the run says why itself
+            self._retry_after_check = None
+            if check.ok:
+                self.status_label.setText(f"Model check passed ({check.spent()}); running…")
+            return
+        self.status_label.setText(f"Not started: the {check.role} {check.reason}")
+
+    def _on_controller_running_changed(self, running: bool) -> None:
+        """A failed model check ended the job: ask, and run without the check if told to."""
+        self._update_actions()
+        check, retry = self.controller.last_check, self._retry_after_check
+        if running or retry is None or check is None or check.ok or self._closed:
+            return
+        self._retry_after_check = None
+        if model_line.ask_run_anyway(self, check):
+            self.start_run(retry[0], new_run=retry[1], check=False)
+
+    def _on_project_models_changed(self, optimizer: Any, scorer: Any) -> None:
+        """Model settings edited the open project's models: saved with the project."""
+        if self.session is not None:
+            try:
+                self.session.set_project_models(optimizer, scorer)
+            except ProjectError as exc:
+                self.show_error("Cannot save the project's models", str(exc))
+        self._show_models()
+
+    def _show_models(self) -> None:
+        kind = self.document.problem_kind if self.session is not None else None
+        note = "" if self.model_panel.project_has_models() else "from the presets"
+        self.model_line.show_models(kind, self.endpoint("optimizer"), self.endpoint("scorer"), note)
 
     def pause_run(self) -> None:
         if self.controller.is_running:
@@ -441,6 +495,7 @@ class MainWindow(QMainWindow):
         self.menus.examples_menu.setEnabled(not running)
 
     def _on_model_panel_profiles_changed(self) -> None:
+        self._show_models()
         if self.task_editor is not None:
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:

@@ -115,7 +115,7 @@ def check_models(
     with client_for(optimizer, "optimizer") as client:
         (answer,) = client.complete([request], cancel)
     text = answer.texts[0] if answer.texts else ""
-    if not answer.texts:
+    if not answer.texts or answer.error:  # transport trouble: the run reports it itself
         reason = f"did not answer ({answer.error or 'no completion'})"
         return totals(ok=False, role="optimizer", reason=reason, unreachable=True)
     parsed = problem.parse(text)

@@ -198,7 +198,9 @@ def _add_people_and_verdicts(conn: sqlite3.Connection) -> None:
 def _add_project_models(conn: sqlite3.Connection) -> None:
     """Version 6: the project's own optimizer and scorer endpoints (no keys); older files
     have none until a run or Model settings stores them (their latest run's are used)."""
-    conn.execute("ALTER TABLE project ADD COLUMN models TEXT")
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(project)")}
+    if "models" not in columns:
+        conn.execute("ALTER TABLE project ADD COLUMN models TEXT")
 
 
 def _add_stop_cause(conn: sqlite3.Connection) -> None:
