@@ -156,12 +156,14 @@ class ModelSettingsPanel(QWidget):
         self.test_button.clicked.connect(self.test_current)
         self.refresh_models_button.clicked.connect(self.fetch_models)
         self.store_key_button.clicked.connect(self._on_store_key_button_clicked)
-        self.optimizer_combo.currentTextChanged.connect(
+        # chosen by the user (even the same preset again): fills the open project's model
+        self.optimizer_combo.textActivated.connect(
             lambda name: self._on_role_changed("optimizer", name)
         )
-        self.scorer_combo.currentTextChanged.connect(
+        self.scorer_combo.textActivated.connect(
             lambda name: self._on_role_changed("scorer", name)
         )
+        self.profile_combo.textActivated.connect(self._on_profile_chosen)
         self.reload()
         self._show_project_controls()
 
@@ -376,10 +378,13 @@ class ModelSettingsPanel(QWidget):
         self._loading = False
 
     def _on_profile_combo_changed(self, name: str) -> None:
-        if self._loading:
-            return
-        self._show_profile(name)
-        if self._kind is not None and name in self._profiles:  # a preset fills the project
+        if not self._loading and self._kind is None:
+            self._show_profile(name)
+
+    def _on_profile_chosen(self, name: str) -> None:
+        """A preset chosen by name while a project is open fills the project's model."""
+        if self._kind is not None and name in self._profiles:
+            self._show_profile(name)
             self.apply_to_project()
 
     # -- the open project ------------------------------------------------------------------
