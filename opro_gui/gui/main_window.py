@@ -87,11 +87,10 @@ class MainWindow(QMainWindow):
             },
         )
         self._build_status_bar()
-        self.model_line = model_line.ModelLine()  # the open project's models, always in view
-        self.statusBar().insertWidget(0, self.model_line)
-        self._retry_after_check: tuple[RunSettings, bool] | None = None
         self.menus = ShellMenus(self)
         self._connect()
+        self.models = model_line.WindowModels(self)  # the open project's models, always in view
+        self.model_line = self.models.line
         self.theme_choice = settings.theme()
         self.apply_theme()
         geometry, state = settings.window_layout()
@@ -128,9 +127,7 @@ class MainWindow(QMainWindow):
         c.baseline_step_completed.connect(self.run_view.add_baseline_event)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
-        c.running_changed.connect(self._on_controller_running_changed)
-        c.model_checked.connect(self._on_controller_model_checked)
-        self.model_panel.project_models_changed.connect(self._on_project_models_changed)
+        c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
@@ -167,11 +164,6 @@ class MainWindow(QMainWindow):
 
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
         self.status.set_usage(None)  # the run's summary fills it in
-        models = self.session.project_models() if self.session is not None else None
-        self.model_panel.set_project(
-            self.document.problem_kind, *((models.optimizer, models.scorer) if models else ())
-        )
-        self._show_models()
         if self.task_editor is not None:
             self.task_editor.load(p.kind, p.spec, p.run_settings)
 
@@ -186,8 +178,6 @@ class MainWindow(QMainWindow):
 
     def _on_document_load_failed(self, failed: LoadFailed) -> None:
         if failed.fatal:  # found by the full check in the background: the project was closed
-            self.model_panel.set_project(None)
-            self._show_models()
             self._update_title()
             self._update_actions()
             self.show_error("Cannot open the project", f"{failed.message}\n\nNothing was changed.")
@@ -309,7 +299,7 @@ class MainWindow(QMainWindow):
             return False
         self.last_plan = plan
         assert self.document.path is not None
-        self._retry_after_check = (run_settings, new_run) if check else None
+        self.models.retry = (run_settings, new_run) if check else None
         self.controller.start(
             self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new,
             check=check, continues=None if plan.is_new else plan.run_id,
@@ -318,38 +308,6 @@ class MainWindow(QMainWindow):
         checking = "; checking the models first" if check else ""
         self.status_label.setText(f"{plan.message} — {self.document.path.name}: {what}{checking}")
         return True
-
-    def _on_controller_model_checked(self, check: model_line.ModelCheck) -> None:
-        if check.ok or check.unreachable:  # an unreachable server: the run says why itself
-            self._retry_after_check = None
-            if check.ok:
-                self.status_label.setText(f"Model check passed ({check.spent()}); running…")
-            return
-        self.status_label.setText(f"Not started: the {check.role} {check.reason}")
-
-    def _on_controller_running_changed(self, running: bool) -> None:
-        """A failed model check ended the job: ask, and run without the check if told to."""
-        self._update_actions()
-        check, retry = self.controller.last_check, self._retry_after_check
-        if running or retry is None or check is None or check.ok or self._closed:
-            return
-        self._retry_after_check = None
-        if model_line.ask_run_anyway(self, check):
-            self.start_run(retry[0], new_run=retry[1], check=False)
-
-    def _on_project_models_changed(self, optimizer: Any, scorer: Any) -> None:
-        """Model settings edited the open project's models: saved with the project."""
-        if self.session is not None:
-            try:
-                self.session.set_project_models(optimizer, scorer)
-            except ProjectError as exc:
-                self.show_error("Cannot save the project's models", str(exc))
-        self._show_models()
-
-    def _show_models(self) -> None:
-        kind = self.document.problem_kind if self.session is not None else None
-        note = "" if self.model_panel.project_has_models() else "from the presets"
-        self.model_line.show_models(kind, self.endpoint("optimizer"), self.endpoint("scorer"), note)
 
     def pause_run(self) -> None:
         if self.controller.is_running:
@@ -495,7 +453,6 @@ class MainWindow(QMainWindow):
         self.menus.examples_menu.setEnabled(not running)
 
     def _on_model_panel_profiles_changed(self) -> None:
-        self._show_models()
         if self.task_editor is not None:
             self.task_editor.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         if self.history is not None:
