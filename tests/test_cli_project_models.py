@@ -43,7 +43,9 @@ def test_the_endpoint_line_says_stored_command_line_or_environment(
     with fake_server(two_opt_optimizer) as first, fake_server(two_opt_optimizer) as second:
         # a new project: $OPENAI_BASE_URL
         monkeypatch.setenv("OPENAI_BASE_URL", first.base_url)
-        code, out, err = opro(capsys, "run", str(project), "--steps", "1", "--model", "fake-optimizer")
+        code, out, err = opro(
+            capsys, "run", str(project), "--steps", "1", "--model", "fake-optimizer"
+        )
         assert code == 0, err
         assert models_line(out) == (
             f"models: optimizer fake-optimizer at {host(first.base_url)} (from $OPENAI_BASE_URL; "

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from gui_helpers import no_thread_left  # noqa: F401  (fixture)
 from test_gui_prompt_baseline import responder as prompt_responder
-from test_gui_shell import messages, run_to_end, tsp_responder  # noqa: F401  (fixture)
+from test_gui_shell import run_to_end, tsp_responder
 
 from opro_gui.core.models import RunSettings
+from opro_gui.gui import main_window as mw
 from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
 from opro_gui.gui.widgets import shell_projects
@@ -29,6 +30,15 @@ def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainW
     win = MainWindow()
     qtbot.addWidget(win)
     return win
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        mw.QMessageBox, "warning", lambda _p, title, text, *a: shown.append(f"{title}: {text}")
+    )
+    return shown
 
 
 def _presets(base_url: str) -> None:
