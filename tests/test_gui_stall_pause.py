@@ -106,3 +106,11 @@ def test_the_settings_form_keeps_the_stored_pause_counts(qtbot: Any) -> None:
     form.steps_spin.setValue(12)
     got = form.settings()
     assert (got.max_steps, got.pause_after_unparseable, got.pause_after_zero_score) == (12, 0, 5)
+    # the counts are controls of the form (issue 11): "off" at 0
+    assert form.pause_unparseable_spin.text() == "off"
+    form.pause_unparseable_spin.setValue(7)
+    form.pause_zero_spin.setValue(0)
+    got = form.settings()
+    assert (got.pause_after_unparseable, got.pause_after_zero_score) == (7, 0)
+    stack.undo()  # edits of the counts are undoable like every other field
+    assert form.settings().pause_after_zero_score == 5
