@@ -34,6 +34,7 @@ from .document import (
     UpgradeStarted,
 )
 from .run_controller import RunController
+from .widgets import model_line
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.menus = ShellMenus(self)
         self._connect()
+        self.models = model_line.WindowModels(self)  # the open project's models, always in view
+        self.model_line = self.models.line
         self.theme_choice = settings.theme()
         self.apply_theme()
         geometry, state = settings.window_layout()
@@ -199,8 +202,12 @@ class MainWindow(QMainWindow):
             self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
+        # a new project starts from the models in use (the open project's, else the presets)
+        optimizer, scorer = self.endpoint("optimizer"), self.endpoint("scorer")
         try:
-            ProjectSession.create(path, kind, default_spec(kind)).close()
+            with ProjectSession.create(path, kind, default_spec(kind)) as created:
+                if optimizer is not None:
+                    created.set_project_models(optimizer, scorer)
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot create the project", str(exc))
             return False
@@ -256,8 +263,11 @@ class MainWindow(QMainWindow):
     def endpoint(self, role: str) -> EndpointConfig | None:
         return self.model_panel.endpoint_for(role)
 
-    def start_run(self, run_settings: RunSettings | None = None, *, new_run: bool = False) -> bool:
-        """Check everything a run needs, say plainly what is missing, then start the worker."""
+    def start_run(
+        self, run_settings: RunSettings | None = None, *, new_run: bool = False, check: bool = True
+    ) -> bool:
+        """Check everything a run needs, say plainly what is missing, then start the worker
+        (``check``: after one model check call, see ``services.model_probe``)."""
         if self.controller.is_running:
             return False
         if self.session is None:
@@ -304,12 +314,14 @@ class MainWindow(QMainWindow):
             return False
         self.last_plan = plan
         assert self.document.path is not None
+        self.models.retry = (run_settings, new_run) if check else None
         self.controller.start(
-            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
-        )
-        self.status_label.setText(
-            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
-        )
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new,
+            check=check, continues=None if plan.is_new else plan.run_id,
+        )  # fmt: skip
+        what = model_line.model_line(kind, optimizer, scorer)
+        checking = "; checking the models first" if check else ""
+        self.status_label.setText(f"{plan.message} — {self.document.path.name}: {what}{checking}")
         return True
 
     def pause_run(self) -> None:
