@@ -65,9 +65,8 @@ class RunSettingsForm(QWidget):
         self.budget_usd_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=2, singleStep=1.0)
         self.budget_usd_spin.setSpecialValueText(OFF)
         self.budget_usd_spin.setPrefix("$")
-        self.baseline_check = QCheckBox(
-            "Equal-budget baseline (prompt runs: no trajectory; doubles the scorer calls)"
-        )
+        self.baseline_check = QCheckBox("Equal-budget baseline")
+        self.baseline_check.setToolTip("Prompt runs: no trajectory; doubles the scorer calls")
         self.temperature_note = QLabel()
         self.temperature_note.setStyleSheet("color: #a06000;")
         self.temperature_note.hide()

@@ -1,5 +1,5 @@
-"""The main window's docks: task editor and model settings on the left (tabbed), history at
-the bottom; the panels' widgets are optional so the shell runs without them."""
+"""The main window's docks (task editor and model settings on the left, history at the bottom)
+and the three named layouts that arrange them: set up, watch and inspect."""
 
 from __future__ import annotations
 
@@ -7,10 +7,29 @@ import importlib
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QWidget,
+)
 
-LEFT_WIDTH = 460
-HISTORY_HEIGHT = 360
+LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+# name -> (menu text, shortcut, what it is for); the first is the layout of a first start.
+LAYOUTS: dict[str, tuple[str, str, str]] = {
+    "setup": ("&Set Up", "Ctrl+1", "The task and the model settings side by side, full height"),
+    "watch": ("&Watch", "Ctrl+2", "The score plot takes most of the window; history below"),
+    "inspect": ("&Inspect", "Ctrl+3", "History and step detail take most of the window"),
+}
+DEFAULT_LAYOUT = "setup"
+# Shares of the window: (task width, model settings width) in set up; the history's height.
+SETUP_WIDTHS = (0.37, 0.31)
+WATCH_HISTORY = 0.34
+INSPECT_HISTORY = 0.72
 
 
 def optional_widget(module: str, name: str) -> Any:
@@ -22,23 +41,33 @@ def optional_widget(module: str, name: str) -> Any:
     return cls()
 
 
+def scrollable(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: a tall form no longer sets its dock's (and so the
+    window's) minimum height, and stays reachable in any dock size."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or 'panel'}_scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    for form in widget.findChildren(QFormLayout):  # narrow: a long row's field under its label
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return area
+
+
 def add_docks(
     window: QMainWindow, widgets: dict[str, tuple[str, QWidget | None]]
 ) -> dict[str, QDockWidget]:
     """``widgets``: key -> (title, widget). Keys "task" and "models" go left, tabbed; the
-    rest at the bottom. Object names are stable so saved window states restore."""
+    rest at the bottom. Object names are stable so saved window states restore. The model
+    settings form scrolls (its natural height is most of a 800-pixel screen)."""
     docks: dict[str, QDockWidget] = {}
     for key, (title, widget) in widgets.items():
         if widget is None:
             continue
         dock = QDockWidget(title, window)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
-        left = key in ("task", "models")
-        area = (
-            Qt.DockWidgetArea.LeftDockWidgetArea if left else Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        window.addDockWidget(area, dock)
+        dock.setWidget(scrollable(widget) if key == "models" else widget)
+        window.addDockWidget(LEFT if key in ("task", "models") else BOTTOM, dock)
         docks[key] = dock
     if "task" in docks and "models" in docks:
         window.tabifyDockWidget(docks["task"], docks["models"])
@@ -46,10 +75,33 @@ def add_docks(
     return docks
 
 
-def default_dock_sizes(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """First start (no saved layout): room for the editor and the history table."""
-    left = [d for k, d in docks.items() if k in ("task", "models")]
-    if left:
-        window.resizeDocks(left[:1], [LEFT_WIDTH], Qt.Orientation.Horizontal)
-    if "history" in docks:
-        window.resizeDocks([docks["history"]], [HISTORY_HEIGHT], Qt.Orientation.Vertical)
+def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) -> None:
+    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back."""
+    task, models, history = docks.get("task"), docks.get("models"), docks.get("history")
+    w, h = max(window.width(), 1), max(window.height(), 1)
+    for dock in docks.values():
+        dock.setFloating(False)
+    if history is not None:
+        window.addDockWidget(BOTTOM, history)
+    if name == "setup":
+        left = [d for d in (task, models) if d is not None]
+        for dock in left:
+            window.addDockWidget(LEFT, dock)
+            dock.show()
+        if task is not None and models is not None:
+            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+        if history is not None:
+            history.hide()
+        shares = SETUP_WIDTHS[: len(left)]
+        window.resizeDocks(left, [int(w * s) for s in shares], Qt.Orientation.Horizontal)
+        return
+    if task is not None and models is not None:
+        window.addDockWidget(LEFT, task)
+        window.tabifyDockWidget(task, models)  # together again when shown from View
+    for dock in (task, models):
+        if dock is not None:
+            dock.hide()
+    if history is not None:
+        history.show()
+        share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
+        window.resizeDocks([history], [int(h * share)], Qt.Orientation.Vertical)

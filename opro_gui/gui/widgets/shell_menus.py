@@ -15,6 +15,7 @@ from opro_gui.services import ProjectError, ProjectSession
 from .. import settings
 from ..kinds import new_project_kinds
 from . import help_dialogs
+from .shell_docks import LAYOUTS
 from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
@@ -127,6 +128,17 @@ class ShellMenus(QObject):
         self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
         r.addActions([self.sweep_action, self.compare_action, self.lineage_action])
         v = mb.addMenu("&View")
+        lay = v.addMenu("&Layout")
+        layouts = QActionGroup(win)
+        self.layout_actions: dict[str, QAction] = {}
+        for key, (label, shortcut, tip) in LAYOUTS.items():
+            act = self._action(label, lambda _=False, k=key: win.apply_layout(k), shortcut)
+            act.setCheckable(True)
+            act.setChecked(key == win.layout_name)
+            act.setToolTip(tip)
+            layouts.addAction(act)
+            lay.addAction(act)
+            self.layout_actions[key] = act
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
         t = v.addMenu("&Theme")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,8 +34,10 @@ CHECK_DELAY_MS = 250  # the full task check (the problem's own constructor) afte
 def _scroll(widget: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(widget)
+    area.setWidget(widget)  # scrolls sideways only in a dock narrower than the form's minimum
+    form = widget.layout()
+    if isinstance(form, QFormLayout):  # a narrow dock puts a long row's field below its label
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     return area
 
 
@@ -80,6 +82,7 @@ class TaskEditor(QWidget):
         task_page = QWidget()
         task_lay = QVBoxLayout(task_page)
         kind_form = QFormLayout()
+        kind_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         kind_form.addRow("Problem:", self.kind_combo)
         task_lay.addLayout(kind_form)
         task_lay.addWidget(self.stack, 1)
