@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSizePolicy,
     QTabBar,
     QTabWidget,
@@ -124,8 +125,11 @@ def clipped_controls(pane: QWidget) -> list[str]:
 
 
 def clipped_in_every_tab(pane: QWidget) -> list[str]:
-    """``clipped_controls`` with each page of each visible tab widget shown in turn."""
-    found = [f"[{pane.objectName()}] {p}" for p in clipped_controls(pane)]
+    """``clipped_controls`` and ``sideways_scrolling`` with each page of each visible tab
+    widget shown in turn."""
+    found = [
+        f"[{pane.objectName()}] {p}" for p in clipped_controls(pane) + sideways_scrolling(pane)
+    ]
     for tabs in pane.findChildren(QTabWidget):
         if not tabs.isVisible():
             continue
@@ -135,5 +139,19 @@ def clipped_in_every_tab(pane: QWidget) -> list[str]:
             QApplication.processEvents()
             label = f"[{pane.objectName()} / {tabs.tabText(i)}]"
             found += [f"{label} {p}" for p in clipped_controls(pane)]
+            found += [f"{label} {p}" for p in sideways_scrolling(pane)]
         tabs.setCurrentIndex(current)
     return sorted(set(found))
+
+
+def sideways_scrolling(pane: QWidget) -> list[str]:
+    """Visible form scroll areas (not tables or text views) that need a horizontal scroll
+    bar: their content is wider than the pane."""
+    found = []
+    for area in pane.findChildren(QAbstractScrollArea):
+        if not area.isVisible() or not isinstance(area, QScrollArea):
+            continue
+        bar = area.horizontalScrollBar()
+        if bar.maximum() > bar.minimum():
+            found.append(f"{describe(area)} scrolls sideways by {bar.maximum() - bar.minimum()}")
+    return found

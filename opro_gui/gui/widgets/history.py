@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from opro_gui.gui.models.history_model import (
     COL_INDEX,
+    COL_REASON,
     COL_SCORE,
     COL_SOLUTION,
     COL_STATUS,
@@ -50,15 +51,16 @@ SIDE_BY_SIDE_RATIO = 1.6  # ... when the panel is this many times wider than tal
 
 
 def _narrow_columns(table: QTableView) -> None:
-    """Step, #, status and score get the width of their longest usual value; the solution
-    column takes the rest."""
+    """Step, #, status, score and reason start as wide as their usual values (a reason is
+    mostly empty; its tooltip has it whole); the solution column takes the rest."""
     fm = table.fontMetrics()
-    pad = 4 * fm.averageCharWidth()
+    pad = 2 * fm.averageCharWidth() + 16  # cell margins and the sort arrow
     for col, sample in (
-        (COL_STEP, "Step 0000"),
-        (COL_INDEX, "# 000"),
+        (COL_STEP, "Step"),
+        (COL_INDEX, "000"),
         (COL_STATUS, "incomplete"),
-        (COL_SCORE, "-12,345,678"),
+        (COL_SCORE, "-1,234,567"),
+        (COL_REASON, "not parsed"),
     ):
         table.horizontalHeader().resizeSection(col, fm.horizontalAdvance(sample) + pad)
 

@@ -26,6 +26,7 @@ LAYOUTS: dict[str, tuple[str, str, str]] = {
     "inspect": ("&Inspect", "Ctrl+3", "History and step detail take most of the window"),
 }
 DEFAULT_LAYOUT = "setup"
+SCROLLED = ("task", "models")
 # Shares of the window: (task width, model settings width) in set up; the history's height.
 SETUP_WIDTHS = (0.37, 0.31)
 WATCH_HISTORY = 0.34
@@ -58,15 +59,17 @@ def add_docks(
     window: QMainWindow, widgets: dict[str, tuple[str, QWidget | None]]
 ) -> dict[str, QDockWidget]:
     """``widgets``: key -> (title, widget). Keys "task" and "models" go left, tabbed; the
-    rest at the bottom. Object names are stable so saved window states restore. The model
-    settings form scrolls (its natural height is most of a 800-pixel screen)."""
+    rest at the bottom. Object names are stable so saved window states restore. The left
+    panes scroll when their dock is shorter than they are: their minimum height would
+    otherwise stop the history dock's splitter (and the model settings form alone is most of
+    an 800-pixel screen)."""
     docks: dict[str, QDockWidget] = {}
     for key, (title, widget) in widgets.items():
         if widget is None:
             continue
         dock = QDockWidget(title, window)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(scrollable(widget) if key == "models" else widget)
+        dock.setWidget(scrollable(widget) if key in SCROLLED else widget)
         window.addDockWidget(LEFT if key in ("task", "models") else BOTTOM, dock)
         docks[key] = dock
     if "task" in docks and "models" in docks:
