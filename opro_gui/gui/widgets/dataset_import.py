@@ -7,7 +7,6 @@ import csv
 import json
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opro_gui.gui.models.dict_table import Column, DictTableModel, Index
+from opro_gui.gui.models.dict_table import Column
+from opro_gui.gui.models.preview_table import PreviewModel
 from opro_gui.gui.widgets.flow_layout import flow_row
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.worker import Worker, run_in_background
@@ -54,16 +54,6 @@ def file_columns(path: Path) -> list[str]:
 def embedded_dataset(examples: list[dict[str, str]], name: str, task_type: str) -> Dataset:
     """A Dataset for examples already stored in a project."""
     return Dataset(list(examples), task_type or "text", name or "embedded", "embedded")
-
-
-class PreviewModel(DictTableModel):
-    """The preview's cells, each with its whole text as tooltip (the view elides them)."""
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.ToolTipRole or not index.isValid():
-            return super().data(index, role)
-        col = self.columns[index.column()]
-        return col.fmt(self.row_data(index.row()).get(col.key)) or None
 
 
 class DatasetImportWidget(QWidget):
@@ -108,7 +98,8 @@ class DatasetImportWidget(QWidget):
         self.preview.setObjectName("dataset_preview")
         self.preview.setModel(self.preview_model)
         # Rows often share a long opening ("Is the following sentence plausible? ..."): the
-        # middle goes, the part that tells rows apart stays; the tooltip has the whole text.
+        # model shows it as "…", the view elides what is left in the middle; the tooltip has
+        # the whole text.
         self.preview.setWordWrap(False)
         self.preview.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.preview.horizontalHeader()
@@ -161,7 +152,8 @@ class DatasetImportWidget(QWidget):
             text += f" Preview shows the first {PREVIEW_ROWS}."
         if dataset.warnings:
             text += " " + " ".join(dataset.warnings)
-        self.info_label.setText(text)
+        note = self.preview_model.shared_note()
+        self.info_label.setText(f"{text}\n{note}" if note else text)
 
     def _size_target_column(self) -> None:
         """Targets are usually short: their column fits them, up to a third of the table."""
