@@ -167,18 +167,20 @@ def clipped_panes(win: QMainWindow) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["1280x800", "1600x1000"])
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_no_control_is_clipped_at_1280x800(
-    qtbot: Any, window: MainWindow, tmp_path: Path, layout: str
+def test_no_control_is_clipped(
+    qtbot: Any, window: MainWindow, tmp_path: Path, layout: str, size: QSize
 ) -> None:
+    """Each layout, each kind's task pane, every tab of every pane shown in turn."""
     prompt = make_prompt_project(tmp_path / "p.opro", steps=2, samples=3)
     shown: list[set[str]] = []
     for project in ("tsp-10-seed1", "linreg-w15-b14", prompt):
         open_and_wait(qtbot, window, project)
-        use_layout(window, layout)
+        use_layout(window, layout, size)
         if project == prompt:
             select_first_candidate(qtbot, window)
-        assert window.size() == SMALL  # the window's minimum fits the screen
+        assert window.size() == size  # the window's minimum fits the screen
         assert clipped_panes(window) == []
         shown.append({k for k, d in window._docks.items() if d.isVisible()})
     expected = {"setup": {"task", "models"}, "watch": {"history"}, "inspect": {"history"}}

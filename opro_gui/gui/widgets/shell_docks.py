@@ -82,15 +82,15 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
     """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back."""
     task, models, history = docks.get("task"), docks.get("models"), docks.get("history")
     w, h = max(window.width(), 1), max(window.height(), 1)
-    for dock in docks.values():
-        dock.setFloating(False)
+    for each in docks.values():
+        each.setFloating(False)
     if history is not None:
         window.addDockWidget(BOTTOM, history)
     if name == "setup":
         left = [d for d in (task, models) if d is not None]
-        for dock in left:
-            window.addDockWidget(LEFT, dock)
-            dock.show()
+        for side in left:
+            window.addDockWidget(LEFT, side)
+            side.show()
         if task is not None and models is not None:
             window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
         if history is not None:
@@ -101,9 +101,9 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
     if task is not None and models is not None:
         window.addDockWidget(LEFT, task)
         window.tabifyDockWidget(task, models)  # together again when shown from View
-    for dock in (task, models):
-        if dock is not None:
-            dock.hide()
+    for side in (task, models):
+        if side is not None:
+            side.hide()
     if history is not None:
         history.show()
         share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
