@@ -101,9 +101,9 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
     if task is not None and models is not None:
         window.addDockWidget(LEFT, task)
         window.tabifyDockWidget(task, models)  # together again when shown from View
-    for side in (task, models):
-        if side is not None:
-            side.hide()
+    for maybe in (task, models):
+        if maybe is not None:
+            maybe.hide()
     if history is not None:
         history.show()
         share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
