@@ -13,10 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
 from opro_gui.gui.models.preview_table import shared_ends
-from opro_gui.gui.widgets import shell_projects
 from opro_gui.gui.widgets.dataset_import import DatasetImportWidget
 from opro_gui.gui.widgets.task_editor import TaskEditor
 from opro_gui.services import ProjectSession
@@ -122,15 +120,6 @@ def test_a_loaded_dataset_names_the_task_unless_the_user_typed_a_name(
     assert panel.task_name_edit.text() == "my_own_task"
     assert editor.current_spec()["task_name"] == "my_own_task"
     assert len(editor.current_spec()["examples"]) == 6  # the data did change
-
-
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    return win
 
 
 def new_prompt_project_with(

@@ -13,9 +13,7 @@ from layout_check import clipped_in_every_tab
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
-from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
-from opro_gui.gui.widgets import shell_projects
 from opro_gui.gui.widgets.shell_docks import LAYOUTS
 
 pytestmark = [
@@ -32,16 +30,13 @@ def settle() -> None:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(SMALL)
-    win.show()
-    qtbot.waitExposed(win)
+def window(window: MainWindow, qtbot: Any) -> MainWindow:
+    """The suite's main window (gui_helpers), shown at 1280×800."""
+    window.resize(SMALL)
+    window.show()
+    qtbot.waitExposed(window)
     settle()  # the first-start layout is applied on the first turn of the event loop
-    return win
+    return window
 
 
 def open_and_wait(qtbot: Any, win: MainWindow, what: str | Path) -> None:
