@@ -132,7 +132,9 @@ def test_the_left_docks_do_not_stop_the_history_splitter(window: MainWindow) -> 
     settle()
     window.resizeDocks([history], [int(0.75 * window.height())], Qt.Orientation.Vertical)
     settle()
-    assert history.height() > 0.7 * window.height()
+    assert history.height() > 0.6 * window.height()
+    # The left docks' own minimum is a few lines (it was 555 px: the model settings form).
+    assert max(task.minimumSizeHint().height(), models.minimumSizeHint().height()) < 100
     assert window.minimumSizeHint().height() <= SMALL.height()
 
 

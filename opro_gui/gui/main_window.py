@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
+        saved_layout = settings.window_layout_name()  # View ▸ Layout; applied on first show
+        self.layout_name = saved_layout if saved_layout in LAYOUTS else DEFAULT_LAYOUT
         self.document = ProjectDocument(self)
         self.last_message = ""
         self.last_plan: RunPlan | None = None  # what the latest Run said it would do
@@ -86,8 +88,6 @@ class MainWindow(QMainWindow):
             },
         )
         self._build_status_bar()
-        saved_layout = settings.window_layout_name()
-        self.layout_name = saved_layout if saved_layout in LAYOUTS else DEFAULT_LAYOUT
         self.menus = ShellMenus(self)
         self._connect()
         self.theme_choice = settings.theme()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QMainWindow,
     QScrollArea,
+    QStyle,
     QWidget,
 )
 
@@ -95,8 +96,8 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
             window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
         if history is not None:
             history.hide()
-        shares = SETUP_WIDTHS[: len(left)]
-        window.resizeDocks(left, [int(w * s) for s in shares], Qt.Orientation.Horizontal)
+        widths = setup_widths(window, left, [int(w * s) for s in SETUP_WIDTHS[: len(left)]])
+        window.resizeDocks(left, widths, Qt.Orientation.Horizontal)
         return
     if task is not None and models is not None:
         window.addDockWidget(LEFT, task)
@@ -108,3 +109,30 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
         history.show()
         share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
         window.resizeDocks([history], [int(h * share)], Qt.Orientation.Vertical)
+
+
+def pane_width(dock: QDockWidget) -> int:
+    """The width a dock needs to show its pane without scrolling sideways."""
+    pane = dock.widget()
+    inner = pane.widget() if isinstance(pane, QScrollArea) else None
+    if isinstance(pane, QScrollArea) and inner is not None:
+        bar = pane.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, pane)
+        return inner.minimumSizeHint().width() + bar + 2 * pane.frameWidth()
+    return pane.minimumSizeHint().width() if pane is not None else 0
+
+
+def setup_widths(window: QMainWindow, docks: list[QDockWidget], wanted: list[int]) -> list[int]:
+    """``wanted`` widths, raised to what each pane needs, then lowered (never below the
+    needs) so the central view keeps its minimum width."""
+    needs = [pane_width(d) for d in docks]
+    widths = [max(want, need) for want, need in zip(wanted, needs, strict=True)]
+    central = window.centralWidget()
+    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+    room = window.width() - (central.minimumSizeHint().width() if central else 0)
+    room -= (len(docks) + 1) * separator
+    spare = sum(widths) - sum(needs)
+    excess = sum(widths) - room
+    if excess > 0 and spare > 0:  # take the excess from what each got above its need
+        cut = min(excess, spare) / spare
+        widths = [w - int((w - n) * cut) for w, n in zip(widths, needs, strict=True)]
+    return widths

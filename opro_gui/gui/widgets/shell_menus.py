@@ -15,7 +15,6 @@ from opro_gui.services import ProjectError, ProjectSession
 from .. import settings
 from ..kinds import new_project_kinds
 from . import help_dialogs
-from .shell_docks import LAYOUTS
 from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
@@ -128,6 +127,8 @@ class ShellMenus(QObject):
         self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
         r.addActions([self.sweep_action, self.compare_action, self.lineage_action])
         v = mb.addMenu("&View")
+        from .shell_docks import LAYOUTS
+
         lay = v.addMenu("&Layout")
         layouts = QActionGroup(win)
         self.layout_actions: dict[str, QAction] = {}
