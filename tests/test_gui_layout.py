@@ -14,7 +14,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from opro_gui.gui.main_window import MainWindow
-from opro_gui.gui.widgets.shell_docks import LAYOUTS
+from opro_gui.gui.widgets.shell_docks import LAYOUTS, pane_width
 
 pytestmark = [
     pytest.mark.usefixtures("no_thread_left"),
@@ -90,7 +90,8 @@ def test_first_start_is_set_up_with_task_and_model_settings_side_by_side(
     assert window.tabifiedDockWidgets(task) == []  # both shown at once, not as tabs
     assert task.geometry().right() < models.geometry().left()
     assert task.height() > 0.9 * window.centralWidget().height()
-    assert task.width() > 0.3 * window.width() and models.width() > 0.25 * window.width()
+    assert task.width() >= pane_width(task) and models.width() >= pane_width(models)
+    assert task.width() > 0.25 * window.width() and models.width() > 0.25 * window.width()
 
 
 def test_watch_gives_the_plot_most_of_the_window(window: MainWindow) -> None:
