@@ -38,10 +38,10 @@ POSITION_LABELS = {
     "A_begin": "A_begin — start of the answer",
     "before_Q": "before_Q — own line before Q:",
 }
-STYLE_LABELS = {
-    "ins": "ins — instruction-tuned optimizer (<INS>)",
+STYLE_LABELS = {  # short: the combo sets the Task pane's minimum width
+    "ins": "ins — <INS>, instruction-tuned",
     "bracket": "bracket — square brackets",
-    "text": "text — base (pre-trained) optimizer (<TEXT>)",
+    "text": "text — <TEXT>, base model",
 }
 
 
@@ -111,6 +111,10 @@ class PromptPanel(QWidget):
         self.task_type_combo = _combo({"": "detect from the targets", **{t: t for t in TASK_TYPES}})
         self.position_combo = _combo(POSITION_LABELS)
         self.style_combo = _combo(STYLE_LABELS)
+        self.style_combo.setToolTip(
+            "ins: an instruction-tuned optimizer writes between <INS> tags; text: a base "
+            "(pre-trained) optimizer continues <TEXT>; bracket: square brackets"
+        )
         self.style_error = error_label()
         self.ratio_spin = QDoubleSpinBox(minimum=0.001, maximum=1.0, decimals=3, singleStep=0.05)
         self.ratio_spin.setValue(0.2)
