@@ -180,7 +180,12 @@ def test_no_control_is_clipped(
             select_first_candidate(qtbot, window)
         assert window.size() == size  # the window's minimum fits the screen
         assert clipped_panes(window) == []
-        shown.append({k for k, d in window._docks.items() if d.isVisible()})
+        shown.append({k for k, d in window._docks.items() if not d.isHidden()})
+        for d in window._docks.values():  # a dock tabbed behind another: brought to the front
+            if not d.isHidden() and not d.isVisible():
+                d.raise_()
+                settle()
+                assert clipped_panes(window) == []
     expected = {"setup": {"task", "models"}, "watch": {"history"}, "inspect": {"history"}}
     assert shown == [expected[layout]] * 3
 

@@ -22,7 +22,7 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 
 # name -> (menu text, shortcut, what it is for); the first is the layout of a first start.
 LAYOUTS: dict[str, tuple[str, str, str]] = {
-    "setup": ("&Set Up", "Ctrl+1", "The task and the model settings side by side, full height"),
+    "setup": ("&Set Up", "Ctrl+1", "The task and the model settings at full height"),
     "watch": ("&Watch", "Ctrl+2", "The score plot takes most of the window; history below"),
     "inspect": ("&Inspect", "Ctrl+3", "History and step detail take most of the window"),
 }
@@ -92,12 +92,17 @@ def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) 
         for side in left:
             window.addDockWidget(LEFT, side)
             side.show()
-        if task is not None and models is not None:
-            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
         if history is not None:
             history.hide()
-        widths = setup_widths(window, left, [int(w * s) for s in SETUP_WIDTHS[: len(left)]])
-        window.resizeDocks(left, widths, Qt.Orientation.Horizontal)
+        wanted = [int(w * s) for s in SETUP_WIDTHS[: len(left)]]
+        if task is not None and models is not None and not side_by_side_fits(window, left):
+            # A wide run view (its minimum) leaves no room for both: tabs, task in front.
+            window.tabifyDockWidget(task, models)
+            task.raise_()
+            left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
+        elif task is not None and models is not None:
+            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+        window.resizeDocks(left, setup_widths(window, left, wanted), Qt.Orientation.Horizontal)
         return
     if task is not None and models is not None:
         window.addDockWidget(LEFT, task)
@@ -121,17 +126,25 @@ def pane_width(dock: QDockWidget) -> int:
     return pane.minimumSizeHint().width() if pane is not None else 0
 
 
+def _room(window: QMainWindow, n_docks: int) -> int:
+    """The width the left docks can share beside the central view's minimum width."""
+    central = window.centralWidget()
+    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+    room = window.width() - (central.minimumSizeHint().width() if central else 0)
+    return room - (n_docks + 1) * separator
+
+
+def side_by_side_fits(window: QMainWindow, docks: list[QDockWidget]) -> bool:
+    return sum(pane_width(d) for d in docks) <= _room(window, len(docks))
+
+
 def setup_widths(window: QMainWindow, docks: list[QDockWidget], wanted: list[int]) -> list[int]:
     """``wanted`` widths, raised to what each pane needs, then lowered (never below the
     needs) so the central view keeps its minimum width."""
     needs = [pane_width(d) for d in docks]
     widths = [max(want, need) for want, need in zip(wanted, needs, strict=True)]
-    central = window.centralWidget()
-    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
-    room = window.width() - (central.minimumSizeHint().width() if central else 0)
-    room -= (len(docks) + 1) * separator
     spare = sum(widths) - sum(needs)
-    excess = sum(widths) - room
+    excess = sum(widths) - _room(window, len(docks))
     if excess > 0 and spare > 0:  # take the excess from what each got above its need
         cut = min(excess, spare) / spare
         widths = [w - int((w - n) * cut) for w, n in zip(widths, needs, strict=True)]
