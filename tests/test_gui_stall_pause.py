@@ -3,15 +3,38 @@ after 3 steps, with the reason shown, having sent only 3 steps' worth of optimiz
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import no_thread_left, run_to_end, use_server  # noqa: F401  (fixture)
+from gui_helpers import no_thread_left  # noqa: F401  (fixture)
+from test_gui_shell import run_to_end, use_server  # noqa: F401  (gc fixture)
 
 from opro_gui.core.models import RunSettings
+from opro_gui.gui import main_window as mw
+from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
+from opro_gui.gui.widgets import shell_projects
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        mw.QMessageBox, "warning", lambda _p, title, text, *a: shown.append(f"{title}: {text}")
+    )
+    return shown
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    settings.set_settings_dir(tmp_path / "settings")
+    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    return win
 
 
 def test_garbage_optimizer_pauses_the_app_run_after_three_steps(
