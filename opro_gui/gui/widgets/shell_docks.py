@@ -28,6 +28,9 @@ LAYOUTS: dict[str, tuple[str, str, str]] = {
 }
 DEFAULT_LAYOUT = "setup"
 SCROLLED = ("task", "models")
+# A form at its minimum width may keep a row unwrapped with its field a few pixels under the
+# field's size hint (QFormLayout wraps by minimum sizes): the panes get this much more.
+FORM_SLACK = 24
 # Shares of the window: (task width, model settings width) in set up; the history's height.
 SETUP_WIDTHS = (0.37, 0.31)
 WATCH_HISTORY = 0.34
@@ -122,7 +125,7 @@ def pane_width(dock: QDockWidget) -> int:
     inner = pane.widget() if isinstance(pane, QScrollArea) else None
     if isinstance(pane, QScrollArea) and inner is not None:
         bar = pane.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, pane)
-        return inner.minimumSizeHint().width() + bar + 2 * pane.frameWidth()
+        return inner.minimumSizeHint().width() + bar + 2 * pane.frameWidth() + FORM_SLACK
     return pane.minimumSizeHint().width() if pane is not None else 0
 
 
