@@ -37,7 +37,7 @@ from .run_controller import RunController
 from .widgets import model_line
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
-from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
+from .widgets.shell_docks import DEFAULT_LAYOUT, LAYOUTS, add_docks, apply_layout, optional_widget
 from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
+        saved_layout = settings.window_layout_name()  # View ▸ Layout; applied on first show
+        self.layout_name = saved_layout if saved_layout in LAYOUTS else DEFAULT_LAYOUT
         self.document = ProjectDocument(self)
         self.last_message = ""
         self.last_plan: RunPlan | None = None  # what the latest Run said it would do
@@ -484,11 +486,18 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.refresh()
 
+    def apply_layout(self, name: str) -> None:
+        """View ▸ Layout: arrange the docks for setting up, watching or inspecting."""
+        apply_layout(self, self._docks, name)
+        self.layout_name = name
+        settings.set_window_layout_name(name)
+        self.menus.layout_actions[name].setChecked(True)
+
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
         if self._needs_default_layout:  # dock sizes only apply once the window is laid out
             self._needs_default_layout = False
-            QTimer.singleShot(0, lambda: default_dock_sizes(self, self._docks))
+            QTimer.singleShot(0, lambda: self.apply_layout(self.layout_name))
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override

@@ -127,6 +127,19 @@ class ShellMenus(QObject):
         self.sweep_action = self._action("S&weep…", self._on_sweep_action_triggered)
         r.addActions([self.sweep_action, self.compare_action, self.lineage_action])
         v = mb.addMenu("&View")
+        from .shell_docks import LAYOUTS
+
+        lay = v.addMenu("&Layout")
+        layouts = QActionGroup(win)
+        self.layout_actions: dict[str, QAction] = {}
+        for key, (label, shortcut, tip) in LAYOUTS.items():
+            act = self._action(label, lambda _=False, k=key: win.apply_layout(k), shortcut)
+            act.setCheckable(True)
+            act.setChecked(key == win.layout_name)
+            act.setToolTip(tip)
+            layouts.addAction(act)
+            lay.addAction(act)
+            self.layout_actions[key] = act
         for dock in win._docks.values():
             v.addAction(dock.toggleViewAction())
         t = v.addMenu("&Theme")
