@@ -33,6 +33,7 @@ from .document import (
     SummaryLoaded,
 )
 from .run_controller import RunController
+from .widgets.evaluate_dialog import EvaluateDialog
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
+        self.evaluate_dialog = EvaluateDialog(self.evaluation, self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
+        self.evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -319,11 +322,17 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
+        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.prepare(
+            f"Run {run_id} on {where}: the best instructions by "
+            "training accuracy and the baselines",
+            kind.format_score,
+        )
         self.evaluation.start(
             self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
             batch=self.menus.batch_action.isChecked() and not dataset,
         )  # fmt: skip
-        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.show()
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
@@ -332,6 +341,10 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
+        self._update_actions()
+
+    def _on_evaluation_cancelled(self) -> None:
+        self.status_label.setText("Evaluation cancelled: nothing was stored.")
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:

@@ -343,6 +343,11 @@ class PromptProblem(PromptScoring):
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
 
+    def example_fields(self, example_id: int) -> tuple[str, str]:
+        """An example's input and expected answer (gold), as the scorer answers show them."""
+        ex = self.examples[example_id] if 0 <= example_id < len(self.examples) else {}
+        return ex.get("input", ""), ex.get("target", "")
+
     def validation_error(self, solution: Any) -> str | None:
         """Why a stored solution cannot be an instruction of this task, or None."""
         return None if isinstance(solution, str) else "an instruction must be text"

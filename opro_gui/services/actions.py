@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ from opro_gui.storage import ProjectError
 
 from . import stats
 from .base import SessionBase
+from .inspection import ProgressClient, slice_size
 from .judging import with_judge
 from .reports import BASELINE_LABEL
 
@@ -172,12 +174,17 @@ class ActionsMixin(SessionBase):
         dataset_format: str | None = None,
         input_col: str | None = None,
         target_col: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[EvaluationResult]:
         """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``.
 
         ``dataset``: another dataset file (transfer, paper §5.2.3: GSM8K instructions on
         MultiArith and AQuA): every example of it is scored with the run's scorer settings, and
-        the evaluation is stored under the split ``transfer:<dataset name>``."""
+        the evaluation is stored under the split ``transfer:<dataset name>``.
+
+        ``progress(done, total)``: called (in this thread) as the scorer's answers come in.
+        Nothing is stored unless every instruction was scored: a cancelled evaluation leaves
+        no evaluation behind (only cached answers, which make the next attempt cheaper)."""
         if not self.problem_kind.supports_evaluation:
             raise ProjectError(
                 f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
@@ -212,9 +219,10 @@ class ActionsMixin(SessionBase):
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
         endpoint = scorer_endpoint or sc_cfg or opt_cfg
-        scorer = with_judge(
-            problem, client or self.client(endpoint, "scorer"), endpoint, self.client
-        )
+        inner = client or self.client(endpoint, "scorer")
+        if progress is not None:
+            inner = ProgressClient(inner, progress, slice_size(endpoint.concurrency))
+        scorer = with_judge(problem, inner, endpoint, self.client)
         assert scorer is not None
         results = prompt_problem.evaluate(
             [c[1] for c in chosen],

@@ -1,0 +1,142 @@
+"""What the inspection panes read: scorer answers beside their example's input and gold, the
+best solution as text, and a scorer client that reports how far an evaluation has got."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opro_gui.core.cancel import CancelToken
+from opro_gui.core.models import ExampleRecord, Verdict
+from opro_gui.core.ports import LLMClient, LLMRequest, LLMResult
+from opro_gui.core.rows import StepDetail
+
+from .base import SessionBase, _reads_file
+
+#: The role of the first-round scorer requests: one per (instruction, example).
+SCORER_ROLE = "scorer"
+#: Requests sent at once per reported slice: this many per parallel slot of the endpoint.
+SLICE_PER_SLOT = 4
+MIN_SLICE = 8
+
+Progress = Callable[[int, int], None]  # (scorer answers in, scorer answers in all)
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One scorer answer with its example's input and expected answer (gold)."""
+
+    example_id: int
+    input: str
+    gold: str
+    raw_answer: str
+    parsed_answer: str
+    correct: bool | None  # None: the request failed
+    error: str
+    verdicts: tuple[Verdict, ...]
+    prompt: str  # the full scorer prompt sent
+
+    @property
+    def wrong(self) -> bool:
+        """Not answered correctly (a failed request counts as wrong)."""
+        return self.correct is not True
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A step as the step detail shows it: the stored step and, per candidate index, its
+    scorer answers (prompt tasks; empty for kinds scored without a model)."""
+
+    detail: StepDetail
+    answers: dict[int, tuple[AnswerRow, ...]]
+
+    @property
+    def run_id(self) -> int:
+        return self.detail.run_id
+
+    @property
+    def step(self) -> int:
+        return self.detail.step
+
+
+def answer_rows(problem: Any, records: Sequence[ExampleRecord]) -> tuple[AnswerRow, ...]:
+    """Each record with the input and gold of its example (empty when the problem keeps none)."""
+    fields = getattr(problem, "example_fields", None)
+    out = []
+    for r in records:
+        text, gold = fields(r.example_id) if callable(fields) else ("", "")
+        out.append(
+            AnswerRow(
+                r.example_id,
+                text or r.prompt,
+                gold,
+                r.raw_answer,
+                r.parsed_answer,
+                r.correct,
+                r.error,
+                tuple(r.verdicts),
+                r.prompt,
+            )  # fmt: skip
+        )
+    return tuple(out)
+
+
+@_reads_file
+def step_view(session: SessionBase, run_id: int, step: int) -> StepView | None:
+    """``step_detail`` with each candidate's scorer answers joined to their examples."""
+    detail = session.store.step_detail(run_id, step)
+    if detail is None:
+        return None
+    with_records = [c for c in detail.candidates if c.records]
+    problem = session.problem(run_id) if with_records else None
+    return StepView(detail, {c.index: answer_rows(problem, c.records) for c in with_records})
+
+
+@_reads_file
+def best_text(session: SessionBase, run_id: int) -> str | None:
+    """The run's best solution as a person reads it: a prompt run's best instruction, another
+    kind's formatted solution (what `opro show` calls best_solution). None before any score."""
+    best = session.store.run_stats(run_id).best_solution
+    if best is None:
+        return None
+    return best if isinstance(best, str) else session.problem(run_id).format_solution(best)
+
+
+def slice_size(concurrency: int) -> int:
+    return max(MIN_SLICE, SLICE_PER_SLOT * concurrency)
+
+
+class ProgressClient:
+    """A scorer client that sends its scorer requests in slices and reports after each how
+    many are answered, of how many were asked for so far. Other requests (second-round
+    extraction, judges) pass through whole. Cancellation is checked between slices."""
+
+    def __init__(self, inner: LLMClient, report: Progress, size: int) -> None:
+        self._inner, self._report, self._size = inner, report, max(1, size)
+        self._done = self._total = 0
+
+    @property
+    def model(self) -> str:
+        return self._inner.model
+
+    def __getattr__(self, name: str) -> Any:  # ignores_n, close, ... of the wrapped client
+        return getattr(self._inner, name)
+
+    def complete(
+        self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
+    ) -> list[LLMResult]:
+        counted = sum(1 for r in requests if r.role == SCORER_ROLE)
+        if not counted:
+            return list(self._inner.complete(requests, cancel))
+        self._total += counted
+        self._report(self._done, self._total)
+        out: list[LLMResult] = []
+        for start in range(0, len(requests), self._size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            part = requests[start : start + self._size]
+            out.extend(self._inner.complete(part, cancel))
+            self._done += sum(1 for r in part if r.role == SCORER_ROLE)
+            self._report(self._done, self._total)
+        return out
