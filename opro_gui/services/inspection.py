@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opro_gui.core.cancel import CancelToken
-from opro_gui.core.models import ExampleRecord, Verdict
+from opro_gui.core.models import Candidate, CandidateStatus, ExampleRecord, Verdict
 from opro_gui.core.ports import LLMClient, LLMRequest, LLMResult
-from opro_gui.core.rows import StepDetail
+from opro_gui.core.rows import ReplayCandidate, StepDetail
+from opro_gui.problems import ProblemKind
+from opro_gui.storage import ProjectError
 
 from .base import SessionBase, _reads_file
 
@@ -140,3 +143,73 @@ class ProgressClient:
             self._done += sum(1 for r in part if r.role == SCORER_ROLE)
             self._report(self._done, self._total)
         return out
+
+
+def _parsed_completions(candidates: Sequence[ReplayCandidate], completions: int) -> int:
+    """How many completions gave at least one usable solution."""
+    ok = {c.completion_index for c in candidates if c.solution is not None}
+    return len(ok & set(range(completions)))
+
+
+def replay_summary(
+    kind: ProblemKind,
+    original: Sequence[Candidate],
+    replayed: Sequence[ReplayCandidate],
+    completions: int,
+) -> str:
+    """One line: the replay's best against the original step's best, and how many of the
+    replay's completions parsed ("Replay best 62.0% vs original 58.0% (+4.0 points, better),
+    8 of 8 parsed")."""
+    fmt = kind.format_score
+    mine = kind.best_score(
+        [c.score for c in replayed if c.status == "scored" and c.score is not None]
+    )
+    theirs = kind.best_score(
+        [c.score for c in original if c.status == CandidateStatus.SCORED and c.score is not None]
+    )
+    parsed = f"{_parsed_completions(replayed, completions)} of {completions} parsed"
+    if mine is None:
+        return f"Replay not scored (original best {fmt(theirs)}), {parsed}"
+    if theirs is None:
+        return f"Replay best {fmt(mine)} (the original step scored nothing), {parsed}"
+    word = (
+        "better"
+        if kind.better(mine, theirs)
+        else "worse"
+        if kind.better(theirs, mine)
+        else "the same"
+    )
+    delta = kind.format_difference(mine - theirs)
+    return f"Replay best {fmt(mine)} vs original {fmt(theirs)} ({delta}, {word}), {parsed}"
+
+
+# -- File ▸ Export and Copy best of the window (each opens its own short read session) ----------
+
+
+def export_project(project: str | Path, target: str | Path, fmt: str) -> Path:
+    """`opro export`: the same function, the same keys (runs in a worker thread)."""
+    from .session import ProjectSession
+
+    with ProjectSession.open(project, readonly=True, check_pages=False) as session:
+        session.export(target, fmt)
+    return Path(target)
+
+
+def read_best_text(project: str | Path, run_id: int) -> str | None:
+    from .session import ProjectSession
+
+    with ProjectSession.open(project, readonly=True, check_pages=False) as session:
+        return best_text(session, run_id)
+
+
+def export_best_text(project: str | Path, run_id: int, target: str | Path) -> Path:
+    """Write the run's best solution as text (a prompt run's instruction) to ``target``."""
+    text = read_best_text(project, run_id)
+    if text is None:
+        raise ProjectError(f"run {run_id} has no scored solution yet")
+    target = Path(target)
+    try:
+        target.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ProjectError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
