@@ -87,7 +87,8 @@ def test_test_evaluation_can_be_cancelled_and_stores_nothing(
                 win.menus.evaluate_action.trigger()
             assert dialog.isVisible() and win.evaluation.is_running
             done, total = progress.args
-            assert total == 20 * 5  # 20 test examples x (top-3 + 2 baselines)
+            # 20 test examples x (top-3 + 2 baselines) + 20 training examples x 2 baselines
+            assert total == 20 * 5 + 20 * 2
             assert (dialog.progress_bar.value(), dialog.progress_bar.maximum()) == (8, total)
             assert dialog.status_label.text() == f"8 of {total} scorer answers in"
             with qtbot.waitSignal(win.evaluation.evaluation_cancelled, timeout=5_000):
@@ -119,7 +120,7 @@ def test_test_evaluation_table_lists_instructions_and_both_baselines_with_train_
         with qtbot.waitSignal(win.evaluation.evaluation_finished, timeout=30_000):
             win.menus.evaluate_action.trigger()
         qtbot.waitUntil(lambda: not win.run_view.analysis_pending, timeout=10_000)
-    assert seen[0] == (0, 100) and seen[-1] == (100, 100)
+    assert seen[0] == (0, 140) and seen[-1] == (140, 140)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     model = win.evaluate_dialog.model
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
@@ -135,12 +136,14 @@ def test_test_evaluation_table_lists_instructions_and_both_baselines_with_train_
         [
             e["label"],
             e["instruction"] or "(empty)",
-            "-" if e["train_accuracy"] is None else pct(100 * e["train_accuracy"]),
+            pct(100 * e["train_accuracy"]),
             pct(100 * e["test_accuracy"]),
         ]
         for e in stored
     ]
     assert all(e["complete"] and e["n_examples"] == 20 for e in stored)
+    # The baselines were never proposed by the run: they were scored on its training split.
+    assert all(e["train_accuracy"] is not None for e in stored)
     # The baselines' test accuracies are drawn on the score plot as labelled lines.
     lines = [ln.label.format for ln in win.run_view.score_plot._baselines if ln.isVisible()]
     for e in stored[3:]:

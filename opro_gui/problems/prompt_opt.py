@@ -372,6 +372,12 @@ class PromptProblem(PromptScoring):
         the scorer in one batch so the LLM layer can run them concurrently."""
         return self._score_on([str(s) for s in solutions], self.train_ids, scorer, cancel)
 
+    def split_ids(self, split: str) -> list[int]:
+        """The example ids of ``split`` ("test", "train" or "all")."""
+        _check(split in _SPLITS, f"split must be one of {', '.join(_SPLITS)}")
+        ids = {"train": self.train_ids, "test": self.test_ids}.get(split)
+        return list(range(len(self.examples))) if ids is None else list(ids)
+
     def evaluate(
         self,
         instructions: Sequence[str],
@@ -380,10 +386,7 @@ class PromptProblem(PromptScoring):
         cancel: CancelToken | None = None,
     ) -> list[ScoreResult]:
         """Accuracy on ``split`` ("test", "train" or "all"); for reports, never for selection."""
-        _check(split in _SPLITS, f"split must be one of {', '.join(_SPLITS)}")
-        ids = {"train": self.train_ids, "test": self.test_ids}.get(
-            split, list(range(len(self.examples)))
-        )
+        ids = self.split_ids(split)
         if not ids:
             return [ScoreResult(None, complete=False, error=f"the {split} split is empty")
                     for _ in instructions]  # fmt: skip

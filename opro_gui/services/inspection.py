@@ -112,12 +112,14 @@ def slice_size(concurrency: int) -> int:
 
 class ProgressClient:
     """A scorer client that sends its scorer requests in slices and reports after each how
-    many are answered, of how many were asked for so far. Other requests (second-round
-    extraction, judges) pass through whole. Cancellation is checked between slices."""
+    many are answered, of ``expected`` (or of how many were asked for so far, if more). Other
+    requests (second-round extraction, judges) pass through whole. Cancellation is checked
+    between slices."""
 
-    def __init__(self, inner: LLMClient, report: Progress, size: int) -> None:
+    def __init__(self, inner: LLMClient, report: Progress, size: int, expected: int = 0) -> None:
         self._inner, self._report, self._size = inner, report, max(1, size)
-        self._done = self._total = 0
+        self._expected = expected  # the total when known before the first request (else 0)
+        self._done = self._asked = 0
 
     @property
     def model(self) -> str:
@@ -132,7 +134,7 @@ class ProgressClient:
         counted = sum(1 for r in requests if r.role == SCORER_ROLE)
         if not counted:
             return list(self._inner.complete(requests, cancel))
-        self._total += counted
+        self._asked += counted
         self._report(self._done, self._total)
         out: list[LLMResult] = []
         for start in range(0, len(requests), self._size):
@@ -143,6 +145,10 @@ class ProgressClient:
             self._done += sum(1 for r in part if r.role == SCORER_ROLE)
             self._report(self._done, self._total)
         return out
+
+    @property
+    def _total(self) -> int:
+        return max(self._expected, self._asked)
 
 
 def _parsed_completions(candidates: Sequence[ReplayCandidate], completions: int) -> int:

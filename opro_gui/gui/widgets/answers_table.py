@@ -1,5 +1,6 @@
 """The scorer answers of one instruction: a sortable table with a text filter, an "only wrong"
-switch and word wrap on demand; verdict and error columns appear only when something fills them."""
+switch and word wrap on demand; verdict and error columns appear only when something fills them,
+and the raw answer column takes the width left."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from opro_gui.gui.models.answers_model import AnswersFilter, AnswersModel
 from opro_gui.services.inspection import AnswerRow
 
 #: Starting widths of the text columns (characters are elided beyond; the last one stretches).
-WIDTHS = {"example_id": 44, "input": 300, "gold": 80, "raw_answer": 260, "parsed_answer": 80,
-          "correct": 64, "verdicts": 220}  # fmt: skip
+WIDTHS = {"example_id": 44, "input": 300, "gold": 80, "parsed_answer": 80, "correct": 64,
+          "verdicts": 220, "error": 220}  # fmt: skip
 
 
 class AnswersTable(QWidget):
@@ -59,7 +60,10 @@ class AnswersTable(QWidget):
         self.view.verticalHeader().setVisible(False)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # The raw answer takes the room left (not the last column: it may be a short one).
+        header.setSectionResizeMode(
+            self.model.column_of("raw_answer"), QHeaderView.ResizeMode.Stretch
+        )
         for key, width in WIDTHS.items():
             self.view.setColumnWidth(self.model.column_of(key), width)
         bar = QHBoxLayout()

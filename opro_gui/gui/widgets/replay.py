@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -297,11 +299,24 @@ class ReplayDialog(QDialog):
         super().done(result)
 
 
+def fit_columns(view: QTableView, model: DictTableModel) -> None:
+    """Short columns as wide as their contents, the text the rest; a column nobody fills
+    (no reasons) is hidden."""
+    header = view.horizontalHeader()
+    for col, c in enumerate(model.columns):
+        filled = any(cell(model.row_data(r), c.key) for r in range(model.rowCount()))
+        view.setColumnHidden(col, c.key == "reason" and not filled)
+        mode = QHeaderView.ResizeMode
+        header.setSectionResizeMode(col, mode.Stretch if c.key == "text" else mode.ResizeToContents)
+
+
 def _tabs(model: DictTableModel, text: QPlainTextEdit) -> QTabWidget:
     """Scores in a table first, the raw completions behind the second tab."""
     tabs = QTabWidget()
     view = table_view(model)
     view.setObjectName("answers_table")
+    model.modelReset.connect(lambda: fit_columns(view, model))
+    fit_columns(view, model)
     tabs.addTab(view, "Scores")
     tabs.addTab(text, "Completions")
     return tabs

@@ -28,7 +28,8 @@ def evaluate_on_test(
     poll_interval: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[EvaluationResult]:
-    """Runs in a worker thread with its own session (one SQLite connection per thread).
+    """Runs in a worker thread with its own session (one SQLite connection per thread). The
+    baselines are scored on the training split too (each row gets a training accuracy).
     ``dataset``: another dataset file to score on instead (transfer). ``progress(done,
     total)`` is called in the worker thread (not with the Batch API, which has no count)."""
     with ProjectSession.open(path) as session:
@@ -39,7 +40,7 @@ def evaluate_on_test(
             )  # fmt: skip
         return session.evaluate(
             run_id, "test", top=top, scorer_endpoint=scorer, cancel=cancel, dataset=dataset,
-            progress=progress,
+            progress=progress, train_baselines=dataset is None,
         )  # fmt: skip
 
 
