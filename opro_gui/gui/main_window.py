@@ -324,6 +324,7 @@ class MainWindow(QMainWindow):
         assert self.document.path is not None
         where = Path(dataset).name if dataset else "the test split"
         self.evaluate_dialog.prepare(
+            where,
             f"Run {run_id} on {where}: the best instructions by "
             "training accuracy and the baselines",
             kind.format_score,

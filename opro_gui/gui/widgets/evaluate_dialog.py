@@ -144,8 +144,10 @@ class EvaluateDialog(QDialog):
         evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
 
     # -- API -------------------------------------------------------------------------------
-    def prepare(self, title: str, fmt: Formatter) -> None:
-        """Before an evaluation starts: what is evaluated, and the kind's way to write scores."""
+    def prepare(self, where: str, title: str, fmt: Formatter) -> None:
+        """Before an evaluation starts: on what, what is evaluated, and the kind's way to
+        write scores."""
+        self.setWindowTitle(f"Evaluate on {where}")
         self.title_label.setText(title)
         self.model.fmt = fmt
         self.model.set_rows([])
