@@ -64,6 +64,11 @@ def open_window(qtbot: Any, tmp_path: Path, project: Path, base_url: str) -> Mai
     return win
 
 
+def cache_size(project: Path) -> int:
+    with ProjectStore.open(project) as store:
+        return int(store.conn.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0])
+
+
 def train_run(capsys: Any, project: Path, base_url: str) -> None:
     code = opro(capsys, "run", str(project), "--steps", "2", "--samples", "2", *roles(base_url))
     assert code[0] == 0, code[2]
@@ -75,6 +80,7 @@ def test_test_evaluation_can_be_cancelled_and_stores_nothing(
     world = GatedWorld()
     with fake_server(world) as srv:
         train_run(capsys, project, srv.base_url)
+        cached_before = cache_size(project)
         win = open_window(qtbot, tmp_path, project, srv.base_url)
         dialog = win.evaluate_dialog
         world.free, world.armed = 8, True  # the first slice of 8 answers, then the server stalls
@@ -101,6 +107,7 @@ def test_test_evaluation_can_be_cancelled_and_stores_nothing(
         assert dialog.model.rowCount() == 0
         assert dialog.status_label.text() == "Cancelled: nothing was stored."
         assert win.menus.evaluate_action.isEnabled()
+    assert cache_size(project) == cached_before  # the 8 answers were not kept for free
     with ProjectStore.open(project) as store:
         assert store.evaluations(1) == []
         calls = [c for c in store.calls(1) if c.evaluation_id is not None]

@@ -187,7 +187,7 @@ class ActionsMixin(SessionBase):
         the training split, so that each row has a training accuracy (costs that many requests).
         ``progress(done, total)``: called (in this thread) as the scorer's answers come in.
         Nothing is stored unless every instruction was scored: a cancelled evaluation leaves
-        no evaluation behind (only cached answers, which make the next attempt cheaper)."""
+        nothing behind (the answers it paid for are cached only with the calls that bought them)."""
         if not self.problem_kind.supports_evaluation:
             raise ProjectError(
                 f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"

@@ -19,7 +19,7 @@ from .base import SessionBase, _reads_file
 
 #: The role of the first-round scorer requests: one per (instruction, example).
 SCORER_ROLE = "scorer"
-#: Requests sent at once per reported slice: this many per parallel slot of the endpoint.
+#: Without a per-answer hook: requests sent at once per reported slice, per parallel slot.
 SLICE_PER_SLOT = 4
 MIN_SLICE = 8
 
@@ -111,10 +111,11 @@ def slice_size(concurrency: int) -> int:
 
 
 class ProgressClient:
-    """A scorer client that sends its scorer requests in slices and reports after each how
-    many are answered, of ``expected`` (or of how many were asked for so far, if more). Other
-    requests (second-round extraction, judges) pass through whole. Cancellation is checked
-    between slices."""
+    """A scorer client that reports how many scorer requests are answered, of ``expected``
+    (or of how many were asked for so far, if more). A client with an ``on_finished`` hook
+    (the OpenAI-compatible one) reports each answer as it arrives; another gets the scorer
+    requests in slices and reports after each (cancellation checked between slices). Other
+    requests (second-round extraction, judges) pass through and are not counted."""
 
     def __init__(self, inner: LLMClient, report: Progress, size: int, expected: int = 0) -> None:
         self._inner, self._report, self._size = inner, report, max(1, size)
@@ -128,6 +129,10 @@ class ProgressClient:
     def __getattr__(self, name: str) -> Any:  # ignores_n, close, ... of the wrapped client
         return getattr(self._inner, name)
 
+    @property
+    def _total(self) -> int:
+        return max(self._expected, self._asked)
+
     def complete(
         self, requests: Sequence[LLMRequest], cancel: CancelToken | None = None
     ) -> list[LLMResult]:
@@ -136,6 +141,8 @@ class ProgressClient:
             return list(self._inner.complete(requests, cancel))
         self._asked += counted
         self._report(self._done, self._total)
+        if hasattr(self._inner, "on_finished"):
+            return self._streamed(requests, cancel, counted)
         out: list[LLMResult] = []
         for start in range(0, len(requests), self._size):
             if cancel is not None:
@@ -146,9 +153,26 @@ class ProgressClient:
             self._report(self._done, self._total)
         return out
 
-    @property
-    def _total(self) -> int:
-        return max(self._expected, self._asked)
+    def _streamed(
+        self, requests: Sequence[LLMRequest], cancel: CancelToken | None, counted: int
+    ) -> list[LLMResult]:
+        before = self._done
+
+        def answered(request: LLMRequest) -> None:
+            if request.role == SCORER_ROLE:
+                self._done += 1
+                self._report(self._done, self._total)
+
+        inner: Any = self._inner
+        inner.on_finished = answered
+        try:
+            out = list(inner.complete(requests, cancel))
+        finally:
+            inner.on_finished = None
+        if self._done != before + counted:  # answers from the cache were not reported
+            self._done = before + counted
+            self._report(self._done, self._total)
+        return out
 
 
 def _parsed_completions(candidates: Sequence[ReplayCandidate], completions: int) -> int:
