@@ -192,3 +192,47 @@ def test_best_instruction_as_text_and_copy(
     assert target.read_text() == best["best_instruction"] + "\n"
     window.menus.exports.copy_best_action.trigger()
     assert QGuiApplication.clipboard().text() == best["best_instruction"]
+
+
+def test_replay_summary_is_worded_by_the_kind() -> None:
+    from opro_gui.core.models import Candidate, CandidateStatus
+    from opro_gui.core.rows import ReplayCandidate
+    from opro_gui.problems import get_kind
+    from opro_gui.services.inspection import replay_summary
+
+    tsp = get_kind("tsp")  # lower is better; lengths as integers with thousands separators
+    original = [
+        Candidate(3, 0, 0, [0, 1, 2], "0,1,2", CandidateStatus.SCORED, score=1250.0),
+        Candidate(3, 1, 1, [0, 2, 1], "0,2,1", CandidateStatus.SCORED, score=1300.0),
+    ]
+    replayed = [
+        ReplayCandidate(0, "0,2,1", [0, 2, 1], "scored", score=1234.0),
+        ReplayCandidate(1, "no tour here", None, "invalid", "no <trace>"),
+    ]
+    assert replay_summary(tsp, original, replayed, 2) == (
+        "Replay best 1,234 vs original 1,250 (-16, better), 1 of 2 parsed"
+    )
+    unscored = [ReplayCandidate(0, "0,2,1", [0, 2, 1], "parsed")]
+    assert replay_summary(tsp, original, unscored, 1) == (
+        "Replay not scored (original best 1,250), 1 of 1 parsed"
+    )
+    prompt = get_kind("prompt")
+    mine = [ReplayCandidate(0, "Go.", "Go.", "scored", score=0.62)]
+    theirs = [Candidate(2, 0, 0, "Be.", "Be.", CandidateStatus.SCORED, score=0.58)]
+    assert replay_summary(prompt, theirs, mine, 1) == (
+        "Replay best 62.0% vs original 58.0% (+4.0 points, better), 1 of 1 parsed"
+    )
+
+
+def test_export_menu_names_the_best_by_kind(qtbot: Any, tmp_path: Path) -> None:
+    settings.set_settings_dir(tmp_path / "settings")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.new_project("tsp", tmp_path / "t.opro")
+    loaded(qtbot, win)
+    exports = win.menus.exports
+    exports.refresh()
+    assert exports.best_text_action.text() == "Best Solution as &Text…"
+    assert exports.copy_best_action.text() == "&Copy Best Solution"
+    assert exports.json_action.isEnabled()
+    assert not exports.copy_best_action.isEnabled()  # no run yet: nothing to copy

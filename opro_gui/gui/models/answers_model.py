@@ -125,6 +125,8 @@ class AnswersModel(QAbstractTableModel):
             return text if self._wrap else " ".join(text.split("\n")).strip()
         if role == SORT_ROLE:
             return col.sort(row)
+        if role == Qt.ItemDataRole.ToolTipRole and col.key == "example_id":
+            return f"The prompt sent to the scorer:\n\n{row.prompt}"
         if role == Qt.ItemDataRole.ToolTipRole:
             text = col.text(row)
             tip = text if len(text) > 40 or "\n" in text else ""

@@ -39,6 +39,9 @@ class ExportActions(QObject):
         self.copy_best_action = QAction("&Copy Best Instruction", window)
         self.copy_best_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.copy_best_action.triggered.connect(self.copy_best)
+        doc = window.document
+        for signal in (doc.project_opened, doc.run_selected, doc.project_closed):
+            signal.connect(self._on_document_changed)
 
     def add_to(self, file_menu: QMenu) -> QMenu:
         menu = file_menu.addMenu("E&xport")
@@ -46,6 +49,10 @@ class ExportActions(QObject):
         menu.aboutToShow.connect(self.refresh)
         file_menu.aboutToShow.connect(self.refresh)
         return menu
+
+    def add_copy_to(self, edit_menu: QMenu) -> None:
+        edit_menu.addAction(self.copy_best_action)
+        edit_menu.aboutToShow.connect(self.refresh)
 
     def refresh(self) -> None:
         """Name the best thing by the open project's kind; enable what applies."""
@@ -103,9 +110,12 @@ class ExportActions(QObject):
         return text
 
     # -- internals -------------------------------------------------------------------------
+    def _on_document_changed(self, _event: object) -> None:
+        self.refresh()
+
     def _run_id(self) -> int | None:
         win = self._win
-        return win.run_view.run_id if win.run_view.run_id is not None else win.document.run_id
+        return win.document.run_id if win.document.run_id is not None else win.run_view.run_id
 
     def _ask(self, fmt: str) -> None:
         win = self._win

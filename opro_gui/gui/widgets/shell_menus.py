@@ -96,7 +96,7 @@ class ShellMenus(QObject):
             undo.setShortcut(QKeySequence.StandardKey.Undo)
             redo.setShortcut(QKeySequence.StandardKey.Redo)
             e.addActions([undo, redo])
-        e.addAction(self.exports.copy_best_action)
+        self.exports.add_copy_to(e)
         r = mb.addMenu("&Run")
         self.run_action = self._action("&Run", lambda: win.start_run(), "Ctrl+R")
         self.new_run_action = self._action(
