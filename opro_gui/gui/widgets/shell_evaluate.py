@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from opro_gui.core.cancel import CancelToken
+from opro_gui.core.cancel import Cancelled, CancelToken
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import EvaluationResult, ProjectSession
 
@@ -115,15 +115,18 @@ class TestEvaluation(QObject):
 
     def cancel(self, wait_ms: int = 5000) -> None:
         """Stop the evaluation: the scorer's requests are abandoned within a fraction of a
-        second and nothing is stored. ``wait_ms`` 0 returns at once (``evaluation_cancelled``
-        follows when the thread has ended); otherwise the thread is joined that long."""
+        second and nothing is stored. ``wait_ms`` 0 returns at once and the job still says how
+        it ended: ``evaluation_cancelled`` once its thread has ended, or, if it had already
+        stored its results, ``evaluation_finished``. Otherwise (the window closes) the thread is
+        joined that long and nothing more is reported."""
         call = self._call
-        if call is None or self._cancelling:
-            if call is not None and wait_ms:
-                call.quit(wait_ms)
+        if call is None:
             return
         self._cancelling = True
-        call.quit(wait_ms)
+        if wait_ms:
+            call.quit(wait_ms)
+        elif call.token is not None:
+            call.token.cancel()
 
     @Slot(int, int)
     def _on_job_progress(self, done: int, total: int) -> None:
@@ -131,11 +134,13 @@ class TestEvaluation(QObject):
             self.progress_changed.emit(done, total)
 
     def _on_call_done(self, rows: list[EvaluationResult]) -> None:
-        self._call = None
+        self._call, self._cancelling = None, False  # stored before the cancel arrived
         self.evaluation_finished.emit(rows)
 
     def _on_call_error(self, exc: BaseException) -> None:
-        self._call = None
+        if self._cancelling and isinstance(exc, Cancelled):
+            return  # ``evaluation_cancelled`` follows when the thread has ended
+        self._call, self._cancelling = None, False
         self.evaluation_failed.emit(str(exc) or type(exc).__name__)
 
     def _on_call_ended(self) -> None:
