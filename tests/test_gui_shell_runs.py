@@ -140,6 +140,7 @@ def test_title_marks_unsaved_task_edits_and_edit_menu_has_undo(window: MainWindo
     assert "*" not in window.windowTitle()
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the evaluate window, offscreen
 def test_prompt_run_then_held_out_evaluation_marks_the_plot(
     qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
 ) -> None:

@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import RunSettings
 from opro_gui.problems import ProblemKind
-from opro_gui.services import ProjectError, ProjectSession, pages
+from opro_gui.services import ProjectError, ProjectSession, inspection, pages
+from opro_gui.services.inspection import StepView
 from opro_gui.services.pages import CandidateRow, RunHeader
 from opro_gui.services.plan import RunPlan
 
@@ -280,9 +281,9 @@ class ProjectDocument(QObject):
     def last_step(self, run_id: int) -> int:
         return pages.last_step(self._need(), run_id)
 
-    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
-        detail = self._need().step_detail(run_id, step)
-        return detail.to_json() if detail is not None else None
+    def step_detail(self, run_id: int, step: int) -> StepView | None:
+        """A step with each candidate's scorer answers beside their examples' input and gold."""
+        return inspection.step_view(self._need(), run_id, step)
 
     # -- internals -----------------------------------------------------------------------
     def _need(self) -> ProjectSession:

@@ -35,6 +35,7 @@ from .document import (
 )
 from .run_controller import RunController
 from .widgets import model_line
+from .widgets.evaluate_dialog import EvaluateDialog
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_docks import DEFAULT_LAYOUT, LAYOUTS, add_docks, apply_layout, optional_widget
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
+        self.evaluate_dialog = EvaluateDialog(self.evaluation, self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
+        self.evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -348,11 +351,18 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
+        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.prepare(
+            where,
+            f"Run {run_id} on {where}: the best instructions by "
+            "training accuracy and the baselines",
+            kind.format_score,
+        )
         self.evaluation.start(
             self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
             batch=self.menus.batch_action.isChecked() and not dataset,
         )  # fmt: skip
-        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.show()
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
@@ -361,6 +371,10 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
+        self._update_actions()
+
+    def _on_evaluation_cancelled(self) -> None:
+        self.status_label.setText("Evaluation cancelled: nothing was stored.")
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:

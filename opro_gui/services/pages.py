@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from opro_gui.core.models import RunSettings, Scored
+from opro_gui.core.rows import ReplayRow, StepDetail
 from opro_gui.llm import EndpointConfig
 from opro_gui.storage import ProjectError, pages
 
@@ -209,10 +210,10 @@ def last_step(session: SessionBase, run_id: int) -> int:
 @dataclass(frozen=True)
 class ReplaySetup:
     kind: str
-    detail: dict[str, Any] | None
+    detail: StepDetail | None
     settings: RunSettings
     optimizer: EndpointConfig
-    replays: tuple[dict[str, Any], ...]
+    replays: tuple[ReplayRow, ...]
 
 
 def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
@@ -223,10 +224,10 @@ def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
         detail = session.step_detail(run_id, step)
         return ReplaySetup(
             kind=session.kind,
-            detail=detail.to_json() if detail is not None else None,
+            detail=detail,
             settings=session.run_settings(run_id),
             optimizer=optimizer,
-            replays=tuple(r.to_json() for r in session.store.replays(run_id, step)),
+            replays=tuple(session.store.replays(run_id, step)),
         )
 
 
