@@ -262,19 +262,27 @@ class LeaderRow:
     step: int
     index: int
     score: float
-    text: str  # the full display text (an instruction, a tour, a pair)
+    text: str  # the full solution as text (an instruction, a tour, a pair)
 
 
 @_reads_file
 def leaderboard(session: SessionBase, run_id: int, limit: int = 10) -> list[LeaderRow]:
-    """The ``limit`` best scored candidates, best first by the kind's direction; no JSON
-    is decoded (the stored display text is shown)."""
+    """The ``limit`` best scored candidates, best first by the kind's direction (sorted in
+    SQL; only these ``limit`` solutions are decoded)."""
     higher = session.problem_kind.higher_is_better
     rows = pages.top_texts(session.store.conn, run_id, limit, higher)
     return [
-        LeaderRow(rank, int(step), int(idx), float(score), str(text or ""))
-        for rank, (step, idx, score, text) in enumerate(rows, start=1)
+        LeaderRow(rank, int(step), int(idx), float(score), _solution_text(sol, text))
+        for rank, (step, idx, score, sol, text) in enumerate(rows, start=1)
     ]
+
+
+def _solution_text(solution_json: str | None, text: str | None) -> str:
+    """An instruction as itself, other solutions as JSON (as the history table shows them)."""
+    solution = _decode(solution_json)
+    if solution is None:
+        return str(text or "")
+    return solution if isinstance(solution, str) else json.dumps(solution, ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -125,12 +125,12 @@ def example_records(conn: sqlite3.Connection, candidate_id: int) -> tuple[Exampl
 
 def top_texts(
     conn: sqlite3.Connection, run_id: int, limit: int, higher_is_better: bool
-) -> list[tuple[int, int, float, str]]:
-    """(step, idx, score, display text) of the ``limit`` best scored candidates, ties broken
-    by the earlier step: a leaderboard without decoding any solution."""
+) -> list[tuple[int, int, float, str, str]]:
+    """(step, idx, score, solution JSON, display text) of the ``limit`` best scored candidates,
+    ties broken by the earlier step: a leaderboard sorted in SQL."""
     order = "score DESC" if higher_is_better else "score ASC"
     return conn.execute(
-        "SELECT step, idx, score, text FROM candidate WHERE run_id = ?"
+        "SELECT step, idx, score, solution, text FROM candidate WHERE run_id = ?"
         " AND status = 'scored' AND score IS NOT NULL"
         f" ORDER BY {order}, step, idx LIMIT ?",
         (run_id, limit),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,10 +49,14 @@ class Leaderboard(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        self.table.setMinimumWidth(220)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
         lay.addWidget(self.table, 1)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt's name)
+        return QSize(380, super().sizeHint().height())
 
     def set_score_label(self, label: str) -> None:
         """The score column's header, with its unit (the kind's label)."""

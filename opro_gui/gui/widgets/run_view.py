@@ -97,6 +97,7 @@ class RunView(QWidget):
         self.splitter.addWidget(self.leaderboard)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([1000, 520])  # the leaderboard's text needs room too
         lay.addWidget(self.splitter, 1)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -131,7 +132,7 @@ class RunView(QWidget):
         )
         self.score_plot.set_formatter(self.fmt)
         self.board.set_kind(self._desc, gui_kind(p.kind).start_label)
-        self.leaderboard.set_score_label(score_axis_label(p.kind))
+        self.leaderboard.set_score_label(self._desc.score_label if self._desc else "score")
         self._clear_run()
         self.summary_label.setText(f"Opening {p.name}…")
 

@@ -84,6 +84,7 @@ class _LegendBelow(pg.LegendItem):
 
 #: Rows of the plot item's layout under the bottom axis (pyqtgraph uses rows 0-3).
 _LEGEND_ROW, _BASELINE_ROW = 4, 5
+_LEGEND_ENTRY_WIDTH = 240  # px a legend entry may take (sample and a label like "optimum: 603")
 
 
 class ScorePlot(QWidget):
@@ -149,6 +150,13 @@ class ScorePlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot_widget)
         self.apply_colors(self._colors)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        """Legend entries flow into as many columns as fit: no label is cut off at the edge."""
+        super().resizeEvent(event)
+        columns = max(1, self.width() // _LEGEND_ENTRY_WIDTH)
+        for legend, most in ((self._legend, 5), (self._baseline_legend, 4)):
+            legend.setColumnCount(min(columns, most))
 
     # -- data ----------------------------------------------------------------------------
     @property
