@@ -19,72 +19,17 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from opro_gui.problems import ProblemKind
 
 from ..themes import LIGHT, PlotColors
+from .plot_items import (
+    BASELINE_ROW,
+    LEGEND_ENTRY_WIDTH,
+    LEGEND_ROW,
+    GrowingXY,
+    LegendBelow,
+    StepAxis,
+)
 
 _ID_STRIDE = 100_000  # point id = step * stride + index
 _LOG_FLOOR = 1e-6  # a loss of 0 still gets a place on a log axis
-
-
-class _GrowingXY:
-    """Append-only float arrays with amortised doubling (no per-step reallocation)."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self.x = np.empty(capacity)
-        self.y = np.empty(capacity)
-        self.ids = np.empty(capacity, dtype=np.int64)
-        self.size = 0
-
-    def extend(self, xs: np.ndarray, ys: np.ndarray, ids: np.ndarray) -> None:
-        need = self.size + len(xs)
-        if need > len(self.x):
-            cap = max(need, 2 * len(self.x))
-            for name in ("x", "y", "ids"):
-                old = getattr(self, name)
-                new = np.empty(cap, dtype=old.dtype)
-                new[: self.size] = old[: self.size]
-                setattr(self, name, new)
-        self.x[self.size : need] = xs
-        self.y[self.size : need] = ys
-        self.ids[self.size : need] = ids
-        self.size = need
-
-    def clear(self) -> None:
-        self.size = 0
-
-
-class _StepAxis(pg.AxisItem):
-    """Steps are whole numbers: no 0.5 ticks when a run has only a few steps."""
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:  # noqa: N802
-        levels = super().tickValues(minVal, maxVal, size)
-        out = [
-            (spacing, [v for v in values if float(v).is_integer()])
-            for spacing, values in levels
-            if spacing >= 1 or spacing == levels[0][0]
-        ]
-        return [(max(spacing, 1.0), values) for spacing, values in out]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [str(int(v)) for v in values]
-
-
-class _LegendBelow(pg.LegendItem):
-    """A legend that lives in a row of the plot's own layout, under the x axis: outside the
-    data area, so no curve or point is ever drawn over its labels. Not draggable."""
-
-    def __init__(self, columns: int) -> None:
-        super().__init__(offset=None, colCount=columns, frame=False, horSpacing=6)
-
-    def updateSize(self) -> None:  # noqa: N802  (pyqtgraph's name)
-        self.layout.invalidate()
-        self.updateGeometry()  # the plot's layout gives it the room its entries need
-
-    def mouseDragEvent(self, ev: Any) -> None:  # noqa: N802
-        ev.ignore()
-
-
-#: Rows of the plot item's layout under the bottom axis (pyqtgraph uses rows 0-3).
-_LEGEND_ROW, _BASELINE_ROW = 4, 5
-_LEGEND_ENTRY_WIDTH = 240  # px a legend entry may take (sample and a label like "optimum: 603")
 
 
 class ScorePlot(QWidget):
@@ -96,7 +41,7 @@ class ScorePlot(QWidget):
         super().__init__(parent)
         self._colors = LIGHT
         self.plot_widget = pg.PlotWidget(
-            background=self._colors.background, axisItems={"bottom": _StepAxis("bottom")}
+            background=self._colors.background, axisItems={"bottom": StepAxis("bottom")}
         )
         self.plot_widget.setObjectName("score_plot")
         item = self.plot_widget.getPlotItem()
@@ -108,14 +53,14 @@ class ScorePlot(QWidget):
         item.setLabel("left", "score")
         item.getAxis("left").enableAutoSIPrefix(False)
         # The curves' legend and the baselines' labels, each in a row under the x axis.
-        self._legend = _LegendBelow(columns=5)
-        self._baseline_legend = _LegendBelow(columns=4)
-        for row, legend in ((_LEGEND_ROW, self._legend), (_BASELINE_ROW, self._baseline_legend)):
+        self._legend = LegendBelow(columns=5)
+        self._baseline_legend = LegendBelow(columns=4)
+        for row, legend in ((LEGEND_ROW, self._legend), (BASELINE_ROW, self._baseline_legend)):
             item.layout.addItem(legend, row, 1)
             item.layout.setRowStretchFactor(row, 0)
         self._baseline_legend.sigSampleClicked.connect(self._on_baseline_sample_clicked)
         self._fmt: Callable[[float | None], str] = ProblemKind().format_score
-        self._points = _GrowingXY()
+        self._points = GrowingXY()
         self._drawn = 0  # points handed to the scatter item so far
         self._log = False
         self._scale = 1.0
@@ -154,7 +99,7 @@ class ScorePlot(QWidget):
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
         """Legend entries flow into as many columns as fit: no label is cut off at the edge."""
         super().resizeEvent(event)
-        columns = max(1, self.width() // _LEGEND_ENTRY_WIDTH)
+        columns = max(1, self.width() // LEGEND_ENTRY_WIDTH)
         for legend, most in ((self._legend, 5), (self._baseline_legend, 4)):
             legend.setColumnCount(min(columns, most))
 
