@@ -18,6 +18,7 @@ for _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gui_helpers import messages, window  # noqa: E402,F401  (the main-window fixtures)
 from openai_server import FakeOpenAIServer  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -56,6 +57,18 @@ def _isolated_home(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+
+
+@pytest.fixture(autouse=True)
+def model_check_questions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list:
+    """GUI tests: a failed model check asks "Run anyway?" in a modal box; here the question is
+    recorded and answered Cancel (a test that wants "Run anyway" patches it itself)."""
+    asked: list = []
+    if request.module.__name__.startswith("test_gui"):
+        from opro_gui.gui.widgets import model_line
+
+        monkeypatch.setattr(model_line, "ask_run_anyway", lambda _p, check: asked.append(check))
+    return asked
 
 
 @pytest.fixture(autouse=True)

@@ -109,7 +109,7 @@ def test_llama_cpp_slots_are_read_before_the_first_request(
     project = _tsp(tmp_path)
     with fake_server(_tours, latency=0.3, max_parallel=1, honor_n=False, flavor="llamacpp") as srv:
         args = ["run", str(project), "--steps", "1", "--samples", "3", "--base-url", srv.base_url]
-        assert main([*args, "--model", "fake-optimizer"]) == 0
+        assert main([*args, "--model", "fake-optimizer", "--no-format-check"]) == 0
         assert srv.stats.arrivals == [1, 1, 1]  # never more than its one slot
         assert srv.stats.abandoned == 0
     assert (

@@ -12,8 +12,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import RunSettings
 from opro_gui.problems import ProblemKind
-from opro_gui.services import ProjectError, ProjectSession, pages
-from opro_gui.services.pages import CandidateRow, RunHeader
+from opro_gui.problems.kinds import format_number
+from opro_gui.services import ProjectError, ProjectSession, inspection, pages
+from opro_gui.services.inspection import StepView
+from opro_gui.services.pages import CandidateRow, LeaderRow, RunFigures, RunHeader
 from opro_gui.services.plan import RunPlan
 
 from .document_payloads import (
@@ -131,7 +133,7 @@ class ProjectDocument(QObject):
         return (
             kind.format_score(score)
             if kind is not None
-            else ("" if score is None else f"{score:g}")
+            else ("" if score is None else format_number(score))
         )
 
     # -- intents -------------------------------------------------------------------------
@@ -280,9 +282,17 @@ class ProjectDocument(QObject):
     def last_step(self, run_id: int) -> int:
         return pages.last_step(self._need(), run_id)
 
-    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
-        detail = self._need().step_detail(run_id, step)
-        return detail.to_json() if detail is not None else None
+    def run_figures(self, run_id: int, step: int) -> RunFigures:
+        """The dashboard's figures as stored after ``step`` (aggregates only)."""
+        return pages.run_figures(self._need(), run_id, step)
+
+    def leaderboard(self, run_id: int, limit: int) -> list[LeaderRow]:
+        """The run's ``limit`` best candidates (top N in SQL, no solution decoded)."""
+        return pages.leaderboard(self._need(), run_id, limit)
+
+    def step_detail(self, run_id: int, step: int) -> StepView | None:
+        """A step with each candidate's scorer answers beside their examples' input and gold."""
+        return inspection.step_view(self._need(), run_id, step)
 
     # -- internals -----------------------------------------------------------------------
     def _need(self) -> ProjectSession:

@@ -34,9 +34,11 @@ from .document import (
     UpgradeStarted,
 )
 from .run_controller import RunController
+from .widgets import model_line
+from .widgets.evaluate_dialog import EvaluateDialog
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
-from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
+from .widgets.shell_docks import DEFAULT_LAYOUT, LAYOUTS, add_docks, apply_layout, optional_widget
 from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
@@ -62,12 +64,15 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
+        saved_layout = settings.window_layout_name()  # View ▸ Layout; applied on first show
+        self.layout_name = saved_layout if saved_layout in LAYOUTS else DEFAULT_LAYOUT
         self.document = ProjectDocument(self)
         self.last_message = ""
         self.last_plan: RunPlan | None = None  # what the latest Run said it would do
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
+        self.evaluate_dialog = EvaluateDialog(self.evaluation, self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -89,6 +94,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.menus = ShellMenus(self)
         self._connect()
+        self.models = model_line.WindowModels(self)  # the open project's models, always in view
+        self.model_line = self.models.line
         self.theme_choice = settings.theme()
         self.apply_theme()
         geometry, state = settings.window_layout()
@@ -129,6 +136,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
+        self.evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -199,8 +207,12 @@ class MainWindow(QMainWindow):
             self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
+        # a new project starts from the models in use (the open project's, else the presets)
+        optimizer, scorer = self.endpoint("optimizer"), self.endpoint("scorer")
         try:
-            ProjectSession.create(path, kind, default_spec(kind)).close()
+            with ProjectSession.create(path, kind, default_spec(kind)) as created:
+                if optimizer is not None:
+                    created.set_project_models(optimizer, scorer)
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot create the project", str(exc))
             return False
@@ -256,8 +268,11 @@ class MainWindow(QMainWindow):
     def endpoint(self, role: str) -> EndpointConfig | None:
         return self.model_panel.endpoint_for(role)
 
-    def start_run(self, run_settings: RunSettings | None = None, *, new_run: bool = False) -> bool:
-        """Check everything a run needs, say plainly what is missing, then start the worker."""
+    def start_run(
+        self, run_settings: RunSettings | None = None, *, new_run: bool = False, check: bool = True
+    ) -> bool:
+        """Check everything a run needs, say plainly what is missing, then start the worker
+        (``check``: after one model check call, see ``services.model_probe``)."""
         if self.controller.is_running:
             return False
         if self.session is None:
@@ -304,12 +319,14 @@ class MainWindow(QMainWindow):
             return False
         self.last_plan = plan
         assert self.document.path is not None
+        self.models.retry = (run_settings, new_run) if check else None
         self.controller.start(
-            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
-        )
-        self.status_label.setText(
-            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
-        )
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new,
+            check=check, continues=None if plan.is_new else plan.run_id,
+        )  # fmt: skip
+        what = model_line.model_line(kind, optimizer, scorer)
+        checking = "; checking the models first" if check else ""
+        self.status_label.setText(f"{plan.message} — {self.document.path.name}: {what}{checking}")
         return True
 
     def pause_run(self) -> None:
@@ -334,11 +351,18 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
+        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.prepare(
+            where,
+            f"Run {run_id} on {where}: the best instructions by "
+            "training accuracy and the baselines",
+            kind.format_score,
+        )
         self.evaluation.start(
             self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
             batch=self.menus.batch_action.isChecked() and not dataset,
         )  # fmt: skip
-        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.show()
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
@@ -347,6 +371,10 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
+        self._update_actions()
+
+    def _on_evaluation_cancelled(self) -> None:
+        self.status_label.setText("Evaluation cancelled: nothing was stored.")
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:
@@ -472,11 +500,18 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.refresh()
 
+    def apply_layout(self, name: str) -> None:
+        """View ▸ Layout: arrange the docks for setting up, watching or inspecting."""
+        apply_layout(self, self._docks, name)
+        self.layout_name = name
+        settings.set_window_layout_name(name)
+        self.menus.layout_actions[name].setChecked(True)
+
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
         if self._needs_default_layout:  # dock sizes only apply once the window is laid out
             self._needs_default_layout = False
-            QTimer.singleShot(0, lambda: default_dock_sizes(self, self._docks))
+            QTimer.singleShot(0, lambda: self.apply_layout(self.layout_name))
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
