@@ -18,6 +18,7 @@ for _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gui_helpers import messages, window  # noqa: E402,F401  (the main-window fixtures)
 from openai_server import FakeOpenAIServer  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

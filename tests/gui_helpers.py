@@ -1,10 +1,13 @@
-"""GUI-panel test helpers: a fixture that fails a test leaving a QThread running, project builders."""
+"""GUI test helpers: the main-window fixtures most GUI tests share (``window``, ``messages``),
+a fixture that fails a test leaving a QThread running, the suite's server as the model, and
+project builders."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +46,59 @@ def no_thread_left(qtbot: object) -> Iterator[None]:
     (conftest applies the same check to every GUI test module)."""
     yield
     assert_no_thread_left()
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The window's message boxes, recorded instead of shown (they would block offscreen)."""
+    from opro_gui.gui import main_window
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        main_window.QMessageBox,
+        "warning",
+        lambda _p, title, text, *a: shown.append(f"{title}: {text}"),
+    )
+    return shown
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, messages: list[str]) -> Any:
+    """A main window (not shown) with its settings and example projects under tmp_path."""
+    from opro_gui.gui import settings
+    from opro_gui.gui.main_window import MainWindow
+    from opro_gui.gui.widgets import shell_projects
+
+    settings.set_settings_dir(tmp_path / "settings")
+    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    return win
+
+
+def use_server(base_url: str, name: str = "fake", **extra: Any) -> None:
+    """One model profile at ``base_url`` serving as optimizer and scorer."""
+    from opro_gui.gui import settings
+
+    profile = {"base_url": base_url, "model": "fake-optimizer", "preset": "Custom", **extra}
+    settings.save_profiles({name: profile})
+    settings.set_role_profile("optimizer", name)
+    settings.set_role_profile("scorer", name)
+
+
+def loaded(qtbot: Any, win: Any) -> None:
+    """Opening reads in the background: wait until the project document has read it all."""
+    qtbot.waitUntil(lambda: not win.document.is_loading, timeout=10_000)
+
+
+def run_to_end(qtbot: Any, win: Any, run_settings: Any, **kw: Any) -> Any:
+    """Start a run from the window and wait for its end and the analysis after it; the
+    RunFinished event."""
+    with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as blocker:
+        assert win.start_run(run_settings, **kw)
+    qtbot.waitUntil(lambda: not win.controller.is_running, timeout=10_000)
+    qtbot.waitUntil(lambda: not win.run_view.analysis_pending, timeout=10_000)
+    return blocker.args[0]
 
 
 class ScriptedOptimizer:

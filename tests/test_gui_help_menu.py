@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from gui_helpers import no_thread_left  # noqa: F401  (fixture)
@@ -11,21 +10,11 @@ from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequen
 from PySide6.QtWidgets import QDialog
 
 import opro_gui
-from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
-from opro_gui.gui.widgets import help_dialogs, shell_projects
+from opro_gui.gui.widgets import help_dialogs
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    return win
 
 
 @pytest.fixture

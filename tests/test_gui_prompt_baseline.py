@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import no_thread_left  # noqa: F401  (fixture)
+from gui_helpers import no_thread_left, run_to_end, use_server  # noqa: F401  (fixture)
 from PySide6.QtGui import QUndoStack
-from test_gui_shell import run_to_end, use_server
 
 from opro_gui.core.models import RunSettings
-from opro_gui.gui import settings
 from opro_gui.gui.main_window import MainWindow
 from opro_gui.gui.widgets import shell_projects
 from opro_gui.gui.widgets.panel_prompt import PromptPanel
@@ -24,15 +22,6 @@ from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.services import ProjectSession
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
-
-
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    return win
 
 
 def responder() -> Any:
@@ -157,6 +146,7 @@ def test_dataset_import_reads_a_folder_of_mmlu_files(
     assert [e["target"] for e in dataset.examples] == ["B", "C", "A"]
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the evaluate window, offscreen
 def test_evaluate_on_another_dataset_from_the_menu(
     qtbot: Any, window: MainWindow, fake_server: Any, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

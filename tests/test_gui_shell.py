@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import no_thread_left  # noqa: F401  (fixture)
+from gui_helpers import (  # noqa: F401  (a fixture; other modules import the helpers from here)
+    loaded,
+    no_thread_left,
+    run_to_end,
+    use_server,
+)
 
 from opro_gui.core.models import RunSettings
 from opro_gui.gui import settings
@@ -37,54 +42,6 @@ def tsp_responder(seed: int = 0) -> Any:
         return "<trace> " + ",".join(map(str, [0, *rest])) + " </trace>"
 
     return respond
-
-
-@pytest.fixture
-def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Message boxes are recorded instead of shown (they would block offscreen)."""
-    shown: list[str] = []
-    from opro_gui.gui import main_window
-
-    monkeypatch.setattr(
-        main_window.QMessageBox,
-        "warning",
-        lambda _p, title, text, *a: shown.append(f"{title}: {text}"),
-    )
-    return shown
-
-
-@pytest.fixture
-def window(
-    qtbot: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    messages: list[str],
-) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    return win
-
-
-def use_server(base_url: str, name: str = "fake", **extra: Any) -> None:
-    profile = {"base_url": base_url, "model": "fake-optimizer", "preset": "Custom", **extra}
-    settings.save_profiles({name: profile})
-    settings.set_role_profile("optimizer", name)
-    settings.set_role_profile("scorer", name)
-
-
-def loaded(qtbot: Any, win: MainWindow) -> None:
-    """Opening reads in the background: wait until the project document has read it all."""
-    qtbot.waitUntil(lambda: not win.document.is_loading, timeout=10_000)
-
-
-def run_to_end(qtbot: Any, win: MainWindow, run_settings: RunSettings, **kw: Any) -> Any:
-    with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as blocker:
-        assert win.start_run(run_settings, **kw)
-    qtbot.waitUntil(lambda: not win.controller.is_running, timeout=10_000)
-    qtbot.waitUntil(lambda: not win.run_view.analysis_pending, timeout=10_000)
-    return blocker.args[0]
 
 
 THREE = RunSettings(max_steps=3, samples_per_step=4, stop_at_optimum=False)

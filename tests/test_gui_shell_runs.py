@@ -29,26 +29,6 @@ from opro_gui.services import ProjectSession
 pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
-@pytest.fixture
-def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    shown: list[str] = []
-    monkeypatch.setattr(
-        mw.QMessageBox, "warning", lambda _p, title, text, *a: shown.append(f"{title}: {text}")
-    )
-    return shown
-
-
-@pytest.fixture
-def window(
-    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, messages: list[str]
-) -> MainWindow:
-    settings.set_settings_dir(tmp_path / "settings")
-    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
-    win = MainWindow()
-    qtbot.addWidget(win)
-    return win
-
-
 def test_wrong_key_pauses_the_run_and_says_so(
     qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
 ) -> None:
@@ -160,6 +140,7 @@ def test_title_marks_unsaved_task_edits_and_edit_menu_has_undo(window: MainWindo
     assert "*" not in window.windowTitle()
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the evaluate window, offscreen
 def test_prompt_run_then_held_out_evaluation_marks_the_plot(
     qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
 ) -> None:

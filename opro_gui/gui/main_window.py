@@ -31,12 +31,14 @@ from .document import (
     ProjectOpened,
     RunSelected,
     SummaryLoaded,
+    UpgradeStarted,
 )
 from .run_controller import RunController
 from .widgets import model_line
+from .widgets.evaluate_dialog import EvaluateDialog
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
-from .widgets.shell_docks import add_docks, default_dock_sizes, optional_widget
+from .widgets.shell_docks import DEFAULT_LAYOUT, LAYOUTS, add_docks, apply_layout, optional_widget
 from .widgets.shell_evaluate import TestEvaluation, results_text
 from .widgets.shell_first_run import choose_first_endpoint
 from .widgets.shell_menus import ShellMenus
@@ -62,12 +64,15 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(APP_TITLE)
         self.resize(1280, 820)
+        saved_layout = settings.window_layout_name()  # View ▸ Layout; applied on first show
+        self.layout_name = saved_layout if saved_layout in LAYOUTS else DEFAULT_LAYOUT
         self.document = ProjectDocument(self)
         self.last_message = ""
         self.last_plan: RunPlan | None = None  # what the latest Run said it would do
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
+        self.evaluate_dialog = EvaluateDialog(self.evaluation, self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -120,6 +125,7 @@ class MainWindow(QMainWindow):
         d.preview_loaded.connect(self._on_document_preview_loaded)
         d.summary_loaded.connect(self._on_document_summary_loaded)
         d.load_failed.connect(self._on_document_load_failed)
+        d.upgrade_started.connect(self._on_document_upgrade_started)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -130,6 +136,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
+        self.evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -159,10 +166,23 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: _remember_opened(path))
         self._update_title()
         self._update_actions()
-        self.status_label.setText(f"Opened {path.name}")
+        if self.document.upgrading is None:
+            self.status_label.setText(f"Opened {path.name}")
         return True
 
+    def _on_document_upgrade_started(self, u: UpgradeStarted) -> None:
+        self._upgraded_path: Path | None = u.path
+        self.status_label.setText(
+            f"Upgrading {u.path.name} to this version's file format… (it opens when done)"
+        )
+
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        upgraded = getattr(self, "_upgraded_path", None)
+        if upgraded is not None and upgraded.resolve() == p.path.resolve():  # after its upgrade
+            self._upgraded_path = None
+            self.status_label.setText(f"Opened {p.path.name} (upgraded)")
+            self._update_title()
+            self._update_actions()
         self.status.set_usage(None)  # the run's summary fills it in
         if self.task_editor is not None:
             self.task_editor.load(p.kind, p.spec, p.run_settings)
@@ -331,11 +351,18 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
+        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.prepare(
+            where,
+            f"Run {run_id} on {where}: the best instructions by "
+            "training accuracy and the baselines",
+            kind.format_score,
+        )
         self.evaluation.start(
             self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
             batch=self.menus.batch_action.isChecked() and not dataset,
         )  # fmt: skip
-        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.show()
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
@@ -344,6 +371,10 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
+        self._update_actions()
+
+    def _on_evaluation_cancelled(self) -> None:
+        self.status_label.setText("Evaluation cancelled: nothing was stored.")
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:
@@ -469,11 +500,18 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.refresh()
 
+    def apply_layout(self, name: str) -> None:
+        """View ▸ Layout: arrange the docks for setting up, watching or inspecting."""
+        apply_layout(self, self._docks, name)
+        self.layout_name = name
+        settings.set_window_layout_name(name)
+        self.menus.layout_actions[name].setChecked(True)
+
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
         if self._needs_default_layout:  # dock sizes only apply once the window is laid out
             self._needs_default_layout = False
-            QTimer.singleShot(0, lambda: default_dock_sizes(self, self._docks))
+            QTimer.singleShot(0, lambda: self.apply_layout(self.layout_name))
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override

@@ -19,6 +19,7 @@ KEY_RECENT = "files/recent"  # JSON list of paths, newest first
 KEY_LAST_DIR = "files/last_dir"
 KEY_GEOMETRY = "window/geometry"
 KEY_STATE = "window/state"
+KEY_LAYOUT = "window/layout"  # the named layout last chosen (View ▸ Layout)
 KEY_THEME = "appearance/theme"  # "system" | "light" | "dark"
 KEY_FIRST_RUN_DONE = "app/first_run_done"
 
@@ -129,6 +130,16 @@ def window_layout() -> tuple[QByteArray | None, QByteArray | None]:
         geometry if isinstance(geometry, QByteArray) else None,
         state if isinstance(state, QByteArray) else None,
     )
+
+
+def window_layout_name() -> str:
+    return str(_store().value(KEY_LAYOUT, "") or "")
+
+
+def set_window_layout_name(name: str) -> None:
+    s = _store()
+    s.setValue(KEY_LAYOUT, name)
+    s.sync()
 
 
 def theme() -> str:

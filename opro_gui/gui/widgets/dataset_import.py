@@ -8,12 +8,13 @@ import json
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opro_gui.gui.models.dict_table import Column, DictTableModel
+from opro_gui.gui.models.dict_table import Column
+from opro_gui.gui.models.preview_table import PreviewModel
+from opro_gui.gui.widgets.flow_layout import flow_row
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.worker import Worker, run_in_background
 from opro_gui.problems.datasets import FORMATS, Dataset, load_dataset
@@ -67,44 +70,59 @@ class DatasetImportWidget(QWidget):
         self.path_edit.setPlaceholderText(
             "GSM8K, BBH, BIG-bench, MultiArith, AQuA, MMLU, CSV, TSV, JSONL"
         )
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_button_clicked)
-        folder = QPushButton("Folder…")
-        folder.setToolTip("A folder of MMLU subject files (e.g. MMLU-data/test)")
-        folder.clicked.connect(self._on_folder_button_clicked)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        self.folder_button = QPushButton("Folder…")
+        self.folder_button.setToolTip("A folder of MMLU subject files (e.g. MMLU-data/test)")
+        self.folder_button.clicked.connect(self._on_folder_button_clicked)
         self.format_combo = QComboBox()
         self.format_combo.addItem("detect", None)
         for fmt in FORMATS:
             self.format_combo.addItem(fmt, fmt)
         self.input_combo = QComboBox()
         self.target_combo = QComboBox()
+        for combo in (self.input_combo, self.target_combo):  # column names can be long
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.load_button = QPushButton("Load")
         self.load_button.clicked.connect(self.load_file)
         self.info_label = QLabel("No dataset.")
         self.info_label.setWordWrap(True)
         self.error_label = error_label()
-        self.preview_model = DictTableModel(
+        self.preview_model = PreviewModel(
             [Column("Input", "input"), Column("Target", "target")], self
         )
         self.preview = QTableView()
+        self.preview.setObjectName("dataset_preview")
         self.preview.setModel(self.preview_model)
-        self.preview.horizontalHeader().setStretchLastSection(True)
+        # Rows often share a long opening ("Is the following sentence plausible? ..."): the
+        # model shows it as "…", the view elides what is left in the middle; the tooltip has
+        # the whole text.
+        self.preview.setWordWrap(False)
+        self.preview.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.preview.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.preview.setMinimumHeight(120)
 
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
-        row.addWidget(folder)
-        cols = QHBoxLayout()
-        cols.addWidget(QLabel("Input:"))
-        cols.addWidget(self.input_combo, 1)
-        cols.addWidget(QLabel("Target:"))
-        cols.addWidget(self.target_combo, 1)
-        cols.addWidget(self.load_button)
+        # Narrow rows (the Task dock is often a third of the window): the buttons wrap.
+        buttons = flow_row(self.browse_button, self.folder_button)
+        cols = QFormLayout()
+        cols.setContentsMargins(0, 0, 0, 0)
+        cols.addRow("Input:", self.input_combo)
+        cols.addRow("Target:", self.target_combo)
+        columns_row = QHBoxLayout()
+        columns_row.addLayout(cols, 1)
+        columns_row.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignBottom)
         form = QFormLayout()
-        form.addRow("File:", row)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow("File:", self.path_edit)
+        form.addRow("", buttons)
         form.addRow("Format:", self.format_combo)
-        form.addRow("Columns:", cols)
+        form.addRow("Columns:", columns_row)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(form)
@@ -122,6 +140,7 @@ class DatasetImportWidget(QWidget):
         """Show ``dataset`` (no signal): used by load and by undo/redo."""
         self._dataset = dataset
         self.preview_model.set_rows(dataset.examples[:PREVIEW_ROWS] if dataset else [])
+        self._size_target_column()
         if dataset is None:
             self.info_label.setText("No dataset.")
             return
@@ -133,7 +152,19 @@ class DatasetImportWidget(QWidget):
             text += f" Preview shows the first {PREVIEW_ROWS}."
         if dataset.warnings:
             text += " " + " ".join(dataset.warnings)
-        self.info_label.setText(text)
+        note = self.preview_model.shared_note()
+        self.info_label.setText(f"{text}\n{note}" if note else text)
+
+    def _size_target_column(self) -> None:
+        """Targets are usually short: their column fits them, up to a third of the table."""
+        fm = self.preview.fontMetrics()
+        texts = [
+            self.preview_model.index(r, 1).data() or ""
+            for r in range(min(50, self.preview_model.rowCount()))
+        ]
+        wanted = max((fm.horizontalAdvance(t) for t in [*texts, "Target"]), default=0)
+        limit = max(self.preview.viewport().width() // 3, 80)
+        self.preview.setColumnWidth(1, min(wanted + 16, limit))
 
     def set_path(self, path: str | Path) -> None:
         self.path_edit.setText(str(path))

@@ -3,10 +3,11 @@ and the step detail pane; starts replays and forks of the selected step."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,13 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.gui.models.history_model import (
+    COL_INDEX,
+    COL_REASON,
+    COL_SCORE,
     COL_SOLUTION,
+    COL_STATUS,
+    COL_STEP,
     INDEX_ROLE,
     STATUSES,
     STEP_ROLE,
     CandidateHistoryModel,
     StatusFilterProxy,
 )
+from opro_gui.gui.widgets.flow_layout import flow_row
 from opro_gui.gui.widgets.history_people import PeopleBar
 from opro_gui.gui.widgets.step_detail import StepDetailPane
 from opro_gui.services import ProjectError, ProjectSession
@@ -36,6 +43,27 @@ from opro_gui.services.pages import RunHeader
 from opro_gui.services.status import status_label
 
 from ..document import ProjectDocument, ProjectOpened, RunsChanged, RunSelected
+
+RUN_LABEL_MIN_CHARS = 24
+TABLE_MIN_HEIGHT = 90  # a few rows: the dock can shrink well below its natural height
+TABLE_SHARE = 0.5  # of the panel, for the table; the step detail gets the rest
+SIDE_BY_SIDE_MIN_WIDTH = 900  # table and step detail side by side from this width ...
+SIDE_BY_SIDE_RATIO = 1.6  # ... when the panel is this many times wider than tall
+
+
+def _narrow_columns(table: QTableView) -> None:
+    """Step, #, status, score and reason start as wide as their usual values (a reason is
+    mostly empty; its tooltip has it whole); the solution column takes the rest."""
+    fm = table.fontMetrics()
+    pad = 2 * fm.averageCharWidth() + 16  # cell margins and the sort arrow
+    for col, sample in (
+        (COL_STEP, "Step"),
+        (COL_INDEX, "000"),
+        (COL_STATUS, "incomplete"),
+        (COL_SCORE, "-1,234,567"),
+        (COL_REASON, "not parsed"),
+    ):
+        table.horizontalHeader().resizeSection(col, fm.horizontalAdvance(sample) + pad)
 
 
 def run_label(header: RunHeader) -> str:
@@ -71,18 +99,20 @@ class HistoryPanel(QWidget):
         self.runs_combo = QComboBox()
         self.runs_combo.setObjectName("runs_combo")
         self.runs_combo.currentIndexChanged.connect(self._on_runs_combo_changed)
+        self.runs_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )  # a long run label must not widen the panel: it shows whole when there is room
+        self.runs_combo.setMinimumContentsLength(RUN_LABEL_MIN_CHARS)
         self.status_boxes: dict[str, QCheckBox] = {}
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel("Run:"))
-        filters.addWidget(self.runs_combo, 1)
-        filters.addSpacing(12)
-        filters.addWidget(QLabel("Show:"))
+        runs_row = QHBoxLayout()
+        runs_row.addWidget(QLabel("Run:"))
+        runs_row.addWidget(self.runs_combo, 1)
         for status in STATUSES:
             box = QCheckBox(status)
             box.setChecked(True)
             box.toggled.connect(self._on_status_box_toggled)
             self.status_boxes[status] = box
-            filters.addWidget(box)
+        filters = flow_row(QLabel("Show:"), *self.status_boxes.values())
 
         self.model = CandidateHistoryModel(chunk_size=chunk_size, parent=self)
         self.proxy = StatusFilterProxy(self)
@@ -96,9 +126,11 @@ class HistoryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_SOLUTION, QHeaderView.ResizeMode.Stretch)
+        _narrow_columns(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
 
         self.detail_pane = StepDetailPane()
@@ -116,23 +148,25 @@ class HistoryPanel(QWidget):
         self.people = PeopleBar()
         self.people.action_done.connect(self.count_label.setText)
         self.people.action_failed.connect(self.error_occurred)
-        actions = QHBoxLayout()
-        actions.addWidget(self.count_label, 1)
-        actions.addWidget(self.people)
-        actions.addWidget(self.replay_button)
-        actions.addWidget(self.fork_button)
+        self.count_label.setWordWrap(True)
+        actions = flow_row(self.people, self.replay_button, self.fork_button)
 
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
-        top_lay.addLayout(filters)
-        top_lay.addWidget(self.table)
-        top_lay.addLayout(actions)
+        top_lay.addLayout(runs_row)
+        top_lay.addWidget(filters)
+        top_lay.addWidget(self.table, 1)
+        top_lay.addWidget(self.count_label)
+        top_lay.addWidget(actions)
+        self.table.setMinimumHeight(TABLE_MIN_HEIGHT)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("history_splitter")
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.detail_pane)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
@@ -258,9 +292,17 @@ class HistoryPanel(QWidget):
         self.model.set_source(doc, run_id)
         if doc is not None:
             self.detail_pane.fmt = doc.format_score
-        if self.model.canFetchMore():
-            self.model.fetchMore()
         self._update_actions()
+        # The first page is read on the next turn of the event loop: opening a project
+        # draws the window first.
+        QTimer.singleShot(0, self, partial(self._fetch_first_page, doc, run_id))
+
+    def _fetch_first_page(self, doc: object, run_id: int | None) -> None:
+        if self.model.run_id != run_id or self._document is not doc or doc is None:
+            return  # another run or project since
+        if self.model.canFetchMore() and self.model.rowCount() == 0:
+            self.model.fetchMore()
+            self._update_actions()
 
     def _update_actions(self) -> None:
         selected = self.selected_candidate()
@@ -357,6 +399,18 @@ class HistoryPanel(QWidget):
         if self._document is not None:
             self._document.select_run(new_run_id)
         self.run_forked.emit(new_run_id)
+
+    def resizeEvent(self, event: Any) -> None:  # Qt override
+        """A wide, short panel (a bottom dock) puts the table beside the step detail, so both
+        get the full height; a tall one stacks them."""
+        super().resizeEvent(event)
+        w, h = self.width(), self.height()
+        wide = w >= SIDE_BY_SIDE_MIN_WIDTH and w >= SIDE_BY_SIDE_RATIO * h
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.splitter.orientation():
+            self.splitter.setOrientation(orientation)
+            total = w if wide else h
+            self.splitter.setSizes([int(total * TABLE_SHARE), total - int(total * TABLE_SHARE)])
 
     def closeEvent(self, event: Any) -> None:  # Qt override
         if self._document is not None and self._document.parent() is self:

@@ -7,11 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from opro_gui.problems.chat_prompts import ChatSettings
 from opro_gui.problems.evaluators import parse_evaluators
 
+from .flow_layout import flow_row
 from .panel_tsp import error_label, show_error
 
 KEYS = ("evaluators", "chat")
@@ -37,18 +38,16 @@ class EvaluatorsEditor(QWidget):
         self.text_edit.setPlaceholderText("empty: the paper's grading against the target")
         self.text_edit.setMaximumHeight(160)
         self.error = error_label()
-        buttons = QHBoxLayout()
         self.add_buttons: dict[str, QPushButton] = {}
         for name in STARTERS:
             b = QPushButton(f"+ {name}")
             b.clicked.connect(lambda _c=False, n=name: self.add_evaluator(n))
-            buttons.addWidget(b)
             self.add_buttons[name] = b
-        buttons.addStretch(1)
+        buttons = flow_row(*self.add_buttons.values())  # wraps in a narrow dock
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.text_edit)
-        lay.addLayout(buttons)
+        lay.addWidget(buttons)
         lay.addWidget(self.error)
         self.text_edit.textChanged.connect(self.edited)
 

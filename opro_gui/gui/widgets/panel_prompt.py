@@ -38,10 +38,10 @@ POSITION_LABELS = {
     "A_begin": "A_begin — start of the answer",
     "before_Q": "before_Q — own line before Q:",
 }
-STYLE_LABELS = {
-    "ins": "ins — instruction-tuned optimizer (<INS>)",
+STYLE_LABELS = {  # short: the combo sets the Task pane's minimum width
+    "ins": "ins — <INS>, instruction-tuned",
     "bracket": "bracket — square brackets",
-    "text": "text — base (pre-trained) optimizer (<TEXT>)",
+    "text": "text — <TEXT>, base model",
 }
 
 
@@ -103,6 +103,7 @@ class PromptPanel(QWidget):
         self._base: dict[str, Any] = {}
         self._loaded_form: dict[str, Any] = {}
         self._loaded_dataset: Any = None
+        self._auto_name = ""  # the task name the panel itself put in (loaded, or a dataset's)
         self.importer = DatasetImportWidget()
         self.dataset_error = error_label()
         self.task_name_edit = QLineEdit()
@@ -110,6 +111,10 @@ class PromptPanel(QWidget):
         self.task_type_combo = _combo({"": "detect from the targets", **{t: t for t in TASK_TYPES}})
         self.position_combo = _combo(POSITION_LABELS)
         self.style_combo = _combo(STYLE_LABELS)
+        self.style_combo.setToolTip(
+            "ins: an instruction-tuned optimizer writes between <INS> tags; text: a base "
+            "(pre-trained) optimizer continues <TEXT>; bracket: square brackets"
+        )
         self.style_error = error_label()
         self.ratio_spin = QDoubleSpinBox(minimum=0.001, maximum=1.0, decimals=3, singleStep=0.05)
         self.ratio_spin.setValue(0.2)
@@ -123,6 +128,7 @@ class PromptPanel(QWidget):
         self._loaded_evaluators: dict[str, Any] = {}
 
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow dock: field below
         form.addRow("Task name:", self.task_name_edit)
         form.addRow("Task type:", self.task_type_combo)
         form.addRow("Instruction position:", self.position_combo)
@@ -141,7 +147,9 @@ class PromptPanel(QWidget):
         lay.addWidget(self.importer, 1)
         lay.addWidget(self.dataset_error)
         lay.addLayout(form)
-        lay.addWidget(QLabel("<b>Meta-prompt and scoring</b> (the paper's §5.3 ablations)"))
+        ablations_title = QLabel("<b>Meta-prompt and scoring</b> (the paper's §5.3 ablations)")
+        ablations_title.setWordWrap(True)
+        lay.addWidget(ablations_title)
         self.ablations = PromptAblationForm(binder)
         lay.addWidget(self.ablations)
 
@@ -195,6 +203,7 @@ class PromptPanel(QWidget):
             embedded_dataset(examples, name, str(spec.get("task_type") or "")) if examples else None
         )
         self.task_name_edit.setText(name)
+        self._auto_name = name
         self.task_type_combo.setCurrentIndex(
             max(0, self.task_type_combo.findData(spec.get("task_type") or ""))
         )
@@ -290,7 +299,11 @@ class PromptPanel(QWidget):
         return errors
 
     def _on_importer_dataset_loaded(self, dataset: Any) -> None:
-        if not self.task_name_edit.text().strip():
-            self.task_name_edit.setText(dataset.name)
-            defaults = paper_defaults(dataset.name)
-            self.ratio_spin.setValue(defaults["train_ratio"])
+        """The task name follows the dataset unless the user typed a name of their own."""
+        current = self.task_name_edit.text().strip()
+        if current and current != self._auto_name:
+            return
+        self._auto_name = dataset.name
+        self.task_name_edit.setText(dataset.name)
+        defaults = paper_defaults(dataset.name)
+        self.ratio_spin.setValue(defaults["train_ratio"])

@@ -45,20 +45,22 @@ class PromptAblationForm(QWidget):
         self.threshold_spin.setToolTip(
             "Hide instructions scoring below this (reference: 0.3 with GPT scorers)"
         )
-        self.boxed_check = QCheckBox("Read \\boxed{} answers (reference: GPT scorers)")
+        self.boxed_check = QCheckBox("Read \\boxed{} answers")
+        self.boxed_check.setToolTip("The reference code does this with GPT scorers")
         self.extract_check = QCheckBox("Second-round answer extraction")
-        self.lenient_check = QCheckBox("Lenient: the gold answer inside the answer counts")
+        self.lenient_check = QCheckBox("Lenient: gold inside the answer counts")
+        self.lenient_check.setToolTip("An answer that contains the gold answer counts as right")
         self.lenient_check.setChecked(True)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Instruction order:", self.order_combo)
         form.addRow("Scores shown:", self.score_combo)
         form.addRow("", self.buckets_spin)
         form.addRow("Exemplars placed:", self.placement_combo)
         form.addRow("Score threshold:", self.threshold_spin)
-        form.addRow("", self.boxed_check)
-        form.addRow("", self.extract_check)
-        form.addRow("", self.lenient_check)
+        for check in (self.boxed_check, self.extract_check, self.lenient_check):
+            form.addRow(check)  # the whole row: no empty label column beside it
         for name, widget in (
             ("instruction order", self.order_combo),
             ("score format", self.score_combo),

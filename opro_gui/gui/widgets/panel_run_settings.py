@@ -57,7 +57,8 @@ class RunSettingsForm(QWidget):
         self.target_edit.setPlaceholderText("off (e.g. 0.8 accuracy, or a tour length)")
         self.target_error = error_label()
         self.patience_spin = _optional_spin(100000, " steps")
-        self.optimum_check = QCheckBox("Stop when a provably optimal solution is found")
+        self.optimum_check = QCheckBox("Stop at a proven optimum")
+        self.optimum_check.setToolTip("Stop when a provably optimal solution is found")
         self.optimum_check.setChecked(True)
         self.budget_tokens_spin = _optional_spin(2**31 - 1, " tokens")
         self.budget_tokens_spin.setSingleStep(10000)
@@ -77,9 +78,8 @@ class RunSettingsForm(QWidget):
         self.pause_zero_spin.setToolTip(
             "Prompt tasks: pause after this many steps in which every candidate scored 0"
         )
-        self.baseline_check = QCheckBox(
-            "Equal-budget baseline (prompt runs: no trajectory; doubles the scorer calls)"
-        )
+        self.baseline_check = QCheckBox("Equal-budget baseline")
+        self.baseline_check.setToolTip("Prompt runs: no trajectory; doubles the scorer calls")
         self.temperature_note = QLabel()
         self.temperature_note.setStyleSheet("color: #a06000;")
         self.temperature_note.hide()

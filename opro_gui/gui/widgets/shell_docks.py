@@ -1,5 +1,5 @@
-"""The main window's docks: task editor and model settings on the left (tabbed), history at
-the bottom; the panels' widgets are optional so the shell runs without them."""
+"""The main window's docks (task editor and model settings on the left, history at the bottom)
+and the three named layouts that arrange them: set up, watch and inspect."""
 
 from __future__ import annotations
 
@@ -7,10 +7,34 @@ import importlib
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QStyle,
+    QWidget,
+)
 
-LEFT_WIDTH = 460
-HISTORY_HEIGHT = 360
+LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+# name -> (menu text, shortcut, what it is for); the first is the layout of a first start.
+LAYOUTS: dict[str, tuple[str, str, str]] = {
+    "setup": ("&Set Up", "Ctrl+1", "The task and the model settings at full height"),
+    "watch": ("&Watch", "Ctrl+2", "The score plot takes most of the window; history below"),
+    "inspect": ("&Inspect", "Ctrl+3", "History and step detail take most of the window"),
+}
+DEFAULT_LAYOUT = "setup"
+SCROLLED = ("task", "models")
+# A form at its minimum width may keep a row unwrapped with its field a few pixels under the
+# field's size hint (QFormLayout wraps by minimum sizes): the panes get this much more.
+FORM_SLACK = 24
+# Shares of the window: (task width, model settings width) in set up; the history's height.
+SETUP_WIDTHS = (0.37, 0.31)
+WATCH_HISTORY = 0.34
+INSPECT_HISTORY = 0.72
 
 
 def optional_widget(module: str, name: str) -> Any:
@@ -22,23 +46,35 @@ def optional_widget(module: str, name: str) -> Any:
     return cls()
 
 
+def scrollable(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: a tall form no longer sets its dock's (and so the
+    window's) minimum height, and stays reachable in any dock size."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or 'panel'}_scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    for form in widget.findChildren(QFormLayout):  # narrow: a long row's field under its label
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return area
+
+
 def add_docks(
     window: QMainWindow, widgets: dict[str, tuple[str, QWidget | None]]
 ) -> dict[str, QDockWidget]:
     """``widgets``: key -> (title, widget). Keys "task" and "models" go left, tabbed; the
-    rest at the bottom. Object names are stable so saved window states restore."""
+    rest at the bottom. Object names are stable so saved window states restore. The left
+    panes scroll when their dock is shorter than they are: their minimum height would
+    otherwise stop the history dock's splitter (and the model settings form alone is most of
+    an 800-pixel screen)."""
     docks: dict[str, QDockWidget] = {}
     for key, (title, widget) in widgets.items():
         if widget is None:
             continue
         dock = QDockWidget(title, window)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
-        left = key in ("task", "models")
-        area = (
-            Qt.DockWidgetArea.LeftDockWidgetArea if left else Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        window.addDockWidget(area, dock)
+        dock.setWidget(scrollable(widget) if key in SCROLLED else widget)
+        window.addDockWidget(LEFT if key in ("task", "models") else BOTTOM, dock)
         docks[key] = dock
     if "task" in docks and "models" in docks:
         window.tabifyDockWidget(docks["task"], docks["models"])
@@ -46,10 +82,73 @@ def add_docks(
     return docks
 
 
-def default_dock_sizes(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """First start (no saved layout): room for the editor and the history table."""
-    left = [d for k, d in docks.items() if k in ("task", "models")]
-    if left:
-        window.resizeDocks(left[:1], [LEFT_WIDTH], Qt.Orientation.Horizontal)
-    if "history" in docks:
-        window.resizeDocks([docks["history"]], [HISTORY_HEIGHT], Qt.Orientation.Vertical)
+def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) -> None:
+    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back."""
+    task, models, history = docks.get("task"), docks.get("models"), docks.get("history")
+    w, h = max(window.width(), 1), max(window.height(), 1)
+    for each in docks.values():
+        each.setFloating(False)
+    if history is not None:
+        window.addDockWidget(BOTTOM, history)
+    if name == "setup":
+        left = [d for d in (task, models) if d is not None]
+        for side in left:
+            window.addDockWidget(LEFT, side)
+            side.show()
+        if history is not None:
+            history.hide()
+        wanted = [int(w * s) for s in SETUP_WIDTHS[: len(left)]]
+        if task is not None and models is not None and not side_by_side_fits(window, left):
+            # A wide run view (its minimum) leaves no room for both: tabs, task in front.
+            window.tabifyDockWidget(task, models)
+            task.raise_()
+            left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
+        elif task is not None and models is not None:
+            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+        window.resizeDocks(left, setup_widths(window, left, wanted), Qt.Orientation.Horizontal)
+        return
+    if task is not None and models is not None:
+        window.addDockWidget(LEFT, task)
+        window.tabifyDockWidget(task, models)  # together again when shown from View
+    for maybe in (task, models):
+        if maybe is not None:
+            maybe.hide()
+    if history is not None:
+        history.show()
+        share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
+        window.resizeDocks([history], [int(h * share)], Qt.Orientation.Vertical)
+
+
+def pane_width(dock: QDockWidget) -> int:
+    """The width a dock needs to show its pane without scrolling sideways."""
+    pane = dock.widget()
+    inner = pane.widget() if isinstance(pane, QScrollArea) else None
+    if isinstance(pane, QScrollArea) and inner is not None:
+        bar = pane.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, pane)
+        return inner.minimumSizeHint().width() + bar + 2 * pane.frameWidth() + FORM_SLACK
+    return pane.minimumSizeHint().width() if pane is not None else 0
+
+
+def _room(window: QMainWindow, n_docks: int) -> int:
+    """The width the left docks can share beside the central view's minimum width."""
+    central = window.centralWidget()
+    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+    room = window.width() - (central.minimumSizeHint().width() if central else 0)
+    return room - (n_docks + 1) * separator
+
+
+def side_by_side_fits(window: QMainWindow, docks: list[QDockWidget]) -> bool:
+    return sum(pane_width(d) for d in docks) <= _room(window, len(docks))
+
+
+def setup_widths(window: QMainWindow, docks: list[QDockWidget], wanted: list[int]) -> list[int]:
+    """``wanted`` widths, raised to what each pane needs, then lowered (never below the
+    needs) so the central view keeps its minimum width."""
+    needs = [pane_width(d) for d in docks]
+    widths = [max(want, need) for want, need in zip(wanted, needs, strict=True)]
+    spare = sum(widths) - sum(needs)
+    excess = sum(widths) - _room(window, len(docks))
+    if excess > 0 and spare > 0:  # take the excess from what each got above its need
+        cut = min(excess, spare) / spare
+        widths = [w - int((w - n) * cut) for w, n in zip(widths, needs, strict=True)]
+    return widths

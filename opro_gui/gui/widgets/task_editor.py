@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QStackedWidget,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,11 +32,27 @@ from opro_gui.problems.local_scoring import STRICT_KEY
 CHECK_DELAY_MS = 250  # the full task check (the problem's own constructor) after edits settle
 
 
+class FormScroll(QScrollArea):
+    """Scrolls a form up and down; as wide at least as the form needs, so the editor's (and
+    its dock's) minimum width says what the widest page needs."""
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        hint = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        width = inner.minimumSizeHint().width() + bar + 2 * self.frameWidth()
+        return QSize(max(hint.width(), width), hint.height())
+
+
 def _scroll(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
+    area = FormScroll()
     area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(widget)
+    area.setWidget(widget)  # scrolls sideways only in a dock narrower than the form's minimum
+    form = widget.layout()
+    if isinstance(form, QFormLayout):  # a narrow dock puts a long row's field below its label
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     return area
 
 
@@ -80,6 +97,7 @@ class TaskEditor(QWidget):
         task_page = QWidget()
         task_lay = QVBoxLayout(task_page)
         kind_form = QFormLayout()
+        kind_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         kind_form.addRow("Problem:", self.kind_combo)
         task_lay.addLayout(kind_form)
         task_lay.addWidget(self.stack, 1)

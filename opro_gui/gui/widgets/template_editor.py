@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from opro_gui.core.models import Scored
+from opro_gui.gui.widgets.flow_layout import flow_row
 from opro_gui.gui.widgets.panel_tsp import error_label, show_error
 from opro_gui.gui.widgets.panel_undo import UndoBinder
 from opro_gui.problems import make_problem
@@ -81,14 +81,13 @@ class TemplateEditor(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh_preview)
 
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Section:"))
-        top.addWidget(self.section_combo, 1)
-        top.addWidget(self.reset_button)
+        # The sections differ per kind: the combo follows its items; the row wraps when narrow.
+        self.section_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top = flow_row(QLabel("Section:"), self.section_combo, self.reset_button)
         left = QWidget()
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
-        left_lay.addLayout(top)
+        left_lay.addWidget(top)
         left_lay.addWidget(self.placeholder_label)
         left_lay.addWidget(self.text_edit, 1)
         right = QWidget()
