@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from opro_gui.core.cancel import CancelToken
+from opro_gui.core.cancel import Cancelled, CancelToken
 from opro_gui.core.events import (
     BaselineStepCompleted,
     Event,
@@ -44,7 +44,10 @@ def drive_run(
     session = ProjectSession.open(path)
     try:
         if check:
-            result = check_models(session, settings, optimizer, scorer, continues, cancel)
+            try:
+                result = check_models(session, settings, optimizer, scorer, continues, cancel)
+            except Cancelled:  # stopped during the check: nothing was started or written
+                return
             yield result
             if not result.ok and not result.unreachable:
                 return
