@@ -16,7 +16,6 @@ from opro_gui.core.models import CandidateStatus
 from opro_gui.problems import ProblemKind
 from opro_gui.services.status import status_text
 from opro_gui.services.summary import RunSummary
-from opro_gui.services.verdict import run_notes
 
 from ..document import (
     CurveLoaded,
@@ -31,11 +30,10 @@ from ..document import (
 )
 from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
-from .confidence_text import confidence_warnings
 from .dashboard import Dashboard
 from .leaderboard import Leaderboard
 from .run_board import RunBoard
-from .run_lines import columns, evaluation_lines, live_line, summary_line
+from .run_lines import columns, evaluation_lines, live_line, summary_line, warning_lines
 from .score_plot import ScorePlot
 
 REDRAW_MS = 100  # coalesce step events arriving faster than this into one redraw (10 fps)
@@ -385,12 +383,7 @@ class RunView(QWidget):
         self.analysis_done.emit()
 
     def _show_warnings(self, s: RunSummary) -> None:
-        self._show_banner(self._warnings(s))
-
-    def _warnings(self, s: RunSummary) -> list[str]:
-        """The run's verdict, worded once in services (the same lines `opro show` prints)."""
-        notes = [f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)]
-        return [f"⚠ {w}" for w in s.warnings] + confidence_warnings(s) + notes
+        self._show_banner(warning_lines(s))
 
     # -- look and export -------------------------------------------------------------------
     def select_candidate(self, step: int, index: int) -> bool:
