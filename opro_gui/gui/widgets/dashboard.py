@@ -8,13 +8,14 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from opro_gui.problems import ProblemKind
 
-#: Tiles in the order they are laid out, the visible ones in rows of COLUMNS.
+#: Tiles in the order they are laid out, the visible ones in rows of as many as fit.
 TILES = ("best", "change", "random", "gap", "test", "valid", "steps", "tokens", "cost")
-COLUMNS = 5
+COLUMNS = 5  # at most
+TILE_WIDTH = 175  # px a tile wants; fewer columns when the window is narrower
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class _Tile(QFrame):
         lay.setSpacing(0)
         lay.addWidget(self.title)
         lay.addWidget(self.value)
+        for label in (self.title, self.value):  # a narrow window clips a tile, never the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
 
 class Dashboard(QWidget):
@@ -79,6 +82,7 @@ class Dashboard(QWidget):
         self._grid.setHorizontalSpacing(4)
         self._grid.setVerticalSpacing(4)
         self._placed: tuple[str, ...] = ()
+        self._columns = COLUMNS
         self._render()
 
     # -- input ---------------------------------------------------------------------------
@@ -127,10 +131,20 @@ class Dashboard(QWidget):
                 visible.append(key)
         if tuple(visible) != self._placed:  # the kind changed: lay the shown tiles out again
             self._placed = tuple(visible)
-            for tile in self.tiles.values():
-                self._grid.removeWidget(tile)
-            for i, key in enumerate(visible):
-                self._grid.addWidget(self.tiles[key], i // COLUMNS, i % COLUMNS)
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        for tile in self.tiles.values():
+            self._grid.removeWidget(tile)
+        for i, key in enumerate(self._placed):
+            self._grid.addWidget(self.tiles[key], i // self._columns, i % self._columns)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        super().resizeEvent(event)
+        columns = max(2, min(COLUMNS, self.width() // TILE_WIDTH))
+        if columns != self._columns:
+            self._columns = columns
+            self._lay_out()
 
     def _score(self, value: float | None) -> str:
         d = self._desc

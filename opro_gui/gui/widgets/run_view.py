@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from opro_gui.core.events import BaselineStepCompleted, StepCompleted
 from opro_gui.core.models import CandidateStatus
@@ -31,7 +31,7 @@ from ..document import (
 from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
 from .dashboard import Dashboard
-from .leaderboard import Leaderboard
+from .leaderboard import Leaderboard, PlotAndBoard
 from .run_board import RunBoard
 from .run_lines import columns, evaluation_lines, live_line, summary_line, warning_lines
 from .score_plot import ScorePlot
@@ -89,13 +89,7 @@ class RunView(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(self.summary_label)
         lay.addWidget(self.dashboard)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("run_splitter")
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(self.leaderboard)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([1000, 520])  # the leaderboard's text needs room too
+        self.splitter = PlotAndBoard(self.tabs, self.leaderboard)
         lay.addWidget(self.splitter, 1)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
