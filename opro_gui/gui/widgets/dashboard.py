@@ -7,8 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from opro_gui.problems import ProblemKind
 
@@ -209,3 +217,26 @@ class Dashboard(QWidget):
             return "–"
         budget = "–" if not h.max_steps else f"{h.max_steps:,}"
         return f"{h.steps:,} / {budget}"
+
+
+class DashboardArea(QScrollArea):
+    """The dashboard in a frameless scroll area: every row when there is room, one row (and a
+    scroll bar) when a layout gives the run view little height (View ▸ Layout ▸ Inspect)."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        super().__init__()
+        self.setObjectName("run_dashboard_area")
+        self.setWidget(dashboard)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        self._dashboard = dashboard
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt's name)
+        return self._dashboard.sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        row = min((t.sizeHint().height() for t in self._dashboard.tiles.values()), default=0)
+        return QSize(0, min(self._dashboard.sizeHint().height(), row + 2))

@@ -54,6 +54,7 @@ class Leaderboard(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         self.table.setMinimumWidth(220)
+        self.setMinimumHeight(48)  # the title and a row: short layouts squeeze it, it scrolls
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)

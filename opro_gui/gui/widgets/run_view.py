@@ -30,7 +30,7 @@ from ..document import (
 )
 from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
-from .dashboard import Dashboard
+from .dashboard import Dashboard, DashboardArea
 from .leaderboard import Leaderboard, PlotAndBoard
 from .run_board import RunBoard
 from .run_lines import columns, evaluation_lines, live_line, summary_line, warning_lines
@@ -83,12 +83,13 @@ class RunView(QWidget):
         self.domain_view: Any = None
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setMinimumHeight(90)  # short layouts (Inspect) squeeze the plots, not the docks
         self.tabs.addTab(self.score_plot, "Score")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
         lay.addWidget(self.summary_label)
-        lay.addWidget(self.dashboard)
+        lay.addWidget(DashboardArea(self.dashboard))
         self.splitter = PlotAndBoard(self.tabs, self.leaderboard)
         lay.addWidget(self.splitter, 1)
         self._redraw_timer = QTimer(self)
