@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -76,6 +76,8 @@ class _Tile(QFrame):
 class Dashboard(QWidget):
     """Headline figures. Every kind-specific fact (label, unit, direction, format, whether a
     random search or a held-out evaluation applies) comes from the kind's descriptor."""
+
+    relaid = Signal()  # the tiles flowed into another number of rows
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +148,8 @@ class Dashboard(QWidget):
             self._grid.removeWidget(tile)
         for i, key in enumerate(self._placed):
             self._grid.addWidget(self.tiles[key], i // self._columns, i % self._columns)
+        self.updateGeometry()
+        self.relaid.emit()
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
         super().resizeEvent(event)
@@ -233,6 +237,7 @@ class DashboardArea(QScrollArea):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         self._dashboard = dashboard
+        dashboard.relaid.connect(self.updateGeometry)  # its height changed: ask for it
 
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt's name)
         return self._dashboard.sizeHint()
