@@ -81,17 +81,36 @@ def test_view_layout_menu_lists_three_layouts_with_shortcuts(window: MainWindow)
     assert not window.menus.layout_actions["setup"].isChecked()
 
 
-def test_first_start_is_set_up_with_task_and_model_settings_side_by_side(
-    window: MainWindow,
-) -> None:
+def test_first_start_is_set_up(window: MainWindow) -> None:
     task, models, history = dock(window, "task"), dock(window, "models"), dock(window, "history")
     assert window.layout_name == "setup"
-    assert task.isVisible() and models.isVisible() and not history.isVisible()
+    assert window.menus.layout_actions["setup"].isChecked()
+    assert task.isVisible() and not models.isHidden() and not history.isVisible()
+    assert task.height() > 0.9 * window.centralWidget().height()  # full height
+    assert task.width() >= pane_width(task)
+
+
+def test_set_up_puts_task_and_model_settings_side_by_side(window: MainWindow) -> None:
+    use_layout(window, "setup", LARGE)
+    task, models = dock(window, "task"), dock(window, "models")
+    assert task.isVisible() and models.isVisible()
     assert window.tabifiedDockWidgets(task) == []  # both shown at once, not as tabs
     assert task.geometry().right() < models.geometry().left()
-    assert task.height() > 0.9 * window.centralWidget().height()
     assert task.width() >= pane_width(task) and models.width() >= pane_width(models)
-    assert task.width() > 0.25 * window.width() and models.width() > 0.25 * window.width()
+    assert clipped_panes(window) == []
+
+
+def test_set_up_uses_tabs_when_the_window_is_too_narrow_for_both(window: MainWindow) -> None:
+    use_layout(window, "setup", QSize(720, 600))
+    task, models = dock(window, "task"), dock(window, "models")
+    assert window.size() == QSize(720, 600)
+    assert window.tabifiedDockWidgets(task) == [models]
+    assert task.isVisible() and task.width() >= pane_width(task)
+    assert clipped_panes(window) == []
+    models.raise_()
+    settle()
+    assert models.isVisible() and models.width() >= pane_width(models)
+    assert clipped_panes(window) == []
 
 
 def test_watch_gives_the_plot_most_of_the_window(window: MainWindow) -> None:

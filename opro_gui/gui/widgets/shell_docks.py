@@ -30,7 +30,7 @@ DEFAULT_LAYOUT = "setup"
 SCROLLED = ("task", "models")
 # A form at its minimum width may keep a row unwrapped with its field a few pixels under the
 # field's size hint (QFormLayout wraps by minimum sizes): the panes get this much more.
-FORM_SLACK = 24
+FORM_SLACK = 12
 # Shares of the window: (task width, model settings width) in set up; the history's height.
 SETUP_WIDTHS = (0.37, 0.31)
 WATCH_HISTORY = 0.34
