@@ -60,6 +60,18 @@ def _isolated_home(
 
 
 @pytest.fixture(autouse=True)
+def model_check_questions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list:
+    """GUI tests: a failed model check asks "Run anyway?" in a modal box; here the question is
+    recorded and answered Cancel (a test that wants "Run anyway" patches it itself)."""
+    asked: list = []
+    if request.module.__name__.startswith("test_gui"):
+        from opro_gui.gui.widgets import model_line
+
+        monkeypatch.setattr(model_line, "ask_run_anyway", lambda _p, check: asked.append(check))
+    return asked
+
+
+@pytest.fixture(autouse=True)
 def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
     """GUI tests run like the app (pyqtgraph's GarbageCollector): no automatic collection while
     a test runs, so Qt objects are never collected from a worker thread or inside a PySide call

@@ -73,6 +73,7 @@ class Stats:
     max_in_flight: int = 0  # the most ever handled at once (proves client concurrency)
     arrivals: list[int] = field(default_factory=list)  # in_flight as each POST arrived
     abandoned: int = 0  # answers computed for a client that had already hung up
+    model_lists: int = 0  # GET /models answered
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -325,6 +326,7 @@ class FakeOpenAIServer:
                         }
                         for m in server.models
                     ]
+                    server.stats.model_lists += 1
                     self._send(200, {"object": "list", "data": data})
                 else:
                     self._send(404, {"error": {"message": "not found"}})

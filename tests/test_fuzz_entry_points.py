@@ -4,10 +4,18 @@ GUI's open. Each either works or exits with one `opro: error:` line — never a 
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import faulthandler
+import functools
 import json
 import os
 import sqlite3
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +24,7 @@ from hypothesis import strategies as st
 from test_fuzz_parsers import fuzz
 from test_fuzz_project_files import build_template, edits
 
+import opro_gui.cli
 from opro_gui.cli import main
 
 #: No endpoint is ever reached: port 9 (discard) on loopback refuses at once, and no retries.
@@ -50,6 +59,39 @@ NAMED = [
 cases = st.one_of(st.sampled_from(NAMED), edits)
 #: Cases per slow run (10,000; ``OPRO_SLOW_FUZZ_CASES`` runs fewer, e.g. for a quick look).
 SLOW = int(os.environ.get("OPRO_SLOW_FUZZ_CASES", "10000"))
+#: A command still running after this long is a hang (a generous guard, not a timing check:
+#: the slowest command of a case takes well under a second, and the offline endpoint refuses
+#: at once). The watchdog then interrupts it and fails the test; if the interrupt cannot get
+#: through (stuck in C code), it dumps every thread's stack and ends the process.
+HANG_S = float(os.environ.get("OPRO_FUZZ_HANG_S", "60"))
+#: Seconds spent per command over a test (printed after a fuzz run: where a case's time goes).
+SPENT: dict[str, float] = defaultdict(float)
+
+
+class Watchdog:
+    """Fails a command that runs longer than ``HANG_S``, naming the command and the case."""
+
+    def __init__(self) -> None:
+        self.fired: str | None = None
+
+    @contextlib.contextmanager
+    def guard(self, what: str) -> Iterator[None]:
+        def fire() -> None:
+            self.fired = what
+            print(f"\nfuzz watchdog: no answer after {HANG_S:g} s from {what}", file=sys.__stderr__)
+            _thread.interrupt_main()  # the CLI answers it with "opro: interrupted"
+
+        timer = threading.Timer(HANG_S, fire)
+        timer.daemon = True
+        faulthandler.dump_traceback_later(HANG_S + 30, exit=True, file=sys.__stderr__)
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            faulthandler.cancel_dump_traceback_later()
+        if self.fired is not None:
+            pytest.fail(f"hang: {self.fired} ran past {HANG_S:g} s")
 
 
 def _commands(path: Path, out: Path) -> list[list[str]]:
@@ -77,9 +119,15 @@ def plant(template: bytes, path: Path, changes: list[tuple[str, str, Any]]) -> N
     conn.close()
 
 
-def check_cli(path: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def check_cli(
+    path: Path, out: Path, capsys: pytest.CaptureFixture[str], case: object = None
+) -> None:
+    watchdog = Watchdog()
     for cmd in _commands(path, out):
-        code = main(cmd)  # an exception escaping here is the bug the fuzzer looks for
+        began = time.perf_counter()
+        with watchdog.guard(f"opro {' '.join(cmd[:3])} on case {case!r:.2000}"):
+            code = main(cmd)  # an exception escaping here is the bug the fuzzer looks for
+        SPENT[" ".join(c for c in cmd[:4] if c != str(path))] += time.perf_counter() - began
         stdout, err = capsys.readouterr()
         assert "Traceback" not in err + stdout, (cmd, err)
         if code == 2:
@@ -99,6 +147,31 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return build_template(tmp_path_factory.mktemp("tpl") / "t.opro")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _quick_commands() -> Iterator[None]:
+    """Leave out the per-command work that no file can change, which was two thirds of a
+    case's time: building the argument parser (the same parser, built once) and loading the
+    certificate store for each client the offline endpoint gets (loaded once)."""
+    import httpx2._transports.default as transports
+
+    parser = opro_gui.cli.build_parser()
+    make_ssl = transports.create_ssl_context
+
+    @functools.cache
+    def ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        return make_ssl(verify=verify, cert=cert, trust_env=trust_env)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(opro_gui.cli, "build_parser", lambda: parser)
+        mp.setattr(transports, "create_ssl_context", ssl_context)
+        yield
+    if SPENT:
+        total = sum(SPENT.values())
+        print(f"\nseconds per command over this module ({total:.1f} s in all):")
+        for name, spent in sorted(SPENT.items(), key=lambda kv: -kv[1]):
+            print(f"  {spent:8.1f} s  {100 * spent / total:4.1f} %  {name}")
+
+
 @pytest.mark.parametrize("n", [60, pytest.param(SLOW, marks=pytest.mark.slow)])
 def test_hostile_files_through_every_cli_entry_point(
     n: int, template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -108,7 +181,7 @@ def test_hostile_files_through_every_cli_entry_point(
 
     def prop(changes: list[tuple[str, str, Any]]) -> None:
         plant(template, path, changes)
-        check_cli(path, out, capsys)
+        check_cli(path, out, capsys, changes)
 
     fuzz("cli_entry_points", cases, prop, n)
 
@@ -123,7 +196,7 @@ def test_each_named_hostile_value_through_the_cli(
     path, out = tmp_path / "h.opro", tmp_path / "out"
     out.mkdir()
     plant(template, path, changes)
-    check_cli(path, out, capsys)
+    check_cli(path, out, capsys, changes)
 
 
 def test_deep_json_in_the_spec_is_one_clear_line(
@@ -174,11 +247,13 @@ def gui_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     return win
 
 
-def check_gui_open(qtbot: Any, win: Any, path: Path) -> None:
+def check_gui_open(qtbot: Any, win: Any, path: Path, case: object = None) -> None:
     """Open ``path`` offscreen: it opens (and its summary arrives) or one message says why —
     at once, or from the background read (the window then closes the project again)."""
     before = len(win.shown_messages)
-    if win.open_project(path):
+    with Watchdog().guard(f"the GUI's open of case {case!r:.2000}"):
+        opened = win.open_project(path)
+    if opened:
         qtbot.waitUntil(
             lambda: not win.document.is_loading and not win.run_view.analysis_pending,
             timeout=30_000,
@@ -213,7 +288,7 @@ def test_gui_open_of_hostile_files(
         path = tmp_path / f"h{len(gui_window.shown_messages)}.opro"
         gui_window.document.close()
         plant(template, path, changes)
-        check_gui_open(qtbot, gui_window, path)
+        check_gui_open(qtbot, gui_window, path, changes)
 
     fuzz("gui_open", cases, prop, n)
 

@@ -141,3 +141,34 @@ def test_hostile_field_values_give_project_errors(n: int, template: bytes, tmp_p
         assert not Path("/tmp/pwned").exists() and not Path("/tmp/pwn.db").exists()
 
     fuzz("project_fields", edits, prop, n)
+
+
+def test_a_damaged_schema_is_reported_on_one_line(
+    template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite quotes a mangled table definition, newlines and all ("malformed database schema
+    … unrecognized token"): the one-line promise holds for the session and for `opro show`.
+    Found by the damaged-bytes fuzzer (hypothesis seed 1: one byte set to "[")."""
+    from opro_gui.cli import main
+
+    path = tmp_path / "schema.opro"
+    path.write_bytes(template)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, 'response_cache', '[response_cache') WHERE name = 'response_cache'"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectError) as caught:
+        ProjectSession.open(path)
+    message = str(caught.value)
+    assert "malformed database schema (response_cache)" in message and "\n" not in message
+    assert "[response_cache ( key TEXT PRIMARY KEY," in message  # SQL's layout, on one line
+    assert main(["show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("opro: error: ") and err.count("\n") == 1, err
+
+
+def test_a_project_error_is_one_line_whatever_it_is_given() -> None:
+    assert str(ProjectError("a\nb\tc")) == "a\\nb\\tc"

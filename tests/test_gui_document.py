@@ -223,10 +223,94 @@ def test_damage_found_by_the_background_check_closes_the_project_with_one_messag
         yield  # a generator, like the real read
 
     path = make_tsp_project(tmp_path / "torn.opro", steps=1, samples=2)
-    monkeypatch.setattr(document, "_read_project", torn)
+    monkeypatch.setattr(document, "read_project", torn)
     assert window.open_project(path)  # the cheap checks on the GUI thread pass
     qtbot.waitUntil(lambda: bool(messages), timeout=15_000)
     assert messages == ["Cannot open the project"]
     assert window.last_message.startswith("Cannot open the project: torn.opro is damaged")
     assert window.document.path is None and window.windowTitle() == "OPRO Studio"
     assert window.history.runs_combo.count() == 0 and window.run_view.kind == ""
+
+
+def test_an_older_file_is_upgraded_off_the_gui_thread_then_opens(
+    qtbot: Any,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+    import sqlite3
+    import threading
+
+    from test_run_stats import build, make_version_1
+
+    from opro_gui.cli import main
+    from opro_gui.storage import schema
+
+    path = build(tmp_path / "old.opro", "tsp")
+    assert main(["show", str(path), "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    make_version_1(path)
+    upgraded_in: list[threading.Thread] = []
+    real_upgrade = schema.upgrade
+
+    def upgrade(conn: Any, version: int) -> None:
+        upgraded_in.append(threading.current_thread())
+        real_upgrade(conn, version)
+
+    monkeypatch.setattr(schema, "upgrade", upgrade)
+    assert window.open_project(path)
+    # Nothing was read or written on the GUI thread yet: the upgrade runs in the background.
+    assert window.document.upgrading == path and window.document.session is None
+    assert window.status_label.text().startswith("Upgrading old.opro")
+    loaded(qtbot, window)
+    assert upgraded_in and threading.main_thread() not in upgraded_in
+    assert window.document.upgrading is None and window.document.path == path
+    assert window.document.run_id == expected["runs"][-1]["id"]
+    assert window.status_label.text() == "Opened old.opro (upgraded)"
+    assert window.windowTitle().startswith("old.opro")
+    window.document.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert main(["show", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected  # the upgraded file reads the same
+
+
+def test_background_values_reach_the_views_one_per_turn_in_read_order(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """What the background read finds is handed over one value per turn of the event loop:
+    anything posted meanwhile (input, paints, a zero timer) runs between two views' drawing."""
+    from PySide6.QtCore import QTimer
+
+    path = make_tsp_project(tmp_path / "p.opro", steps=4)
+    doc = window.document
+    seen: list[tuple[str, int]] = []
+
+    def on(name: str) -> Any:
+        def record(_payload: object) -> None:
+            seen.append((name, doc.pending_values))
+            QTimer.singleShot(0, lambda: seen.append(("turn", doc.pending_values)))
+
+        return record
+
+    for name in ("project_loaded", "run_loaded", "summary_loaded", "preview_loaded"):
+        getattr(doc, name).connect(on(name))
+    doc.curve_loaded.connect(on("curve_loaded"))
+    assert window.open_project(path)
+    assert doc.wait_loaded()  # everything is read: only the handing over is left
+    loaded(qtbot, window)
+    views = [name for name, _ in seen if name != "turn"]
+    assert views == [
+        "project_loaded",
+        "run_loaded",
+        "summary_loaded",
+        "preview_loaded",
+        "curve_loaded",
+    ]
+    # After each value, the zero timer it started ran before the next value was handed over.
+    assert [name for name, _ in seen][:9] == [x for v in views for x in (v, "turn")][:9]
+    assert [pending for name, pending in seen if name != "turn"] == [5, 4, 3, 2, 1]

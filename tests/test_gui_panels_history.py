@@ -199,13 +199,15 @@ def test_prompt_detail_shows_scorer_answers(qtbot, tmp_path):
     records = pane.records_model
     assert records.rowCount() == 6  # the training split: 6 of 12 examples
     row = records.row_data(0)
-    assert "what is" in row["prompt"] and row["raw_answer"].startswith("The answer is")
+    assert "what is" in row.prompt and row.raw_answer.startswith("The answer is")
+    i = row.example_id  # the example's own input and expected answer sit beside the answer
+    assert (row.input, row.gold) == (f"what is {i} plus {i + 1}?", str(2 * i + 1))
     correct_col = [c.key for c in records.columns].index("correct")
-    assert records.index(0, correct_col).data() == "yes"  # "carefully" instructions score
+    assert records.index(0, correct_col).data() == "✓"  # "carefully" instructions score
     assert "6/6 correct" in pane.records_label.text()
     panel.select_candidate(0, 0)  # the initial instruction: every answer off by one
     assert "0/6 correct" in pane.records_label.text()
-    assert records.index(0, correct_col).data() == "no"
+    assert records.index(0, correct_col).data() == "✗"
 
 
 def test_unreadable_project_reports_instead_of_raising(qtbot, project):

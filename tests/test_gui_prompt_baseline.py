@@ -146,6 +146,7 @@ def test_dataset_import_reads_a_folder_of_mmlu_files(
     assert [e["target"] for e in dataset.examples] == ["B", "C", "A"]
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the evaluate window, offscreen
 def test_evaluate_on_another_dataset_from_the_menu(
     qtbot: Any, window: MainWindow, fake_server: Any, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

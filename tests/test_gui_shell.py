@@ -60,7 +60,7 @@ def test_example_runs_three_steps_plot_and_history_fill(
     finished = run_to_end(qtbot, window, THREE)
     assert finished.status == "completed", finished.reason
     assert steps == [0, 1, 2, 3]
-    assert server.stats.successes == 3
+    assert server.stats.successes == 1 + 3  # the model check (issue 11), then 3 steps
     with ProjectSession.open(window.session.path) as s:
         run_id = s.latest_run_id()
         scored = [c for c in s.store.candidates(run_id) if c.status == "scored"]

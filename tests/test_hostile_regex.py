@@ -107,3 +107,45 @@ def test_one_ctrl_c_ends_a_step_waiting_on_a_slow_scorer(
     assert "cancelled by the user" in out and "Traceback" not in err
     with ProjectStore.open(project) as store:
         assert store.run(1).status == "cancelled"
+
+
+def test_evaluate_on_a_shared_regex_project_neither_hangs_nor_crashes(
+    tmp_path: Path, fake_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shared regex-mode project: `opro evaluate` scores 30 `a`s against `(a+)+b` and ends;
+    the same file edited by hand to a pattern RE2 cannot run is refused with one line."""
+    import sqlite3
+
+    from opro_gui.cli import main
+
+    data = tmp_path / "d.csv"
+    data.write_text("input,target\n" + "".join(f'"q{i}","{EVIL}"\n' for i in range(10)), "utf-8")
+    project = tmp_path / "r.opro"
+    assert (
+        main(["new", "prompt", str(project), "--dataset", str(data), "--task-type", "regex"]) == 0
+    )
+
+    def answer(prompt: str, body: dict[str, Any]) -> str:
+        return "<INS>Answer.</INS>" if body["model"] == "opt" else "a" * 30
+
+    srv = fake_server(answer).start()
+    run = ["run", str(project), "--steps", "1", "--samples", "1", "--base-url", srv.base_url,
+           "--optimizer-model", "opt", "--scorer-model", "sc", "--no-model-check"]  # fmt: skip
+    assert main(run) == 0
+    capsys.readouterr()
+    evaluate = ["evaluate", str(project), "--base-url", srv.base_url, "--scorer-model", "sc",
+                "--no-model-check"]  # fmt: skip
+    assert main(evaluate) == 0
+    capsys.readouterr()
+    with ProjectStore.open(project, readonly=True) as store:
+        scored = store.evaluations(1)
+    assert scored and all((e.score, e.complete) == (0.0, True) for e in scored)  # none matched
+
+    conn = sqlite3.connect(project)
+    conn.execute("UPDATE example SET target = ?", (r"(a)\1",))  # a backreference
+    conn.commit()
+    conn.close()
+    assert main(evaluate) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("opro: error: ") and err.count("\n") == 1, err
+    assert "not a usable pattern" in err

@@ -53,3 +53,21 @@ def test_listed_model_and_no_model_check_go_ahead(
         assert main([*args, "--model", "other"]) == 2
         assert main([*args, "--model", "fake-optimizer"]) == 0
         assert "replay 1 of run 1 step 1 with fake-optimizer" in capsys.readouterr().out
+
+
+def test_each_server_lists_its_models_once_for_every_role(fake_server: Any) -> None:
+    """The optimizer and the scorer on one server: one GET /models, both names checked."""
+    from opro_gui.llm import EndpointConfig
+    from opro_gui.services.servers import check_endpoints
+
+    with fake_server() as srv:
+        roles = [
+            (EndpointConfig(base_url=srv.base_url, model="fake-optimizer"), True),
+            (EndpointConfig(base_url=srv.base_url, model="fake-scorer"), True),
+            (EndpointConfig(base_url=srv.base_url, model="nope"), False),
+        ]
+        errors, warnings = check_endpoints(roles)
+        assert srv.stats.model_lists == 1
+        assert srv.stats.requests == 0  # listed names need no probe; a default name none
+    assert errors == []
+    assert len(warnings) == 1 and "model 'nope' is not among the models of" in warnings[0]

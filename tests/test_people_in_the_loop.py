@@ -88,7 +88,7 @@ def test_people_add_solutions_of_any_kind_written_as_the_optimizer_would(
     project = tmp_path / "t.opro"
     assert opro(capsys, "new", "tsp", str(project), "--points", "8", "--seed", "2")[0] == 0
     with fake_server(lambda prompt, body: "no idea") as srv:  # the optimizer proposes nothing
-        args = ("--samples", "2", "--base-url", srv.base_url)
+        args = ("--samples", "2", "--base-url", srv.base_url, "--no-format-check")
         assert opro(capsys, "run", str(project), "--steps", "1", *args)[0] == 0
         code, _, err = opro(capsys, "add", str(project), "<trace>0,2,4,6,1,3,5,7</trace>")
         assert code == 0, err

@@ -125,6 +125,7 @@ def test_faults_cannot_stop_a_run_and_nothing_is_counted_twice(
             "--max-retries",
             "8",
             *roles(srv.base_url),
+            "--no-format-check",  # the check's calls would meet the injected faults too
         )
         served_scorer = srv.stats.successes_by_model["fake-scorer"]
     assert code == 0, err

@@ -84,7 +84,8 @@ def test_faulty_endpoint_loses_and_double_counts_nothing(
         )
         with ProjectSession.open(project) as session:
             session.prepare_run(RunSettings(max_steps=15, samples_per_step=SAMPLES), endpoint)
-        code, out, err = opro(capsys, "run", str(project), "--steps", "15")
+        # --no-format-check: the check's request would meet the injected faults as well
+        code, out, err = opro(capsys, "run", str(project), "--steps", "15", "--no-format-check")
         stats = srv.stats
         assert stats.statuses[429] and stats.statuses[500] and stats.statuses[0]  # hangs: later
         steps, calls = stored(project)
@@ -130,15 +131,16 @@ def test_endpoint_down_mid_run_pauses_with_reason_then_resumes(
         )
         with ProjectSession.open(project) as session:
             session.prepare_run(RunSettings(max_steps=8, samples_per_step=SAMPLES), endpoint)
-        code, out, err = opro(capsys, "run", str(project), "--steps", "8")
+        code, out, err = opro(capsys, "run", str(project), "--steps", "8", "--no-format-check")
     assert code == 1 and "run 1 paused: optimizer request failed" in out
     assert "gave up after 2 retries" in err  # the reason, in words, on the console
     steps, _ = stored(project)
     assert [s for s, _ in steps] == [0, 1, 2, 3]
     with fake_server(random_tours) as srv:
         code, out, err = opro(
-            capsys, "run", str(project), "--steps", "8", "--base-url", srv.base_url
-        )
+            capsys, "run", str(project), "--steps", "8", "--base-url", srv.base_url,
+            "--no-format-check",
+        )  # fmt: skip
     assert code == 0, err
     assert "continuing after step 3," in out and "step 4/8" in out
     steps, calls = stored(project)
@@ -162,7 +164,7 @@ def test_garbage_completions_are_recorded_as_invalid_and_the_run_goes_on(
     junk = iter(JUNK * 10)
     with fake_server(lambda prompt, body: next(junk)) as srv:
         code, out, err = opro(capsys, "run", str(project), "--steps", "3", "--samples", "3",
-                              "--base-url", srv.base_url)  # fmt: skip
+                              "--base-url", srv.base_url, "--no-format-check")  # fmt: skip
     assert code == 0, err
     assert "run 1 completed" in out
     run = json.loads(opro(capsys, "show", str(project), "--json")[1])["runs"][0]

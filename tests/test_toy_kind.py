@@ -55,9 +55,12 @@ def test_onemax_new_run_show_history_export(tmp_path: Path, fake_server, onemax)
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
     assert lines[0] == "Starting run 1, up to step 30"
+    # issue 11: which models, and the model check (one request) before any step
+    assert lines[1].startswith("models: optimizer gpt-4o-mini at 127.0.0.1:")
+    assert lines[2].startswith("model check: the models answer in the task's format (1 request")
     # The best initial string has 4 ones; each step's proposals add exactly one more.
-    assert lines[2].startswith("step 0/30  best 4  scored 3/3")
-    assert lines[3].startswith("step 1/30  best 5  scored 4/4")
+    assert lines[4].startswith("step 0/30  best 4  scored 3/3")
+    assert lines[5].startswith("step 1/30  best 5  scored 4/4")
     assert lines[-1] == "run 1 target reached: the optimum was found"
 
     shown = opro("show", str(project), "--json")

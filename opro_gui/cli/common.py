@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from opro_gui.core.models import RunSettings, RunStatus
+from opro_gui.core.text import without_url_credentials
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.config import url_problem
 
@@ -71,6 +72,48 @@ def endpoint_from_args(
         return EndpointConfig.from_dict(base)
     except (TypeError, ValueError) as exc:
         raise CliError(f"bad {role} settings: {exc}") from None
+
+
+ON_COMMAND_LINE, STORED, FROM_ENV = (
+    "given on the command line",
+    "stored in the project",
+    "from $OPENAI_BASE_URL",
+)
+
+
+def endpoint_source(args: argparse.Namespace, role: str, previous: EndpointConfig | None) -> str:
+    """Why ``endpoint_from_args`` chose the base URL it did (the same order of precedence)."""
+    if getattr(args, f"{role}_base_url", None) or getattr(args, "base_url", None):
+        return ON_COMMAND_LINE
+    if previous is not None and previous.base_url:
+        return STORED
+    return FROM_ENV if os.environ.get("OPENAI_BASE_URL") else ""
+
+
+def endpoint_lines(
+    args: argparse.Namespace,
+    roles: dict[str, tuple[EndpointConfig, EndpointConfig | None]],
+    describe: str,
+) -> list[str]:
+    """The line that says which endpoint a run uses and why (``describe``: the models, from
+    ``services.project_models.model_line``), and a note when ``$OPENAI_BASE_URL`` is set but
+    the stored endpoint wins over it."""
+    reasons = {role: endpoint_source(args, role, prev) for role, (_, prev) in roles.items()}
+    distinct = list(dict.fromkeys(reasons.values()))
+    why = distinct[0] if len(distinct) == 1 else "; ".join(f"{r} {w}" for r, w in reasons.items())
+    named = any(getattr(args, n, None) for n in ("model", *(f"{r}_model" for r in roles)))
+    if named and ON_COMMAND_LINE not in distinct:
+        why += "; model given on the command line"
+    lines = [f"models: {describe} ({why})"]
+    env = without_url_credentials(os.environ.get("OPENAI_BASE_URL", "").strip())
+    stored = {cfg.base_url for role, (cfg, _) in roles.items() if reasons[role] == STORED}
+    for url in sorted(stored):
+        if env and env.rstrip("/") != url.rstrip("/"):
+            lines.append(
+                f"using the project's stored endpoint {url}; $OPENAI_BASE_URL ({env}) is "
+                "ignored — pass --base-url to use it"
+            )
+    return lines
 
 
 def settings_from_args(args: argparse.Namespace, previous: RunSettings | None) -> RunSettings:

@@ -18,6 +18,9 @@ from opro_gui.llm.config import EndpointConfig
 from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.problems.local_scoring import STRICT_KEY
 from opro_gui.services import ProjectSession
+from opro_gui.services.model_probe import check_models
+from opro_gui.services.plan import RunPlan
+from opro_gui.services.project_models import model_line
 from opro_gui.services.status import status_text, stop_message
 from opro_gui.services.verdict import step_transport
 
@@ -29,6 +32,7 @@ from .common import (
     CliError,
     check_model_names,
     endpoint_from_args,
+    endpoint_lines,
     print_warnings,
     settings_from_args,
 )
@@ -52,12 +56,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project) as session:
         kind = session.problem_kind
         last = session.latest_run_id()
-        prev_settings = prev_opt = prev_sc = None
+        prev_settings: RunSettings | None = None
         if last is not None:
             prev_settings = session.run_settings(last)
-            prev_opt, prev_sc = session.endpoints(last)
         else:  # a preset's run settings (samples, temperature, steps) for the first run
             prev_settings = session.default_run_settings()
+        # the project's own endpoints (stored with it; older files: its latest run's)
+        stored = session.project_models()
+        prev_opt, prev_sc = stored.optimizer, stored.scorer
         settings = settings_from_args(args, prev_settings)
         optimizer = endpoint_from_args(args, "optimizer", prev_opt)
         scorer = None
@@ -67,6 +73,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         warnings = check_model_names(args, roles)
         plan = session.plan_run(settings, new_run=args.new_run)
         print(plan.message, flush=True)
+        previous = {"optimizer": prev_opt, "scorer": prev_sc or prev_opt}
+        for line in endpoint_lines(
+            args,
+            {role: (cfg, previous[role]) for role, cfg in roles.items()},
+            model_line(kind, optimizer, scorer),
+        ):
+            print(line, flush=True)
+        _format_check(args, session, plan, settings, optimizer, scorer)
         run_id = session.start_planned(plan, settings, optimizer, scorer)
         print_warnings(warnings)
         cancel = CancelToken()
@@ -75,6 +89,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             return _drive(session, run_id, cancel, settings, optimizer, scorer)
         finally:
             restore()
+
+
+def _format_check(
+    args: argparse.Namespace,
+    session: ProjectSession,
+    plan: RunPlan,
+    settings: RunSettings,
+    optimizer: EndpointConfig,
+    scorer: EndpointConfig | None,
+) -> None:
+    """One optimizer request (and one scorer question) before anything is spent on steps;
+    a failure exits 2 with the reason (``--no-format-check`` / ``--no-model-check``)."""
+    if args.no_format_check or args.no_model_check:
+        return
+    run_id = None if plan.is_new else plan.run_id
+    check = check_models(session, settings, optimizer, scorer, run_id)
+    if check.unreachable:  # the run itself pauses with the transport's reason
+        return
+    if not check.ok:
+        raise CliError(
+            f"model check: the {check.role} {check.reason}; its answer began {check.raw[:200]!r}"
+            f" ({check.spent()} spent on the check; nothing was written; pass "
+            "--no-format-check to run anyway)"
+        )
+    print(f"model check: the models answer in the task's format ({check.spent()})", flush=True)
 
 
 def _drive(

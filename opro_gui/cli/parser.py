@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _settings_options(run)
     _endpoint_options(run)
+    run.add_argument(
+        "--no-format-check",
+        action="store_true",
+        help="do not send the one optimizer request (and scorer question) that checks the "
+        "models answer in the task's format before the run (--no-model-check skips it too)",
+    )
     run.set_defaults(func=cmd_run)
 
     show = sub.add_parser("show", help="summarise a project")

@@ -3,17 +3,19 @@ loads what the views show in the background and tells them with typed signals.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from opro_gui.core.events import StepCompleted
 from opro_gui.core.models import RunSettings
 from opro_gui.problems import ProblemKind
-from opro_gui.services import ProjectError, ProjectSession, pages
-from opro_gui.services.pages import CandidateRow, RunHeader
+from opro_gui.problems.kinds import format_number
+from opro_gui.services import ProjectError, ProjectSession, inspection, pages
+from opro_gui.services.inspection import StepView
+from opro_gui.services.pages import CandidateRow, LeaderRow, RunFigures, RunHeader
 from opro_gui.services.plan import RunPlan
 
 from .document_payloads import (
@@ -29,6 +31,13 @@ from .document_payloads import (
     RunSelected,
     StepAppended,
     SummaryLoaded,
+    UpgradeStarted,
+)
+from .document_reads import (
+    read_ended_run,
+    read_project,
+    read_run_in,
+    upgrade_file,
 )
 from .worker import Worker
 
@@ -46,55 +55,8 @@ __all__ = [
     "RunsChanged",
     "StepAppended",
     "SummaryLoaded",
+    "UpgradeStarted",
 ]
-
-# -- background reads (each with its own read-only session, in the worker's thread) ---------
-
-
-def _read_project(path: Path, run_id: int | None) -> Iterator[object]:
-    # What the views need first, then the page scan (O(file size)): a big file shows at once,
-    # and damage found later still closes it with one message.
-    with ProjectSession.open(path, readonly=True, check_pages=False) as session:
-        problem = session.problem()
-        kind = session.problem_kind
-        yield ProjectLoaded(path, problem, problem.summary(), kind.reference_score(problem))
-        if run_id is not None:
-            yield from _read_run(session, run_id)
-        pages.check_pages(session)
-        yield PagesChecked(path)
-
-
-def _read_run_in(path: Path, run_id: int) -> Iterator[object]:
-    with ProjectSession.open(path, readonly=True) as session:
-        yield from _read_run(session, run_id)
-
-
-def _read_run(session: ProjectSession, run_id: int) -> Iterator[object]:
-    problem = session.problem(run_id)
-    yield RunLoaded(
-        run_id,
-        pages.run_header(session, run_id),
-        problem,
-        problem.summary(),
-        session.problem_kind.reference_score(problem),
-        session.run_settings(run_id),
-        pages.run_points(session, run_id),
-    )
-    yield from _read_after_run(session, run_id)
-
-
-def _read_after_run(session: ProjectSession, run_id: int) -> Iterator[object]:
-    yield SummaryLoaded(run_id, session.run_verdict(run_id))  # with the verdict's checks
-    records = session.problem_kind.needs_records_on_resume
-    history, step, size = pages.history_top(session, run_id, with_records=records)
-    yield PreviewLoaded(run_id, tuple(history), step, size)
-    curve = session.random_search_curve(run_id) if session.problem_kind.has_random_search else []
-    yield CurveLoaded(run_id, tuple(curve), tuple(session.baseline_curve(run_id)))
-
-
-def _read_ended_run(path: Path, run_id: int) -> Iterator[object]:
-    with ProjectSession.open(path, readonly=True) as session:
-        yield from _read_after_run(session, run_id)
 
 
 class ProjectDocument(QObject):
@@ -112,6 +74,7 @@ class ProjectDocument(QObject):
     runs_changed = Signal(object)  # RunsChanged
     project_closed = Signal(object)  # ProjectClosed
     load_failed = Signal(object)  # LoadFailed
+    upgrade_started = Signal(object)  # UpgradeStarted
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +85,11 @@ class ProjectDocument(QObject):
         self._run_pending = False  # a RunLoaded for _run_id is on its way
         self._held: list[StepCompleted] = []  # live steps that arrived before it
         self._project_pending = False  # the background open (with its page check) is running
+        self._upgrading: tuple[Path, int | None] | None = None  # (file, run to show) upgrading
+        # Values read in the background, handed to the views one per turn of the event loop:
+        # each view's drawing is its own short stretch, with paints and input in between.
+        self._inbox: deque[tuple[bool, object]] = deque()  # (failed, value or error)
+        self._inbox_scheduled = False
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -147,7 +115,13 @@ class ProjectDocument(QObject):
 
     @property
     def is_loading(self) -> bool:
-        return self._loader is not None
+        """A background read runs, or what it read is still being handed to the views."""
+        return self._loader is not None or bool(self._inbox)
+
+    @property
+    def upgrading(self) -> Path | None:
+        """The file being upgraded from an older schema before it opens, if any."""
+        return self._upgrading[0] if self._upgrading else None
 
     @property
     def problem_kind(self) -> ProblemKind | None:
@@ -159,15 +133,20 @@ class ProjectDocument(QObject):
         return (
             kind.format_score(score)
             if kind is not None
-            else ("" if score is None else f"{score:g}")
+            else ("" if score is None else format_number(score))
         )
 
     # -- intents -------------------------------------------------------------------------
     def open(self, path: str | Path, run_id: int | None = None) -> None:
         """Open ``path`` (raises ProjectError, leaving the open project as it was), tell
-        every view, then read the rest in the background."""
+        every view, then read the rest in the background. A file of an older schema is first
+        upgraded in the background (``upgrade_started``; a failure is a fatal ``load_failed``)."""
+        path = Path(path)
+        if pages.needs_upgrade(path):
+            self._upgrade(path, run_id)
+            return
         # Every check but the page scan here; the background read runs the full one.
-        session = ProjectSession.open(Path(path), check_pages=False)
+        session = ProjectSession.open(path, check_pages=False)
         try:
             runs = tuple(pages.run_headers(session))
             ids = [r.run_id for r in runs]
@@ -187,7 +166,33 @@ class ProjectDocument(QObject):
         self.run_selected.emit(RunSelected(run_id, self._header(run_id)))
         self._run_pending = run_id is not None
         self._project_pending = True
-        self._start(_read_project, session.path, run_id)
+        self._start(read_project, session.path, run_id)
+
+    def _upgrade(self, path: Path, run_id: int | None) -> None:
+        self.close()
+        self._upgrading = (path, run_id)
+        worker = Worker(upgrade_file, path, owner=self, name="opro-upgrade")
+        worker.job_returned.connect(self._on_upgrade_job_returned)
+        worker.job_failed.connect(self._on_upgrade_job_failed)
+        worker.job_ended.connect(self._on_loader_job_ended)
+        self._loader = worker
+        self.upgrade_started.emit(UpgradeStarted(path))
+        worker.start()
+
+    def _on_upgrade_job_returned(self, _result: object) -> None:
+        if self.sender() is not self._loader or self._upgrading is None:
+            return  # superseded by another open
+        (path, run_id), self._upgrading, self._loader = self._upgrading, None, None
+        try:
+            self.open(path, run_id)
+        except ProjectError as exc:
+            self.load_failed.emit(LoadFailed(str(exc), fatal=True))
+
+    def _on_upgrade_job_failed(self, exc: BaseException) -> None:
+        if self.sender() is not self._loader:
+            return
+        self._upgrading, self._loader = None, None
+        self.load_failed.emit(LoadFailed(str(exc), fatal=True))
 
     def close(self) -> None:
         self._stop_loader()
@@ -210,7 +215,7 @@ class ProjectDocument(QObject):
         self.run_selected.emit(RunSelected(run_id, self._header(run_id)))
         self._run_pending = run_id is not None
         if run_id is not None:
-            self._start(_read_run_in, self._session.path, run_id)
+            self._start(read_run_in, self._session.path, run_id)
 
     def append_step(self, event: StepCompleted, run_id: int) -> None:
         """A live step of ``run_id`` was written (from the run controller)."""
@@ -226,7 +231,7 @@ class ProjectDocument(QObject):
         if self._session is None or self._run_id is None or self._run_pending:
             return
         self._stop_loader()
-        self._start(_read_ended_run, self._session.path, self._run_id)
+        self._start(read_ended_run, self._session.path, self._run_id)
 
     def refresh_runs(self) -> tuple[RunHeader, ...]:
         """Re-read the list of runs (a bounded read); ``runs_changed`` when it changed."""
@@ -277,9 +282,17 @@ class ProjectDocument(QObject):
     def last_step(self, run_id: int) -> int:
         return pages.last_step(self._need(), run_id)
 
-    def step_detail(self, run_id: int, step: int) -> dict[str, Any] | None:
-        detail = self._need().step_detail(run_id, step)
-        return detail.to_json() if detail is not None else None
+    def run_figures(self, run_id: int, step: int) -> RunFigures:
+        """The dashboard's figures as stored after ``step`` (aggregates only)."""
+        return pages.run_figures(self._need(), run_id, step)
+
+    def leaderboard(self, run_id: int, limit: int) -> list[LeaderRow]:
+        """The run's ``limit`` best candidates (top N in SQL, no solution decoded)."""
+        return pages.leaderboard(self._need(), run_id, limit)
+
+    def step_detail(self, run_id: int, step: int) -> StepView | None:
+        """A step with each candidate's scorer answers beside their examples' input and gold."""
+        return inspection.step_view(self._need(), run_id, step)
 
     # -- internals -----------------------------------------------------------------------
     def _need(self) -> ProjectSession:
@@ -300,12 +313,46 @@ class ProjectDocument(QObject):
 
     def _stop_loader(self) -> None:
         loader, self._loader = self._loader, None
-        if loader is not None:
+        if loader is not None and self._upgrading is not None:
+            loader.detach()  # one transaction: it ends on its own, nothing of it is shown
+            loader.quit()
+        elif loader is not None:
             loader.quit(5000)
+        self._upgrading = None
+        self._inbox.clear()  # what the stopped read had found is not shown either
         self._run_pending = False
         self._project_pending = False
 
     def _on_loader_value_yielded(self, value: object) -> None:
+        self._inbox.append((False, value))
+        self._schedule_inbox()
+
+    def _on_loader_job_failed(self, exc: BaseException) -> None:
+        self._inbox.append((True, exc))  # after the values read before it
+        self._schedule_inbox()
+
+    def _schedule_inbox(self) -> None:
+        if self._inbox and not self._inbox_scheduled:
+            self._inbox_scheduled = True
+            QTimer.singleShot(0, self, self._on_inbox_turn)
+
+    def _on_inbox_turn(self) -> None:
+        self._inbox_scheduled = False
+        if not self._inbox:
+            return
+        failed, value = self._inbox.popleft()
+        if failed:
+            self._fail(value)  # type: ignore[arg-type]
+        else:
+            self._deliver(value)
+        self._schedule_inbox()
+
+    @property
+    def pending_values(self) -> int:
+        """Values read but not yet handed to the views (each goes on its own turn)."""
+        return len(self._inbox)
+
+    def _deliver(self, value: object) -> None:
         if isinstance(value, ProjectLoaded):
             self.project_loaded.emit(value)
         elif isinstance(value, PagesChecked):
@@ -327,7 +374,7 @@ class ProjectDocument(QObject):
         elif isinstance(value, CurveLoaded):
             self.curve_loaded.emit(value)
 
-    def _on_loader_job_failed(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException) -> None:
         self._run_pending = False
         if self._project_pending:  # the full check found the file unusable: close it
             self._project_pending = False

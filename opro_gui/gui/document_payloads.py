@@ -109,3 +109,10 @@ class PagesChecked:
     """The background read has read every page of the file: it is whole."""
 
     path: Path
+
+
+@dataclass(frozen=True)
+class UpgradeStarted:
+    """The file has an older schema: it is being upgraded in the background (then opened)."""
+
+    path: Path

@@ -51,6 +51,8 @@ class GuiKind:
     baselines: Baselines = field(default=_no_baselines)  # lines on the score plot
     placeholders: str = ""  # the template editor's placeholder hint
     default_spec: Callable[[], dict[str, Any]] | None = None  # File ▸ New (else the kind's)
+    #: A line at step 0's best score, drawn from the first step (the prompt's starting point).
+    start_label: str = ""
 
 
 _GUI_KINDS: dict[str, GuiKind] = {}
@@ -193,10 +195,17 @@ def _load() -> None:
             placeholders="entries: {instruction} {score}; exemplars: {question} {answer}; "
             "<TEXT> style: {task_phrase} {position_phrase}",
             default_spec=_prompt_default_spec,
+            start_label="initial instruction",
         ),
     }
     for name, entry in builtin.items():
         _GUI_KINDS.setdefault(name, entry)
+
+
+def view_kinds() -> list[str]:
+    """Kinds with a domain view, in registration order."""
+    _load()
+    return [name for name, entry in _GUI_KINDS.items() if entry.view is not None]
 
 
 def new_project_kinds() -> dict[str, str]:

@@ -31,8 +31,11 @@ from .document import (
     ProjectOpened,
     RunSelected,
     SummaryLoaded,
+    UpgradeStarted,
 )
 from .run_controller import RunController
+from .widgets import model_line
+from .widgets.evaluate_dialog import EvaluateDialog
 from .widgets.model_settings import ModelSettingsPanel
 from .widgets.run_view import RunView
 from .widgets.shell_docks import DEFAULT_LAYOUT, LAYOUTS, add_docks, apply_layout, optional_widget
@@ -69,6 +72,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.controller = RunController(self)
         self.evaluation = TestEvaluation(self)
+        self.evaluate_dialog = EvaluateDialog(self.evaluation, self)
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_REFRESH_MS)
@@ -90,6 +94,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.menus = ShellMenus(self)
         self._connect()
+        self.models = model_line.WindowModels(self)  # the open project's models, always in view
+        self.model_line = self.models.line
         self.theme_choice = settings.theme()
         self.apply_theme()
         geometry, state = settings.window_layout()
@@ -119,6 +125,7 @@ class MainWindow(QMainWindow):
         d.preview_loaded.connect(self._on_document_preview_loaded)
         d.summary_loaded.connect(self._on_document_summary_loaded)
         d.load_failed.connect(self._on_document_load_failed)
+        d.upgrade_started.connect(self._on_document_upgrade_started)
         c = self.controller
         c.run_started.connect(self._on_controller_run_started)
         c.step_started.connect(self._on_controller_step_started)
@@ -129,6 +136,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
+        self.evaluation.evaluation_cancelled.connect(self._on_evaluation_cancelled)
         self.model_panel.profiles_changed.connect(self._on_model_panel_profiles_changed)
         self.run_view.candidate_clicked.connect(self._on_run_view_candidate_clicked)
         if self.task_editor is not None:
@@ -158,10 +166,23 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: _remember_opened(path))
         self._update_title()
         self._update_actions()
-        self.status_label.setText(f"Opened {path.name}")
+        if self.document.upgrading is None:
+            self.status_label.setText(f"Opened {path.name}")
         return True
 
+    def _on_document_upgrade_started(self, u: UpgradeStarted) -> None:
+        self._upgraded_path: Path | None = u.path
+        self.status_label.setText(
+            f"Upgrading {u.path.name} to this version's file format… (it opens when done)"
+        )
+
     def _on_document_project_opened(self, p: ProjectOpened) -> None:
+        upgraded = getattr(self, "_upgraded_path", None)
+        if upgraded is not None and upgraded.resolve() == p.path.resolve():  # after its upgrade
+            self._upgraded_path = None
+            self.status_label.setText(f"Opened {p.path.name} (upgraded)")
+            self._update_title()
+            self._update_actions()
         self.status.set_usage(None)  # the run's summary fills it in
         if self.task_editor is not None:
             self.task_editor.load(p.kind, p.spec, p.run_settings)
@@ -186,8 +207,12 @@ class MainWindow(QMainWindow):
             self.status.set_usage(loaded.summary.usage.to_dict())
 
     def new_project(self, kind: str, path: str | Path) -> bool:
+        # a new project starts from the models in use (the open project's, else the presets)
+        optimizer, scorer = self.endpoint("optimizer"), self.endpoint("scorer")
         try:
-            ProjectSession.create(path, kind, default_spec(kind)).close()
+            with ProjectSession.create(path, kind, default_spec(kind)) as created:
+                if optimizer is not None:
+                    created.set_project_models(optimizer, scorer)
         except (ProjectError, ValueError) as exc:
             self.show_error("Cannot create the project", str(exc))
             return False
@@ -243,8 +268,11 @@ class MainWindow(QMainWindow):
     def endpoint(self, role: str) -> EndpointConfig | None:
         return self.model_panel.endpoint_for(role)
 
-    def start_run(self, run_settings: RunSettings | None = None, *, new_run: bool = False) -> bool:
-        """Check everything a run needs, say plainly what is missing, then start the worker."""
+    def start_run(
+        self, run_settings: RunSettings | None = None, *, new_run: bool = False, check: bool = True
+    ) -> bool:
+        """Check everything a run needs, say plainly what is missing, then start the worker
+        (``check``: after one model check call, see ``services.model_probe``)."""
         if self.controller.is_running:
             return False
         if self.session is None:
@@ -291,12 +319,14 @@ class MainWindow(QMainWindow):
             return False
         self.last_plan = plan
         assert self.document.path is not None
+        self.models.retry = (run_settings, new_run) if check else None
         self.controller.start(
-            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new
-        )
-        self.status_label.setText(
-            f"{plan.message} (optimizer {optimizer.model} at {optimizer.base_url})"
-        )
+            self.document.path, run_settings, optimizer, scorer, new_run=plan.is_new,
+            check=check, continues=None if plan.is_new else plan.run_id,
+        )  # fmt: skip
+        what = model_line.model_line(kind, optimizer, scorer)
+        checking = "; checking the models first" if check else ""
+        self.status_label.setText(f"{plan.message} — {self.document.path.name}: {what}{checking}")
         return True
 
     def pause_run(self) -> None:
@@ -321,11 +351,18 @@ class MainWindow(QMainWindow):
         if self.controller.is_running or self.evaluation.is_running:
             return False
         assert self.document.path is not None
+        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.prepare(
+            where,
+            f"Run {run_id} on {where}: the best instructions by "
+            "training accuracy and the baselines",
+            kind.format_score,
+        )
         self.evaluation.start(
             self.document.path, run_id, self.endpoint("scorer"), dataset=dataset,
             batch=self.menus.batch_action.isChecked() and not dataset,
         )  # fmt: skip
-        where = Path(dataset).name if dataset else "the test split"
+        self.evaluate_dialog.show()
         self.status_label.setText(f"Evaluating on {where}…")
         self._update_actions()
         return True
@@ -334,6 +371,10 @@ class MainWindow(QMainWindow):
         text = results_text(rows)
         self.status_label.setText(text)
         self.run_view.update_analysis()
+        self._update_actions()
+
+    def _on_evaluation_cancelled(self) -> None:
+        self.status_label.setText("Evaluation cancelled: nothing was stored.")
         self._update_actions()
 
     def _on_evaluation_failed(self, message: str) -> None:

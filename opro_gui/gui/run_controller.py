@@ -20,6 +20,7 @@ from opro_gui.core.events import (
 from opro_gui.core.models import RunSettings
 from opro_gui.llm import EndpointConfig
 from opro_gui.services import ProjectError, ProjectSession
+from opro_gui.services.model_probe import ModelCheck, check_models
 
 from .worker import Worker
 
@@ -34,10 +35,19 @@ def drive_run(
     cancel: CancelToken,
     new_run: bool,
     run_id: int | None,
-) -> Iterator[int | Event]:
-    """Runs in the worker thread with its own session: yields the run id, then every event."""
+    check: bool = False,
+    continues: int | None = None,
+) -> Iterator[int | Event | ModelCheck]:
+    """Runs in the worker thread with its own session: yields the run id, then every event.
+    ``check``: first the model check (``continues``: the run that will continue); it is
+    yielded, and a failure ends the job before anything is written."""
     session = ProjectSession.open(path)
     try:
+        if check:
+            result = check_models(session, settings, optimizer, scorer, continues, cancel)
+            yield result
+            if not result.ok and not result.unreachable:
+                return
         if run_id is None:
             run_id = session.prepare_run(settings, optimizer, scorer, new_run=new_run)
         yield run_id
@@ -56,6 +66,7 @@ class RunController(QObject):
     baseline_step_completed = Signal(object)  # BaselineStepCompleted (equal-budget baseline)
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)
+    model_checked = Signal(object)  # ModelCheck, before the run starts (when asked for)
     running_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -63,6 +74,7 @@ class RunController(QObject):
         self._worker: Worker | None = None
         self._token: CancelToken | None = None
         self._run_id: int | None = None
+        self.last_check: ModelCheck | None = None  # the latest model check's result
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -87,11 +99,14 @@ class RunController(QObject):
         *,
         new_run: bool = False,
         run_id: int | None = None,
+        check: bool = False,
+        continues: int | None = None,
     ) -> None:
         if self.is_running:
             raise RuntimeError("a run is already in progress")
         self._token = CancelToken()
         self._run_id = run_id
+        self.last_check = None
         # The worker's own quit is not used to stop a run: the engine must still report its
         # final event after a pause or cancel, so the token (not the worker) stops it.
         worker = Worker(
@@ -103,6 +118,8 @@ class RunController(QObject):
             self._token,
             new_run,
             run_id,
+            check,
+            continues,
             owner=self,
             name="opro-run",
         )
@@ -139,7 +156,10 @@ class RunController(QObject):
 
     # -- handlers ------------------------------------------------------------------------
     def _on_worker_value_yielded(self, value: object) -> None:
-        if isinstance(value, int):
+        if isinstance(value, ModelCheck):
+            self.last_check = value
+            self.model_checked.emit(value)
+        elif isinstance(value, int):
             self._run_id = value
         elif isinstance(value, StepCompleted):
             self.step_completed.emit(value)

@@ -27,13 +27,24 @@ class ModelCheck:
 
 
 def check_model(
-    config: EndpointConfig, api_key: str | None = None, timeout: float = 10.0, probe: bool = True
+    config: EndpointConfig,
+    api_key: str | None = None,
+    timeout: float = 10.0,
+    probe: bool = True,
+    listed: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
 ) -> ModelCheck:
     """Check ``config.model`` against the server's ``/models``. When the name is not listed,
     one request of a single token is sent with that name: a server that answers as the name
-    asked for echoes any name (llama-cpp-python does), which is said."""
+    asked for echoes any name (llama-cpp-python does), which is said. ``listed`` keeps the
+    lists already read (one GET /models per server and key, whatever the number of roles)."""
+    server = (config.base_url.rstrip("/"), config.api_key_env, config.keyring_profile or "")
     try:
-        models = tuple(list_models(config, api_key, timeout))
+        if listed is not None and server in listed:
+            models = listed[server]
+        else:
+            models = tuple(list_models(config, api_key, timeout))
+            if listed is not None:
+                listed[server] = models
     except Exception as exc:
         fail = classify(
             exc, base_url=config.base_url, timeout=timeout, key_env=config.api_key_env, cap=0

@@ -8,7 +8,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -92,6 +92,9 @@ class OpenAICompatClient:
         self._closed = False
         self._warned_mismatch = False
         self._pacer = pacer_for(config)
+        #: Called in the caller's thread as each sent request of a ``complete`` batch gets its
+        #: final answer (progress of a long batch); cached answers are not reported.
+        self.on_finished: Callable[[LLMRequest], None] | None = None
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -207,6 +210,8 @@ class OpenAICompatClient:
                             submit(i, 1)
                 if len(job.outcomes) == job.submitted:
                     results[i] = self._finish(job)
+                    if self.on_finished is not None:
+                        self.on_finished(job.request)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -308,6 +313,8 @@ class OpenAICompatClient:
                         self._pacer.untrack(handle)
                     slow = "timed out" in fail.message or "too slowly" in fail.message
                     self._pacer.release(paced, time.monotonic() - sent, 0, ok=False, timed_out=slow)
+                if cancel.cancelled or self._closed:  # stopped under this call: not the server
+                    return self._outcome(job, n, started, retries, error="cancelled")
                 message = clip(scrub(storable(fail.message), self._key))  # scrub, then cut
                 if not fail.retryable or retries >= cfg.max_retries:
                     if fail.retryable:

@@ -21,6 +21,7 @@ MIN_LATENCY_S = 0.25
 _WINDOW = 12  # observations kept for the estimate
 _EVIDENCE = 2  # observations with two or more requests in flight needed before lowering
 _DEADLINE_FACTOR = 3.0  # a request may take this many times its expected duration
+_QUEUED = 1.5  # answers of a queueing server typically take this many times one alone
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,11 @@ class Pacer:
             return  # judge a burst once it is over
         if elapsed <= 0 or self._base is None:
             return  # no request was ever alone: nothing to compare with
+        if statistics.median(s.latency for s in period) < _QUEUED * self._base:
+            # No queue at the server: its answers take about as long as one alone. The
+            # spacing of answers is then our own client's pace (one process, one GIL),
+            # not the server's, and lowering would only cost throughput.
+            return
         served = count / elapsed * self._base
         parallel = max(1, round(served))
         peak = max(s.busy for s in period)

@@ -139,6 +139,7 @@ class PromptKind(ProblemKind):
     higher_is_better = True
     score_label = "training accuracy"
     score_unit = "%"
+    solution_noun = "instruction"
     needs_records_on_resume = True
     supports_evaluation = True
     fact_keys = ("task_name", "task_type", "n_examples", "n_train", "n_test", "position", "style")
@@ -146,6 +147,9 @@ class PromptKind(ProblemKind):
 
     def format_score(self, score: float | None) -> str:
         return "-" if score is None else f"{100 * score:.1f}%"
+
+    def format_difference(self, delta: float) -> str:
+        return f"{100 * delta:+.1f} points"  # percentage points of accuracy
 
     def problem_from_spec(self, spec: dict[str, Any]) -> Problem:
         from .prompt_opt import PromptProblem

@@ -41,6 +41,8 @@ class ProblemKind:
     higher_is_better: bool = False
     score_label: str = "score"
     score_unit: str = ""
+    #: What one candidate is called in menus and messages ("Copy best instruction").
+    solution_noun: str = "solution"
     #: The run summary reports a random search given the same number of evaluations per step.
     has_random_search: bool = False
     #: Resuming rebuilds the per-example scorer answers of the history (prompt exemplars).
@@ -67,6 +69,11 @@ class ProblemKind:
         if score is None:
             return "-"
         return format_number(score)
+
+    def format_difference(self, delta: float) -> str:
+        """A change of score with its sign, in the score's unit ("+4.0 points" for accuracy)."""
+        sign = "+" if delta > 0 else "-" if delta < 0 else "±"
+        return sign + format_number(abs(delta))
 
     def reference_score(self, problem: Problem) -> float | None:
         """The score a gap is measured against (the TSP optimum), or None."""

@@ -343,6 +343,11 @@ class PromptProblem(PromptScoring):
     def format_solution(self, solution: Solution) -> str:
         return str(solution)
 
+    def example_fields(self, example_id: int) -> tuple[str, str]:
+        """An example's input and expected answer (gold), as the scorer answers show them."""
+        ex = self.examples[example_id] if 0 <= example_id < len(self.examples) else {}
+        return ex.get("input", ""), ex.get("target", "")
+
     def validation_error(self, solution: Any) -> str | None:
         """Why a stored solution cannot be an instruction of this task, or None."""
         return None if isinstance(solution, str) else "an instruction must be text"
@@ -367,6 +372,12 @@ class PromptProblem(PromptScoring):
         the scorer in one batch so the LLM layer can run them concurrently."""
         return self._score_on([str(s) for s in solutions], self.train_ids, scorer, cancel)
 
+    def split_ids(self, split: str) -> list[int]:
+        """The example ids of ``split`` ("test", "train" or "all")."""
+        _check(split in _SPLITS, f"split must be one of {', '.join(_SPLITS)}")
+        ids = {"train": self.train_ids, "test": self.test_ids}.get(split)
+        return list(range(len(self.examples))) if ids is None else list(ids)
+
     def evaluate(
         self,
         instructions: Sequence[str],
@@ -375,10 +386,7 @@ class PromptProblem(PromptScoring):
         cancel: CancelToken | None = None,
     ) -> list[ScoreResult]:
         """Accuracy on ``split`` ("test", "train" or "all"); for reports, never for selection."""
-        _check(split in _SPLITS, f"split must be one of {', '.join(_SPLITS)}")
-        ids = {"train": self.train_ids, "test": self.test_ids}.get(
-            split, list(range(len(self.examples)))
-        )
+        ids = self.split_ids(split)
         if not ids:
             return [ScoreResult(None, complete=False, error=f"the {split} split is empty")
                     for _ in instructions]  # fmt: skip

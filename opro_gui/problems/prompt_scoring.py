@@ -86,6 +86,35 @@ class PromptScoring:
         n = len(ids)
         return [self._result(records[j * n : (j + 1) * n]) for j in range(len(instructions))]
 
+    def check_scorer(
+        self, instruction: str, scorer: LLMClient, cancel: CancelToken | None = None
+    ) -> ExampleRecord:
+        """The model check before a run: the scorer answers one training question with
+        ``instruction``, read by this task's own answer parsing (one request; two with the
+        second extraction round; no evaluator is asked). The record says what was read."""
+        i = (list(getattr(self, "train_ids", ())) or [0])[0]
+        if self.chat.active:
+            built = self.scorer_request(instruction, i)
+            request, prompt = built.request, built.shown
+        else:
+            prompt = self.scorer_prompt(instruction, i)
+            request = LLMRequest(prompt=prompt, n=1, temperature=0.0,
+                                 max_tokens=self.scorer_max_tokens, role="scorer")  # fmt: skip
+        (first,) = scorer.complete([request], cancel)
+        raw = first.texts[0] if first.texts else None
+        error = first.error or ("" if first.texts else "no completion")
+        text = raw
+        if self.extract_again and raw is not None:
+            (second,) = scorer.complete(
+                [LLMRequest(prompt=meta.second_round_prompt(prompt, raw), n=1, temperature=0.0,
+                            max_tokens=SECOND_ROUND_MAX_TOKENS, role="extract")],
+                cancel,
+            )  # fmt: skip
+            text = second.texts[0] if second.texts else None
+            if not second.texts:
+                error = "second round: " + (second.error or "no completion")
+        return self._judge(i, prompt, raw, text, error)
+
     def scorer_request(self, instruction: str, example_id: int) -> prompt_grading.BuiltRequest:
         """The scorer request of a chat prompt (template or system message) for one example."""
         req, shown = self.chat.request(

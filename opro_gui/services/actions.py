@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ from opro_gui.storage import ProjectError
 
 from . import stats
 from .base import SessionBase
+from .inspection import ProgressClient, slice_size
 from .judging import with_judge
 from .reports import BASELINE_LABEL
 
@@ -172,12 +174,20 @@ class ActionsMixin(SessionBase):
         dataset_format: str | None = None,
         input_col: str | None = None,
         target_col: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        train_baselines: bool = False,
     ) -> list[EvaluationResult]:
         """Score the top-K instructions by TRAINING accuracy and the baselines on ``split``.
 
         ``dataset``: another dataset file (transfer, paper §5.2.3: GSM8K instructions on
         MultiArith and AQuA): every example of it is scored with the run's scorer settings, and
-        the evaluation is stored under the split ``transfer:<dataset name>``."""
+        the evaluation is stored under the split ``transfer:<dataset name>``.
+
+        ``train_baselines``: also score the baselines (instructions the run never scored) on
+        the training split, so that each row has a training accuracy (costs that many requests).
+        ``progress(done, total)``: called (in this thread) as the scorer's answers come in.
+        Nothing is stored unless every instruction was scored: a cancelled evaluation leaves
+        nothing behind (the answers it paid for are cached only with the calls that bought them)."""
         if not self.problem_kind.supports_evaluation:
             raise ProjectError(
                 f"evaluate needs held-out data; {self.problem_kind.display_name} projects have none"
@@ -209,13 +219,25 @@ class ActionsMixin(SessionBase):
             chosen.append((BASELINE_LABEL, base[0], base[1]))
         for b in prompt_problem.baselines():
             chosen.append((f"baseline: {b!r}" if b else "baseline: empty", b, train_of.get(b)))
+        # Instructions the run never scored (the baselines, usually) on its training split too.
+        untrained = [k for k, c in enumerate(chosen) if c[2] is None] if train_baselines else []
+        untrained = untrained if dataset is None and split != "train" else []
         opt_cfg, sc_cfg = self.endpoints(run_id)
         calls: list[CallRecord] = []
         endpoint = scorer_endpoint or sc_cfg or opt_cfg
-        scorer = with_judge(
-            problem, client or self.client(endpoint, "scorer"), endpoint, self.client
-        )
+        inner = client or self.client(endpoint, "scorer")
+        if progress is not None:
+            n_split = len(prompt_problem.split_ids("all" if dataset is not None else split))
+            expected = len(chosen) * n_split + len(untrained) * len(prompt_problem.train_ids)
+            inner = ProgressClient(inner, progress, slice_size(endpoint.concurrency), expected)
+        scorer = with_judge(problem, inner, endpoint, self.client)
         assert scorer is not None
+        if untrained:
+            on_train = prompt_problem.evaluate(
+                [chosen[k][1] for k in untrained], _Collect(scorer, calls), "train", cancel
+            )
+            for k, res in zip(untrained, on_train, strict=True):
+                chosen[k] = (chosen[k][0], chosen[k][1], res.score)
         results = prompt_problem.evaluate(
             [c[1] for c in chosen],
             _Collect(scorer, calls),

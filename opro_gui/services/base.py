@@ -309,6 +309,8 @@ class SessionBase:
     ) -> int:
         """Carry out ``plan``: the id of the run to drive."""
         opt, sc = optimizer.to_public_dict(), scorer.to_public_dict() if scorer else None
+        # the project runs with these from now on (a kind without a scorer keeps the stored one)
+        self.store.set_project_models({"optimizer": opt, **({"scorer": sc} if sc else {})})
         if plan.action is PlanAction.CONTINUE:
             # a sweep's run keeps its grid point, so the sweep still finds it afterwards
             kept = self.store.sweep_point(plan.run_id)

@@ -73,7 +73,7 @@ class ExportMixin(ReportsMixin):
                         ]
                     )
                     for run_id in self.store.run_ids():
-                        for c in self.store.candidates(run_id):
+                        for c in self.store.iter_candidates(run_id):
                             w.writerow(
                                 safe_cells(
                                     run_id,

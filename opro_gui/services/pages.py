@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from opro_gui.core.models import RunSettings, Scored
+from opro_gui.core.rows import ReplayRow, StepDetail
 from opro_gui.llm import EndpointConfig
 from opro_gui.storage import ProjectError, pages
 
@@ -180,6 +181,15 @@ def run_headers(session: SessionBase) -> list[RunHeader]:
     return [run_header(session, r) for r in session.run_ids()]
 
 
+def needs_upgrade(path: Path) -> bool:
+    """Whether opening ``path`` to write would first upgrade it from an older file schema
+    (which reads and rewrites tables: O(file size))."""
+    from opro_gui.storage.schema import SCHEMA_VERSION, UPGRADES
+
+    version = pages.file_version(path)
+    return version is not None and version < SCHEMA_VERSION and version in UPGRADES
+
+
 def check_pages(session: SessionBase) -> None:
     """Read every page of the file (O(file size)); a damaged one raises ProjectError. For a
     session opened with ``check_pages=False``."""
@@ -200,10 +210,10 @@ def last_step(session: SessionBase, run_id: int) -> int:
 @dataclass(frozen=True)
 class ReplaySetup:
     kind: str
-    detail: dict[str, Any] | None
+    detail: StepDetail | None
     settings: RunSettings
     optimizer: EndpointConfig
-    replays: tuple[dict[str, Any], ...]
+    replays: tuple[ReplayRow, ...]
 
 
 def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
@@ -214,10 +224,10 @@ def replay_setup(path: str | Path, run_id: int, step: int) -> ReplaySetup:
         detail = session.step_detail(run_id, step)
         return ReplaySetup(
             kind=session.kind,
-            detail=detail.to_json() if detail is not None else None,
+            detail=detail,
             settings=session.run_settings(run_id),
             optimizer=optimizer,
-            replays=tuple(r.to_json() for r in session.store.replays(run_id, step)),
+            replays=tuple(session.store.replays(run_id, step)),
         )
 
 
@@ -249,3 +259,75 @@ def history_top_at(path: str | Path, run_id: int, upto_step: int) -> list[Scored
     with ProjectSession.open(path, readonly=True, check_pages=False) as session:
         records = session.problem_kind.needs_records_on_resume
         return history_top(session, run_id, records, upto_step=upto_step)[0]
+
+
+# -- the run dashboard and its leaderboard (bounded reads, every step of a live run) ---------
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    """One of a run's best candidates, as the leaderboard lists it."""
+
+    rank: int
+    step: int
+    index: int
+    score: float
+    text: str  # the full solution as text (an instruction, a tour, a pair)
+
+
+@_reads_file
+def leaderboard(session: SessionBase, run_id: int, limit: int = 10) -> list[LeaderRow]:
+    """The ``limit`` best scored candidates, best first by the kind's direction (sorted in
+    SQL; only these ``limit`` solutions are decoded)."""
+    higher = session.problem_kind.higher_is_better
+    rows = pages.top_texts(session.store.conn, run_id, limit, higher)
+    return [
+        LeaderRow(rank, int(step), int(idx), float(score), _solution_text(sol, text))
+        for rank, (step, idx, score, sol, text) in enumerate(rows, start=1)
+    ]
+
+
+def _solution_text(solution_json: str | None, text: str | None) -> str:
+    """An instruction as itself, other solutions as JSON (as the history table shows them)."""
+    solution = _decode(solution_json)
+    if solution is None:
+        return str(text or "")
+    return solution if isinstance(solution, str) else json.dumps(solution, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """A run's headline figures as stored after a step: read from its aggregates (one row
+    per table and the per-step verdict sums), never from its candidates or calls."""
+
+    run_id: int
+    step: int  # the step these were read for
+    last_step: int  # the run's last stored step (may be ahead of ``step`` on a busy GUI)
+    max_steps: int | None
+    start_score: float | None  # best after step 0
+    best_score: float | None  # best after the last stored step
+    random_search: float | None  # the equal-budget random search's best after ``step``
+    proposed: int  # candidates proposed after step 0
+    invalid: int  # of those, answers that did not parse into a valid solution
+    tokens: int
+    cost_usd: float
+
+
+@_reads_file
+def run_figures(session: SessionBase, run_id: int, step: int) -> RunFigures:
+    stats = session.store.run_stats(run_id)
+    start, _best_at_step, rs = pages.step_scores(session.store.conn, run_id, step)
+    counts = stats.status_counts
+    return RunFigures(
+        run_id=run_id,
+        step=step,
+        last_step=stats.last_step,
+        max_steps=session.run_settings(run_id).max_steps,
+        start_score=start,
+        best_score=stats.best_score,
+        random_search=rs,
+        proposed=sum(counts.values()),
+        invalid=counts.get("invalid", 0),
+        tokens=stats.usage.tokens,
+        cost_usd=stats.usage.cost_usd,
+    )

@@ -29,11 +29,12 @@ def check_endpoints(
     errors: list[str] = []
     warnings: list[str] = []
     seen: set[tuple[str, str]] = set()
+    listed: dict[tuple[str, str, str], tuple[str, ...]] = {}  # one /models read per server
     for config, given in endpoints:
         if (config.base_url, config.model) in seen:
             continue
         seen.add((config.base_url, config.model))
-        result = check_model(config, probe=given)
+        result = check_model(config, probe=given, listed=listed)
         if result.ok:
             continue
         if given and result.reachable:

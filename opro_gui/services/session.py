@@ -7,6 +7,7 @@ from .baseline import BaselineMixin
 from .batch_eval import BatchEvalMixin
 from .export import ExportMixin
 from .people import JudgeReplayMixin, PeopleMixin
+from .project_models import ProjectModelsMixin
 from .provenance import ProvenanceMixin
 from .sweep import SweepMixin
 
@@ -20,5 +21,6 @@ class ProjectSession(
     BaselineMixin,
     PeopleMixin,
     JudgeReplayMixin,
+    ProjectModelsMixin,
 ):
     """An open project file. Not thread-safe: open one session per thread."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,12 @@ from opro_gui.core.rows import ProjectRow, RunRow
 from opro_gui.core.text import scrub_urls, without_url_credentials
 
 from . import busy, leftovers, schema
+from .opening import (
+    connect_readonly,
+    in_memory_copy,
+    structure_problem,
+    unreadable,
+)
 from .rows import (
     MAX_CONFIG_CHARS,
     ProjectError,
@@ -32,59 +37,11 @@ from .rows import (
 _RUN_STATUSES = {str(s) for s in RunStatus}
 
 
-def _connect_readonly(path: Path) -> sqlite3.Connection:
-    # as_uri() escapes "#", "?" and "%": a raw "file:" URI cut "run #1.opro" short and
-    # created a stray empty database instead of opening the project.
-    uri = path.absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=busy.WAIT_S)
-    try:
-        conn.execute("PRAGMA schema_version")
-    except sqlite3.OperationalError:
-        if os.access(path.parent, os.W_OK):
-            raise
-        # Left in WAL mode by a crash, on read-only media with no -shm: read the main file.
-        conn.close()
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=busy.WAIT_S)
-    return conn
-
-
-def _structure_problem(conn: sqlite3.Connection, check_pages: bool = True) -> str:
-    """Why the file's pages or tables are unusable, or "" (checked once on open, so later
-    reads meet only well-formed tables; quick_check reads every page but skips slow checks,
-    and is left out with ``check_pages=False``: the caller checks the pages elsewhere)."""
-    expected = sqlite3.connect(":memory:")
-    schema.create(expected)
-    for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        want = {r[1] for r in expected.execute(f"PRAGMA table_info({table})")}
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if not want <= have:
-            expected.close()
-            return f"table {table} is missing or lacks columns {sorted(want - have)}"
-    expected.close()
-    # We never write triggers or views: in a file from elsewhere they would be code run on
-    # our writes (rewriting scores, deleting steps). Refuse them rather than run them.
-    sql = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view')"
-    code = [r[0] for r in conn.execute(sql)]
-    if code:
-        return f"it contains triggers or views ({', '.join(code[:3])}), which projects never have"
-    if not check_pages:
-        return ""
-    verdict = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
-    return "" if verdict == "ok" else f"integrity check failed ({' '.join(verdict.split())[:200]})"
-
-
 def _stop_cause(value: Any) -> StopCause:
     try:
         return StopCause(value)
     except ValueError:  # a cause from a newer version, or a hand-edited file
         return StopCause.ERROR
-
-
-def _in_memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
-    memory = sqlite3.connect(":memory:")
-    conn.backup(memory)
-    conn.close()
-    return memory
 
 
 class StoreBase:
@@ -110,7 +67,7 @@ class StoreBase:
     def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         try:
             conn = (
-                _connect_readonly(path)
+                connect_readonly(path)
                 if readonly
                 else sqlite3.connect(str(path), timeout=busy.WAIT_S)
             )
@@ -196,7 +153,7 @@ class StoreBase:
             conn.close()
             if busy.is_busy(exc):
                 raise busy.busy_error(path) from None
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise unreadable(path, exc) from None
         if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
             conn.close()
             raise ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
@@ -215,21 +172,21 @@ class StoreBase:
         try:
             if version < schema.SCHEMA_VERSION:
                 if readonly:  # never write a file opened to read: upgrade a private copy
-                    conn = _in_memory_copy(conn)
+                    conn = in_memory_copy(conn)
                 schema.upgrade(conn, version)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise unreadable(path, exc) from None
         store = cls(path, conn)
         try:
             row = conn.execute("SELECT kind, spec FROM project WHERE id = 1").fetchone()
-            problem = _structure_problem(conn, check_pages)
+            problem = structure_problem(conn, check_pages)
         # UnicodeDecodeError: the error message of a mangled schema may not be UTF-8 itself.
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             if busy.is_busy(exc):
                 raise busy.busy_error(path) from None
-            raise ProjectError(f"{path} is damaged and cannot be read ({exc})") from None
+            raise unreadable(path, exc) from None
         if row is None or problem:
             conn.close()
             raise ProjectError(f"{path} is damaged: {problem or 'it has no project record'}")

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from opro_gui.core.models import ExampleRecord
 
+from .rows import number
+
 PAGE_COLUMNS = "step, idx, status, score, solution, text, reason"
+
+
+def file_version(path: Path) -> int | None:
+    """The schema version a project file says it has (one header read), or None when it is
+    not readable as SQLite (opening it then says why)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return None
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error, ValueError, TypeError):
+        return None
 
 
 def page_problem(conn: sqlite3.Connection) -> str:
@@ -119,3 +138,33 @@ def example_records(conn: sqlite3.Connection, candidate_id: int) -> tuple[Exampl
             (candidate_id,),
         )
     )
+
+
+def top_texts(
+    conn: sqlite3.Connection, run_id: int, limit: int, higher_is_better: bool
+) -> list[tuple[int, int, float, str, str]]:
+    """(step, idx, score, solution JSON, display text) of the ``limit`` best scored candidates,
+    ties broken by the earlier step: a leaderboard sorted in SQL."""
+    order = "score DESC" if higher_is_better else "score ASC"
+    return conn.execute(
+        "SELECT step, idx, score, solution, text FROM candidate WHERE run_id = ?"
+        " AND status = 'scored' AND score IS NOT NULL"
+        f" ORDER BY {order}, step, idx LIMIT ?",
+        (run_id, limit),
+    ).fetchall()
+
+
+def step_scores(
+    conn: sqlite3.Connection, run_id: int, step: int
+) -> tuple[float | None, float | None, float | None]:
+    """(best after step 0, best after ``step``, the random search's best after ``step``)."""
+    start = conn.execute(
+        "SELECT best_score FROM step WHERE run_id = ? AND step = 0", (run_id,)
+    ).fetchone()
+    best = conn.execute(
+        "SELECT best_score FROM step WHERE run_id = ? AND step = ?", (run_id, step)
+    ).fetchone()
+    rs = conn.execute(
+        "SELECT random_search FROM step_stats WHERE run_id = ? AND step = ?", (run_id, step)
+    ).fetchone()
+    return tuple(number(r[0]) if r else None for r in (start, best, rs))  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from opro_gui.core.models import CallRecord, RunSettings, Totals, setting_problem
-from opro_gui.core.text import storable
+from opro_gui.core.text import one_line, storable
 
 #: Deepest nesting accepted in any JSON value of a project (ours never exceed 4).
 MAX_DEPTH = 64
@@ -28,6 +28,10 @@ MAX_COUNT = 2**53
 
 class ProjectError(Exception):
     """A project file cannot be used; the message is one line a user can act on."""
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        # One line whatever went into it: SQLite quotes a damaged schema's SQL, newlines too.
+        super().__init__(one_line(str(message)), *args)
 
 
 def to_json(value: Any) -> str:
@@ -63,7 +67,9 @@ def from_json(text: Any, what: str, limit: int = MAX_DATA_CHARS) -> Any:
         raise ProjectError(f"corrupt project file: {what} is nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"corrupt project file: {what} is not valid JSON ({exc})") from None
-    if not _depth_ok(value):
+    # Nesting needs an opening bracket per level: a text with few of them (counted in C) is
+    # shallow enough without walking the decoded value.
+    if text.count("[") + text.count("{") > MAX_DEPTH and not _depth_ok(value):
         raise ProjectError(f"corrupt project file: {what} is nested deeper than {MAX_DEPTH}")
     return value
 

@@ -10,7 +10,7 @@ from opro_gui.core.models import stop_cause_from_text
 from . import stats_sql
 
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS project (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     app_version TEXT NOT NULL,
-    created_by_version TEXT NOT NULL
+    created_by_version TEXT NOT NULL,
+    models TEXT
 );
 CREATE TABLE IF NOT EXISTS example (
     id INTEGER PRIMARY KEY,
@@ -194,6 +195,14 @@ def _add_people_and_verdicts(conn: sqlite3.Connection) -> None:
     conn.executescript(VERSION_5_TABLES)
 
 
+def _add_project_models(conn: sqlite3.Connection) -> None:
+    """Version 6: the project's own optimizer and scorer endpoints (no keys); older files
+    have none until a run or Model settings stores them (their latest run's are used)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(project)")}
+    if "models" not in columns:
+        conn.execute("ALTER TABLE project ADD COLUMN models TEXT")
+
+
 def _add_stop_cause(conn: sqlite3.Connection) -> None:
     """Version 2 stores why each run stopped; older runs get it from their recorded wording."""
     conn.execute("ALTER TABLE run ADD COLUMN stop_cause TEXT NOT NULL DEFAULT ''")
@@ -220,6 +229,7 @@ UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: stats_sql.upgrade,  # version 3: aggregates kept with each step
     3: _add_ingredients,  # version 4: what each meta-prompt contained
     4: _add_people_and_verdicts,  # version 5: verdicts, people's actions, batch jobs
+    5: _add_project_models,  # version 6: the project's own models
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -252,6 +252,11 @@ class StepsMixin(VerdictsMixin):
         ]
 
     def candidates(self, run_id: int, step: int | None = None) -> list[Candidate]:
+        return list(self.iter_candidates(run_id, step))
+
+    def iter_candidates(self, run_id: int, step: int | None = None) -> Iterator[Candidate]:
+        """The run's candidates in order, one at a time (an export of a million rows never
+        holds them all)."""
         sql = (
             "SELECT id, step, idx, completion_index, solution, text, key, status, reason, score"
             f" FROM candidate WHERE run_id = ? AND {_INT_STEP}"
@@ -260,13 +265,12 @@ class StepsMixin(VerdictsMixin):
         if step is not None:
             sql += " AND step = ?"
             args += (step,)
-        out = []
         for r in self.conn.execute(sql + " ORDER BY step, idx", args):
             status, reason = text(r[7]), text(r[8])
             if status not in _CANDIDATE_STATUSES:
                 reason = f"unknown verdict {status[:40]!r} in the file"
                 status = CandidateStatus.INVALID
-            out.append(
+            yield (
                 Candidate(
                     id=int(r[0]),
                     step=int(r[1]),
@@ -280,7 +284,6 @@ class StepsMixin(VerdictsMixin):
                     score=number(r[9]),
                 )
             )
-        return out
 
     def calls(self, run_id: int, step: int | None = None) -> list[CallRow]:
         sql = f"SELECT {', '.join(_CALL_COLUMNS)} FROM llm_call WHERE run_id = ?"

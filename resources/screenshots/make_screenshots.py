@@ -1,6 +1,8 @@
-"""Renders the README screenshots offscreen: the main window mid-run on TSP, and the history
-with a stored replay. Talks to the test suite's OpenAI-compatible server with a scripted
-optimizer (2-opt moves on the best tour it is shown), so no model or key is needed.
+"""Renders the README screenshots offscreen: the main window mid-run on TSP (dashboard, plot
+and leaderboard), a prompt run with its leaderboard, and the history with a stored replay.
+Talks to the test suite's OpenAI-compatible server with scripted models (2-opt moves on the
+best tour it is shown; instructions of fixed quality and a scorer that follows them), so no
+model or key is needed.
 
     python resources/screenshots/make_screenshots.py [--out resources/screenshots] [--dark]
 """
@@ -25,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OPENAI_API_KEY", "sk-screenshot-not-a-real-key")
 
 _TRACE = re.compile(r"<trace>\s*([0-9,\s]+?)\s*</trace>")
-SIZE = (1440, 900)
+SIZE = (1600, 1000)
 
 
 class TwoOptOptimizer:
@@ -52,6 +54,66 @@ class TwoOptOptimizer:
                 i, j = sorted(rng.sample(range(1, len(tour)), 2))
                 tour[i : j + 1] = reversed(tour[i : j + 1])
         return "<trace> " + ",".join(map(str, tour)) + " </trace>"
+
+
+#: The scripted prompt optimizer's instructions: a way to work (with a made-up quality, how
+#: often a scorer following it answers right) and a finishing touch that adds or costs a bit.
+#: The initial instruction gets 0.55.
+_WAYS = {
+    "Evaluate the innermost parentheses first, then apply not, and, or in that order.": 0.84,
+    "Work from the inside out: replace each parenthesised part by its value.": 0.8,
+    "Simplify step by step; remember that not binds tighter than and and or.": 0.76,
+    "Rewrite the expression with 1 and 0, compute it, and map the result back.": 0.7,
+    "Read the expression left to right and keep a running value.": 0.62,
+    "Count the True literals and answer True when there are more of them.": 0.52,
+    "Guess quickly; the answer is usually True.": 0.45,
+}
+_TOUCHES = {
+    "": 0.0,
+    " Check your result once before answering.": 0.05,
+    " Answer with True or False only.": 0.02,
+    " Be quick.": -0.06,
+}
+INSTRUCTIONS = {w + t: q + d for w, q in _WAYS.items() for t, d in _TOUCHES.items()}
+_INS_TAG = re.compile(r"<INS>(.*?)</INS>", re.S)
+
+
+class PromptModels:
+    """Optimizer and scorer of a boolean-expressions prompt run: the optimizer proposes one of
+    INSTRUCTIONS it has not shown yet (then repeats), the scorer answers each question right
+    with the instruction's quality (decided by a hash: the same answer every time)."""
+
+    def __init__(self, examples: list[dict[str, str]]) -> None:
+        self._inputs = sorted((e["input"] for e in examples), key=len, reverse=True)
+        self._rng = random.Random(11)
+        self._lock = threading.Lock()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        import hashlib
+
+        if float(body.get("temperature") or 0) > 0:  # the optimizer samples at temperature 1
+            self.gate.wait(60)
+            with self._lock:
+                fresh = [i for i in INSTRUCTIONS if i not in prompt] or list(INSTRUCTIONS)
+                return f"<INS>{self._rng.choice(fresh)}</INS>"
+        question = next((q for q in self._inputs if q in prompt), "")
+        truth = _boolean(question)
+        shown = max((k for k in INSTRUCTIONS if k in prompt), key=len, default="")
+        quality = INSTRUCTIONS.get(shown, 0.55)
+        digest = hashlib.sha256(f"{question}|{quality}".encode()).digest()
+        right = digest[0] / 256 < quality
+        return f"The answer is {truth if right else not truth}."
+
+
+def _boolean(question: str) -> bool:
+    """The value of a boolean_expressions question ("( True and not False ) is")."""
+    words = question.removesuffix(" is").replace("(", " ( ").replace(")", " ) ").split()
+    allowed = {"True", "False", "and", "or", "not", "(", ")"}
+    if not words or not set(words) <= allowed:
+        return True
+    return bool(eval(" ".join(words), {"__builtins__": {}}, {}))  # noqa: S307 (checked words)
 
 
 def _framed(pixmap: Any, title: str) -> Any:
@@ -167,6 +229,56 @@ def main() -> int:
         optimizer.gate.set()
         finished.exec()
         win.close()
+
+    # A prompt run on boolean_expressions, frozen mid-run: dashboard and leaderboard.
+    from opro_gui.gui.widgets.shell_projects import prompt_spec
+
+    spec = prompt_spec("boolean_expressions")
+    models = PromptModels(spec["examples"])
+    prompt_server = FakeOpenAIServer(models, models=("gpt-4o-mini",)).start()
+    settings.save_profiles(
+        {"OpenAI": {"base_url": prompt_server.base_url, "model": "gpt-4o-mini", "preset": "OpenAI"}}
+    )
+    prompt_project = tmp / "boolean-expressions.opro"
+    ProjectSession.create(prompt_project, "prompt", spec).close()
+    settings.set_theme("light")
+    win = MainWindow()
+    win.resize(*SIZE)
+    win.show()
+    win.open_project(prompt_project)
+    freeze = 6
+
+    def on_prompt_step(event: Any) -> None:
+        if event.record.step == freeze:
+            models.gate.clear()
+
+    win.controller.step_completed.connect(on_prompt_step)
+    win.start_run(RunSettings(max_steps=10, samples_per_step=4, stop_at_optimum=False))
+    loop = QEventLoop()
+    win.controller.step_completed.connect(
+        lambda ev, lp=loop: lp.quit() if ev.record.step == freeze else None
+    )
+    win.controller.running_changed.connect(  # never wait for a step a stopped run will not make
+        lambda running, lp=loop: lp.quit() if not running else None
+    )
+    loop.exec()
+    wait(400)
+    win.run_view.tabs.setCurrentWidget(win.run_view.score_plot)
+    path = args.out / "main-window-prompt-leaderboard.png"
+    win.grab().save(str(path))
+    written.append(path)
+    finished = QEventLoop()
+    win.controller.running_changed.connect(
+        lambda running, lp=finished: lp.quit() if not running else None
+    )
+    win.stop_run()
+    models.gate.set()
+    finished.exec()
+    win.close()
+    prompt_server.stop()
+    settings.save_profiles(
+        {"OpenAI": {"base_url": server.base_url, "model": "gpt-4o-mini", "preset": "OpenAI"}}
+    )
 
     # The history with a replay: re-send a step's meta-prompt, then show it.
     with ProjectSession.open(project) as session:

@@ -1,4 +1,5 @@
-"""A read-only table model over a list of dicts with declared columns (step detail tables)."""
+"""A read-only table model over a list of rows (dicts or typed rows) with declared columns
+(the step detail's and the replay's tables)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ RAW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class Column:
-    """One column: header, the dict key and how to show its value."""
+    """One column: header, the dict key or attribute and how to show its value."""
 
     def __init__(
         self, header: str, key: str, fmt: Callable[[Any], str] | None = None, width: int = 0
@@ -21,20 +22,26 @@ class Column:
         self.fmt = fmt or (lambda v: "" if v is None else str(v))
 
 
+def cell(row: Any, key: str) -> Any:
+    """A row's value for a column: a dict's item or a typed row's attribute."""
+    return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
+
+
 class DictTableModel(QAbstractTableModel):
-    """Rows are dicts; the full value of a cell is its tooltip (cells show one line)."""
+    """Rows are dicts or typed rows (dataclasses); the full value of a cell is its tooltip
+    (cells show one line)."""
 
     def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[Any] = []
 
-    def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+    def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def row_data(self, row: int) -> dict[str, Any]:
+    def row_data(self, row: int) -> Any:
         return self._rows[row]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -58,7 +65,7 @@ class DictTableModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         col = self.columns[index.column()]
-        value = self._rows[index.row()].get(col.key)
+        value = cell(self._rows[index.row()], col.key)
         if role == Qt.ItemDataRole.DisplayRole:
             return col.fmt(value).replace("\n", " ⏎ ")
         if role == Qt.ItemDataRole.ToolTipRole:

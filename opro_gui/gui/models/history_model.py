@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from opro_gui.problems.kinds import format_number
 from opro_gui.services.pages import CandidateRow
 
 STATUSES = ("scored", "invalid", "duplicate", "filtered", "incomplete")
@@ -44,7 +45,7 @@ def format_score(score: float | None) -> str:
     """A score when no kind says how to write it (the kind's descriptor usually does)."""
     if score is None:
         return ""
-    return str(int(score)) if float(score).is_integer() else f"{score:.4g}"
+    return format_number(score)
 
 
 def solution_text(row: CandidateRow | dict[str, Any]) -> str:

@@ -3,10 +3,11 @@ and the step detail pane; starts replays and forks of the selected step."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -291,9 +292,17 @@ class HistoryPanel(QWidget):
         self.model.set_source(doc, run_id)
         if doc is not None:
             self.detail_pane.fmt = doc.format_score
-        if self.model.canFetchMore():
-            self.model.fetchMore()
         self._update_actions()
+        # The first page is read on the next turn of the event loop: opening a project
+        # draws the window first.
+        QTimer.singleShot(0, self, partial(self._fetch_first_page, doc, run_id))
+
+    def _fetch_first_page(self, doc: object, run_id: int | None) -> None:
+        if self.model.run_id != run_id or self._document is not doc or doc is None:
+            return  # another run or project since
+        if self.model.canFetchMore() and self.model.rowCount() == 0:
+            self.model.fetchMore()
+            self._update_actions()
 
     def _update_actions(self) -> None:
         selected = self.selected_candidate()

@@ -68,7 +68,8 @@ class PeopleBar(QWidget):
     def _do(self, fn: Any) -> dict[str, Any] | None:
         assert self._path is not None
         try:
-            with ProjectSession.open(self._path) as session:
+            # The window's document checked every page when it opened the project.
+            with ProjectSession.open(self._path, check_pages=False) as session:
                 done: dict[str, Any] = fn(session)
         except (ProjectError, ValueError) as exc:
             self.action_failed.emit(str(exc))

@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from opro_gui.problems import ProblemKind
+
 from ..themes import LIGHT, PlotColors
 from .score_plot import export_plot
 
@@ -44,12 +46,15 @@ class LRView(QWidget):
     def show_best(
         self, solutions: Sequence[Any], scores: Sequence[float], fmt: Callable[[float | None], str]
     ) -> None:
+        self._fmt = fmt
         self.set_trajectory([s for s in solutions if s is not None], scores[-1] if scores else None)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._colors = LIGHT
         self._x = np.zeros(0)
+        # Losses are written the kind's way (the run view hands its formatter to show_best).
+        self._fmt = ProblemKind().format_score
         self.fit_label = QLabel("No fit yet")
         self.fit_label.setObjectName("lr_fit_label")
         self.data_plot = pg.PlotWidget(background=self._colors.background)
@@ -122,7 +127,8 @@ class LRView(QWidget):
         xs = np.array([self._x.min(), self._x.max()])
         self.fit_curve.setData(x=xs, y=w * xs + b)
         self.fit_label.setText(
-            f"Best fit: y = {w:g}·x + {b:g}" + (f" (loss {loss:g})" if loss is not None else "")
+            f"Best fit: y = {w:g}·x + {b:g}"
+            + (f" (loss {self._fmt(loss)})" if loss is not None else "")
         )
 
     def apply_colors(self, colors: PlotColors) -> None:

@@ -1,6 +1,6 @@
-"""Model settings: named endpoint profiles (preset, base URL, model from /v1/models, key in the
-OS keyring, limits) and which profile serves as optimizer and as scorer. Keys never reach a
-project or settings file."""
+"""Model settings: the open project's optimizer and scorer (base URL, model from /v1/models,
+limits; saved with the project) and named profiles, the presets that fill them. Keys never reach
+a project or settings file (only the name of their variable or keyring entry)."""
 
 from __future__ import annotations
 
@@ -25,36 +25,44 @@ from PySide6.QtWidgets import (
 from opro_gui.llm import EndpointConfig
 from opro_gui.llm.presets import PRESETS, list_models, preset, test_connection
 from opro_gui.llm.secrets import SecretStoreError, set_key
+from opro_gui.problems import ProblemKind
 
 from .. import settings
 from ..worker import Worker, run_in_background
+from .model_settings_project import CUSTOM, ROLES, ProjectModelsMixin, endpoint_from_profile
 
-CUSTOM = "Custom"
-
-
-def endpoint_from_profile(profile: dict[str, Any]) -> EndpointConfig:
-    return EndpointConfig.from_dict(profile)
+__all__ = ["CUSTOM", "ROLES", "ModelSettingsPanel", "endpoint_from_profile"]
 
 
-class ModelSettingsPanel(QWidget):
-    """Edits the profiles in settings; ``profiles_changed`` after every save."""
+class ModelSettingsPanel(ProjectModelsMixin, QWidget):
+    """With a project open the form edits the project's models (``project_models_changed``
+    carries them to be saved with the project); presets fill them. ``profiles_changed``
+    after every change to the presets."""
 
     profiles_changed = Signal()
+    project_models_changed = Signal(object, object)  # optimizer, scorer EndpointConfig | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profiles: dict[str, dict[str, Any]] = settings.load_profiles()
         self._call: Worker | None = None
         self._loading = False
+        self._kind: ProblemKind | None = None  # the open project's kind; None: no project
+        self._project: dict[str, EndpointConfig | None] = dict.fromkeys(ROLES)
+        self._keyring_name = ""  # the keyring entry of the endpoint in the form
 
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.setObjectName("optimizer_profile")
         self.scorer_combo = QComboBox()
         self.scorer_combo.setObjectName("scorer_profile")
-        roles = QGroupBox("Roles")
+        roles = QGroupBox("Presets (fill the open project; new projects start from them)")
         rf = QFormLayout(roles)
         rf.addRow("Optimizer", self.optimizer_combo)
         rf.addRow("Scorer (prompt tasks)", self.scorer_combo)
+        self.edit_combo = QComboBox()
+        self.edit_combo.setObjectName("model_edit_role")
+        self.apply_button = QPushButton("Use for this project")
+        self.apply_button.setObjectName("model_apply")
 
         self.profile_combo = QComboBox()
         self.new_button = QPushButton("New…")
@@ -87,14 +95,20 @@ class ModelSettingsPanel(QWidget):
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(1, 3600)
         self.timeout.setSuffix(" s")
-        self.save_button = QPushButton("Save profile")
+        self.save_button = QPushButton("Save as preset…")
         self.test_button = QPushButton("Test connection")
         self.status_label = QLabel()
         self.status_label.setObjectName("model_status")
         self.status_label.setWordWrap(True)
 
-        prof = QGroupBox("Profile")
+        prof = self.form_group = QGroupBox("Preset")
         pf = QFormLayout(prof)
+        self.edit_row = QWidget()
+        erow = QHBoxLayout(self.edit_row)
+        erow.setContentsMargins(0, 0, 0, 0)
+        erow.addWidget(self.edit_combo, 1)
+        erow.addWidget(self.apply_button)
+        pf.addRow("This project's", self.edit_row)
         row = QHBoxLayout()
         row.addWidget(self.profile_combo, 1)
         row.addWidget(self.new_button)
@@ -133,16 +147,19 @@ class ModelSettingsPanel(QWidget):
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
         self.save_button.clicked.connect(self.save_current)
+        self.apply_button.clicked.connect(self.apply_to_project)
+        self.edit_combo.currentIndexChanged.connect(self._on_edit_combo_changed)
         self.test_button.clicked.connect(self.test_current)
         self.refresh_models_button.clicked.connect(self.fetch_models)
         self.store_key_button.clicked.connect(self._on_store_key_button_clicked)
-        self.optimizer_combo.currentTextChanged.connect(
+        # chosen by the user (even the same preset again): fills the open project's model
+        self.optimizer_combo.textActivated.connect(
             lambda name: self._on_role_changed("optimizer", name)
         )
-        self.scorer_combo.currentTextChanged.connect(
-            lambda name: self._on_role_changed("scorer", name)
-        )
+        self.scorer_combo.textActivated.connect(lambda name: self._on_role_changed("scorer", name))
+        self.profile_combo.textActivated.connect(self._on_profile_chosen)
         self.reload()
+        self._show_project_controls()
 
     # -- public ----------------------------------------------------------------------------
     def reload(self) -> None:
@@ -156,23 +173,20 @@ class ModelSettingsPanel(QWidget):
             chosen = settings.role_profile(role)
             if chosen in self._profiles:
                 combo.setCurrentText(chosen)
+        current = self.profile_combo.currentText()
         self.profile_combo.clear()
         self.profile_combo.addItems(names)
+        if self._kind is not None:
+            self.profile_combo.setCurrentIndex(self.profile_combo.findText(current))
         self._loading = False
-        self._show_profile(self.profile_combo.currentText())
+        if self._kind is None:
+            self._show_profile(self.profile_combo.currentText())
 
     def profiles(self) -> dict[str, dict[str, Any]]:
         return dict(self._profiles)
 
-    def endpoint_for(self, role: str) -> EndpointConfig | None:
-        name = settings.role_profile(role) or (
-            settings.role_profile("optimizer") if role == "scorer" else ""
-        )
-        prof = self._profiles.get(name)
-        return endpoint_from_profile(prof) if prof else None
-
     def current_config(self) -> EndpointConfig:
-        name = self.profile_combo.currentText().strip()
+        name = self._keyring_name or self.profile_combo.currentText().strip()
         return EndpointConfig(
             base_url=self.base_url.text().strip(),
             model=self.model_combo.currentText().strip(),
@@ -187,10 +201,17 @@ class ModelSettingsPanel(QWidget):
         )
 
     def save_current(self) -> bool:
+        """Save what the form holds as a preset: under the chosen name, or (none chosen, or
+        a project's models in the form) a name asked for. What was typed is kept."""
         name = self.profile_combo.currentText().strip()
-        if not name:
-            self.status_label.setText("Create a profile first (New…).")
-            return False
+        if not name or self._kind is not None:
+            name, ok = QInputDialog.getText(self, "Save as preset", "Preset name:", text=name)
+            name = name.strip()
+            if not ok or not name:
+                return False
+        return self.save_as_preset(name)
+
+    def save_as_preset(self, name: str) -> bool:
         try:
             cfg = self.current_config()
         except ValueError as exc:
@@ -206,9 +227,11 @@ class ModelSettingsPanel(QWidget):
         for role in ("optimizer", "scorer"):
             if not settings.role_profile(role):
                 settings.set_role_profile(role, name)
-        self.status_label.setText(f"Profile {name!r} saved.")
+        self.status_label.setText(f"Preset {name!r} saved.")
         self.reload()
+        self._loading = True  # choosing its name must not reload (or re-apply) the form
         self.profile_combo.setCurrentText(name)
+        self._loading = False
         self.profiles_changed.emit()
         return True
 
@@ -273,9 +296,17 @@ class ModelSettingsPanel(QWidget):
 
     def _show_profile(self, name: str) -> None:
         prof = self._profiles.get(name)
-        cfg = endpoint_from_profile(prof) if prof else EndpointConfig(base_url="", model="")
+        try:
+            cfg = endpoint_from_profile(prof) if prof else None
+        except (TypeError, ValueError):
+            cfg = None
+        self._show_config(cfg, (prof or {}).get("preset", CUSTOM), name)
+
+    def _show_config(self, cfg: EndpointConfig | None, preset_name: str, keyring: str) -> None:
+        cfg = cfg or EndpointConfig(base_url="", model="")
+        self._keyring_name = keyring
         self._loading = True
-        self.preset_combo.setCurrentText((prof or {}).get("preset", CUSTOM))
+        self.preset_combo.setCurrentText(preset_name)
         self.base_url.setText(cfg.base_url)
         self.model_combo.setCurrentText(cfg.model)
         self.key_env.setText(cfg.api_key_env)
@@ -289,7 +320,7 @@ class ModelSettingsPanel(QWidget):
         self._loading = False
 
     def _on_profile_combo_changed(self, name: str) -> None:
-        if not self._loading:
+        if not self._loading and self._kind is None:
             self._show_profile(name)
 
     def _on_preset_combo_changed(self, name: str) -> None:
@@ -301,12 +332,20 @@ class ModelSettingsPanel(QWidget):
         self.status_label.setText(p.notes)
 
     def _on_new_button_clicked(self) -> None:
-        name, ok = QInputDialog.getText(self, "New profile", "Profile name:")
+        """A new preset from what the form holds (what was typed is kept)."""
+        name, ok = QInputDialog.getText(self, "New preset", "Preset name:")
         name = name.strip()
-        if ok and name:
-            self._profiles.setdefault(name, {})
+        if not ok or not name:
+            return
+        if self.base_url.text().strip() and self.model_combo.currentText().strip():
+            self.save_as_preset(name)
+            return
+        self._loading = True  # nothing to save yet: name it, keep the form as it is
+        if self.profile_combo.findText(name) < 0:
             self.profile_combo.addItem(name)
-            self.profile_combo.setCurrentText(name)
+        self.profile_combo.setCurrentText(name)
+        self._loading = False
+        self._keyring_name = name
 
     def _on_delete_button_clicked(self) -> None:
         name = self.profile_combo.currentText()
@@ -336,3 +375,7 @@ class ModelSettingsPanel(QWidget):
         if not self._loading and name:
             settings.set_role_profile(role, name)
             self.profiles_changed.emit()
+            if self._kind is not None and (role == "optimizer" or self._kind.needs_scorer):
+                self._set_project_role(role, self.preset_for(role))  # the preset fills it
+                if self._edit_role() == role:
+                    self._on_edit_combo_changed()

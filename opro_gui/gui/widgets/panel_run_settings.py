@@ -45,7 +45,6 @@ class RunSettingsForm(QWidget):
 
     def __init__(self, binder: UndoBinder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._kept = RunSettings()
         self.steps_spin = QSpinBox(minimum=1, maximum=100000, value=200)
         self.samples_spin = QSpinBox(minimum=1, maximum=128, value=8)
         self.temperature_spin = QDoubleSpinBox(minimum=0.0, maximum=2.0, decimals=2, singleStep=0.1)
@@ -66,6 +65,19 @@ class RunSettingsForm(QWidget):
         self.budget_usd_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=2, singleStep=1.0)
         self.budget_usd_spin.setSpecialValueText(OFF)
         self.budget_usd_spin.setPrefix("$")
+        # the engine's self-pause rules (core/stall.py): N steps in a row, 0 turns one off
+        self.pause_unparseable_spin = _optional_spin(1_000_000, " steps")
+        self.pause_unparseable_spin.setObjectName("pause_after_unparseable")
+        self.pause_unparseable_spin.setValue(3)
+        self.pause_unparseable_spin.setToolTip(
+            "Pause the run after this many steps in a row with no parseable proposal"
+        )
+        self.pause_zero_spin = _optional_spin(1_000_000, " steps")
+        self.pause_zero_spin.setObjectName("pause_after_zero_score")
+        self.pause_zero_spin.setValue(3)
+        self.pause_zero_spin.setToolTip(
+            "Prompt tasks: pause after this many steps in which every candidate scored 0"
+        )
         self.baseline_check = QCheckBox("Equal-budget baseline")
         self.baseline_check.setToolTip("Prompt runs: no trajectory; doubles the scorer calls")
         self.temperature_note = QLabel()
@@ -86,6 +98,8 @@ class RunSettingsForm(QWidget):
         form.addRow("", self.optimum_check)
         form.addRow("Token budget:", self.budget_tokens_spin)
         form.addRow("Cost budget:", self.budget_usd_spin)
+        form.addRow("Pause after unparseable:", self.pause_unparseable_spin)
+        form.addRow("Pause after all-zero scores:", self.pause_zero_spin)
         form.addRow("", self.baseline_check)
 
         for name, widget in (
@@ -101,12 +115,13 @@ class RunSettingsForm(QWidget):
             ("token budget", self.budget_tokens_spin),
             ("cost budget", self.budget_usd_spin),
             ("equal-budget baseline", self.baseline_check),
+            ("pause after unparseable", self.pause_unparseable_spin),
+            ("pause after zero scores", self.pause_zero_spin),
         ):
             binder.bind_widget(name, widget)
         binder.field_edited.connect(lambda _name: self.validation_errors())
 
     def load(self, settings: RunSettings) -> None:
-        self._kept = settings  # fields without a control here (the pause rules) keep their value
         self.steps_spin.setValue(settings.max_steps)
         self.samples_spin.setValue(settings.samples_per_step)
         self.temperature_spin.setValue(settings.temperature)
@@ -121,6 +136,8 @@ class RunSettingsForm(QWidget):
         self.budget_tokens_spin.setValue(settings.budget_tokens or 0)
         self.budget_usd_spin.setValue(settings.budget_usd or 0.0)
         self.baseline_check.setChecked(settings.baseline)
+        self.pause_unparseable_spin.setValue(settings.pause_after_unparseable)
+        self.pause_zero_spin.setValue(settings.pause_after_zero_score)
         self.validation_errors()
 
     def settings(self) -> RunSettings:
@@ -137,8 +154,8 @@ class RunSettingsForm(QWidget):
             stop_at_optimum=self.optimum_check.isChecked(),
             budget_tokens=self.budget_tokens_spin.value() or None,
             budget_usd=self.budget_usd_spin.value() or None,
-            pause_after_unparseable=self._kept.pause_after_unparseable,
-            pause_after_zero_score=self._kept.pause_after_zero_score,
+            pause_after_unparseable=self.pause_unparseable_spin.value(),
+            pause_after_zero_score=self.pause_zero_spin.value(),
             baseline=self.baseline_check.isChecked(),
         )
 

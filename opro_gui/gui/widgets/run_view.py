@@ -1,6 +1,7 @@
-"""The run view: score plot plus the kind's own domain view (a tour, a fit, an instruction),
-rendered from the project document's signals; warns when the optimizer mostly fails to answer
-in format or does no better than an equal-budget random search."""
+"""The run view: headline figures over the score plot and the kind's own domain view (a tour,
+a fit, an instruction) with a leaderboard beside them, rendered from the project document's
+signals and updated on every step; warns when the optimizer mostly fails to answer in format
+or does no better than an equal-budget random search."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from opro_gui.core.events import BaselineStepCompleted, StepCompleted
 from opro_gui.core.models import CandidateStatus
@@ -28,9 +29,13 @@ from ..document import (
     StepAppended,
     SummaryLoaded,
 )
-from ..kinds import descriptor, gui_kind, score_axis_label, value_scale
+from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
-from .confidence_text import confidence_parts, confidence_warnings
+from .confidence_text import confidence_warnings
+from .dashboard import Dashboard
+from .leaderboard import Leaderboard
+from .run_board import RunBoard
+from .run_lines import columns, evaluation_lines, live_line, summary_line
 from .score_plot import ScorePlot
 
 REDRAW_MS = 100  # coalesce step events arriving faster than this into one redraw (10 fps)
@@ -56,7 +61,6 @@ class RunView(QWidget):
         self._best_steps: list[int] = []
         self._best_scores: list[float] = []
         self._best_solutions: list[Any] = []
-        self.random_curve: list[float] = []
         self.baseline_points: list[tuple[int, float]] = []  # (step, best) of the baseline run
         self._pending = False
         self.summary: RunSummary | None = None
@@ -71,8 +75,12 @@ class RunView(QWidget):
         self.summary_label = QLabel(NO_PROJECT_TEXT)
         self.summary_label.setObjectName("run_summary")
         self.summary_label.setWordWrap(True)
+        self.dashboard = Dashboard()
         self.score_plot = ScorePlot()
         self.score_plot.candidate_clicked.connect(self.candidate_clicked)
+        self.leaderboard = Leaderboard()
+        self.leaderboard.candidate_chosen.connect(self.candidate_clicked)
+        self.board = RunBoard(self.dashboard, self.leaderboard, self.score_plot)
         self.domain_views: dict[str, Any] = {}  # kind -> its view, made when first needed
         self.domain_view: Any = None
         self.tabs = QTabWidget()
@@ -82,15 +90,27 @@ class RunView(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
         lay.addWidget(self.summary_label)
-        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.dashboard)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("run_splitter")
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.leaderboard)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([1000, 520])  # the leaderboard's text needs room too
+        lay.addWidget(self.splitter, 1)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
+        # Each kind's view (a plot widget: tens of ms) is made while the window is idle, one
+        # per turn of the event loop, so opening a project finds it ready.
+        QTimer.singleShot(0, self, self._prepare_next_view)
 
     # -- the document ----------------------------------------------------------------------
     def set_document(self, document: ProjectDocument) -> None:
         self._document = document
+        self.board.document = document
         document.project_opened.connect(self._on_document_project_opened)
         document.project_loaded.connect(self._on_document_project_loaded)
         document.run_selected.connect(self._on_document_run_selected)
@@ -113,6 +133,9 @@ class RunView(QWidget):
         self.score_plot.configure(
             score_axis_label(p.kind), gui_kind(p.kind).log_scale, value_scale(p.kind)
         )
+        self.score_plot.set_formatter(self.fmt)
+        self.board.set_kind(self._desc, gui_kind(p.kind).start_label)
+        self.leaderboard.set_score_label(self._desc.score_label if self._desc else "score")
         self._clear_run()
         self.summary_label.setText(f"Opening {p.name}…")
 
@@ -123,6 +146,7 @@ class RunView(QWidget):
     def _on_document_run_selected(self, r: RunSelected) -> None:
         self._clear_run()
         self.run_id = r.run_id
+        self.board.clear(r.run_id)
         self._pending = r.run_id is not None
         if r.run_id is None:
             self.summary_label.setText("No run yet. Press Run (Ctrl+R) to start.")
@@ -143,6 +167,11 @@ class RunView(QWidget):
         self.last_step = pts.last_step
         self._max_steps = r.header.max_steps or 0
         best = self._best_scores[-1] if self._best_scores else None
+        self.board.set_start(self._start_score())
+        self.dashboard.update_figures(
+            best=best, steps=r.header.steps_completed, max_steps=r.header.max_steps
+        )
+        self.board.leader_stale = True
         parts = [f"Run {r.run_id}: {status_text(r.header.status, r.header.status_reason)}"]
         parts.append(f"step {r.header.steps_completed} of {self._max_steps}")
         if best is not None:
@@ -157,6 +186,7 @@ class RunView(QWidget):
         self.kind, self._desc, self._problem_key = "", None, None
         self._show_domain_view("")
         self.score_plot.configure("score", False, 1.0)
+        self.board.set_kind(None, "")
         self._clear_run()
         self.summary_label.setText(NO_PROJECT_TEXT)
 
@@ -170,7 +200,8 @@ class RunView(QWidget):
         view: Any = self.domain_views.get(kind)
         for other in self.domain_views.values():
             self.tabs.setTabVisible(self.tabs.indexOf(other), other is view)
-            other.reset()
+        if self.domain_view is not None:
+            self.domain_view.reset()  # the only one drawn on: the others were reset when left
         self.domain_view = view
         self.tabs.setCurrentIndex(0)
         if view is None and kind and gui_kind(kind).view is not None:
@@ -179,14 +210,27 @@ class RunView(QWidget):
             QTimer.singleShot(0, self._ensure_domain_view)
 
     def _ensure_domain_view(self) -> None:
-        factory = gui_kind(self.kind).view if self.kind else None
-        if factory is None or self.domain_views.get(self.kind) is not None:
-            return
+        if self.kind and self.domain_views.get(self.kind) is None:
+            self._make_view(self.kind)
+
+    def _make_view(self, kind: str) -> Any:
+        factory = gui_kind(kind).view
+        if factory is None:
+            return None
         view: Any = factory()
         view.apply_colors(self._colors)
-        self.domain_views[self.kind] = view
-        self.tabs.addTab(view, view.tab_title)
-        self.domain_view = view
+        self.domain_views[kind] = view
+        index = self.tabs.addTab(view, view.tab_title)
+        self.tabs.setTabVisible(index, kind == self.kind)
+        if kind == self.kind:
+            self.domain_view = view
+        return view
+
+    def _prepare_next_view(self) -> None:
+        missing = [k for k in view_kinds() if k not in self.domain_views]
+        if missing:
+            self._make_view(missing[0])
+            QTimer.singleShot(0, self, self._prepare_next_view)
 
     def _set_problem(self, problem: Any, facts: dict[str, Any], reference: float | None) -> None:
         self._reference = reference
@@ -194,7 +238,7 @@ class RunView(QWidget):
         if self.domain_view is not None and key != self._problem_key:
             self._draw(self.domain_view.set_problem, problem, facts)  # a fork: its own task
         self._problem_key = key
-        self.score_plot.set_baselines(gui_kind(self.kind).baselines(facts))
+        self.board.set_problem(gui_kind(self.kind).baselines(facts), facts, reference)
         self._redraw()
 
     def _clear_run(self) -> None:
@@ -204,7 +248,7 @@ class RunView(QWidget):
         self._pending = False
         self.score_plot.clear_points()
         self._best_steps, self._best_scores, self._best_solutions = [], [], []
-        self.random_curve = []
+        self.board.clear(None)
         self.baseline_points = []
         self.score_plot.set_baseline_curve([], [])
         self.last_step = -1
@@ -231,7 +275,11 @@ class RunView(QWidget):
             self._best_steps.append(r.step)
             self._best_scores.append(float(r.best_score))
             self._best_solutions.append(r.best_solution)
-        self.summary_label.setText(self._live_summary(r.step, r.best_score))
+        gap = self._desc.gap_percent(r.best_score, self._reference) if self._desc else None
+        self.summary_label.setText(
+            live_line(self.run_id, r.step, self._max_steps, self.fmt(r.best_score), gap)
+        )
+        self.board.step(r.step, r.best_score, [float(c.score or 0.0) for c in scored])
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
@@ -240,28 +288,26 @@ class RunView(QWidget):
         best = event.record.best_score
         if best is not None and all(s != event.record.step for s, _ in self.baseline_points):
             self.baseline_points.append((event.record.step, float(best)))
-            self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
+            self.score_plot.set_baseline_curve(*columns(self.baseline_points))
 
     def fmt(self, score: float | None) -> str:
-        if self._desc is None:
-            return "–" if score is None else f"{score:g}"
-        return self._desc.format_score(score)
+        """A score written the kind's way (the generic way when no kind is known)."""
+        return (self._desc or ProblemKind()).format_score(score)
+
+    @property
+    def random_curve(self) -> list[float]:
+        """The random search's best after steps 1..n, as drawn."""
+        return self.board.random.values
 
     def begin_run(self, max_steps: int) -> None:
-        """A run (re)starts: the comparison curve and warnings wait for its end."""
+        """A run (re)starts: the warnings wait for its end; the figures and the random
+        search's curve grow with every step."""
         self._max_steps = max_steps
         self._show_banner([])
-        self.random_curve = []
-        self.score_plot.set_random_curve([], [])
+        self.dashboard.update_figures(max_steps=max_steps)
 
-    def _live_summary(self, step: int, best: float | None) -> str:
-        parts = [f"Run {self.run_id}: running", f"step {step} of {self._max_steps}"]
-        if best is not None:
-            parts.append(f"best {self.fmt(best)}")
-            gap = self._desc.gap_percent(best, self._reference) if self._desc else None
-            if gap is not None:
-                parts.append(f"gap {gap:.2f}%")
-        return " · ".join(parts)
+    def _start_score(self) -> float | None:
+        return self._best_scores[0] if self._best_steps[:1] == [0] else None
 
     def finish_run(self) -> None:
         """After a run ends: its summary, warnings and the random-search comparison."""
@@ -282,6 +328,7 @@ class RunView(QWidget):
         self._redraw()
 
     def _redraw(self) -> None:
+        self.board.refresh_leaderboard()
         self.score_plot.refresh()
         self.score_plot.set_best_curve(self._best_steps, self._best_scores)
         if self.domain_view is not None:
@@ -314,23 +361,15 @@ class RunView(QWidget):
         if loaded.run_id != self.run_id:
             return
         s = loaded.summary
-        parts = [f"Run {s.id}: {s.status_text}"]  # the one wording (services.status)
-        parts.append(f"step {s.steps_completed} of {s.max_steps}")
-        if s.best_score is not None:
-            parts.append(f"best {self.fmt(s.best_score)}")
-        if s.facts.get("gap_percent") is not None:
-            parts.append(f"gap {s.facts['gap_percent']:.2f}%")
-        if s.prompt is not None and s.prompt.best_test_accuracy is not None:
-            parts.append(f"test accuracy {self.fmt(s.prompt.best_test_accuracy)}")
+        self.summary_label.setText(summary_line(s, self.fmt))
         p = s.prompt
-        for name, acc in (p.best_transfer_accuracy if p is not None else {}).items():
-            parts.append(f"{name} {self.fmt(acc)}")
-        if p is not None and p.baseline is not None and p.baseline.best_train_accuracy is not None:
-            parts.append(f"no-trajectory baseline {self.fmt(p.baseline.best_train_accuracy)}")
-        parts += confidence_parts(s)
-        self.summary_label.setText(" · ".join(parts))
-        if s.prompt is not None and s.prompt.test_evaluations:
-            self._test_markers(s)
+        lines = None
+        if p is not None and p.test_evaluations:
+            lines, steps, scores = evaluation_lines(
+                s, self._best_steps, self._best_solutions, self.last_step
+            )
+            self.score_plot.set_test_markers(steps, scores)
+        self.board.summary(s, lines)
         self.summary = s
         self._show_warnings(s)
 
@@ -338,12 +377,9 @@ class RunView(QWidget):
         if loaded.run_id != self.run_id:
             return
         self._pending = False
-        self.random_curve = [float(v) for v in loaded.random_curve]
-        self.score_plot.set_random_curve(
-            list(range(1, len(self.random_curve) + 1)), self.random_curve
-        )
+        self.board.curve([float(v) for v in loaded.random_curve])
         self.baseline_points = [(int(st), float(v)) for st, v in loaded.baseline_curve]
-        self.score_plot.set_baseline_curve(*_columns(self.baseline_points))
+        self.score_plot.set_baseline_curve(*columns(self.baseline_points))
         if self.summary is not None:
             self._show_warnings(self.summary)
         self.analysis_done.emit()
@@ -355,28 +391,6 @@ class RunView(QWidget):
         """The run's verdict, worded once in services (the same lines `opro show` prints)."""
         notes = [f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)]
         return [f"⚠ {w}" for w in s.warnings] + confidence_warnings(s) + notes
-
-    def _test_markers(self, s: RunSummary) -> None:
-        """Held-out results: baselines as lines, evaluated instructions at the step where
-        they became the best (the run's last step if they never were)."""
-        lines: list[tuple[str, float]] = []
-        start = [sc for st, sc in zip(self._best_steps, self._best_scores, strict=True) if st == 0]
-        if start:
-            lines.append(("initial instruction (train)", start[0]))
-        first_best: dict[str, int] = {}
-        for step, sol in zip(self._best_steps, self._best_solutions, strict=True):
-            first_best.setdefault(str(sol), step)
-        steps, scores = [], []
-        for e in s.prompt.test_evaluations if s.prompt else ():
-            if e.test_accuracy is None:
-                continue
-            if "baseline" in e.label:  # fixed instructions and the equal-budget run
-                lines.append((f"{e.label} (test)", float(e.test_accuracy)))
-            else:
-                steps.append(first_best.get(str(e.instruction), max(0, self.last_step)))
-                scores.append(float(e.test_accuracy))
-        self.score_plot.set_baselines(lines)
-        self.score_plot.set_test_markers(steps, scores)
 
     # -- look and export -------------------------------------------------------------------
     def select_candidate(self, step: int, index: int) -> bool:
@@ -392,7 +406,3 @@ class RunView(QWidget):
         current = self.tabs.currentWidget()
         export = getattr(current, "export", None)
         return export(path) if callable(export) else self.score_plot.export(path)
-
-
-def _columns(points: list[tuple[int, float]]) -> tuple[list[int], list[float]]:
-    return [s for s, _ in points], [v for _, v in points]

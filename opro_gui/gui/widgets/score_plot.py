@@ -1,8 +1,10 @@
 """Live score plot: every scored candidate as a point, best-so-far line, baselines, random
-search curve and held-out markers. Items are created once and updated with setData."""
+search curve and held-out markers. Items are created once and updated with setData; every
+label sits in the legends under the plot, outside the data area, so no curve crosses one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,53 +16,20 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from opro_gui.problems import ProblemKind
+
 from ..themes import LIGHT, PlotColors
+from .plot_items import (
+    BASELINE_ROW,
+    LEGEND_ENTRY_WIDTH,
+    LEGEND_ROW,
+    GrowingXY,
+    LegendBelow,
+    StepAxis,
+)
 
 _ID_STRIDE = 100_000  # point id = step * stride + index
 _LOG_FLOOR = 1e-6  # a loss of 0 still gets a place on a log axis
-
-
-class _GrowingXY:
-    """Append-only float arrays with amortised doubling (no per-step reallocation)."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self.x = np.empty(capacity)
-        self.y = np.empty(capacity)
-        self.ids = np.empty(capacity, dtype=np.int64)
-        self.size = 0
-
-    def extend(self, xs: np.ndarray, ys: np.ndarray, ids: np.ndarray) -> None:
-        need = self.size + len(xs)
-        if need > len(self.x):
-            cap = max(need, 2 * len(self.x))
-            for name in ("x", "y", "ids"):
-                old = getattr(self, name)
-                new = np.empty(cap, dtype=old.dtype)
-                new[: self.size] = old[: self.size]
-                setattr(self, name, new)
-        self.x[self.size : need] = xs
-        self.y[self.size : need] = ys
-        self.ids[self.size : need] = ids
-        self.size = need
-
-    def clear(self) -> None:
-        self.size = 0
-
-
-class _StepAxis(pg.AxisItem):
-    """Steps are whole numbers: no 0.5 ticks when a run has only a few steps."""
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:  # noqa: N802
-        levels = super().tickValues(minVal, maxVal, size)
-        out = [
-            (spacing, [v for v in values if float(v).is_integer()])
-            for spacing, values in levels
-            if spacing >= 1 or spacing == levels[0][0]
-        ]
-        return [(max(spacing, 1.0), values) for spacing, values in out]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [str(int(v)) for v in values]
 
 
 class ScorePlot(QWidget):
@@ -72,7 +41,7 @@ class ScorePlot(QWidget):
         super().__init__(parent)
         self._colors = LIGHT
         self.plot_widget = pg.PlotWidget(
-            background=self._colors.background, axisItems={"bottom": _StepAxis("bottom")}
+            background=self._colors.background, axisItems={"bottom": StepAxis("bottom")}
         )
         self.plot_widget.setObjectName("score_plot")
         item = self.plot_widget.getPlotItem()
@@ -83,8 +52,15 @@ class ScorePlot(QWidget):
         item.setLabel("bottom", "step")
         item.setLabel("left", "score")
         item.getAxis("left").enableAutoSIPrefix(False)
-        self._legend = item.addLegend(offset=(-10, 10))
-        self._points = _GrowingXY()
+        # The curves' legend and the baselines' labels, each in a row under the x axis.
+        self._legend = LegendBelow(columns=5)
+        self._baseline_legend = LegendBelow(columns=4)
+        for row, legend in ((LEGEND_ROW, self._legend), (BASELINE_ROW, self._baseline_legend)):
+            item.layout.addItem(legend, row, 1)
+            item.layout.setRowStretchFactor(row, 0)
+        self._baseline_legend.sigSampleClicked.connect(self._on_baseline_sample_clicked)
+        self._fmt: Callable[[float | None], str] = ProblemKind().format_score
+        self._points = GrowingXY()
         self._drawn = 0  # points handed to the scatter item so far
         self._log = False
         self._scale = 1.0
@@ -109,13 +85,23 @@ class ScorePlot(QWidget):
             self.highlight,
         ):
             item.addItem(it)
+        for it in (self.scatter, self.best_curve):
+            self._legend.addItem(it, it.name())
         self._baselines: list[pg.InfiniteLine] = []
+        self._baseline_samples: list[pg.PlotDataItem] = []  # their entries' line samples
         self._y_fitted: bool | None = None  # autorange on (data), off (empty), or not set
         self.scatter.sigClicked.connect(self._on_scatter_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot_widget)
         self.apply_colors(self._colors)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        """Legend entries flow into as many columns as fit: no label is cut off at the edge."""
+        super().resizeEvent(event)
+        columns = max(1, self.width() // LEGEND_ENTRY_WIDTH)
+        for legend, most in ((self._legend, 5), (self._baseline_legend, 4)):
+            legend.setColumnCount(min(columns, most))
 
     # -- data ----------------------------------------------------------------------------
     @property
@@ -171,6 +157,10 @@ class ScorePlot(QWidget):
     def _ty(self, values: Any) -> np.ndarray:
         y = np.asarray(values, dtype=float) * self._scale
         return np.log10(np.maximum(y, _LOG_FLOOR)) if self._log else y
+
+    def set_formatter(self, fmt: Callable[[float | None], str]) -> None:
+        """How a score is written (the kind's ``format_score``): the baselines' labels."""
+        self._fmt = fmt
 
     def set_score_label(self, text: str) -> None:
         self.plot_widget.getPlotItem().setLabel("left", text)
@@ -235,33 +225,42 @@ class ScorePlot(QWidget):
             legend.removeItem(item)
 
     def set_baselines(self, baselines: list[tuple[str, float]]) -> None:
-        """Horizontal labelled lines; the few line items are reused between calls."""
+        """Horizontal lines, labelled in the legend under the plot (never on the line, where
+        a curve would cross the label); the few line items are reused between calls."""
         item = self.plot_widget.getPlotItem()
         while len(self._baselines) < len(baselines):
             line = pg.InfiniteLine(angle=0, movable=False)
-            # Staggered along the line so labels of close baselines do not overlap.
-            position = 0.02 + 0.24 * (len(self._baselines) % 4)
-            line.label = pg.InfLineLabel(line, "", position=position, anchors=[(0, 1), (0, 1)])
             item.addItem(line)
             self._baselines.append(line)
+            self._baseline_samples.append(pg.PlotDataItem())
+        self._baseline_legend.clear()
         for i, line in enumerate(self._baselines):
+            sample = self._baseline_samples[i]
             if i < len(baselines):
                 label, value = baselines[i]
-                # Visible first: a hidden label ignores new text and would show the old one.
                 line.setVisible(True)
+                sample.setVisible(True)
                 line.setValue(float(self._ty([value])[0]))
-                shown = value * self._scale
-                text = f"{shown:.1f}%" if self._scale == 100.0 else f"{shown:g}"
-                line.label.setFormat(f"{label}: {text}")
-                line.label.setText(f"{label}: {text}")
+                self._baseline_legend.addItem(sample, f"{label}: {self._fmt(value)}")
             else:
                 line.setVisible(False)
+        self._baseline_legend.setLabelTextColor(self._colors.foreground)
         self._color_baselines()
         self._fit_y()
 
     def baseline_labels(self) -> list[str]:
-        """The labels as drawn on the plot."""
-        return [ln.label.toPlainText() for ln in self._baselines if ln.isVisible()]
+        """The baselines' labels as drawn (in the legend under the plot)."""
+        return [label.text for _sample, label in self._baseline_legend.items]
+
+    def label_items(self) -> list[Any]:
+        """Every label drawn about the curves and lines (both legends' text items)."""
+        return [lab for lg in (self._legend, self._baseline_legend) for _s, lab in lg.items]
+
+    def _on_baseline_sample_clicked(self, sample: pg.PlotDataItem) -> None:
+        """Clicking an entry hides or shows its line (as pyqtgraph does for curves)."""
+        for line, own in zip(self._baselines, self._baseline_samples, strict=True):
+            if own is sample:
+                line.setVisible(sample.isVisible())
 
     def select(self, step: int, index: int) -> bool:
         """Ring the point of (step, index); False when it is not plotted."""
@@ -300,15 +299,16 @@ class ScorePlot(QWidget):
         self.test_markers.setPen(pg.mkPen(colors.foreground))
         self.highlight.setBrush(None)
         self.highlight.setPen(pg.mkPen(colors.highlight, width=2))
-        if self._legend is not None:
-            self._legend.setLabelTextColor(colors.foreground)
+        for legend in (self._legend, self._baseline_legend):
+            legend.setLabelTextColor(colors.foreground)
         self._color_baselines()
 
     def _color_baselines(self) -> None:
         for i, line in enumerate(self._baselines):
             color = self._colors.baseline[i % len(self._colors.baseline)]
-            line.setPen(pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine))
-            line.label.setColor(color)
+            pen = pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine)
+            line.setPen(pen)
+            self._baseline_samples[i].setPen(pen)
 
     # -- export --------------------------------------------------------------------------
     def export(self, path: str | Path) -> Path:

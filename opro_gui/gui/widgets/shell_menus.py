@@ -15,6 +15,7 @@ from opro_gui.services import ProjectError, ProjectSession
 from .. import settings
 from ..kinds import new_project_kinds
 from . import help_dialogs
+from .shell_export import ExportActions
 from .shell_projects import example_catalog
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class ShellMenus(QObject):
                 self.export_report_action,
             ]
         )
+        self.exports = ExportActions(win)  # File ▸ Export ▸ JSON, CSV, best as text
+        self.export_menu = self.exports.add_to(m)
         m.addSeparator()
         m.addAction(self._action("&Quit", win.close, QKeySequence.StandardKey.Quit))
         e = mb.addMenu("&Edit")
@@ -93,6 +96,7 @@ class ShellMenus(QObject):
             undo.setShortcut(QKeySequence.StandardKey.Undo)
             redo.setShortcut(QKeySequence.StandardKey.Redo)
             e.addActions([undo, redo])
+        self.exports.add_copy_to(e)
         r = mb.addMenu("&Run")
         self.run_action = self._action("&Run", lambda: win.start_run(), "Ctrl+R")
         self.new_run_action = self._action(

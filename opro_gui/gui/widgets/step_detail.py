@@ -3,6 +3,7 @@ for prompt tasks, the scorer's per-example answers of the selected candidate."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -18,22 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opro_gui.core.models import Candidate
+from opro_gui.gui.models.answers_model import RIGHT, correct_mark
 from opro_gui.gui.models.dict_table import Column, DictTableModel
-from opro_gui.gui.models.history_model import Formatter, format_score, solution_text
-
-
-def verdicts_text(verdicts: list[dict[str, Any]]) -> str:
-    """Each evaluator's score and reason on one answer (empty with the paper's grading alone)."""
-    parts = []
-    for v in verdicts:
-        score = "-" if v.get("score") is None else f"{v['score']:g}"
-        parts.append(f"{v.get('name')} {score}: {v.get('reason', '')}")
-    return "; ".join(parts)
-
-
-def _yes_no(value: Any) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
+from opro_gui.gui.models.history_model import Formatter, format_score
+from opro_gui.gui.widgets.answers_table import AnswersTable
+from opro_gui.services.inspection import StepView
 
 VERDICT_COLUMNS = [
     Column("#", "index"),
@@ -42,15 +33,6 @@ VERDICT_COLUMNS = [
     Column("Score", "score", format_score),
     Column("Reason", "reason"),
     Column("Text", "text"),
-]
-RECORD_COLUMNS = [
-    Column("Example", "example_id"),
-    Column("Prompt", "prompt"),
-    Column("Raw answer", "raw_answer"),
-    Column("Parsed", "parsed_answer"),
-    Column("Correct", "correct", _yes_no),
-    Column("Verdicts", "verdicts", lambda v: verdicts_text(v or [])),
-    Column("Error", "error"),
 ]
 
 
@@ -69,7 +51,14 @@ def completions_text(completions: list[str]) -> str:
     return "\n\n".join(parts) if parts else "(no completions: step 0 scores the initial solutions)"
 
 
-def _table(model: DictTableModel) -> QTableView:
+def candidate_text(c: Candidate) -> str:
+    """A candidate's solution as text (the offending snippet of one that did not parse)."""
+    if c.solution is None:
+        return c.text
+    return c.solution if isinstance(c.solution, str) else json.dumps(c.solution)
+
+
+def table_view(model: DictTableModel) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -82,13 +71,13 @@ def _table(model: DictTableModel) -> QTableView:
 
 
 class StepDetailPane(QWidget):
-    """Shows ``ProjectSession.step_detail(run_id, step)``; read-only."""
+    """Shows a step (``services.inspection.step_view``); read-only."""
 
     verdict_selected = Signal(int, int)  # step, candidate index (a click in the verdicts table)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._detail: dict[str, Any] | None = None
+        self._detail: StepView | None = None
         self.fmt: Formatter = format_score  # the kind's way of writing a score
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -106,16 +95,13 @@ class StepDetailPane(QWidget):
             for c in VERDICT_COLUMNS
         ]  # fmt: skip
         self.verdict_model = DictTableModel(columns, self)
-        self.verdict_view = _table(self.verdict_model)
+        self.verdict_view = table_view(self.verdict_model)
         self.verdict_view.clicked.connect(self._on_verdict_view_clicked)
-        self.records_model = DictTableModel(RECORD_COLUMNS, self)
-        self.records_view = _table(self.records_model)
-        self.records_label = QLabel()
-        records_page = QWidget()
-        box = QVBoxLayout(records_page)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.records_label)
-        box.addWidget(self.records_view)
+        self.answers = AnswersTable()
+        self.records_model = self.answers.model  # every answer; ``answers.proxy``: as shown
+        self.records_view = self.answers.view
+        self.records_label = self.answers.label
+        records_page = self.answers
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.meta_prompt_view, "Meta-prompt")
@@ -131,17 +117,15 @@ class StepDetailPane(QWidget):
 
     # -- API -----------------------------------------------------------------------------
     @property
-    def detail(self) -> dict[str, Any] | None:
+    def detail(self) -> StepView | None:
         return self._detail
 
-    def show_detail(
-        self, detail: dict[str, Any] | None, candidate_index: int | None = None
-    ) -> None:
-        """Show a step (a ``step_detail`` dict) and the per-example answers of one candidate."""
+    def show_detail(self, detail: StepView | None, candidate_index: int | None = None) -> None:
+        """Show a step and the per-example answers of one candidate."""
         same = (
             detail is not None
             and self._detail is not None
-            and (detail["run_id"], detail["step"]) == (self._detail["run_id"], self._detail["step"])
+            and (detail.run_id, detail.step) == (self._detail.run_id, self._detail.step)
         )
         self._detail = detail
         if detail is None:
@@ -149,56 +133,56 @@ class StepDetailPane(QWidget):
             self.meta_prompt_view.clear()
             self.completions_view.clear()
             self.verdict_model.set_rows([])
-            self.records_model.set_rows([])
+            self.answers.set_rows([])
             self.tabs.setTabVisible(self._records_tab, False)
             return
         if not same:
-            self.meta_prompt_view.setPlainText(detail["meta_prompt"] or "")
-            self.completions_view.setPlainText(completions_text(detail["completions"] or []))
-            self.verdict_model.set_rows(detail["candidates"])
+            step = detail.detail
+            self.meta_prompt_view.setPlainText(step.meta_prompt or "")
+            self.completions_view.setPlainText(completions_text(list(step.completions)))
+            self.verdict_model.set_rows(step.candidates)
             self.header_label.setText(self._header(detail))
-        has_records = any(c.get("records") for c in detail["candidates"])
-        self.tabs.setTabVisible(self._records_tab, has_records)
+        self.tabs.setTabVisible(self._records_tab, bool(detail.answers))
         self.show_candidate(candidate_index)
 
     def show_candidate(self, candidate_index: int | None) -> None:
-        cands = self._detail["candidates"] if self._detail else []
-        cand = next((c for c in cands if c["index"] == candidate_index), None)
-        if cand is None:
-            self.records_model.set_rows([])
+        cands = self._detail.detail.candidates if self._detail else ()
+        cand = next((c for c in cands if c.index == candidate_index), None)
+        if cand is None or self._detail is None:
+            self.answers.set_rows([])
             self.records_label.setText("Select a candidate to see the scorer's answers.")
             return
         for row in range(self.verdict_model.rowCount()):
-            if self.verdict_model.row_data(row)["index"] == candidate_index:
+            if self.verdict_model.row_data(row).index == candidate_index:
                 self.verdict_view.selectRow(row)
                 break
-        records = cand.get("records") or []
-        self.records_model.set_rows(records)
-        right = sum(1 for r in records if r.get("correct"))
-        failed = sum(1 for r in records if r.get("correct") is None)
-        text = solution_text(cand)
+        rows = self._detail.answers.get(cand.index, ())
+        self.answers.set_rows(rows)
+        right = sum(1 for r in rows if r.correct)
+        failed = sum(1 for r in rows if r.correct is None)
+        text = candidate_text(cand)
         short = text if len(text) <= 80 else text[:77] + "..."
-        note = f", {failed} failed request(s)" if failed else ""
+        note = f", {failed} failed request(s) ({correct_mark(None)})" if failed else ""
         self.records_label.setText(
-            f"Candidate {cand['index']} ({short!r}): {right}/{len(records)} correct{note}"
+            f"Candidate {cand.index} ({short!r}): {right}/{len(rows)} correct ({RIGHT}){note}"
         )
 
-    def _header(self, detail: dict[str, Any]) -> str:
-        cands = detail["candidates"]
+    def _header(self, view: StepView) -> str:
+        detail = view.detail
+        cands = detail.candidates
         counts: dict[str, int] = {}
         for c in cands:
-            counts[c["status"]] = counts.get(c["status"], 0) + 1
+            counts[str(c.status)] = counts.get(str(c.status), 0) + 1
         parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        calls = detail.get("calls") or []
-        models = sorted(
-            {c.get("model_reported") or c.get("model_requested") for c in calls} - {None, ""}
+        calls = [c.record for c in detail.calls]
+        models = sorted({c.model_reported or c.model_requested for c in calls} - {""})
+        tokens = sum(c.prompt_tokens + c.completion_tokens for c in calls)
+        best = self.fmt(detail.row.best_score)
+        text = (
+            f"Run {view.run_id}, step {view.step}: {len(cands)} candidates ({parts}); "
+            f"best so far {best}"
         )
-        tokens = sum(
-            (c.get("prompt_tokens") or 0) + (c.get("completion_tokens") or 0) for c in calls
-        )
-        best = self.fmt(detail.get("best_score"))
-        text = f"Run {detail['run_id']}, step {detail['step']}: {len(cands)} candidates ({parts}); best so far {best}"
-        if detail.get("optimal"):
+        if detail.row.optimal:
             text += " (optimal)"
         if calls:
             text += f"; {len(calls)} call(s), {tokens} tokens"
@@ -210,5 +194,5 @@ class StepDetailPane(QWidget):
         if self._detail is None or not index.isValid():
             return
         cand = self.verdict_model.row_data(index.row())
-        self.show_candidate(cand["index"])
-        self.verdict_selected.emit(self._detail["step"], cand["index"])
+        self.show_candidate(cand.index)
+        self.verdict_selected.emit(self._detail.step, cand.index)

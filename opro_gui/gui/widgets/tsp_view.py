@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from opro_gui.problems import ProblemKind
+
 from ..themes import LIGHT, PlotColors
 from .score_plot import export_plot
 
@@ -30,6 +32,8 @@ class TSPView(QWidget):
         self._optimum_length: float | None = None
         self._optimum_exact = True
         self.best_tour: list[int] = []
+        # Lengths are written the kind's way (the run view hands its formatter to show_best).
+        self._fmt: Callable[[float | None], str] = ProblemKind().format_score
         self.gap_label = QLabel("No tour yet")
         self.gap_label.setObjectName("tsp_gap_label")
         self.gap_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -96,6 +100,7 @@ class TSPView(QWidget):
     ) -> None:
         best = solutions[-1] if solutions else None
         score = scores[-1] if scores else None
+        self._fmt = fmt
         if best != self.best_tour or score is None:
             self.set_best_tour(best, score)
 
@@ -105,12 +110,12 @@ class TSPView(QWidget):
         if length is None:
             self.gap_label.setText("No tour yet")
             return
-        text = f"Best tour: length {length:g}"
+        text = f"Best tour: length {self._fmt(length)}"
         opt = self._optimum_length
         if opt:
             gap = (length - opt) / opt * 100.0
             which = "optimum" if self._optimum_exact else "best known (LKH)"
-            text += f" — {which} {opt:g}, gap {gap:.2f}%"
+            text += f" — {which} {self._fmt(opt)}, gap {gap:.2f}%"
             if gap <= 0:
                 text += " ✓ optimal"
         self.gap_label.setText(text)

@@ -1,0 +1,86 @@
+"""Stop in the GUI ends a run whose scorer is taking its time, without waiting for the answer.
+
+The scorer of the suite's real server holds each answer for a minute; the test waits at most
+10 s for the run to end after Stop, so passing proves the run did not wait for the answer
+(the measured latency is printed by ``bench/stop_latency.py``, not asserted here)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_helpers import assert_no_thread_left, no_thread_left  # noqa: F401  (fixture)
+from test_gui_shell import use_server
+
+from opro_gui.core.models import RunSettings, StopCause
+from opro_gui.gui import main_window as mw
+from opro_gui.gui import settings
+from opro_gui.gui.main_window import MainWindow
+from opro_gui.gui.widgets import shell_projects
+from opro_gui.storage import ProjectStore
+
+pytestmark = pytest.mark.usefixtures("no_thread_left")
+
+SLOW_ANSWER_S = 60  # how long the scorer holds each answer
+AFTER_STOP_MS = 10_000  # how long the test waits for the run to end after Stop
+
+
+class SlowScorer:
+    """Optimizer requests (temperature > 0) answer at once; each scorer request first says it
+    arrived, then holds its answer for ``SLOW_ANSWER_S`` (or until released)."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if float(body.get("temperature") or 0) > 0:
+            return "<INS>Evaluate the expression one operator at a time.</INS>"
+        self.arrived.set()
+        self.release.wait(SLOW_ANSWER_S)
+        return "True"
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    settings.set_settings_dir(tmp_path / "settings")
+    monkeypatch.setattr(shell_projects, "user_examples_dir", lambda: tmp_path / "examples")
+    shown: list[str] = []
+    monkeypatch.setattr(mw.QMessageBox, "warning", lambda _p, t, text, *a: shown.append(text))
+    win = MainWindow()
+    win.shown = shown  # type: ignore[attr-defined]
+    qtbot.addWidget(win)
+    return win
+
+
+def test_stop_ends_a_slow_scoring_step_without_waiting_for_the_answer(
+    qtbot: Any, window: MainWindow, fake_server: Any
+) -> None:
+    scorer = SlowScorer()
+    server = fake_server(scorer).start()
+    try:
+        use_server(server.base_url, timeout=SLOW_ANSWER_S * 3)  # no deadline comes to the rescue
+        window.model_panel.reload()
+        stem = next(s for s, (_l, k) in shell_projects.example_catalog().items() if k == "prompt")
+        assert window.open_example(stem)
+        qtbot.waitUntil(lambda: not window.document.is_loading, timeout=10_000)
+        assert window.start_run(RunSettings(max_steps=3, samples_per_step=2))
+        qtbot.waitUntil(scorer.arrived.is_set, timeout=30_000)  # scoring has begun
+        assert window.controller.is_running
+        with qtbot.waitSignal(window.controller.run_finished, timeout=AFTER_STOP_MS) as done:
+            window.stop_run()
+        qtbot.waitUntil(lambda: not window.controller.is_running, timeout=AFTER_STOP_MS)
+        assert not scorer.release.is_set()  # no answer was let through to end the step
+        finished = done.args[0]
+        assert (finished.status, finished.cause) == ("cancelled", StopCause.USER_CANCEL)
+        assert "Traceback" not in finished.reason and not window.shown  # type: ignore[attr-defined]
+        assert window.document.path is not None
+        with ProjectStore.open(window.document.path, readonly=True) as store:
+            run = store.run(store.run_ids()[-1])
+            assert (run.status, run.stop_cause) == ("cancelled", StopCause.USER_CANCEL)
+        qtbot.waitUntil(lambda: not window.run_view.analysis_pending, timeout=AFTER_STOP_MS)
+        assert_no_thread_left()  # the run's worker thread is gone, not detached
+    finally:
+        scorer.release.set()
