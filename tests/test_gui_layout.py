@@ -11,7 +11,7 @@ import pytest
 from gui_helpers import make_prompt_project, no_thread_left  # noqa: F401  (fixture)
 from layout_check import clipped_in_every_tab
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QTabBar
 
 from opro_gui.gui.main_window import MainWindow
 from opro_gui.gui.widgets.shell_docks import LAYOUTS, pane_width
@@ -217,7 +217,7 @@ def test_no_control_is_clipped_with_every_dock_shown(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:
     """Watch, then Task and Model settings shown again from the View menu: tabbed on the left,
-    the history below, the plot in the middle."""
+    the history below, the plot in the middle; each pane brought to the front in turn."""
     open_and_wait(qtbot, window, make_prompt_project(tmp_path / "p.opro", steps=2, samples=3))
     use_layout(window, "watch")
     for key in ("task", "models"):
@@ -230,3 +230,24 @@ def test_no_control_is_clipped_with_every_dock_shown(
         settle()
         assert dock(window, key).isVisible() and dock(window, "history").isVisible()
         assert clipped_panes(window) == []
+
+
+def test_switching_layouts_leaves_no_stray_tab_bar(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """Re-adding docks that are already tabbed left the old tab bar on screen (over the
+    History's buttons) after Set Up as tabs, then Watch or Inspect."""
+    open_and_wait(qtbot, window, make_prompt_project(tmp_path / "p.opro", steps=2, samples=3))
+    task, models = dock(window, "task"), dock(window, "models")
+    window.tabifyDockWidget(task, models)  # Set Up as tabs (a narrow window)
+    for name in ("watch", "inspect", "setup", "watch"):
+        use_layout(window, name)
+        inside = [
+            bar
+            for bar in window.findChildren(
+                QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
+            )
+            if bar.isVisible() and bar.count() and window.rect().intersects(bar.geometry())
+        ]
+        expected = 1 if name == "setup" and models in window.tabifiedDockWidgets(task) else 0
+        assert len(inside) == expected, name

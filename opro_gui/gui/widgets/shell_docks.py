@@ -83,33 +83,37 @@ def add_docks(
 
 
 def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) -> None:
-    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back."""
+    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back.
+    Docks are moved only when they are not where the layout wants them: re-adding a dock
+    that is already tabbed leaves a stale tab bar behind (seen on Qt 6.11)."""
     task, models, history = docks.get("task"), docks.get("models"), docks.get("history")
     w, h = max(window.width(), 1), max(window.height(), 1)
     for each in docks.values():
         each.setFloating(False)
-    if history is not None:
-        window.addDockWidget(BOTTOM, history)
+    for dock, area in ((task, LEFT), (models, LEFT), (history, BOTTOM)):
+        if dock is not None and window.dockWidgetArea(dock) != area:
+            window.addDockWidget(area, dock)
     if name == "setup":
         left = [d for d in (task, models) if d is not None]
         for side in left:
-            window.addDockWidget(LEFT, side)
             side.show()
         if history is not None:
             history.hide()
         wanted = [int(w * s) for s in SETUP_WIDTHS[: len(left)]]
-        if task is not None and models is not None and not side_by_side_fits(window, left):
-            # A wide run view (its minimum) leaves no room for both: tabs, task in front.
-            window.tabifyDockWidget(task, models)
-            task.raise_()
-            left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
-        elif task is not None and models is not None:
-            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+        if task is not None and models is not None:
+            tabbed = models in window.tabifiedDockWidgets(task)
+            if not side_by_side_fits(window, left):
+                # A wide run view (its minimum) leaves no room for both: tabs, task in front.
+                if not tabbed:
+                    window.tabifyDockWidget(task, models)
+                task.raise_()
+                left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
+            elif tabbed:
+                window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
         window.resizeDocks(left, setup_widths(window, left, wanted), Qt.Orientation.Horizontal)
         return
-    if task is not None and models is not None:
-        window.addDockWidget(LEFT, task)
-        window.tabifyDockWidget(task, models)  # together again when shown from View
+    if task is not None and models is not None and models not in window.tabifiedDockWidgets(task):
+        window.tabifyDockWidget(task, models)  # shown again from View: tabs, never squeezed
     for maybe in (task, models):
         if maybe is not None:
             maybe.hide()
