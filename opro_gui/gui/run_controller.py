@@ -69,6 +69,7 @@ class RunController(QObject):
     baseline_step_completed = Signal(object)  # BaselineStepCompleted (equal-budget baseline)
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)
+    run_stopped = Signal()  # Stop came during the model check: no run started, nothing written
     model_checked = Signal(object)  # ModelCheck, before the run starts (when asked for)
     running_changed = Signal(bool)
 
@@ -177,6 +178,9 @@ class RunController(QObject):
             self.run_finished.emit(value)
 
     def _on_worker_job_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):  # the user's Stop, before the engine could report it
+            self.run_stopped.emit()
+            return
         message = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
         self.run_failed.emit(message)
 
