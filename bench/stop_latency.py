@@ -35,15 +35,22 @@ PROMISE_S = 2.0
 
 
 class SlowScorer:
-    """Optimizer requests (temperature > 0) answer at once; scorer requests wait a minute."""
+    """Optimizer requests (temperature > 0) answer at once, and so do the first ``quick`` scorer
+    requests (the app's model check probes the scorer once); later ones wait a minute."""
 
-    def __init__(self) -> None:
+    def __init__(self, quick: int = 0) -> None:
         self.arrived = threading.Event()
         self.release = threading.Event()
+        self.quick = quick
+        self._lock = threading.Lock()
 
     def __call__(self, prompt: str, body: dict[str, Any]) -> str:
         if float(body.get("temperature") or 0) > 0:
             return "<INS>Think step by step.</INS>"
+        with self._lock:
+            self.quick -= 1
+            if self.quick >= 0:
+                return "True"
         self.arrived.set()
         self.release.wait(SLOW_ANSWER_S)
         return "yes"
@@ -115,7 +122,9 @@ def gui_stop(folder: Path) -> tuple[float, str]:
     app = QApplication.instance() or QApplication([])
     QMessageBox.warning = staticmethod(lambda *a, **k: 0)  # type: ignore[method-assign]
     settings.set_settings_dir(folder / "settings")
-    scorer = SlowScorer()
+    examples = folder / "examples"  # a fresh copy of the example, not the user's own
+    shell_projects.user_examples_dir = lambda: examples  # type: ignore[assignment]
+    scorer = SlowScorer(quick=1)
     with FakeOpenAIServer(scorer) as srv:
         profile = {"base_url": srv.base_url, "model": "m", "preset": "Custom",
                    "timeout": SLOW_ANSWER_S * 3}  # fmt: skip

@@ -105,11 +105,13 @@ def test_a_template_that_drops_input_is_filtered_and_costs_no_scorer_call(
     ]
     scored = [c for c in cands if c.status == "scored"]
     assert len(scored) == 3  # the start, "+ Reply in JSON.", "+ Be brief."
-    # every scorer request is one of a scored candidate's: none carries the dropped template
-    assert len(world.scorer_prompts) == len(scored) * n_train
+    # every scorer request is one of a scored candidate's (plus the model check's one question,
+    # issue 11; it asks no judge): none carries the dropped template
+    assert len(world.scorer_prompts) == len(scored) * n_train + 1
     assert not any(p.startswith("Describe the person") for p in world.scorer_prompts)
     assert len(world.judge_prompts) == len(scored) * n_train
-    assert requests == 1 + 2 * len(scored) * n_train  # one optimizer request (n=3)
+    # one optimizer request (n=3), and the model check's optimizer and scorer requests
+    assert requests == 1 + 2 * len(scored) * n_train + 2
 
 
 def test_show_reports_the_judges_agreement_with_gold_labels(tmp_path, fake_server, capsys) -> None:

@@ -152,6 +152,6 @@ def test_test_evaluation_table_lists_instructions_and_both_baselines_with_train_
     # The baselines were never proposed by the run: they were scored on its training split.
     assert all(e["train_accuracy"] is not None for e in stored)
     # The baselines' test accuracies are drawn on the score plot as labelled lines.
-    lines = [ln.label.format for ln in win.run_view.score_plot._baselines if ln.isVisible()]
+    lines = win.run_view.score_plot.baseline_labels()  # in the legend under the plot
     for e in stored[3:]:
         assert f"{e['label']} (test): {pct(100 * e['test_accuracy'])}" in lines

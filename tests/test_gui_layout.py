@@ -11,7 +11,7 @@ import pytest
 from gui_helpers import make_prompt_project, no_thread_left  # noqa: F401  (fixture)
 from layout_check import clipped_in_every_tab
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QTabBar
 
 from opro_gui.gui.main_window import MainWindow
 from opro_gui.gui.widgets.shell_docks import LAYOUTS, pane_width
@@ -81,17 +81,39 @@ def test_view_layout_menu_lists_three_layouts_with_shortcuts(window: MainWindow)
     assert not window.menus.layout_actions["setup"].isChecked()
 
 
-def test_first_start_is_set_up_with_task_and_model_settings_side_by_side(
-    window: MainWindow,
-) -> None:
+def test_first_start_is_set_up(window: MainWindow) -> None:
     task, models, history = dock(window, "task"), dock(window, "models"), dock(window, "history")
     assert window.layout_name == "setup"
-    assert task.isVisible() and models.isVisible() and not history.isVisible()
+    assert window.menus.layout_actions["setup"].isChecked()
+    assert task.isVisible() and not models.isHidden() and not history.isVisible()
+    assert task.height() > 0.9 * window.centralWidget().height()  # full height
+    assert task.width() >= pane_width(task)
+
+
+def test_set_up_puts_task_and_model_settings_side_by_side(window: MainWindow) -> None:
+    use_layout(window, "setup", LARGE)
+    task, models = dock(window, "task"), dock(window, "models")
+    assert task.isVisible() and models.isVisible()
     assert window.tabifiedDockWidgets(task) == []  # both shown at once, not as tabs
     assert task.geometry().right() < models.geometry().left()
-    assert task.height() > 0.9 * window.centralWidget().height()
     assert task.width() >= pane_width(task) and models.width() >= pane_width(models)
-    assert task.width() > 0.25 * window.width() and models.width() > 0.25 * window.width()
+    assert clipped_panes(window) == []
+
+
+def test_set_up_uses_tabs_when_the_window_is_too_narrow_for_both(window: MainWindow) -> None:
+    task, models = dock(window, "task"), dock(window, "models")
+    # Room beside the run view for the wider pane, not for both.
+    needs = sorted([pane_width(task), pane_width(models)])
+    width = window.centralWidget().minimumSizeHint().width() + needs[1] + needs[0] // 2
+    use_layout(window, "setup", QSize(width, 700))
+    assert window.size() == QSize(width, 700)
+    assert window.tabifiedDockWidgets(task) == [models]
+    assert task.isVisible() and task.width() >= pane_width(task)
+    assert clipped_panes(window) == []
+    models.raise_()
+    settle()
+    assert models.isVisible() and models.width() >= pane_width(models)
+    assert clipped_panes(window) == []
 
 
 def test_watch_gives_the_plot_most_of_the_window(window: MainWindow) -> None:
@@ -195,7 +217,7 @@ def test_no_control_is_clipped_with_every_dock_shown(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:
     """Watch, then Task and Model settings shown again from the View menu: tabbed on the left,
-    the history below, the plot in the middle."""
+    the history below, the plot in the middle; each pane brought to the front in turn."""
     open_and_wait(qtbot, window, make_prompt_project(tmp_path / "p.opro", steps=2, samples=3))
     use_layout(window, "watch")
     for key in ("task", "models"):
@@ -208,3 +230,29 @@ def test_no_control_is_clipped_with_every_dock_shown(
         settle()
         assert dock(window, key).isVisible() and dock(window, "history").isVisible()
         assert clipped_panes(window) == []
+
+
+def test_switching_layouts_leaves_no_stray_tab_bar(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """Qt leaves a dock tab bar on screen when docks are re-added or taken out of a tab group
+    (seen over the History's buttons after Set Up as tabs, then Inspect): the layouts hide it;
+    a tab bar stays only under Task and Model settings shown as tabs."""
+    open_and_wait(qtbot, window, make_prompt_project(tmp_path / "p.opro", steps=2, samples=3))
+    task, models = dock(window, "task"), dock(window, "models")
+    window.tabifyDockWidget(task, models)  # Set Up as tabs (a narrow window)
+    steps = [(n, SMALL) for n in ("watch", "inspect", "setup", "watch")]
+    steps += [(n, LARGE) for n in ("setup", "watch", "setup", "inspect", "setup")]
+    for name, size in steps:  # at 1600×1000 Set Up is side by side: tabs split again
+        use_layout(window, name, size)
+        inside = [
+            bar
+            for bar in window.findChildren(
+                QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
+            )
+            if bar.isVisible() and bar.count() and window.rect().intersects(bar.geometry())
+        ]
+        expected = 1 if name == "setup" and models in window.tabifiedDockWidgets(task) else 0
+        assert len(inside) == expected, (name, size)
+        if expected:
+            assert inside[0].geometry().top() >= task.geometry().bottom()

@@ -28,16 +28,23 @@ AFTER_STOP_MS = 10_000  # how long the test waits for the run to end after Stop
 
 
 class SlowScorer:
-    """Optimizer requests (temperature > 0) answer at once; each scorer request first says it
-    arrived, then holds its answer for ``SLOW_ANSWER_S`` (or until released)."""
+    """Optimizer requests (temperature > 0) answer at once; so do the first ``quick`` scorer
+    requests (the model check's probe); every later one first says it arrived, then holds its
+    answer for ``SLOW_ANSWER_S`` (or until released)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quick: int = 1) -> None:
         self.arrived = threading.Event()
         self.release = threading.Event()
+        self.quick = quick
+        self._lock = threading.Lock()
 
     def __call__(self, prompt: str, body: dict[str, Any]) -> str:
         if float(body.get("temperature") or 0) > 0:
             return "<INS>Evaluate the expression one operator at a time.</INS>"
+        with self._lock:
+            self.quick -= 1
+            if self.quick >= 0:
+                return "True"
         self.arrived.set()
         self.release.wait(SLOW_ANSWER_S)
         return "True"
@@ -66,9 +73,12 @@ def test_stop_ends_a_slow_scoring_step_without_waiting_for_the_answer(
         stem = next(s for s, (_l, k) in shell_projects.example_catalog().items() if k == "prompt")
         assert window.open_example(stem)
         qtbot.waitUntil(lambda: not window.document.is_loading, timeout=10_000)
-        assert window.start_run(RunSettings(max_steps=3, samples_per_step=2))
+        # no model check: its scorer question would be the slow answer stopped here
+        assert window.start_run(RunSettings(max_steps=3, samples_per_step=2), check=False)
         qtbot.waitUntil(scorer.arrived.is_set, timeout=30_000)  # scoring has begun
         assert window.controller.is_running
+        check = window.controller.last_check
+        assert check is not None and check.ok, check  # the model check is behind us
         with qtbot.waitSignal(window.controller.run_finished, timeout=AFTER_STOP_MS) as done:
             window.stop_run()
         qtbot.waitUntil(lambda: not window.controller.is_running, timeout=AFTER_STOP_MS)
@@ -82,5 +92,34 @@ def test_stop_ends_a_slow_scoring_step_without_waiting_for_the_answer(
             assert (run.status, run.stop_cause) == ("cancelled", StopCause.USER_CANCEL)
         qtbot.waitUntil(lambda: not window.run_view.analysis_pending, timeout=AFTER_STOP_MS)
         assert_no_thread_left()  # the run's worker thread is gone, not detached
+    finally:
+        scorer.release.set()
+
+
+def test_stop_during_the_model_check_is_not_reported_as_a_failure(
+    qtbot: Any, window: MainWindow, fake_server: Any
+) -> None:
+    """Stop while the model check waits on the slow scorer: the job ends at once, with no
+    error dialog ("Cancelled:" was shown as "The run could not start") and no run written."""
+    scorer = SlowScorer(quick=0)
+    server = fake_server(scorer).start()
+    try:
+        use_server(server.base_url, timeout=SLOW_ANSWER_S * 3)
+        window.model_panel.reload()
+        stem = next(s for s, (_l, k) in shell_projects.example_catalog().items() if k == "prompt")
+        assert window.open_example(stem)
+        qtbot.waitUntil(lambda: not window.document.is_loading, timeout=10_000)
+        assert window.start_run(RunSettings(max_steps=3, samples_per_step=2))
+        qtbot.waitUntil(scorer.arrived.is_set, timeout=30_000)  # the check's scorer probe
+        assert window.controller.last_check is None
+        with qtbot.waitSignal(window.controller.run_stopped, timeout=AFTER_STOP_MS):
+            window.stop_run()
+        qtbot.waitUntil(lambda: not window.controller.is_running, timeout=AFTER_STOP_MS)
+        assert not window.shown  # type: ignore[attr-defined]
+        assert window.status.message.text() == "Stopped during the model check; no run was started"
+        assert window.document.path is not None
+        with ProjectStore.open(window.document.path, readonly=True) as store:
+            assert store.run_ids() == []
+        assert_no_thread_left()
     finally:
         scorer.release.set()

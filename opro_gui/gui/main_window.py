@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         c.baseline_step_completed.connect(self.run_view.add_baseline_event)
         c.run_finished.connect(self._on_controller_run_finished)
         c.run_failed.connect(self._on_controller_run_failed)
+        c.run_stopped.connect(
+            lambda: self.status.run_ended("Stopped during the model check; no run was started")
+        )
         c.running_changed.connect(lambda _running: self._update_actions())
         self.evaluation.evaluation_finished.connect(self._on_evaluation_finished)
         self.evaluation.evaluation_failed.connect(self._on_evaluation_failed)
@@ -520,7 +523,13 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             # Events still queued from the worker arrive after the session is closed: drop them.
-            for sig in (c.run_started, c.step_completed, c.run_finished, c.run_failed):
+            for sig in (
+                c.run_started,
+                c.step_completed,
+                c.run_finished,
+                c.run_failed,
+                c.run_stopped,
+            ):
                 sig.disconnect()
         c.shutdown()
         self.evaluation.cancel()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from opro_gui.core.cancel import CancelToken
+from opro_gui.core.cancel import Cancelled, CancelToken
 from opro_gui.core.events import (
     BaselineStepCompleted,
     Event,
@@ -44,7 +44,10 @@ def drive_run(
     session = ProjectSession.open(path)
     try:
         if check:
-            result = check_models(session, settings, optimizer, scorer, continues, cancel)
+            try:
+                result = check_models(session, settings, optimizer, scorer, continues, cancel)
+            except Cancelled:  # stopped during the check: nothing was started or written
+                return
             yield result
             if not result.ok and not result.unreachable:
                 return
@@ -66,6 +69,7 @@ class RunController(QObject):
     baseline_step_completed = Signal(object)  # BaselineStepCompleted (equal-budget baseline)
     run_finished = Signal(object)  # RunFinished
     run_failed = Signal(str)
+    run_stopped = Signal()  # Stop came during the model check: no run started, nothing written
     model_checked = Signal(object)  # ModelCheck, before the run starts (when asked for)
     running_changed = Signal(bool)
 
@@ -174,6 +178,9 @@ class RunController(QObject):
             self.run_finished.emit(value)
 
     def _on_worker_job_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):  # the user's Stop, before the engine could report it
+            self.run_stopped.emit()
+            return
         message = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
         self.run_failed.emit(message)
 

@@ -197,6 +197,7 @@ def main() -> int:
         win.resize(*SIZE)
         win.show()
         win.open_project(project)
+        win.apply_layout("watch")  # View ▸ Layout ▸ Watch: the run view the full width
         freeze_at = 30 if theme == "light" else 45
         optimizer.gate.set()
 
@@ -246,6 +247,7 @@ def main() -> int:
     win.resize(*SIZE)
     win.show()
     win.open_project(prompt_project)
+    win.apply_layout("watch")
     freeze = 6
 
     def on_prompt_step(event: Any) -> None:
@@ -290,6 +292,7 @@ def main() -> int:
     win.resize(*SIZE)
     win.show()
     win.open_project(project)
+    win.apply_layout("inspect")  # View ▸ Layout ▸ Inspect: the history most of the window
     history = win.history
     if history is None:
         print("history panel not available: only the main-window screenshots were made")

@@ -23,8 +23,11 @@ from opro_gui.gui.models.answers_model import AnswersFilter, AnswersModel
 from opro_gui.services.inspection import AnswerRow
 
 #: Starting widths of the text columns (characters are elided beyond; the last one stretches).
-WIDTHS = {"example_id": 44, "input": 300, "gold": 80, "parsed_answer": 80, "correct": 64,
-          "verdicts": 220, "error": 220}  # fmt: skip
+#: Columns as wide as their contents, up to this many pixels; input and raw answer share the rest.
+SHORT = ("example_id", "gold", "parsed_answer", "correct")
+SHORT_MAX = 160
+STRETCHED = ("input", "raw_answer")
+WIDTHS = {"verdicts": 220, "error": 220}
 
 
 class AnswersTable(QWidget):
@@ -60,10 +63,9 @@ class AnswersTable(QWidget):
         self.view.verticalHeader().setVisible(False)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The raw answer takes the room left (not the last column: it may be a short one).
-        header.setSectionResizeMode(
-            self.model.column_of("raw_answer"), QHeaderView.ResizeMode.Stretch
-        )
+        header.setStretchLastSection(False)
+        for key in STRETCHED:  # the long texts share the room the short columns leave
+            header.setSectionResizeMode(self.model.column_of(key), QHeaderView.ResizeMode.Stretch)
         for key, width in WIDTHS.items():
             self.view.setColumnWidth(self.model.column_of(key), width)
         bar = QHBoxLayout()
@@ -83,6 +85,11 @@ class AnswersTable(QWidget):
         hidden = set(self.model.empty_columns())
         for col in range(self.model.columnCount()):
             self.view.setColumnHidden(col, col in hidden)
+        header = self.view.horizontalHeader()
+        for key in SHORT:
+            col = self.model.column_of(key)
+            fit = max(header.sectionSizeHint(col), self.view.sizeHintForColumn(col))
+            self.view.setColumnWidth(col, min(SHORT_MAX, fit))
         self._update_count()
         if self.wrap_check.isChecked():
             self.view.resizeRowsToContents()

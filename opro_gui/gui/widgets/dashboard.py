@@ -7,14 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from opro_gui.problems import ProblemKind
 
-#: Tiles in the order they are laid out, the visible ones in rows of COLUMNS.
+#: Tiles in the order they are laid out, the visible ones in rows of as many as fit.
 TILES = ("best", "change", "random", "gap", "test", "valid", "steps", "tokens", "cost")
-COLUMNS = 5
+COLUMNS = 5  # at most
+TILE_WIDTH = 175  # px a tile wants; fewer columns when the window is narrower
 
 
 @dataclass(frozen=True)
@@ -60,11 +69,15 @@ class _Tile(QFrame):
         lay.setSpacing(0)
         lay.addWidget(self.title)
         lay.addWidget(self.value)
+        for label in (self.title, self.value):  # a narrow window clips a tile, never the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
 
 class Dashboard(QWidget):
     """Headline figures. Every kind-specific fact (label, unit, direction, format, whether a
     random search or a held-out evaluation applies) comes from the kind's descriptor."""
+
+    relaid = Signal()  # the tiles flowed into another number of rows
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +92,7 @@ class Dashboard(QWidget):
         self._grid.setHorizontalSpacing(4)
         self._grid.setVerticalSpacing(4)
         self._placed: tuple[str, ...] = ()
+        self._columns = COLUMNS
         self._render()
 
     # -- input ---------------------------------------------------------------------------
@@ -127,10 +141,22 @@ class Dashboard(QWidget):
                 visible.append(key)
         if tuple(visible) != self._placed:  # the kind changed: lay the shown tiles out again
             self._placed = tuple(visible)
-            for tile in self.tiles.values():
-                self._grid.removeWidget(tile)
-            for i, key in enumerate(visible):
-                self._grid.addWidget(self.tiles[key], i // COLUMNS, i % COLUMNS)
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        for tile in self.tiles.values():
+            self._grid.removeWidget(tile)
+        for i, key in enumerate(self._placed):
+            self._grid.addWidget(self.tiles[key], i // self._columns, i % self._columns)
+        self.updateGeometry()
+        self.relaid.emit()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        super().resizeEvent(event)
+        columns = max(2, min(COLUMNS, self.width() // TILE_WIDTH))
+        if columns != self._columns:
+            self._columns = columns
+            self._lay_out()
 
     def _score(self, value: float | None) -> str:
         d = self._desc
@@ -195,3 +221,27 @@ class Dashboard(QWidget):
             return "–"
         budget = "–" if not h.max_steps else f"{h.max_steps:,}"
         return f"{h.steps:,} / {budget}"
+
+
+class DashboardArea(QScrollArea):
+    """The dashboard in a frameless scroll area: every row when there is room, one row (and a
+    scroll bar) when a layout gives the run view little height (View ▸ Layout ▸ Inspect)."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        super().__init__()
+        self.setObjectName("run_dashboard_area")
+        self.setWidget(dashboard)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        self._dashboard = dashboard
+        dashboard.relaid.connect(self.updateGeometry)  # its height changed: ask for it
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt's name)
+        return self._dashboard.sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        row = min((t.sizeHint().height() for t in self._dashboard.tiles.values()), default=0)
+        return QSize(0, min(self._dashboard.sizeHint().height(), row + 2))

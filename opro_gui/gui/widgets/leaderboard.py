@@ -4,6 +4,7 @@ text) best first by the kind's direction, each with a button that copies its ful
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -22,6 +24,8 @@ from opro_gui.services.pages import LeaderRow
 
 #: Rows read (top N in SQL) and shown.
 TOP_N = 10
+#: Below this width the leaderboard goes under the plot instead of beside it.
+BESIDE_MIN_WIDTH = 760
 HEADERS = ("#", "score", "step", "text", "")
 _TEXT_CHARS = 300  # a long instruction is cut in the cell; the tooltip and Copy have all of it
 
@@ -50,6 +54,7 @@ class Leaderboard(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         self.table.setMinimumWidth(220)
+        self.setMinimumHeight(48)  # the title and a row: short layouts squeeze it, it scrolls
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
@@ -111,3 +116,24 @@ class Leaderboard(QWidget):
     def _on_table_cell_double_clicked(self, r: int, _c: int) -> None:
         if 0 <= r < len(self.rows):
             self.candidate_chosen.emit(self.rows[r].step, self.rows[r].index)
+
+
+class PlotAndBoard(QSplitter):
+    """The plot (tabs) with the leaderboard beside it, or under it when the run view is
+    narrow (docks open on both sides), so neither is squeezed until its labels are cut."""
+
+    def __init__(self, plot: QWidget, board: Leaderboard) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.setObjectName("run_splitter")
+        self.addWidget(plot)
+        self.addWidget(board)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 1)
+        self.setSizes([1000, 520])  # the leaderboard's text needs room too
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt's name)
+        beside = self.width() >= BESIDE_MIN_WIDTH
+        if beside != (self.orientation() == Qt.Orientation.Horizontal):
+            self.setOrientation(Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical)
+            self.setSizes([1000, 520] if beside else [1000, 400])
+        super().resizeEvent(event)

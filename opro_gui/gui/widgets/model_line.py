@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import ProblemKind
+from opro_gui.services import ProjectError
 from opro_gui.services.model_probe import ModelCheck
 from opro_gui.services.project_models import model_line
 
@@ -87,7 +88,10 @@ class WindowModels(QObject):
 
     def _on_project_opened(self, _opened: object) -> None:
         w = self.window
-        models = w.session.project_models() if w.session is not None else None
+        try:
+            models = w.session.project_models() if w.session is not None else None
+        except ProjectError:  # unreadable models: as if none were stored (the presets apply)
+            models = None
         w.model_panel.set_project(
             w.document.problem_kind, *((models.optimizer, models.scorer) if models else ())
         )
@@ -102,8 +106,6 @@ class WindowModels(QObject):
         """Model settings edited the open project's models: saved with the project."""
         w = self.window
         if w.session is not None:
-            from opro_gui.services import ProjectError
-
             try:
                 w.session.set_project_models(optimizer, scorer)
             except ProjectError as exc:

@@ -55,7 +55,10 @@ class ModelSettingsPanel(ProjectModelsMixin, QWidget):
         self.optimizer_combo.setObjectName("optimizer_profile")
         self.scorer_combo = QComboBox()
         self.scorer_combo.setObjectName("scorer_profile")
-        roles = QGroupBox("Presets (fill the open project; new projects start from them)")
+        roles = QGroupBox("Presets")
+        roles.setToolTip(
+            "Choosing a preset fills the open project's model; new projects start from them"
+        )
         rf = QFormLayout(roles)
         rf.addRow("Optimizer", self.optimizer_combo)
         rf.addRow("Scorer (prompt tasks)", self.scorer_combo)
@@ -113,8 +116,8 @@ class ModelSettingsPanel(ProjectModelsMixin, QWidget):
         row.addWidget(self.profile_combo, 1)
         row.addWidget(self.new_button)
         row.addWidget(self.delete_button)
-        pf.addRow("Name", row)
-        pf.addRow("Preset", self.preset_combo)
+        pf.addRow("Preset name", row)
+        pf.addRow("Server type", self.preset_combo)
         pf.addRow("Base URL", self.base_url)
         mrow = QHBoxLayout()
         mrow.addWidget(self.model_combo, 1)

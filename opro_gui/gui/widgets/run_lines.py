@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from opro_gui.services.summary import RunSummary
+from opro_gui.services.verdict import run_notes
 
-from .confidence_text import confidence_parts
+from .confidence_text import confidence_parts, confidence_warnings
 
 Fmt = Callable[[float | None], str]
 
@@ -30,6 +31,12 @@ def summary_line(s: RunSummary, fmt: Fmt) -> str:
         parts.append(f"no-trajectory baseline {fmt(p.baseline.best_train_accuracy)}")
     parts += confidence_parts(s)
     return " · ".join(parts)
+
+
+def warning_lines(s: RunSummary) -> list[str]:
+    """The run's verdict for the banner, worded once in services (as `opro show` prints it)."""
+    notes = [f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)]
+    return [f"⚠ {w}" for w in s.warnings] + confidence_warnings(s) + notes
 
 
 def live_line(run_id: int | None, step: int, max_steps: int, best: str, gap: float | None) -> str:

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from opro_gui.core.events import BaselineStepCompleted, StepCompleted
 from opro_gui.core.models import CandidateStatus
 from opro_gui.problems import ProblemKind
 from opro_gui.services.status import status_text
 from opro_gui.services.summary import RunSummary
-from opro_gui.services.verdict import run_notes
 
 from ..document import (
     CurveLoaded,
@@ -31,11 +30,10 @@ from ..document import (
 )
 from ..kinds import descriptor, gui_kind, score_axis_label, value_scale, view_kinds
 from ..themes import LIGHT, PlotColors
-from .confidence_text import confidence_warnings
-from .dashboard import Dashboard
-from .leaderboard import Leaderboard
+from .dashboard import Dashboard, DashboardArea
+from .leaderboard import Leaderboard, PlotAndBoard
 from .run_board import RunBoard
-from .run_lines import columns, evaluation_lines, live_line, summary_line
+from .run_lines import columns, evaluation_lines, live_line, summary_line, warning_lines
 from .score_plot import ScorePlot
 
 REDRAW_MS = 100  # coalesce step events arriving faster than this into one redraw (10 fps)
@@ -85,19 +83,14 @@ class RunView(QWidget):
         self.domain_view: Any = None
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setMinimumHeight(90)  # short layouts (Inspect) squeeze the plots, not the docks
         self.tabs.addTab(self.score_plot, "Score")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
         lay.addWidget(self.summary_label)
-        lay.addWidget(self.dashboard)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("run_splitter")
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(self.leaderboard)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([1000, 520])  # the leaderboard's text needs room too
+        lay.addWidget(DashboardArea(self.dashboard))
+        self.splitter = PlotAndBoard(self.tabs, self.leaderboard)
         lay.addWidget(self.splitter, 1)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -385,12 +378,7 @@ class RunView(QWidget):
         self.analysis_done.emit()
 
     def _show_warnings(self, s: RunSummary) -> None:
-        self._show_banner(self._warnings(s))
-
-    def _warnings(self, s: RunSummary) -> list[str]:
-        """The run's verdict, worded once in services (the same lines `opro show` prints)."""
-        notes = [f"ℹ {n[0].upper()}{n[1:]}." for n in run_notes(s)]
-        return [f"⚠ {w}" for w in s.warnings] + confidence_warnings(s) + notes
+        self._show_banner(warning_lines(s))
 
     # -- look and export -------------------------------------------------------------------
     def select_candidate(self, step: int, index: int) -> bool:

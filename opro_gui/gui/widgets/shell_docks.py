@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QStyle,
+    QTabBar,
     QWidget,
 )
 
@@ -30,7 +31,8 @@ DEFAULT_LAYOUT = "setup"
 SCROLLED = ("task", "models")
 # A form at its minimum width may keep a row unwrapped with its field a few pixels under the
 # field's size hint (QFormLayout wraps by minimum sizes): the panes get this much more.
-FORM_SLACK = 24
+FORM_SLACK = 12
+TAB_BAR_GAP = 4  # pixels between a tabbed dock and its tab bar
 # Shares of the window: (task width, model settings width) in set up; the history's height.
 SETUP_WIDTHS = (0.37, 0.31)
 WATCH_HISTORY = 0.34
@@ -83,40 +85,71 @@ def add_docks(
 
 
 def apply_layout(window: QMainWindow, docks: dict[str, QDockWidget], name: str) -> None:
-    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back."""
+    """Arrange the docks for ``name`` (a key of LAYOUTS); docks the user floated come back.
+    Docks are moved only when they are not where the layout wants them: re-adding a dock
+    that is already tabbed leaves a stale tab bar behind (seen on Qt 6.11)."""
     task, models, history = docks.get("task"), docks.get("models"), docks.get("history")
     w, h = max(window.width(), 1), max(window.height(), 1)
     for each in docks.values():
         each.setFloating(False)
-    if history is not None:
-        window.addDockWidget(BOTTOM, history)
+    for dock, area in ((task, LEFT), (models, LEFT), (history, BOTTOM)):
+        if dock is not None and window.dockWidgetArea(dock) != area:
+            window.addDockWidget(area, dock)
     if name == "setup":
         left = [d for d in (task, models) if d is not None]
         for side in left:
-            window.addDockWidget(LEFT, side)
             side.show()
         if history is not None:
             history.hide()
         wanted = [int(w * s) for s in SETUP_WIDTHS[: len(left)]]
-        if task is not None and models is not None and not side_by_side_fits(window, left):
-            # A wide run view (its minimum) leaves no room for both: tabs, task in front.
-            window.tabifyDockWidget(task, models)
-            task.raise_()
-            left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
-        elif task is not None and models is not None:
-            window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+        if task is not None and models is not None:
+            tabbed = models in window.tabifiedDockWidgets(task)
+            if not side_by_side_fits(window, left):
+                # A wide run view (its minimum) leaves no room for both: tabs, task in front.
+                if not tabbed:
+                    window.tabifyDockWidget(task, models)
+                task.raise_()
+                left, wanted = [task], [max(sum(wanted), *(pane_width(d) for d in left))]
+            elif tabbed:  # splitting a tabbed dock only adds a tab: take it out first
+                window.removeDockWidget(models)
+                window.addDockWidget(LEFT, models)
+                window.splitDockWidget(task, models, Qt.Orientation.Horizontal)
+                models.show()
         window.resizeDocks(left, setup_widths(window, left, wanted), Qt.Orientation.Horizontal)
-        return
-    if task is not None and models is not None:
-        window.addDockWidget(LEFT, task)
-        window.tabifyDockWidget(task, models)  # together again when shown from View
-    for maybe in (task, models):
-        if maybe is not None:
-            maybe.hide()
-    if history is not None:
-        history.show()
-        share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
-        window.resizeDocks([history], [int(h * share)], Qt.Orientation.Vertical)
+    else:
+        if (
+            task is not None
+            and models is not None
+            and models not in window.tabifiedDockWidgets(task)
+        ):
+            window.tabifyDockWidget(task, models)  # shown again from View: tabs, never squeezed
+        for maybe in (task, models):
+            if maybe is not None:
+                maybe.hide()
+        if history is not None:
+            history.show()
+            share = INSPECT_HISTORY if name == "inspect" else WATCH_HISTORY
+            window.resizeDocks([history], [int(h * share)], Qt.Orientation.Vertical)
+    # Once the window has laid the docks out (the next turn of the event loop).
+    QTimer.singleShot(0, window, lambda: hide_stray_tab_bars(window, list(docks.values())))
+
+
+def hide_stray_tab_bars(window: QMainWindow, docks: list[QDockWidget]) -> None:
+    """Qt (6.11) leaves a dock tab bar on screen when a tabbed dock is taken out of its tab
+    group; hide every tab bar of the window that is not right under a visible tabbed dock."""
+    groups = [d.geometry() for d in docks if d.isVisible() and window.tabifiedDockWidgets(d)]
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        place = bar.geometry()
+        if not bar.isVisible() or not window.rect().intersects(place):
+            continue
+        in_use = any(
+            abs(place.top() - g.bottom()) <= TAB_BAR_GAP
+            and place.left() <= g.right()
+            and g.left() <= place.right()
+            for g in groups
+        )
+        if not in_use:
+            bar.hide()
 
 
 def pane_width(dock: QDockWidget) -> int:
