@@ -22,7 +22,8 @@ from opro_gui.storage import ProjectStore
 
 pytestmark = [
     pytest.mark.usefixtures("no_thread_left"),
-    pytest.mark.qt_log_ignore("propagateSizeHints"),  # the offscreen platform, on dialog.show()
+    # the offscreen platform, on dialog.show() and raise_()
+    pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise"),
 ]
 
 
@@ -97,6 +98,13 @@ def test_test_evaluation_can_be_cancelled_and_stores_nothing(
             assert total == 20 * 5 + 20 * 2
             assert (dialog.progress_bar.value(), dialog.progress_bar.maximum()) == (8, total)
             assert dialog.status_label.text() == f"8 of {total} scorer answers in"
+            # Closing the window does not cancel; Evaluate shows the same job's window again.
+            dialog.close()
+            assert not dialog.isVisible() and win.evaluation.is_running
+            assert win.menus.evaluate_action.isEnabled()
+            win.menus.evaluate_action.trigger()
+            assert dialog.isVisible() and win.evaluation.is_running
+            assert dialog.progress_bar.value() == 8  # not restarted
             with qtbot.waitSignal(win.evaluation.evaluation_cancelled, timeout=5_000):
                 dialog.cancel_button.click()
                 assert dialog.status_label.text() == "Cancelling…"

@@ -351,7 +351,11 @@ class MainWindow(QMainWindow):
             return False
         if run_id is None:
             return False
-        if self.controller.is_running or self.evaluation.is_running:
+        if self.evaluation.is_running:  # its window was closed: show it again, same job
+            self.evaluate_dialog.show()
+            self.evaluate_dialog.raise_()
+            return True
+        if self.controller.is_running:
             return False
         assert self.document.path is not None
         where = Path(dataset).name if dataset else "the test split"
@@ -472,7 +476,8 @@ class MainWindow(QMainWindow):
             and self.document.problem_kind.supports_evaluation
             and self.run_view.run_id is not None
         )
-        self.menus.evaluate_action.setEnabled(can_evaluate)
+        # while an evaluation runs, Evaluate shows its window again (closing it does not cancel)
+        self.menus.evaluate_action.setEnabled(can_evaluate or self.evaluation.is_running)
         self.menus.transfer_action.setEnabled(can_evaluate)
         self.menus.pause_action.setEnabled(running)
         self.menus.stop_action.setEnabled(running)

@@ -44,10 +44,9 @@ def drive_run(
     session = ProjectSession.open(path)
     try:
         if check:
-            try:
-                result = check_models(session, settings, optimizer, scorer, continues, cancel)
-            except Cancelled:  # stopped during the check: nothing was started or written
-                return
+            # Stop during the check raises Cancelled: the job fails with it, and the
+            # controller says run_stopped (nothing was started or written)
+            result = check_models(session, settings, optimizer, scorer, continues, cancel)
             yield result
             if not result.ok and not result.unreachable:
                 return
