@@ -110,20 +110,23 @@ def main() -> None:
     server = mp.get_context("spawn").Process(target=_serve, args=(LATENCY, child), daemon=True)
     server.start()
     base_url = str(conn.recv())
-    runs = []
+    runs: list[float] = []
+    unchecked: list[float] = []  # the same run with --no-model-check (no /models, no probe)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
         for i in range(2 if args.quick else 3):
-            project = Path(tmp) / f"p{i}.opro"
-            _project(project)
-            cmd = [*_opro(), "run", str(project), "--steps", "1", "--base-url", base_url]
-            cmd += ["--concurrency", str(CONCURRENCY), "--optimizer-model", "fake-optimizer"]
-            cmd += ["--scorer-model", "fake-scorer"]
-            t0 = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            runs.append(time.perf_counter() - t0)
-            if proc.returncode != 0:
-                print(f"  WARNING: opro run exited {proc.returncode}: {proc.stderr.strip()[:300]}")
+            for extra, into in (([], runs), (["--no-model-check"], unchecked)):
+                project = Path(tmp) / f"p{i}{len(extra)}.opro"
+                _project(project)
+                cmd = [*_opro(), "run", str(project), "--steps", "1", "--base-url", base_url]
+                cmd += ["--concurrency", str(CONCURRENCY), "--optimizer-model", "fake-optimizer"]
+                cmd += ["--scorer-model", "fake-scorer", *extra]
+                t0 = time.perf_counter()
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+                into.append(time.perf_counter() - t0)
+                if proc.returncode != 0:
+                    err = proc.stderr.strip()[:300]
+                    print(f"  WARNING: opro run exited {proc.returncode}: {err}")
     conn.send("stop")
     server.join(10)
     wall = statistics.median(runs)
@@ -139,6 +142,11 @@ def main() -> None:
         f"  against ideal + the SDK import ({floor:.2f} s, the least any run with the official "
         f"SDK can take here): {wall / floor:.2f}x; what is left is our own start-up, the model "
         f"check and the client's CPU per request: {wall - floor:.2f} s"
+    )
+    bare = statistics.median(unchecked)
+    print(
+        f"  the same run with --no-model-check (no GET /models, no format probe): {bare:.2f} s "
+        f"= {bare / ideal:.2f}x ideal; the model check costs {wall - bare:.2f} s"
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average at end: {load}")
