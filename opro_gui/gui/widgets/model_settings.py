@@ -215,13 +215,8 @@ class ModelSettingsPanel(ProjectModelsMixin, QWidget):
         return self.save_as_preset(name)
 
     def save_as_preset(self, name: str) -> bool:
-        try:
-            cfg = self.current_config()
-        except ValueError as exc:
-            self.status_label.setText(f"Not saved: {exc}")
-            return False
-        if not cfg.base_url or not cfg.model:
-            self.status_label.setText("Not saved: a base URL and a model are needed.")
+        cfg = self.complete_config("Not saved")
+        if cfg is None:
             return False
         data = cfg.to_public_dict()
         data["preset"] = self.preset_combo.currentText()

@@ -78,18 +78,26 @@ class ProjectModelsMixin:
         self._project = {"optimizer": optimizer, "scorer": scorer}
         self._show_project_controls()
 
+    def complete_config(self, failed: str) -> EndpointConfig | None:
+        """The form's endpoint when it has a base URL and a model; else None, and the status
+        line says why, after ``failed`` ("Not saved", "Not used")."""
+        try:
+            cfg: EndpointConfig = self.current_config()
+        except ValueError as exc:
+            self.status_label.setText(f"{failed}: {exc}")
+            return None
+        if not cfg.base_url or not cfg.model:
+            self.status_label.setText(f"{failed}: a base URL and a model are needed.")
+            return None
+        return cfg
+
     def apply_to_project(self) -> bool:
         """The form becomes the open project's endpoint for the role being edited."""
         if self._kind is None:
             self.status_label.setText("Open a project first: its models are saved with it.")
             return False
-        try:
-            cfg = self.current_config()
-        except ValueError as exc:
-            self.status_label.setText(f"Not used: {exc}")
-            return False
-        if not cfg.base_url or not cfg.model:
-            self.status_label.setText("Not used: a base URL and a model are needed.")
+        cfg = self.complete_config("Not used")
+        if cfg is None:
             return False
         self._set_project_role(self._edit_role(), cfg)
         self.status_label.setText(f"The project's {self._edit_role()} is now {cfg.model}.")
