@@ -75,8 +75,11 @@ def model_check_questions(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
 def gc_in_gui_thread_only(request: pytest.FixtureRequest) -> Iterator[None]:
     """GUI tests run like the app (pyqtgraph's GarbageCollector): no automatic collection while
     a test runs, so Qt objects are never collected from a worker thread or inside a PySide call
-    (seen hanging in a signal disconnect); one collection at teardown, in the GUI thread."""
-    if not request.module.__name__.startswith("test_gui"):
+    (seen hanging in a signal disconnect, and deadlocked: a worker thread's collection of an
+    earlier test's widget held a Qt mutex the GUI thread needed); one collection at teardown,
+    in the GUI thread. Every test with widgets counts, whatever its module's name."""
+    gui = request.module.__name__.startswith("test_gui") or "qtbot" in request.fixturenames
+    if not gui:
         yield
         return
     gc.collect()
