@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,32 +27,10 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from openai_server import FakeOpenAIServer  # noqa: E402
+from scripted_models import SLOW_ANSWER_S, SlowScorer  # noqa: E402
 
 OPRO = [sys.executable, "-m", "opro_gui"]
-SLOW_ANSWER_S = 60.0
 PROMISE_S = 2.0
-
-
-class SlowScorer:
-    """Optimizer requests (temperature > 0) answer at once, and so do the first ``quick`` scorer
-    requests (the app's model check probes the scorer once); later ones wait a minute."""
-
-    def __init__(self, quick: int = 0) -> None:
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.quick = quick
-        self._lock = threading.Lock()
-
-    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
-        if float(body.get("temperature") or 0) > 0:
-            return "<INS>Think step by step.</INS>"
-        with self._lock:
-            self.quick -= 1
-            if self.quick >= 0:
-                return "True"
-        self.arrived.set()
-        self.release.wait(SLOW_ANSWER_S)
-        return "yes"
 
 
 def _project(folder: Path, env: dict[str, str]) -> Path:
@@ -82,7 +59,7 @@ def cli_baseline(folder: Path, env: dict[str, str]) -> float:
 
 def cli_ctrl_c(folder: Path, env: dict[str, str]) -> tuple[float, str]:
     project = _project(folder, env)
-    scorer = SlowScorer()
+    scorer = SlowScorer(quick=0)
     with FakeOpenAIServer(scorer) as srv:
         proc = subprocess.Popen(_run_cmd(project, srv.base_url), env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip

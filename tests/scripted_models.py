@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from typing import Any
 
 _POINT = re.compile(r"\((\d+)\): \((-?[\d.]+), (-?[\d.]+)\)")
@@ -220,3 +221,30 @@ class CapitalsWorld:
         if "only the city" in prompt:
             return city
         return f"The capital of {country} is {city}, a city with a long history and many sights."
+
+
+#: How long SlowScorer holds each scorer answer (seconds) unless released.
+SLOW_ANSWER_S = 60.0
+
+
+class SlowScorer:
+    """Optimizer requests (temperature > 0) answer at once; so do the first ``quick`` scorer
+    requests (a model check's probe); every later one first says it arrived, then holds its
+    answer for ``SLOW_ANSWER_S`` (or until released). For Stop and Ctrl-C during scoring."""
+
+    def __init__(self, quick: int) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.quick = quick
+        self._lock = threading.Lock()
+
+    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
+        if float(body.get("temperature") or 0) > 0:
+            return "<INS>Evaluate the expression one operator at a time.</INS>"
+        with self._lock:
+            self.quick -= 1
+            if self.quick >= 0:
+                return "True"
+        self.arrived.set()
+        self.release.wait(SLOW_ANSWER_S)
+        return "True"

@@ -6,12 +6,12 @@ The scorer of the suite's real server holds each answer for a minute; the test w
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gui_helpers import assert_no_thread_left, no_thread_left  # noqa: F401  (fixture)
+from scripted_models import SLOW_ANSWER_S, SlowScorer
 from test_gui_shell import use_server
 
 from opro_gui.core.models import RunSettings, StopCause
@@ -23,31 +23,7 @@ from opro_gui.storage import ProjectStore
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
 
-SLOW_ANSWER_S = 60  # how long the scorer holds each answer
 AFTER_STOP_MS = 10_000  # how long the test waits for the run to end after Stop
-
-
-class SlowScorer:
-    """Optimizer requests (temperature > 0) answer at once; so do the first ``quick`` scorer
-    requests (the model check's probe); every later one first says it arrived, then holds its
-    answer for ``SLOW_ANSWER_S`` (or until released)."""
-
-    def __init__(self, quick: int = 1) -> None:
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.quick = quick
-        self._lock = threading.Lock()
-
-    def __call__(self, prompt: str, body: dict[str, Any]) -> str:
-        if float(body.get("temperature") or 0) > 0:
-            return "<INS>Evaluate the expression one operator at a time.</INS>"
-        with self._lock:
-            self.quick -= 1
-            if self.quick >= 0:
-                return "True"
-        self.arrived.set()
-        self.release.wait(SLOW_ANSWER_S)
-        return "True"
 
 
 @pytest.fixture
@@ -65,7 +41,7 @@ def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainW
 def test_stop_ends_a_slow_scoring_step_without_waiting_for_the_answer(
     qtbot: Any, window: MainWindow, fake_server: Any
 ) -> None:
-    scorer = SlowScorer()
+    scorer = SlowScorer(quick=1)
     server = fake_server(scorer).start()
     try:
         use_server(server.base_url, timeout=SLOW_ANSWER_S * 3)  # no deadline comes to the rescue
