@@ -4,12 +4,14 @@ stays consistent, no step is stored twice, and the loser stops with a reason."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from test_reliability_faults import random_tours
 
+from opro_gui.problems.tsp import TSPProblem
 from opro_gui.services import ProjectSession
 from opro_gui.storage import ProjectStore
 
@@ -67,3 +69,31 @@ def test_reading_while_a_run_writes_always_sees_whole_steps(tmp_path: Path, fake
             seen.append(run.steps_completed)
         assert proc.wait(timeout=120) == 0
     assert seen == sorted(seen) and seen[-1] == 25 and len(seen) == 26
+
+
+def test_a_run_starts_while_another_connection_is_mid_write(tmp_path: Path) -> None:
+    """A sweep's runs share one file: one run's session may start (switch the file to WAL) while
+    another connection, the file in rollback mode, is in the middle of a write. SQLite refuses
+    the switch at once ("locked", without waiting as a write would); the start must wait for
+    the writer instead of failing with "busy". Seen as a flaky `opro sweep` in the suite."""
+    project = tmp_path / "p.opro"
+    ProjectSession.create(project, "tsp", TSPProblem.generate(6, seed=1).to_spec()).close()
+    holder = sqlite3.connect(project, isolation_level=None)
+    assert holder.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    holder.execute("BEGIN")
+    holder.execute("UPDATE project SET updated_at = updated_at")  # a write in progress
+    tries: list[str] = []
+
+    def traced(sql: str) -> None:
+        if sql.upper().startswith("PRAGMA JOURNAL_MODE = WAL"):
+            tries.append(sql)
+            if len(tries) == 2:  # refused once: now the other writer commits
+                holder.execute("COMMIT")
+
+    with ProjectStore.open(project) as store:
+        store.conn.set_trace_callback(traced)
+        store.enable_wal()
+        store.conn.set_trace_callback(None)
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    holder.close()
+    assert len(tries) >= 2  # the first try was refused, as SQLite does

@@ -213,14 +213,26 @@ class StoreBase:
         self.close()
 
     def enable_wal(self) -> None:
-        """While a run writes steps: readers (the GUI) never block the writer."""
-        try:
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            if busy.is_busy(exc):
-                raise busy.busy_error(self.path, self.conn) from None
-            raise ProjectError(f"cannot write to {self.path}: {exc}") from None
+        """While a run writes steps: readers (the GUI) never block the writer.
+
+        Changing the journal mode does not wait for other connections' locks as a write does
+        (SQLite answers "locked" at once): while another connection (a sweep's other run, one
+        that just closed and put the file back in rollback mode) holds one, ask again for up
+        to ``busy.WAIT_S`` seconds. A file already in WAL mode needs no change."""
+        deadline = time.monotonic() + busy.WAIT_S
+        while True:
+            try:
+                if str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                return
+            except sqlite3.Error as exc:
+                if busy.is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                if busy.is_busy(exc):
+                    raise busy.busy_error(self.path, self.conn) from None
+                raise ProjectError(f"cannot write to {self.path}: {exc}") from None
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
