@@ -409,7 +409,7 @@ class FakeOpenAIServer:
                 if server._slots is not None:  # like llama.cpp: the rest wait in its queue
                     server._slots.acquire()
                 try:
-                    self._post()
+                    self._post(time.monotonic())  # its latency starts once it is served
                 finally:
                     if server._slots is not None:
                         server._slots.release()
@@ -424,7 +424,15 @@ class FakeOpenAIServer:
                 except OSError:
                     return True
 
-            def _post(self) -> None:
+            def _answer_at(self, arrived: float) -> None:
+                """Wait until ``latency`` after the request began to be served: the answer is
+                computed meanwhile, so a burst of requests is answered on time, not one
+                answer's work after another (the latency is the whole time a request takes)."""
+                left = arrived + server.latency - time.monotonic()
+                if left > 0:
+                    time.sleep(left)
+
+            def _post(self, arrived: float) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 chat = self.path.rstrip("/").endswith("/chat/completions")
@@ -458,8 +466,8 @@ class FakeOpenAIServer:
                     self._send(400, {"error": msg})
                     return
                 fault = server._draw()
-                if server.latency:
-                    time.sleep(server.latency)
+                if fault != "ok":
+                    self._answer_at(arrived)
                 if fault in ("429", "500"):
                     status = int(fault)
                     self._count(status)
@@ -517,6 +525,7 @@ class FakeOpenAIServer:
                     },
                 }
                 payload = server.shape_payload(payload, self.headers.get("Authorization", ""))
+                self._answer_at(arrived)
                 if self._client_gone():
                     with server._lock:
                         server.stats.abandoned += 1

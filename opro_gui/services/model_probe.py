@@ -5,7 +5,8 @@ its tokens are reported to the caller (the CLI prints them, the GUI shows them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,10 +111,23 @@ def check_models(
     def totals(**kw: Any) -> ModelCheck:
         return ModelCheck(requests=len(calls), tokens=sum(c.total_tokens for c in calls), **kw)
 
+    # The scorer's question does not depend on the optimizer's answer: both are asked at once
+    # (one round trip of waiting instead of two); the optimizer's verdict is reported first.
+    probe = getattr(problem, "check_scorer", None)
+    asked: Future[ExampleRecord] | None = None
     request = LLMRequest(prompt, n=1, temperature=settings.temperature,
                          max_tokens=settings.max_tokens, role="optimizer")  # fmt: skip
-    with client_for(optimizer, "optimizer") as client:
-        (answer,) = client.complete([request], cancel)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="opro-check") as pool:
+        if session.problem_kind.needs_scorer and probe is not None:
+            better = problem.higher_is_better
+            best = max(history, key=lambda h: h.score if better else -h.score) if history else None
+            first = problem.initial_solutions()
+            instruction = str(best.solution) if best else (str(first[0]) if first else "")
+            scorer_client = client_for(scorer or optimizer, "scorer")
+            asked = pool.submit(_ask, probe, instruction, scorer_client, cancel)
+        with client_for(optimizer, "optimizer") as client:
+            (answer,) = client.complete([request], cancel)
+        rec = asked.result() if asked is not None else None
     text = answer.texts[0] if answer.texts else ""
     if not answer.texts or answer.error:  # transport trouble: the run reports it itself
         reason = f"did not answer ({answer.error or 'no completion'})"
@@ -125,19 +139,21 @@ def check_models(
             ok=False, role="optimizer",
             reason=f"did not answer in the task's format ({why})", raw=_excerpt(text),
         )  # fmt: skip
-    probe = getattr(problem, "check_scorer", None)
-    if session.problem_kind.needs_scorer and probe is not None:
-        better = problem.higher_is_better
-        best = max(history, key=lambda h: h.score if better else -h.score) if history else None
-        first = problem.initial_solutions()
-        instruction = str(best.solution) if best else (str(first[0]) if first else "")
-        with client_for(scorer or optimizer, "scorer") as client:
-            rec: ExampleRecord = probe(instruction, client, cancel)
-        if rec.correct is None or not rec.parsed_answer.strip():
-            why = rec.error or "no answer could be read from it"
-            return totals(
-                ok=False, role="scorer",
-                reason=f"did not answer a training question usably ({why})",
-                raw=_excerpt(rec.raw_answer),
-            )  # fmt: skip
+    if rec is not None and (rec.correct is None or not rec.parsed_answer.strip()):
+        why = rec.error or "no answer could be read from it"
+        return totals(
+            ok=False, role="scorer",
+            reason=f"did not answer a training question usably ({why})",
+            raw=_excerpt(rec.raw_answer),
+        )  # fmt: skip
     return totals(ok=True)
+
+
+def _ask(
+    probe: Callable[[str, LLMClient, CancelToken | None], ExampleRecord],
+    instruction: str,
+    client: _Counting,
+    cancel: CancelToken | None,
+) -> ExampleRecord:
+    with client:
+        return probe(instruction, client, cancel)
