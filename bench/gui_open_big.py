@@ -97,6 +97,7 @@ def measure(app: object, path: Path) -> dict[str, float]:
     """Open ``path`` in a fresh window; the heartbeat records every gap of the event loop."""
     from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, QTimer
 
+    from opro_gui.app import freeze_startup_objects
     from opro_gui.gui.main_window import MainWindow
 
     _flush_deletes(app)
@@ -104,6 +105,7 @@ def measure(app: object, path: Path) -> dict[str, float]:
     win.resize(1280, 820)
     win.show()
     _settle(500)  # the window is up and idle before the user can open anything
+    freeze_startup_objects()  # as the app does once its window is up
     clock = QElapsedTimer()
     marks: dict[str, float] = {}
     gaps: list[float] = []
@@ -199,6 +201,11 @@ def main() -> int:
 
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)  # as the app sets it
     app = QApplication.instance() or QApplication([])
+    # As the app does: garbage is collected in the GUI thread on a timer (its pauses count in
+    # the stall figures), never by a background read's thread (which could delete Qt objects).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
     settings.set_settings_dir(folder / "settings")
     print(f"projects in {folder}")
     base: dict[str, float] | None = None
@@ -226,6 +233,7 @@ def main() -> int:
             f" (worst {worst['max_input_wait_ms']:.1f})"
             f" · {r['plot_points']:,} points drawn · {r['history_rows']} history rows read"
         )
+    collector.timer.stop()
     return 0
 
 

@@ -4,9 +4,19 @@ optional project given on the command line; ``--quit-after MS`` for smoke tests.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
+
+
+def freeze_startup_objects() -> None:
+    """Leave what start-up made (modules, classes, the window's widgets: ~150,000 objects that
+    live as long as the app) out of every later garbage collection. A full collection, run in
+    the GUI thread on the collector's timer, then scans only what came since: ~0.5 ms instead
+    of 50-100 ms of frozen window."""
+    gc.collect()
+    gc.freeze()
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -76,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     collector = GarbageCollector(interval=1.0)
     window = MainWindow()
     window.show()
+    freeze_startup_objects()
     if args.project:
         window.open_project(args.project)
     elif args.example:

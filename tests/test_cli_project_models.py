@@ -106,7 +106,7 @@ def test_a_version_5_file_upgrades_and_uses_its_latest_runs_endpoint(
         assert (models.source, models.optimizer.model) == ("latest run", "old-model")
     assert project.read_bytes() == before
     with ProjectSession.open(project) as s:
-        assert s.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert s.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         assert s.project_models().optimizer.base_url == srv.base_url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from opro_gui.core.engine import Engine
 from opro_gui.core.models import ExampleRecord, RunSettings, ScoreResult
 from opro_gui.services import StoreSink
 from opro_gui.storage import ProjectCache, ProjectError, ProjectStore
+from opro_gui.storage.pages import top_texts
 from opro_gui.storage.schema import SCHEMA_VERSION
 
 
@@ -182,3 +184,71 @@ def test_missing_file_and_existing_target(tmp_path: Path) -> None:
     new_store(tmp_path).close()
     with pytest.raises(ProjectError, match="already exists"):
         new_store(tmp_path)
+
+
+def _candidates(store: ProjectStore, run_id: int, scores: list[float | None]) -> None:
+    """Raw candidate rows, 8 a step, some invalid (no score)."""
+    store.conn.executemany(
+        "INSERT INTO candidate (run_id, step, idx, completion_index, text, status, score)"
+        " VALUES (?, ?, ?, 0, ?, ?, ?)",
+        [
+            (run_id, i // 8, i % 8, f"s{i}", "scored" if s is not None else "invalid", s)
+            for i, s in enumerate(scores)
+        ],
+    )
+    store.conn.commit()
+
+
+def test_leaderboard_reads_equal_one_sorted_query_whatever_the_ties(tmp_path: Path) -> None:
+    """The top N is read through the score index in a few rows (issue 10: a leaderboard
+    that sorted all of a 1,000,000-candidate run froze the window 0.5 s on open); its
+    rows are those of the plain query, in both directions, with heavy ties and small runs."""
+    store = new_store(tmp_path)
+    rng = random.Random(7)
+    runs = {
+        "ties": [rng.choice([1.0, 2.0, 2.0, 3.0, None]) for _ in range(2_000)],
+        "distinct": [rng.random() for _ in range(300)],
+        "few": [5.0, None, 4.0],
+        "empty": [],
+    }
+    ids = {name: store.create_run({}, {"model": "m"}, None) for name in runs}
+    for name, scores in runs.items():
+        _candidates(store, ids[name], scores)
+    plan = store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT step FROM candidate WHERE run_id = 1 AND status = 'scored'"
+        " AND score IS NOT NULL AND score = 2.0 ORDER BY step, idx LIMIT 3"
+    ).fetchall()
+    assert "candidate_run_score" in str(plan) and "TEMP B-TREE" not in str(plan)
+    for name, run_id in ids.items():
+        for higher in (True, False):
+            order = "DESC" if higher else "ASC"
+            for limit in (0, 1, 3, 10, 2_500):
+                plain = store.conn.execute(
+                    "SELECT step, idx, score, solution, text FROM candidate WHERE run_id = ?"
+                    " AND status = 'scored' AND score IS NOT NULL"
+                    f" ORDER BY score {order}, step, idx LIMIT ?",
+                    (run_id, limit),
+                ).fetchall()
+                assert top_texts(store.conn, run_id, limit, higher) == plain, (name, limit)
+    store.close()
+
+
+def test_a_version_6_file_reads_without_its_new_index_and_upgrades_on_write(
+    tmp_path: Path,
+) -> None:
+    """Version 7 only adds the leaderboard's index: opening a version-6 file to read uses it as
+    it is (no private upgraded copy of a big file); opening it to write adds the index."""
+    store = new_store(tmp_path)
+    _candidates(store, store.create_run({}, {"model": "m"}, None), [3.0, 1.0, 2.0])
+    store.conn.executescript("DROP INDEX candidate_run_score; PRAGMA user_version = 6;")
+    store.close()
+    path = tmp_path / "p.opro"
+    with ProjectStore.open(path, readonly=True) as s:
+        assert s.conn.execute("PRAGMA database_list").fetchone()[2] == str(path)  # not a copy
+        assert [r[2] for r in top_texts(s.conn, 1, 3, higher_is_better=False)] == [1.0, 2.0, 3.0]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 6
+    with ProjectStore.open(path) as s:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        names = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master")}
+        assert "candidate_run_score" in names

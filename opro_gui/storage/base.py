@@ -170,7 +170,8 @@ class StoreBase:
             conn.close()
             raise ProjectError(f"{path} has an unknown schema version {version}")
         try:
-            if version < schema.SCHEMA_VERSION:
+            pending = set(range(version, schema.SCHEMA_VERSION))
+            if pending and not (readonly and pending <= schema.INDEX_ONLY):
                 if readonly:  # never write a file opened to read: upgrade a private copy
                     conn = in_memory_copy(conn)
                 schema.upgrade(conn, version)

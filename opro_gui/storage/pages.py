@@ -182,14 +182,36 @@ def top_texts(
     conn: sqlite3.Connection, run_id: int, limit: int, higher_is_better: bool
 ) -> list[tuple[int, int, float, str, str]]:
     """(step, idx, score, solution JSON, display text) of the ``limit`` best scored candidates,
-    ties broken by the earlier step: a leaderboard sorted in SQL."""
-    order = "score DESC" if higher_is_better else "score ASC"
-    return conn.execute(
-        "SELECT step, idx, score, solution, text FROM candidate WHERE run_id = ?"
-        " AND status = 'scored' AND score IS NOT NULL"
-        f" ORDER BY {order}, step, idx LIMIT ?",
-        (run_id, limit),
+    ties broken by the earlier step: a leaderboard sorted in SQL.
+
+    Index reads only, whatever the run's size and its ties (a long run may hold thousands
+    of candidates of the same score): the ``limit``-th best score, the fewer than ``limit``
+    candidates strictly better, then the earliest of those tied at that score. (One query
+    ordered by score and step sorts every tied candidate: SQLite does not stop early on the
+    part of an ORDER BY that its index does not give in order.)"""
+    if limit <= 0:
+        return []
+    order = "DESC" if higher_is_better else "ASC"
+    scored = "run_id = ? AND status = 'scored' AND score IS NOT NULL"
+    columns = "SELECT step, idx, score, solution, text FROM candidate WHERE"
+    cut = conn.execute(
+        f"SELECT score FROM candidate WHERE {scored} ORDER BY score {order} LIMIT 1 OFFSET ?",
+        (run_id, limit - 1),
+    ).fetchone()
+    if cut is None:  # fewer than ``limit``: all of them
+        return conn.execute(
+            f"{columns} {scored} ORDER BY score {order}, step, idx", (run_id,)
+        ).fetchall()
+    beyond = ">" if higher_is_better else "<"
+    better = conn.execute(
+        f"{columns} {scored} AND score {beyond} ? ORDER BY score {order}, step, idx",
+        (run_id, cut[0]),
     ).fetchall()
+    tied = conn.execute(
+        f"{columns} {scored} AND score = ? ORDER BY step, idx LIMIT ?",
+        (run_id, cut[0], limit - len(better)),
+    ).fetchall()
+    return better + tied
 
 
 def step_scores(

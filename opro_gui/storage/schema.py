@@ -10,7 +10,7 @@ from opro_gui.core.models import stop_cause_from_text
 from . import stats_sql
 
 #: ``PRAGMA user_version`` of files this code writes.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 #: ``PRAGMA application_id``: "OPRO" in ASCII, so `file` and we can tell our files apart.
 APPLICATION_ID = 0x4F50524F
 
@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS candidate (
     UNIQUE (run_id, step, idx)
 );
 CREATE INDEX IF NOT EXISTS candidate_run_step ON candidate(run_id, step);
+-- The leaderboard (a run's best N candidates) reads N rows of this, not the whole run.
+CREATE INDEX IF NOT EXISTS candidate_run_score ON candidate(run_id, score, step, idx)
+    WHERE status = 'scored' AND score IS NOT NULL;
 CREATE TABLE IF NOT EXISTS evaluation (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES run(id),
@@ -223,6 +226,15 @@ def _add_ingredients(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_score_index(conn: sqlite3.Connection) -> None:
+    """Version 7: the leaderboard's index (a run's scored candidates by score); building it
+    reads the candidates once."""
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS candidate_run_score ON candidate(run_id, score, step, idx)"
+        " WHERE status = 'scored' AND score IS NOT NULL"
+    )
+
+
 #: UPGRADES[v] turns a version-v file into version v+1.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_stop_cause,
@@ -230,7 +242,12 @@ UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _add_ingredients,  # version 4: what each meta-prompt contained
     4: _add_people_and_verdicts,  # version 5: verdicts, people's actions, batch jobs
     5: _add_project_models,  # version 6: the project's own models
+    6: _add_score_index,  # version 7: the leaderboard's index
 }
+
+#: Upgrades that add only an index: a file waiting for them reads the same without them, so
+#: opening it to read needs no private upgraded copy (only slower queries).
+INDEX_ONLY: frozenset[int] = frozenset({6})
 
 
 def create(conn: sqlite3.Connection) -> None:
