@@ -64,7 +64,12 @@ def build_project(path: Path, steps: int, candidates_per_step: int = 8) -> Path:
                     "INSERT INTO llm_call VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (1, n, *call[3:]),
                 )
-            conn.execute("UPDATE run SET status = 'completed' WHERE id = 1")
+            # The run as if it had been asked for all those steps (its budget, its reason).
+            conn.execute(
+                "UPDATE run SET status = 'completed', status_reason = ?,"
+                " settings = json_set(settings, '$.max_steps', ?) WHERE id = 1",
+                (f"step budget of {steps} used", steps),
+            )
             # The aggregates the app keeps with each step, as if the steps had been written
             # one by one (random-search values included).
             stats_sql.rebuild(conn, 1)
