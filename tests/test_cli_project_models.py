@@ -86,6 +86,20 @@ def test_the_endpoint_line_says_stored_command_line_or_environment(
         assert s.endpoints(1)[0].base_url == second.base_url  # the run records its own too
         raw = s.store.conn.execute("SELECT models FROM project").fetchone()[0]
     assert 'api_key"' not in raw and "sk-test" not in raw  # a key never reaches the file
+    # `opro show` names them; `show --json` lists them (public settings only)
+    code, out, _ = opro(capsys, "show", str(project))
+    assert code == 0
+    assert (
+        f"  models: optimizer fake-optimizer at {host(second.base_url)} (from the project)"
+    ) in out.splitlines()
+    code, out, _ = opro(capsys, "show", str(project), "--json")
+    models = json.loads(out)["models"]
+    assert models["source"] == "project" and models["scorer"] is None
+    assert (models["optimizer"]["model"], models["optimizer"]["base_url"]) == (
+        "fake-optimizer",
+        second.base_url,
+    )
+    assert "sk-test" not in out and 'api_key"' not in out  # key names only, never a key
 
 
 def test_a_version_5_file_upgrades_and_uses_its_latest_runs_endpoint(

@@ -8,8 +8,10 @@ import sys
 
 from opro_gui.core.models import Candidate, CandidateStatus
 from opro_gui.core.rows import ReplayCandidate
+from opro_gui.llm import EndpointConfig
 from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
+from opro_gui.services.project_models import model_line
 from opro_gui.services.status import status_label
 from opro_gui.services.verdict import run_notes
 
@@ -41,6 +43,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     if summary.problem.get("preset"):
         print(f"  preset: {summary.problem['preset']}")
+    models = summary.models
+    if models.get("optimizer"):
+        opt = EndpointConfig.from_dict(models["optimizer"])
+        scorer = EndpointConfig.from_dict(models["scorer"]) if models.get("scorer") else None
+        print(f"  models: {model_line(kind, opt, scorer)} (from the {models['source']})")
     if not summary.runs:
         print("  no runs yet: opro run PROJECT --steps N")
     for run in summary.runs:

@@ -56,22 +56,37 @@ def model_line(
     return line
 
 
+def project_models_of(session: SessionBase) -> ProjectModels:
+    """See ``ProjectModelsMixin.project_models`` (also read by the project's summary)."""
+    stored = session.store.project_models()
+    opt = _config(stored.get("optimizer"))
+    if opt is not None:
+        return ProjectModels(opt, _config(stored.get("scorer")), FROM_PROJECT)
+    latest = session.latest_run_id()
+    if latest is not None:
+        run = session.store.run(latest)
+        opt = _config(run.optimizer)
+        if opt is not None:
+            return ProjectModels(opt, _config(run.scorer), FROM_LATEST_RUN)
+    return ProjectModels(None, None)
+
+
+def models_json(models: ProjectModels) -> dict[str, Any]:
+    """The project's models for `opro show --json`: public settings only (no key exists in
+    them), ``source`` "project", "latest run" or "" (none yet)."""
+    return {
+        "optimizer": models.optimizer.to_public_dict() if models.optimizer else None,
+        "scorer": models.scorer.to_public_dict() if models.scorer else None,
+        "source": models.source,
+    }
+
+
 class ProjectModelsMixin(SessionBase):
     @_reads_file
     def project_models(self) -> ProjectModels:
         """The endpoints stored with the project; a project written before they were stored
         (schema < 6) has its latest run's."""
-        stored = self.store.project_models()
-        opt = _config(stored.get("optimizer"))
-        if opt is not None:
-            return ProjectModels(opt, _config(stored.get("scorer")), FROM_PROJECT)
-        latest = self.latest_run_id()
-        if latest is not None:
-            run = self.store.run(latest)
-            opt = _config(run.optimizer)
-            if opt is not None:
-                return ProjectModels(opt, _config(run.scorer), FROM_LATEST_RUN)
-        return ProjectModels(None, None)
+        return project_models_of(self)
 
     def set_project_models(
         self, optimizer: EndpointConfig | None, scorer: EndpointConfig | None = None

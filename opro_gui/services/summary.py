@@ -238,6 +238,8 @@ class ProjectSummary:
     runs: tuple[RunSummary, ...]
     #: groups of runs that differ only in their seed, with the spread of their best scores
     seed_spread: tuple[dict[str, Any], ...] = ()
+    #: the models the project runs with (``project_models.models_json``); no key is in them
+    models: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -248,5 +250,6 @@ class ProjectSummary:
             "problem": self.problem,
             "runs": [r.to_json() for r in self.runs],
             "seed_spread": list(self.seed_spread),
+            "models": self.models,
         }
         return dict(scrub_urls(out))  # a hand-edited file may hold a URL with a password
