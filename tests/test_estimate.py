@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from opro_gui.cli import main
+from opro_gui.llm import EndpointConfig
+from opro_gui.services import ProjectSession
 from opro_gui.storage import ProjectStore
 
 SAMPLES = 4
@@ -171,3 +173,18 @@ def test_fresh_and_learned_estimates_match_what_the_run_spends(
     assert abs(fresh["total_tokens"] - fresh_actual) <= 0.2 * fresh_actual
     lo, hi = fresh["range"]["total_tokens"]
     assert lo <= fresh_actual <= hi
+
+
+def test_estimate_prices_the_models_the_project_runs_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The estimate is for what `opro run` would do next: the project's own models (issue 11
+    made them the project's), not its latest run's or the defaults."""
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    project = tmp_path / "t.opro"
+    assert main(["new", "tsp", str(project)]) == 0
+    with ProjectSession.open(project) as s:
+        s.set_project_models(EndpointConfig(base_url="https://api.example.com/v1", model="m-x"))
+    est = _est(project, capsys, "--steps", "5")
+    assert est["unpriced_models"] == ["m-x"] and not est["priced"]
+    assert _est(project, capsys, "--steps", "5", "--model", "gpt-4o")["priced"]  # flag wins

@@ -219,7 +219,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     with ProjectSession.open(args.project, readonly=True) as session:
         run_id = session.latest_run_id()
         settings = settings_from_args(args, session.run_settings(run_id) if run_id else None)
-        opt_prev, sc_prev = session.endpoints(run_id) if run_id else (None, None)
+        stored = session.project_models()  # what `opro run` would use next
+        opt_prev, sc_prev = stored.optimizer, stored.scorer
         # Nothing is sent: no endpoint is needed (a base URL only tells local from priced).
         optimizer = endpoint_from_args(args, "optimizer", opt_prev, offline=True)
         scorer = (

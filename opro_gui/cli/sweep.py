@@ -56,7 +56,8 @@ def sweep_project(path: Path, args: argparse.Namespace) -> tuple[int, list[str]]
     sets = [parse_set(s) for s in args.set or []]
     with ProjectSession.open(path) as session:
         last = session.latest_run_id()
-        prev_opt, prev_sc = session.endpoints(last) if last is not None else (None, None)
+        stored = session.project_models()  # the grid's base endpoints, as `opro run` uses
+        prev_opt, prev_sc = stored.optimizer, stored.scorer
         base = settings_from_args(args, session.run_settings(last) if last is not None else None)
         optimizer = endpoint_from_args(args, "optimizer", prev_opt)
         needs_scorer = session.problem_kind.needs_scorer
