@@ -17,10 +17,12 @@ from opro_gui.core.text import scrub_urls, without_url_credentials
 
 from . import busy, leftovers, schema
 from .opening import (
+    check_file,
     connect_readonly,
-    in_memory_copy,
+    file_problem,
     structure_problem,
     unreadable,
+    upgraded,
 )
 from .rows import (
     MAX_CONFIG_CHARS,
@@ -127,21 +129,8 @@ class StoreBase:
         """Open and check a project file. ``check_pages=False`` skips reading every page
         (O(file size)): for a caller that runs the full check in a background thread."""
         path = Path(path)
-        if not path.exists():
-            raise ProjectError(f"no such project file: {path}")
-        if path.is_dir():
-            raise ProjectError(f"{path} is a folder, not a project file")
-        if not path.is_file():  # a FIFO or device would block or never end
-            raise ProjectError(f"{path} is not a regular file")
+        check_file(path)
         leftovers.sweep(path.parent)  # exports / Save As killed half-way, by a process now gone
-        with path.open("rb") as fh:
-            head = fh.read(18)
-        if head[:16] != b"SQLite format 3\x00":
-            raise ProjectError(f"{path} is not an OPRO Studio project (not a SQLite database)")
-        page = int.from_bytes(head[16:18], "big") if len(head) == 18 else 0
-        page = 65536 if page == 1 else page
-        if not page or path.stat().st_size % page:  # a cut file (its last page may be unused)
-            raise ProjectError(f"{path} is damaged and cannot be read (the file is truncated)")
         conn = cls._connect(path, readonly)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -154,27 +143,12 @@ class StoreBase:
             if busy.is_busy(exc):
                 raise busy.busy_error(path) from None
             raise unreadable(path, exc) from None
-        if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
+        refused = file_problem(path, page, app_id, tables, version)
+        if refused is not None:
             conn.close()
-            raise ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
-        if app_id != schema.APPLICATION_ID or "project" not in tables:
-            conn.close()
-            raise ProjectError(f"{path} is a SQLite database but not an OPRO Studio project")
-        if version > schema.SCHEMA_VERSION:
-            conn.close()
-            raise ProjectError(
-                f"{path} was written by a newer OPRO Studio (file schema {version}, this version "
-                f"reads up to {schema.SCHEMA_VERSION}); update OPRO Studio to open it"
-            )
-        if version < 1 or (version < schema.SCHEMA_VERSION and version not in schema.UPGRADES):
-            conn.close()
-            raise ProjectError(f"{path} has an unknown schema version {version}")
+            raise refused
         try:
-            pending = set(range(version, schema.SCHEMA_VERSION))
-            if pending and not (readonly and pending <= schema.INDEX_ONLY):
-                if readonly:  # never write a file opened to read: upgrade a private copy
-                    conn = in_memory_copy(conn)
-                schema.upgrade(conn, version)
+            conn = upgraded(conn, version, readonly)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             conn.close()
             raise unreadable(path, exc) from None

@@ -27,6 +27,56 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def check_file(path: Path) -> None:
+    """What can be told before SQLite reads the file: it exists, is a regular file, starts as
+    a SQLite database does, and holds whole pages."""
+    if not path.exists():
+        raise ProjectError(f"no such project file: {path}")
+    if path.is_dir():
+        raise ProjectError(f"{path} is a folder, not a project file")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise ProjectError(f"{path} is not a regular file")
+    with path.open("rb") as fh:
+        head = fh.read(18)
+    if head[:16] != b"SQLite format 3\x00":
+        raise ProjectError(f"{path} is not an OPRO Studio project (not a SQLite database)")
+    page = int.from_bytes(head[16:18], "big") if len(head) == 18 else 0
+    page = 65536 if page == 1 else page
+    if not page or path.stat().st_size % page:  # a cut file (its last page may be unused)
+        raise ProjectError(f"{path} is damaged and cannot be read (the file is truncated)")
+
+
+def file_problem(
+    path: Path, page: int, app_id: int, tables: set[str], version: int
+) -> ProjectError | None:
+    """What SQLite's own header says against opening the file here, or None."""
+    if page > 0 and path.stat().st_size % page:  # SQLite writes whole pages only
+        return ProjectError(f"{path} is damaged: the file was cut short (not whole pages)")
+    if app_id != schema.APPLICATION_ID or "project" not in tables:
+        return ProjectError(f"{path} is a SQLite database but not an OPRO Studio project")
+    if version > schema.SCHEMA_VERSION:
+        return ProjectError(
+            f"{path} was written by a newer OPRO Studio (file schema {version}, this version "
+            f"reads up to {schema.SCHEMA_VERSION}); update OPRO Studio to open it"
+        )
+    if version < 1 or (version < schema.SCHEMA_VERSION and version not in schema.UPGRADES):
+        return ProjectError(f"{path} has an unknown schema version {version}")
+    return None
+
+
+def upgraded(conn: sqlite3.Connection, version: int, readonly: bool) -> sqlite3.Connection:
+    """The connection to read from once the file is at this version's schema: upgraded in
+    place, or — opened to read — a private upgraded copy (never written). Upgrades that only
+    add an index are skipped when reading: the file reads the same without it."""
+    pending = set(range(version, schema.SCHEMA_VERSION))
+    if not pending or (readonly and pending <= schema.INDEX_ONLY):
+        return conn
+    if readonly:
+        conn = in_memory_copy(conn)
+    schema.upgrade(conn, version)
+    return conn
+
+
 def unreadable(path: Path, exc: Exception) -> ProjectError:
     """SQLite's word on a damaged file, on one line (it may quote the schema's SQL)."""
     return ProjectError(f"{path} is damaged and cannot be read ({' '.join(str(exc).split())})")
