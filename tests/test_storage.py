@@ -252,3 +252,26 @@ def test_a_version_6_file_reads_without_its_new_index_and_upgrades_on_write(
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         names = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master")}
         assert "candidate_run_score" in names
+
+
+def test_a_version_6_file_that_cannot_be_written_opens_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On read-only media a version-6 file lacks only the leaderboard's index: it opens (to
+    write, as the app opens a project) without it, and the app does not try to upgrade it
+    first (an upgrade that cannot be written would be asked for again and again)."""
+    from opro_gui.services import pages
+    from opro_gui.storage.opening import upgraded
+
+    store = new_store(tmp_path)
+    store.conn.executescript("DROP INDEX candidate_run_score; PRAGMA user_version = 6;")
+    store.close()
+    path = tmp_path / "p.opro"
+    assert pages.needs_upgrade(path)  # writable: upgraded in the background first
+    monkeypatch.setattr(pages.os, "access", lambda p, mode: False)
+    assert not pages.needs_upgrade(path)
+    ro = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)  # writes fail, as on such media
+    conn = upgraded(ro, 6, readonly=False)
+    assert conn is ro and conn.execute("SELECT kind FROM project").fetchone() == ("toy",)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+    conn.close()

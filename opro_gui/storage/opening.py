@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
@@ -73,6 +74,11 @@ def upgraded(conn: sqlite3.Connection, version: int, readonly: bool) -> sqlite3.
         return conn
     if readonly:
         conn = in_memory_copy(conn)
+    elif pending <= schema.INDEX_ONLY:
+        # A file that cannot be written (read-only media) reads the same without the index.
+        with contextlib.suppress(sqlite3.OperationalError):
+            schema.upgrade(conn, version)
+        return conn
     schema.upgrade(conn, version)
     return conn
 
