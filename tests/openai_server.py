@@ -280,6 +280,7 @@ class FakeOpenAIServer:
                 self, status: int, payload: Any, headers: dict[str, str] | None = None
             ) -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self._done_serving()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -408,13 +409,23 @@ class FakeOpenAIServer:
                     server.stats.arrivals.append(server.stats.in_flight)
                 if server._slots is not None:  # like llama.cpp: the rest wait in its queue
                     server._slots.acquire()
+                self._serving = True
                 try:
                     self._post(time.monotonic())  # its latency starts once it is served
                 finally:
-                    if server._slots is not None:
-                        server._slots.release()
-                    with server._lock:
-                        server.stats.in_flight -= 1
+                    self._done_serving()
+
+            def _done_serving(self) -> None:
+                """The request leaves its slot and the in-flight count once, before its answer
+                is written: a client sending its next request the moment it has this answer
+                must not find it still counted."""
+                if not getattr(self, "_serving", False):
+                    return
+                self._serving = False
+                if server._slots is not None:
+                    server._slots.release()
+                with server._lock:
+                    server.stats.in_flight -= 1
 
             def _client_gone(self) -> bool:
                 """True when the client closed the connection while its answer was computed."""
