@@ -375,6 +375,9 @@ class RunView(QWidget):
         self.score_plot.set_baseline_curve(*columns(self.baseline_points))
         if self.summary is not None:
             self._show_warnings(self.summary)
+        if self._redraw_timer.isActive():  # steps held during the read: drawn before "done"
+            self._redraw_timer.stop()
+            self._redraw()
         self.analysis_done.emit()
 
     def _show_warnings(self, s: RunSummary) -> None:
