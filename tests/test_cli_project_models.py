@@ -189,3 +189,30 @@ def test_the_scorer_is_checked_on_one_training_question(
         )
         assert code == 0, err
         assert "model check: the models answer in the task's format (2 requests, " in out
+
+
+@pytest.mark.parametrize(
+    ("stored", "line"),
+    [
+        ("not json", "  models: corrupt project file: project models is not valid JSON"),
+        (
+            json.dumps({"optimizer": {"base_url": "http://h/v1", "model": "m\nx\u202e"}}),
+            "  models: optimizer m\\nx\\u202e at h (from the project)",
+        ),
+    ],
+)
+def test_show_survives_hostile_stored_models(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stored: str, line: str
+) -> None:
+    """A hand-edited or hostile `models` value: `opro show` still shows the project, says what
+    is wrong in one line, and never prints a name's newline or direction mark raw."""
+    project = new_tsp(tmp_path, capsys)
+    with sqlite3.connect(project) as conn:
+        conn.execute("UPDATE project SET models = ?", (stored,))
+    code, out, err = opro(capsys, "show", str(project))
+    assert code == 0, err
+    shown = [ln for ln in out.splitlines() if ln.startswith("  models: ")]
+    assert len(shown) == 1 and shown[0].startswith(line)
+    code, out, err = opro(capsys, "show", str(project), "--json")
+    assert code == 0, err
+    assert set(json.loads(out)["models"]) >= {"optimizer", "scorer", "source"}

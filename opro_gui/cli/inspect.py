@@ -8,6 +8,7 @@ import sys
 
 from opro_gui.core.models import Candidate, CandidateStatus
 from opro_gui.core.rows import ReplayCandidate
+from opro_gui.core.text import one_line
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import ProblemKind, get_kind
 from opro_gui.services import ProjectSession
@@ -44,7 +45,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if summary.problem.get("preset"):
         print(f"  preset: {summary.problem['preset']}")
     models = summary.models
-    if models.get("optimizer"):
+    if models.get("error"):
+        print(f"  models: {one_line(models['error'])}")
+    elif models.get("optimizer"):
         opt = EndpointConfig.from_dict(models["optimizer"])
         scorer = EndpointConfig.from_dict(models["scorer"]) if models.get("scorer") else None
         print(f"  models: {model_line(kind, opt, scorer)} (from the {models['source']})")

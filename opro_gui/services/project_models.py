@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from opro_gui.core.text import one_line
 from opro_gui.llm import EndpointConfig
 from opro_gui.problems import ProblemKind
+from opro_gui.storage import ProjectError
 
 from .base import SessionBase, _reads_file
 
@@ -53,7 +55,7 @@ def model_line(
         line += f" · scorer {sc.model}" + (
             f" at {where}" if where != host_of(optimizer.base_url) else ""
         )
-    return line
+    return one_line(line)  # names from a shared file may hold newlines or direction marks
 
 
 def project_models_of(session: SessionBase) -> ProjectModels:
@@ -69,6 +71,15 @@ def project_models_of(session: SessionBase) -> ProjectModels:
         if opt is not None:
             return ProjectModels(opt, _config(run.scorer), FROM_LATEST_RUN)
     return ProjectModels(None, None)
+
+
+def models_json_of(session: SessionBase) -> dict[str, Any]:
+    """``models_json`` of the session's project; a stored value that cannot be read is said
+    under ``error`` (the rest of a summary still shows)."""
+    try:
+        return models_json(project_models_of(session))
+    except ProjectError as exc:
+        return {**models_json(ProjectModels(None, None)), "error": str(exc)}
 
 
 def models_json(models: ProjectModels) -> dict[str, Any]:

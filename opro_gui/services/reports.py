@@ -17,7 +17,7 @@ from .base import _reads_file, live_status
 from .confidence import ConfidenceMixin, seed_spread
 from .estimates import estimate_steps
 from .people_report import people_summary
-from .project_models import models_json, project_models_of
+from .project_models import models_json_of
 from .status import status_text
 from .summary import (
     BaselineFacts,
@@ -250,7 +250,7 @@ class ReportsMixin(ConfidenceMixin):
                     {r.id: self.store.run(r.id).settings.to_dict() for r in runs},
                 )
             ),
-            models=models_json(project_models_of(self)),
+            models=models_json_of(self),
         )
 
     @_reads_file
