@@ -185,14 +185,13 @@ def run_headers(session: SessionBase) -> list[RunHeader]:
 def needs_upgrade(path: Path) -> bool:
     """Whether opening ``path`` to write would first upgrade it from an older file schema
     (which reads and rewrites tables: O(file size))."""
-    from opro_gui.storage.schema import INDEX_ONLY, SCHEMA_VERSION, UPGRADES
+    from opro_gui.storage.schema import SCHEMA_VERSION, UPGRADES, only_indexes_missing
 
     version = pages.file_version(path)
     if version is None or version >= SCHEMA_VERSION or version not in UPGRADES:
         return False
     # A file this process cannot write opens as it is when all it lacks is an index.
-    index_only = set(range(version, SCHEMA_VERSION)) <= INDEX_ONLY
-    return not (index_only and not os.access(path, os.W_OK))
+    return not (only_indexes_missing(version) and not os.access(path, os.W_OK))
 
 
 def check_pages(session: SessionBase) -> None:

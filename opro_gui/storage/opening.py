@@ -69,12 +69,11 @@ def upgraded(conn: sqlite3.Connection, version: int, readonly: bool) -> sqlite3.
     """The connection to read from once the file is at this version's schema: upgraded in
     place, or — opened to read — a private upgraded copy (never written). Upgrades that only
     add an index are skipped when reading: the file reads the same without it."""
-    pending = set(range(version, schema.SCHEMA_VERSION))
-    if not pending or (readonly and pending <= schema.INDEX_ONLY):
+    if version >= schema.SCHEMA_VERSION or (readonly and schema.only_indexes_missing(version)):
         return conn
     if readonly:
         conn = in_memory_copy(conn)
-    elif pending <= schema.INDEX_ONLY:
+    elif schema.only_indexes_missing(version):
         # A file that cannot be written (read-only media) reads the same without the index.
         with contextlib.suppress(sqlite3.OperationalError):
             schema.upgrade(conn, version)

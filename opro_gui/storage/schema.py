@@ -250,6 +250,11 @@ UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
 INDEX_ONLY: frozenset[int] = frozenset({6})
 
 
+def only_indexes_missing(version: int) -> bool:
+    """A file of ``version`` lacks nothing but indexes of this version's schema."""
+    return set(range(version, SCHEMA_VERSION)) <= INDEX_ONLY
+
+
 def create(conn: sqlite3.Connection) -> None:
     conn.executescript(TABLES + stats_sql.TABLES + VERSION_5_TABLES)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
